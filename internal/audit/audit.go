@@ -1,0 +1,140 @@
+// Package audit keeps Steward's append-only, hash-chained audit log.
+//
+// Every entry stores the hash of the entry before it; the hash covers a
+// canonical encoding of the entry's fields. Editing, deleting or reordering
+// a row breaks the chain at that row, which Verify reports.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Entry is one audited event.
+type Entry struct {
+	ID       int64     `db:"id"`
+	At       time.Time `db:"at"`
+	ActorID  *int64    `db:"actor_id"` // nil for the system or an anonymous caller
+	Actor    string    `db:"actor"`    // a label kept for reading: "user:12", "system", "cli"
+	Action   string    `db:"action"`   // e.g. "login.success", "policy.publish"
+	Target   string    `db:"target"`   // the record: "user:12", "policy:privacy/v3"
+	Detail   string    `db:"detail"`
+	PrevHash string    `db:"prev_hash"`
+	Hash     string    `db:"hash"`
+}
+
+// genesis is the previous hash of the first entry.
+const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// canonical encodes the hashed fields unambiguously: each field is written
+// as its length, a colon and its bytes.
+func (e Entry) canonical() []byte {
+	actor := ""
+	if e.ActorID != nil {
+		actor = strconv.FormatInt(*e.ActorID, 10)
+	}
+	fields := []string{
+		strconv.FormatInt(e.ID, 10),
+		e.At.UTC().Format(time.RFC3339Nano),
+		actor, e.Actor, e.Action, e.Target, e.Detail, e.PrevHash,
+	}
+	var b strings.Builder
+	for _, f := range fields {
+		b.WriteString(strconv.Itoa(len(f)))
+		b.WriteByte(':')
+		b.WriteString(f)
+	}
+	return []byte(b.String())
+}
+
+func (e Entry) computeHash() string {
+	sum := sha256.Sum256(e.canonical())
+	return hex.EncodeToString(sum[:])
+}
+
+// Record appends e to the log inside the caller's transaction. The caller's
+// transaction must hold the database's write lock (SQLite transactions here
+// begin IMMEDIATE) so that two entries never claim the same predecessor;
+// the UNIQUE hash and the id order make a lost race fail loudly instead.
+func Record(ctx context.Context, tx sqlx.ExtContext, e Entry) error {
+	if e.Action == "" {
+		return errors.New("audit: entry without action")
+	}
+	if e.At.IsZero() {
+		return errors.New("audit: entry without time")
+	}
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	var last struct {
+		ID   int64  `db:"id"`
+		Hash string `db:"hash"`
+	}
+	err := sqlx.GetContext(ctx, tx, &last, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		last.Hash = genesis
+	case err != nil:
+		return fmt.Errorf("audit: read chain head: %w", err)
+	}
+	e.ID = last.ID + 1
+	e.PrevHash = last.Hash
+	e.Hash = e.computeHash()
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO audit_log
+		(id, at, actor_id, actor, action, target, detail, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.ID, e.At, e.ActorID, e.Actor, e.Action, e.Target, e.Detail, e.PrevHash, e.Hash)
+	if err != nil {
+		return fmt.Errorf("audit: record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// Break describes the first entry at which the chain does not hold.
+type Break struct {
+	ID     int64
+	Reason string
+}
+
+func (b *Break) Error() string {
+	return fmt.Sprintf("audit: chain broken at entry %d: %s", b.ID, b.Reason)
+}
+
+// Verify walks the whole chain in id order and returns the number of entries
+// checked and, when the chain is broken, a *Break naming the first bad entry.
+func Verify(ctx context.Context, q sqlx.QueryerContext) (int, error) {
+	rows, err := q.QueryxContext(ctx, `SELECT id, at, actor_id, actor, action, target, detail, prev_hash, hash
+		FROM audit_log ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("audit: verify: %w", err)
+	}
+	defer rows.Close()
+	prev, wantID, n := genesis, int64(1), 0
+	for rows.Next() {
+		var e Entry
+		if err := rows.StructScan(&e); err != nil {
+			return n, fmt.Errorf("audit: verify: scan: %w", err)
+		}
+		switch {
+		case e.ID != wantID:
+			return n, &Break{ID: wantID, Reason: fmt.Sprintf("entry %d is missing (next is %d)", wantID, e.ID)}
+		case e.PrevHash != prev:
+			return n, &Break{ID: e.ID, Reason: "previous-hash link does not match the entry before it"}
+		case e.computeHash() != e.Hash:
+			return n, &Break{ID: e.ID, Reason: "contents do not match its hash (edited)"}
+		}
+		prev, wantID = e.Hash, e.ID+1
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("audit: verify: %w", err)
+	}
+	return n, nil
+}

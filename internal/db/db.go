@@ -1,0 +1,116 @@
+// Package db opens Steward's database and applies its embedded migrations.
+//
+// SQLite (mattn/go-sqlite3) is the embedded default; PostgreSQL is reached
+// through the pgx stdlib driver. Stores write their queries with `?` bind
+// variables and call DB.Rebind, so the same SQL serves both.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/mattn/go-sqlite3" // the embedded default database
+)
+
+// Dialect names the SQL flavour behind a connection.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an sqlx handle that knows its dialect.
+type DB struct {
+	*sqlx.DB
+	Dialect Dialect
+}
+
+// ErrUnsupported is returned for a database URL whose scheme Steward cannot open.
+var ErrUnsupported = errors.New("db: unsupported database URL")
+
+// Open connects to the database named by url: a path or sqlite: URL for
+// SQLite, postgres:// for PostgreSQL.
+func Open(rawURL string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return nil, fmt.Errorf("%w: PostgreSQL support is not built into this binary yet", ErrUnsupported)
+	default:
+		return openSQLite(rawURL)
+	}
+}
+
+// sqlitePath turns "sqlite:steward.db", "file:steward.db" or "steward.db"
+// into a file path.
+func sqlitePath(raw string) string {
+	for _, p := range []string{"sqlite://", "sqlite:", "file:"} {
+		if strings.HasPrefix(raw, p) {
+			raw = strings.TrimPrefix(raw, p)
+			break
+		}
+	}
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		raw = raw[:i]
+	}
+	return raw
+}
+
+func openSQLite(raw string) (*DB, error) {
+	path := sqlitePath(raw)
+	if path == "" {
+		return nil, fmt.Errorf("%w: empty SQLite path", ErrUnsupported)
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	x, err := sqlx.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	// One writer at a time is SQLite's rule; a small pool serves readers
+	// under WAL while writes queue on the busy timeout.
+	x.SetMaxOpenConns(8)
+	x.SetMaxIdleConns(8)
+	x.SetConnMaxIdleTime(5 * time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := x.PingContext(ctx); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("db: ping %s: %w", path, err)
+	}
+	return &DB{DB: x, Dialect: SQLite}, nil
+}
+
+// Tx runs fn inside a transaction, committing when fn returns nil.
+func (d *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a UNIQUE constraint failure.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
