@@ -138,3 +138,23 @@ func Verify(ctx context.Context, q sqlx.QueryerContext) (int, error) {
 	}
 	return n, nil
 }
+
+// Actor is who caused an audited change.
+type Actor struct {
+	ID    *int64
+	Label string
+}
+
+// UserActor is a signed-in person.
+func UserActor(id int64) Actor { return Actor{ID: &id, Label: "user:" + strconv.FormatInt(id, 10)} }
+
+// System is Steward itself (the scheduler, the sweep, retention).
+var System = Actor{Label: "system"}
+
+// CLI is an operator at the command line.
+var CLI = Actor{Label: "cli"}
+
+// Entry builds an entry by this actor.
+func (a Actor) Entry(at time.Time, action, target, detail string) Entry {
+	return Entry{At: at, ActorID: a.ID, Actor: a.Label, Action: action, Target: target, Detail: detail}
+}

@@ -1,0 +1,202 @@
+// Package config reads Steward's settings from the environment, once, into
+// a typed struct that is validated before anything starts.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments Steward knows.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// devSessionKey signs development sessions only; production refuses to start
+// without STEWARD_SESSION_KEYS, so this key never protects real data.
+const devSessionKey = "steward-development-session-key-do-not-use-in-prod"
+
+// Config is every setting Steward reads from the environment.
+type Config struct {
+	Env           string        // STEWARD_ENV: development | production
+	Addr          string        // STEWARD_ADDR, or ":"+PORT
+	DatabaseURL   string        // STEWARD_DATABASE_URL
+	BaseURL       *url.URL      // STEWARD_BASE_URL
+	SessionKeys   [][]byte      // STEWARD_SESSION_KEYS: comma-separated, newest first
+	SMTPURL       string        // STEWARD_SMTP_URL: smtp://user:pass@host:port
+	MailFrom      string        // STEWARD_MAIL_FROM
+	SweepHour     int           // STEWARD_SWEEP_HOUR: hour of day (UTC) for the daily reminder sweep
+	RetentionDays int           // STEWARD_RETENTION_DAYS: days after deactivation before personal data is pseudonymised
+	MinGroupSize  int           // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
+	IdleTimeout   time.Duration // session idle timeout
+	MaxSession    time.Duration // session absolute lifetime
+}
+
+// Production reports whether Steward runs in production mode.
+func (c Config) Production() bool { return c.Env == Production }
+
+// SecureCookies reports whether cookies must carry the Secure flag.
+func (c Config) SecureCookies() bool { return c.BaseURL != nil && c.BaseURL.Scheme == "https" }
+
+// Error lists every bad setting at once.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string {
+	return "config: " + strings.Join(e.Problems, "; ")
+}
+
+// Load reads the environment through getenv (os.Getenv in main, a map in
+// tests) and validates the result.
+func Load(getenv func(string) string) (Config, error) {
+	var problems []string
+	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+
+	c := Config{
+		Env:         strings.TrimSpace(getenv("STEWARD_ENV")),
+		DatabaseURL: strings.TrimSpace(getenv("STEWARD_DATABASE_URL")),
+		SMTPURL:     strings.TrimSpace(getenv("STEWARD_SMTP_URL")),
+		MailFrom:    strings.TrimSpace(getenv("STEWARD_MAIL_FROM")),
+		IdleTimeout: 30 * time.Minute,
+		MaxSession:  12 * time.Hour,
+	}
+	if c.Env == "" {
+		c.Env = Development
+	}
+	if c.Env != Development && c.Env != Production {
+		bad("STEWARD_ENV must be %q or %q, not %q", Development, Production, c.Env)
+	}
+
+	switch addr, port := strings.TrimSpace(getenv("STEWARD_ADDR")), strings.TrimSpace(getenv("PORT")); {
+	case addr != "":
+		if _, p, err := net.SplitHostPort(addr); err != nil || !validPort(p) {
+			bad("STEWARD_ADDR must be host:port, like 127.0.0.1:8080, not %q", addr)
+		}
+		c.Addr = addr
+	case port != "":
+		if !validPort(port) {
+			bad("PORT must be a number from 1 to 65535, not %q", port)
+		}
+		c.Addr = ":" + port
+	default:
+		c.Addr = "127.0.0.1:8080"
+	}
+
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "steward.db"
+	}
+
+	base := strings.TrimSpace(getenv("STEWARD_BASE_URL"))
+	if base == "" {
+		host := c.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "127.0.0.1" + host
+		}
+		base = "http://" + host
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("STEWARD_BASE_URL must be an absolute http(s) URL, like https://steward.example.com, not %q", base)
+	} else {
+		u.Path = strings.TrimRight(u.Path, "/")
+		c.BaseURL = u
+	}
+
+	keys := strings.TrimSpace(getenv("STEWARD_SESSION_KEYS"))
+	if keys == "" {
+		if c.Production() {
+			bad("STEWARD_SESSION_KEYS is required in production (generate one with `openssl rand -hex 32`)")
+		} else {
+			c.SessionKeys = [][]byte{[]byte(devSessionKey)}
+		}
+	} else {
+		for i, k := range strings.Split(keys, ",") {
+			key, err := decodeKey(strings.TrimSpace(k))
+			if err != nil {
+				bad("STEWARD_SESSION_KEYS key %d: %v", i+1, err)
+				continue
+			}
+			c.SessionKeys = append(c.SessionKeys, key)
+		}
+	}
+
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			bad("STEWARD_SMTP_URL must look like smtp://user:pass@host:port, not %q", redact(c.SMTPURL))
+		}
+	}
+	if c.MailFrom == "" {
+		host := "localhost"
+		if c.BaseURL != nil {
+			host = c.BaseURL.Hostname()
+		}
+		c.MailFrom = "Steward <steward@" + host + ">"
+	}
+
+	c.SweepHour = intVar(getenv, "STEWARD_SWEEP_HOUR", 6, 0, 23, bad)
+	c.RetentionDays = intVar(getenv, "STEWARD_RETENTION_DAYS", 365, 1, 36500, bad)
+	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
+
+	if len(problems) > 0 {
+		return c, &Error{Problems: problems}
+	}
+	return c, nil
+}
+
+func intVar(getenv func(string) string, name string, def, lo, hi int, bad func(string, ...any)) int {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		bad("%s must be a whole number from %d to %d, not %q", name, lo, hi, v)
+		return def
+	}
+	return n
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n < 65536
+}
+
+// decodeKey accepts a hex or base64 key of at least 32 bytes.
+func decodeKey(s string) ([]byte, error) {
+	if s == "" {
+		return nil, errors.New("empty key")
+	}
+	if b, err := hex.DecodeString(s); err == nil {
+		if len(b) < 32 {
+			return nil, fmt.Errorf("too short: %d bytes, need at least 32", len(b))
+		}
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			if len(b) < 32 {
+				return nil, fmt.Errorf("too short: %d bytes, need at least 32", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("not hex or base64 (generate one with `openssl rand -hex 32`)")
+}
+
+// redact hides a password in a URL for error messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
