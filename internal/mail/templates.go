@@ -1,0 +1,119 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+	texttemplate "text/template"
+)
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+// ErrUnknownKind is returned by Render for a kind without a template.
+var ErrUnknownKind = errors.New("mail: no template for kind")
+
+// Renderer turns a kind and its data into a Message's subject and bodies.
+// Every kind is a file templates/<kind>.tmpl defining "subject",
+// "plainBody" and "htmlBody"; templates/layout.tmpl wraps both bodies.
+// Links are written with the link function and come out absolute from the
+// base URL, because an email has no page to be relative to.
+type Renderer struct {
+	base *url.URL
+	text map[string]*texttemplate.Template
+	html map[string]*htmltemplate.Template
+}
+
+// NewRenderer parses every embedded template once; a broken template
+// fails here, at start, not when the first email of its kind is due.
+func NewRenderer(baseURL string) (*Renderer, error) {
+	base, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || base.Scheme == "" || base.Host == "" {
+		return nil, fmt.Errorf("mail: base URL %q must be absolute, like https://steward.example.com", baseURL)
+	}
+	r := &Renderer{base: base, text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	layout, err := fs.ReadFile(templateFS, "templates/layout.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("mail: read layout: %w", err)
+	}
+	files, err := fs.Glob(templateFS, "templates/*.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	funcs := map[string]any{"link": r.Link}
+	for _, f := range files {
+		kind := strings.TrimSuffix(path.Base(f), ".tmpl")
+		if kind == "layout" {
+			continue
+		}
+		body, err := fs.ReadFile(templateFS, f)
+		if err != nil {
+			return nil, fmt.Errorf("mail: read %s: %w", f, err)
+		}
+		tt, err := texttemplate.New(kind).Funcs(funcs).Option("missingkey=error").Parse(string(layout) + string(body))
+		if err != nil {
+			return nil, fmt.Errorf("mail: parse %s: %w", f, err)
+		}
+		ht, err := htmltemplate.New(kind).Funcs(funcs).Option("missingkey=error").Parse(string(layout) + string(body))
+		if err != nil {
+			return nil, fmt.Errorf("mail: parse %s: %w", f, err)
+		}
+		for _, name := range []string{"subject", "plainBody", "htmlBody"} {
+			if tt.Lookup(name) == nil {
+				return nil, fmt.Errorf("mail: %s does not define %q", f, name)
+			}
+		}
+		r.text[kind], r.html[kind] = tt, ht
+	}
+	return r, nil
+}
+
+// Kinds lists the kinds the renderer has templates for.
+func (r *Renderer) Kinds() []string {
+	out := make([]string, 0, len(r.text))
+	for k := range r.text {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Link joins its parts into a path and makes it absolute from the base URL.
+func (r *Renderer) Link(parts ...string) string {
+	p := strings.Join(parts, "")
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return r.base.String() + p
+}
+
+// Host is the base URL's host name; Message-IDs end with it.
+func (r *Renderer) Host() string { return r.base.Hostname() }
+
+// Render fills the kind's templates with data. The caller adds the
+// recipient, user and dedupe key before enqueueing.
+func (r *Renderer) Render(kind string, data any) (Message, error) {
+	tt, ok := r.text[kind]
+	if !ok {
+		return Message{}, fmt.Errorf("%w %q", ErrUnknownKind, kind)
+	}
+	var subject, text, html bytes.Buffer
+	if err := tt.ExecuteTemplate(&subject, "subject", data); err != nil {
+		return Message{}, fmt.Errorf("mail: render %s subject: %w", kind, err)
+	}
+	if err := tt.ExecuteTemplate(&text, "plainLayout", data); err != nil {
+		return Message{}, fmt.Errorf("mail: render %s text: %w", kind, err)
+	}
+	if err := r.html[kind].ExecuteTemplate(&html, "htmlLayout", data); err != nil {
+		return Message{}, fmt.Errorf("mail: render %s html: %w", kind, err)
+	}
+	s := strings.Join(strings.Fields(subject.String()), " ")
+	return Message{Kind: kind, Subject: s, Text: strings.TrimSpace(text.String()) + "\n", HTML: html.String()}, nil
+}
