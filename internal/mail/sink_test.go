@@ -34,10 +34,10 @@ type sink struct {
 	t    testing.TB
 	addr string
 
-	mu   sync.Mutex
-	got  []received
-	srv  *smtp.Server
-	ln   net.Listener
+	mu  sync.Mutex
+	got []received
+	srv *smtp.Server
+	ln  net.Listener
 	// beforeAccept runs after a message's data is read and before it is
 	// recorded; n counts DATA commands so far (1-based). A non-nil error
 	// rejects the message; errCut closes the connection without a reply.
