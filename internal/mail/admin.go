@@ -20,6 +20,11 @@ var (
 	ErrNotDead  = errors.New("mail: only a dead message can be retried")
 )
 
+// Sensitive reports whether a kind's body carries a secret, a live
+// password-reset link, that even an admin must not read: the admin outbox
+// page shows such a message's headers but not its body.
+func Sensitive(kind string) bool { return kind == "password_reset" }
+
 // Outbox is what the admin pages read and do with the outbox.
 type Outbox struct {
 	DB *db.DB

@@ -1,0 +1,159 @@
+// Package tokens issues and redeems the one-time links Steward mails out:
+// invitations for new people and password resets. A token is 32 random
+// bytes; only its SHA-256 is stored, so a copy of the database cannot be
+// used to take over an account. A token works once, for one hour.
+package tokens
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"steward/internal/mail"
+)
+
+// TTL is how long a link works.
+const TTL = time.Hour
+
+// Purposes a token is issued for; a token of one purpose never redeems the other.
+const (
+	PurposeInvite = "invite"
+	PurposeReset  = "reset"
+)
+
+var (
+	// ErrInvalid covers a token that is unknown, used, expired, of the
+	// other purpose, or whose user is no longer active. Callers show one
+	// message for all of them, so a link reveals nothing about an account.
+	ErrInvalid = errors.New("tokens: this link is invalid or has expired")
+	// ErrInactive is returned when issuing for a deactivated user.
+	ErrInactive = errors.New("tokens: user is not active")
+	// ErrNoUser is returned when issuing for an unknown user id.
+	ErrNoUser = errors.New("tokens: no such user")
+)
+
+// Issuer creates tokens and queues the email that carries them.
+type Issuer struct {
+	Mail *mail.Renderer
+	TTL  time.Duration
+}
+
+// New returns an issuer whose links last TTL.
+func New(r *mail.Renderer) *Issuer { return &Issuer{Mail: r, TTL: TTL} }
+
+// Hash is what the database keeps of a token.
+func Hash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// IssueReset creates a password-reset token for userID and queues the
+// email with the link in the same transaction. Earlier unused reset links
+// of that user stop working.
+func (i *Issuer) IssueReset(ctx context.Context, tx sqlx.ExtContext, userID int64, now time.Time) (string, error) {
+	return i.issue(ctx, tx, PurposeReset, "password_reset", userID, "", now)
+}
+
+// IssueInvite creates an invitation token for a new person and queues the
+// invitation email; invitedBy is the inviter's name as shown in the email
+// (empty for an import).
+func (i *Issuer) IssueInvite(ctx context.Context, tx sqlx.ExtContext, userID int64, invitedBy string, now time.Time) (string, error) {
+	return i.issue(ctx, tx, PurposeInvite, "invite", userID, invitedBy, now)
+}
+
+// ConsumeReset redeems a reset token: it returns the user whose password
+// may now be set, and the token never works again.
+func (i *Issuer) ConsumeReset(ctx context.Context, tx sqlx.ExtContext, token string, now time.Time) (int64, error) {
+	return consume(ctx, tx, PurposeReset, token, now)
+}
+
+// ConsumeInvite redeems an invitation token the same way.
+func (i *Issuer) ConsumeInvite(ctx context.Context, tx sqlx.ExtContext, token string, now time.Time) (int64, error) {
+	return consume(ctx, tx, PurposeInvite, token, now)
+}
+
+type recipient struct {
+	Email  string `db:"email"`
+	Name   string `db:"name"`
+	Active bool   `db:"active"`
+}
+
+func (i *Issuer) issue(ctx context.Context, tx sqlx.ExtContext, purpose, kind string, userID int64, invitedBy string, now time.Time) (string, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	var u recipient
+	err := sqlx.GetContext(ctx, tx, &u, tx.Rebind(`SELECT email, name, active FROM users WHERE id = ?`), userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNoUser
+	}
+	if err != nil {
+		return "", fmt.Errorf("tokens: issue %s for user %d: %w", purpose, userID, err)
+	}
+	if !u.Active {
+		return "", ErrInactive
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("tokens: random: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	hash := Hash(token)
+	expires := now.Add(i.TTL)
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE one_time_tokens SET used_at = ?
+		WHERE user_id = ? AND purpose = ? AND used_at IS NULL`), now, userID, purpose); err != nil {
+		return "", fmt.Errorf("tokens: retire earlier %s links of user %d: %w", purpose, userID, err)
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO one_time_tokens
+		(purpose, token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)`),
+		purpose, hash, userID, expires, now); err != nil {
+		return "", fmt.Errorf("tokens: store %s token for user %d: %w", purpose, userID, err)
+	}
+	msg, err := i.Mail.Render(kind, map[string]any{"Name": u.Name, "InvitedBy": invitedBy, "Token": token, "Expires": expires})
+	if err != nil {
+		return "", err
+	}
+	msg.To = u.Email
+	msg.UserID = &userID
+	// The key names the token's hash, never the token: each link is its
+	// own email. The body does carry the link, so the admin outbox page
+	// hides bodies of sensitive kinds (mail.Sensitive).
+	msg.DedupeKey = purpose + ":" + hash[:32]
+	if _, err := mail.Enqueue(ctx, tx, msg, now); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+func consume(ctx context.Context, tx sqlx.ExtContext, purpose, token string, now time.Time) (int64, error) {
+	if token == "" {
+		return 0, ErrInvalid
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	var userID int64
+	// One statement finds and burns the token, so two requests racing
+	// with the same link cannot both succeed.
+	err := sqlx.GetContext(ctx, tx, &userID, tx.Rebind(`UPDATE one_time_tokens SET used_at = ?
+		WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?
+		RETURNING user_id`), now, Hash(token), purpose, now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrInvalid
+	}
+	if err != nil {
+		return 0, fmt.Errorf("tokens: redeem %s token: %w", purpose, err)
+	}
+	var active bool
+	if err := sqlx.GetContext(ctx, tx, &active, tx.Rebind(`SELECT active FROM users WHERE id = ?`), userID); err != nil {
+		return 0, fmt.Errorf("tokens: redeem %s token: user %d: %w", purpose, userID, err)
+	}
+	if !active {
+		return 0, ErrInvalid
+	}
+	return userID, nil
+}
