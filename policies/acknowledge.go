@@ -1,0 +1,268 @@
+package policies
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"steward/internal/audit"
+)
+
+// AckState is where a person stands with a staff policy.
+type AckState string
+
+const (
+	AckNotRequired  AckState = "not required"
+	AckAcknowledged AckState = "acknowledged"
+	AckPending      AckState = "pending"
+	AckOverdue      AckState = "overdue"
+)
+
+// Acknowledgement is one person confirming one version. It is never
+// overwritten.
+type Acknowledgement struct {
+	UserID         int64     `db:"user_id"`
+	VersionID      int64     `db:"version_id"`
+	PolicyID       int64     `db:"policy_id"`
+	Number         int       `db:"number"`
+	AcknowledgedAt time.Time `db:"acknowledged_at"`
+}
+
+// AckStatus is a person's standing with one policy at a moment.
+type AckStatus struct {
+	Policy  Policy
+	Current Version // the version in effect
+	State   AckState
+	// Due is when a pending acknowledgement becomes overdue.
+	Due time.Time
+	// Last is the person's latest acknowledgement of this policy, if any.
+	Last *Acknowledgement
+}
+
+// Evaluate applies the acknowledgement rules to one person and one policy.
+// since is when the person joined: nobody is due before they arrived. acks
+// are the person's acknowledgements of this policy's versions.
+//
+// The rules: the first version and every material version after it need a
+// fresh acknowledgement; minor versions do not. An acknowledgement of a
+// later version counts for the earlier ones. With re-acknowledgement every
+// N months, an acknowledgement older than N months is due again. Whoever
+// is pending has AckWithinDays days from the moment they became pending.
+func Evaluate(t *Timeline, acks []Acknowledgement, since, now time.Time) AckStatus {
+	st := AckStatus{Policy: t.Policy, State: AckNotRequired}
+	cur, ok := t.InEffect(now)
+	if !ok {
+		return st
+	}
+	st.Current = cur
+	for i := range acks {
+		a := acks[i]
+		if a.Number <= cur.Number && (st.Last == nil || a.Number > st.Last.Number ||
+			(a.Number == st.Last.Number && a.AcknowledgedAt.After(st.Last.AcknowledgedAt))) {
+			st.Last = &a
+		}
+	}
+	if !t.Policy.RequiresAck || t.Policy.Audience != Staff {
+		return st
+	}
+	base := cur
+	for i := len(t.Versions) - 1; i >= 0; i-- {
+		v := t.Versions[i]
+		if v.Number > cur.Number {
+			continue
+		}
+		base = v
+		if v.ChangeKind == Material || v.Number == 1 {
+			break
+		}
+	}
+	within := time.Duration(t.Policy.AckWithinDays) * 24 * time.Hour
+	var pendingFrom time.Time
+	switch {
+	case st.Last != nil && st.Last.Number >= base.Number:
+		if t.Policy.ReackMonths <= 0 {
+			st.State = AckAcknowledged
+			return st
+		}
+		renew := st.Last.AcknowledgedAt.AddDate(0, t.Policy.ReackMonths, 0)
+		if now.Before(renew) {
+			st.State = AckAcknowledged
+			st.Due = renew.Add(within)
+			return st
+		}
+		pendingFrom = renew
+	default:
+		pendingFrom = base.EffectiveAt
+		if since.After(pendingFrom) {
+			pendingFrom = since
+		}
+	}
+	st.Due = pendingFrom.Add(within)
+	st.State = AckPending
+	if now.After(st.Due) {
+		st.State = AckOverdue
+	}
+	return st
+}
+
+type person struct {
+	ID        int64     `db:"id"`
+	Active    bool      `db:"active"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+func personByID(ctx context.Context, q sqlx.ExtContext, id int64) (person, error) {
+	var p person
+	err := sqlx.GetContext(ctx, q, &p, q.Rebind(`SELECT id, active, created_at FROM users WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return person{}, ErrNotInScope
+	}
+	if err != nil {
+		return person{}, fmt.Errorf("policies: read user %d: %w", id, err)
+	}
+	return p, nil
+}
+
+const ackCols = `a.user_id, a.version_id, v.policy_id, v.number, a.acknowledged_at`
+
+// Acknowledge records that userID acknowledged version number of the
+// policy at now. Only the version in effect of a staff policy can be
+// acknowledged, by an active person. A repeated acknowledgement changes
+// nothing and reports false.
+func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, number int, now time.Time) (bool, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	created := false
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		who, err := personByID(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		p, err := policyBySlug(ctx, tx, slug)
+		if err != nil {
+			return err
+		}
+		if !who.Active || p.Audience != Staff {
+			return ErrNotInScope
+		}
+		vs, err := versionsOf(ctx, tx, p.ID, true)
+		if err != nil {
+			return err
+		}
+		t := &Timeline{Policy: p, Versions: vs}
+		v, ok := t.Version(number)
+		if !ok {
+			return ErrNotFound
+		}
+		if cur, ok := t.InEffect(now); !ok || cur.Number != v.Number {
+			return ErrNotInEffect
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_acknowledgements (user_id, version_id, acknowledged_at)
+			VALUES (?, ?, ?) ON CONFLICT (user_id, version_id) DO NOTHING`), userID, v.ID, now)
+		if err != nil {
+			return fmt.Errorf("policies: acknowledge %s v%d: %w", slug, number, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("policies: acknowledge %s v%d: %w", slug, number, err)
+		}
+		if n == 0 {
+			return nil
+		}
+		created = true
+		actor := UserActor(userID)
+		return audit.Record(ctx, tx, audit.Entry{At: now, ActorID: actor.UserID, Actor: actor.Label,
+			Action: "policy.acknowledge", Target: fmt.Sprintf("policy:%s/v%d", slug, number)})
+	})
+	return created, err
+}
+
+// Acknowledgements lists a person's acknowledgements, oldest first.
+func (s *Store) Acknowledgements(ctx context.Context, userID int64) ([]Acknowledgement, error) {
+	var out []Acknowledgement
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT `+ackCols+`
+		FROM policy_acknowledgements a JOIN policy_versions v ON v.id = a.version_id
+		WHERE a.user_id = ? ORDER BY a.acknowledged_at, a.id`), userID)
+	if err != nil {
+		return nil, fmt.Errorf("policies: acknowledgements of %d: %w", userID, err)
+	}
+	return out, nil
+}
+
+// StatusFor returns a person's standing with every staff policy that has a
+// version in effect, by title.
+func (s *Store) StatusFor(ctx context.Context, userID int64, now time.Time) ([]AckStatus, error) {
+	who, err := personByID(ctx, s.db, userID)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := s.Timelines(ctx, Staff)
+	if err != nil {
+		return nil, err
+	}
+	acks, err := s.Acknowledgements(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return statuses(ts, acks, who, now), nil
+}
+
+func statuses(ts []*Timeline, acks []Acknowledgement, who person, now time.Time) []AckStatus {
+	var out []AckStatus
+	if !who.Active {
+		return out
+	}
+	for _, t := range ts {
+		if _, ok := t.InEffect(now); !ok {
+			continue
+		}
+		var mine []Acknowledgement
+		for _, a := range acks {
+			if a.PolicyID == t.Policy.ID {
+				mine = append(mine, a)
+			}
+		}
+		out = append(out, Evaluate(t, mine, who.CreatedAt, now))
+	}
+	return out
+}
+
+// PersonStatus is one active person's standing with one policy.
+type PersonStatus struct {
+	UserID int64
+	AckStatus
+}
+
+// Open lists every pending or overdue acknowledgement of every active
+// person at now, for reminders and reports.
+func (s *Store) Open(ctx context.Context, now time.Time) ([]PersonStatus, error) {
+	ts, err := s.Timelines(ctx, Staff)
+	if err != nil {
+		return nil, err
+	}
+	var people []person
+	if err := s.db.SelectContext(ctx, &people, `SELECT id, active, created_at FROM users WHERE active = TRUE ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("policies: list people: %w", err)
+	}
+	var acks []Acknowledgement
+	if err := s.db.SelectContext(ctx, &acks, `SELECT `+ackCols+`
+		FROM policy_acknowledgements a JOIN policy_versions v ON v.id = a.version_id ORDER BY a.id`); err != nil {
+		return nil, fmt.Errorf("policies: list acknowledgements: %w", err)
+	}
+	byUser := map[int64][]Acknowledgement{}
+	for _, a := range acks {
+		byUser[a.UserID] = append(byUser[a.UserID], a)
+	}
+	var out []PersonStatus
+	for _, p := range people {
+		for _, st := range statuses(ts, byUser[p.ID], p, now) {
+			if st.State == AckPending || st.State == AckOverdue {
+				out = append(out, PersonStatus{UserID: p.ID, AckStatus: st})
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,51 @@
+package policies
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	stewardmail "steward/internal/mail"
+)
+
+func (s *Store) confirmMessage(sub Subscription, now time.Time) (stewardmail.Message, error) {
+	m, err := s.mail.Render("subscribe_confirm", struct{ Token string }{sub.Token})
+	if err != nil {
+		return stewardmail.Message{}, fmt.Errorf("policies: confirmation email: %w", err)
+	}
+	m.To = sub.Email
+	// At most one confirmation a day per link: resubmitting the form
+	// cannot be used to flood someone's inbox.
+	m.DedupeKey = "subscribe_confirm:" + sub.Token + ":" + now.UTC().Format("2006-01-02")
+	return m, nil
+}
+
+// UnsubscribeHeaders are the RFC 8058 one-click headers for a notice.
+func UnsubscribeHeaders(unsubscribeURL string) map[string]string {
+	return map[string]string{
+		"List-Unsubscribe":      "<" + unsubscribeURL + ">",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+	}
+}
+
+func (s *Store) noticeMessage(sub Subscription, p Policy, v Version) (stewardmail.Message, error) {
+	data := struct {
+		Title, Slug, Summary, NumberText, Previous, Token string
+		Number                                            int
+		Effective                                         time.Time
+	}{
+		Title: p.Title, Slug: p.Slug, Summary: v.Summary, NumberText: strconv.Itoa(v.Number),
+		Token: sub.Token, Number: v.Number, Effective: v.EffectiveAt.UTC(),
+	}
+	if v.Number > 1 {
+		data.Previous = strconv.Itoa(v.Number - 1)
+	}
+	m, err := s.mail.Render("policy_notice", data)
+	if err != nil {
+		return stewardmail.Message{}, fmt.Errorf("policies: notice email: %w", err)
+	}
+	m.To = sub.Email
+	m.Headers = UnsubscribeHeaders(s.mail.Link("/unsubscribe/", sub.Token))
+	m.DedupeKey = fmt.Sprintf("policy_notice:%s:v%d:subscription:%d", p.Slug, v.Number, sub.ID)
+	return m, nil
+}

@@ -1,0 +1,353 @@
+package policies
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/jmoiron/sqlx"
+)
+
+// File is one policy version as a Markdown file with front matter (see
+// docs/policy-files.md).
+type File struct {
+	Name      string // where it came from, for messages
+	Settings  Settings
+	Summary   string
+	Change    ChangeKind
+	Effective time.Time // zero: when published
+	Body      string
+	// Given lists the front matter fields present in the file; settings
+	// left out keep the policy's current values.
+	Given map[string]bool
+}
+
+// FileError names the file and each field that is wrong.
+type FileError struct {
+	File   string
+	Fields map[string]string // field -> message; "front matter" for the whole block
+}
+
+func (e *FileError) Error() string {
+	parts := make([]string, 0, len(e.Fields))
+	for _, k := range sortedKeys(e.Fields) {
+		parts = append(parts, "field "+k+": "+e.Fields[k])
+	}
+	return e.File + ": " + strings.Join(parts, "; ")
+}
+
+func (e *FileError) add(field, msg string) {
+	if e.Fields == nil {
+		e.Fields = map[string]string{}
+	}
+	if _, ok := e.Fields[field]; !ok {
+		e.Fields[field] = msg
+	}
+}
+
+var knownFields = []string{"slug", "title", "audience", "summary", "change", "effective",
+	"acknowledge", "acknowledge_within_days", "reacknowledge_months"}
+
+// ParseFile reads a policy file. name is used in error messages.
+func ParseFile(name string, data []byte) (File, error) {
+	fe := &FileError{File: name}
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	text = strings.TrimPrefix(text, "\ufeff")
+	if !strings.HasPrefix(text, "---\n") {
+		fe.add("front matter", "the file must start with a line \"---\", the front matter, and another \"---\"")
+		return File{}, fe
+	}
+	head, body, ok := strings.Cut(text[4:], "\n---\n")
+	if !ok {
+		if h, found := strings.CutSuffix(text[4:], "\n---"); found {
+			head, body, ok = h, "", true
+		}
+	}
+	if !ok {
+		fe.add("front matter", "no closing \"---\" line")
+		return File{}, fe
+	}
+	raw := map[string]any{}
+	if err := yaml.Unmarshal([]byte(head), &raw); err != nil {
+		fe.add("front matter", "not valid YAML: "+strings.ReplaceAll(yaml.FormatError(err, false, false), "\n", " "))
+		return File{}, fe
+	}
+	f := File{Name: name, Body: body, Given: map[string]bool{}}
+	known := map[string]bool{}
+	for _, k := range knownFields {
+		known[k] = true
+	}
+	for k := range raw {
+		if !known[k] {
+			fe.add(k, "unknown field (known: "+strings.Join(knownFields, ", ")+")")
+		}
+		f.Given[k] = true
+	}
+	f.Settings.Slug = fmString(raw, "slug", fe)
+	f.Settings.Title = fmString(raw, "title", fe)
+	f.Settings.Audience = Audience(fmString(raw, "audience", fe))
+	f.Summary = strings.TrimSpace(fmString(raw, "summary", fe))
+	f.Change = ChangeKind(fmString(raw, "change", fe))
+	f.Settings.RequiresAck = fmBool(raw, "acknowledge", fe)
+	f.Settings.AckWithinDays = fmInt(raw, "acknowledge_within_days", fe)
+	f.Settings.ReackMonths = fmInt(raw, "reacknowledge_months", fe)
+	if eff := fmString(raw, "effective", fe); eff != "" {
+		t, err := parseEffective(eff)
+		if err != nil {
+			fe.add("effective", err.Error())
+		}
+		f.Effective = t
+	}
+	check := f.Settings
+	if check.Audience == "" {
+		// Left out: the policy keeps its audience, or a new one is public
+		// unless it asks for acknowledgement.
+		check.Audience = Public
+		if check.RequiresAck {
+			check.Audience = Staff
+		}
+	}
+	if err := check.Validate(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for k, m := range ve.Fields {
+				fe.add(k, m)
+			}
+		}
+	}
+	if err := (DraftInput{Body: f.Body, Summary: f.Summary, ChangeKind: f.Change}).Validate(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for k, m := range ve.Fields {
+				fe.add(k, m)
+			}
+		}
+	}
+	if len(fe.Fields) > 0 {
+		return File{}, fe
+	}
+	f.Body = NormalizeBody(f.Body)
+	return f, nil
+}
+
+func parseEffective(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (2026-12-01) or an RFC 3339 time (2026-12-01T09:00:00Z)", s)
+}
+
+func fmString(raw map[string]any, k string, fe *FileError) string {
+	v, ok := raw[k]
+	if !ok || v == nil {
+		return ""
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case time.Time:
+		return x.UTC().Format(time.RFC3339)
+	}
+	fe.add(k, fmt.Sprintf("must be text, not %v", v))
+	return ""
+}
+
+func fmBool(raw map[string]any, k string, fe *FileError) bool {
+	v, ok := raw[k]
+	if !ok || v == nil {
+		return false
+	}
+	if b, ok := v.(bool); ok {
+		return b
+	}
+	fe.add(k, fmt.Sprintf("must be true or false, not %v", v))
+	return false
+}
+
+func fmInt(raw map[string]any, k string, fe *FileError) int {
+	v, ok := raw[k]
+	if !ok || v == nil {
+		return 0
+	}
+	switch x := v.(type) {
+	case uint64:
+		if x <= math.MaxInt32 {
+			return int(x)
+		}
+	case int64:
+		if x >= math.MinInt32 && x <= math.MaxInt32 {
+			return int(x)
+		}
+	case int:
+		return x
+	}
+	fe.add(k, fmt.Sprintf("must be a whole number, not %v", v))
+	return 0
+}
+
+// Result says what a publish-from-file did.
+type Result struct {
+	Policy    Policy
+	Version   Version
+	Published bool   // false: nothing changed
+	Message   string // for the person who ran it
+}
+
+// PublishFile publishes the file as the next version of its policy,
+// creating the policy on its first publication. A body identical to the
+// latest published version publishes nothing and says so.
+func (s *Store) PublishFile(ctx context.Context, f File, by Actor, now time.Time) (Result, error) {
+	var res Result
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		p, err := policyBySlug(ctx, tx, f.Settings.Slug)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			p, err = createPolicy(ctx, tx, f.settingsOver(Policy{Audience: Public}), now)
+			if err != nil {
+				return fileErr(f.Name, err)
+			}
+		case err != nil:
+			return err
+		default:
+			last, ok, err := latestPublished(ctx, tx, p.ID)
+			if err != nil {
+				return err
+			}
+			if ok && last.SHA256 == Hash(f.Body) {
+				res = Result{Policy: p, Version: last, Message: fmt.Sprintf(
+					"%s: identical to %s version %d (effective %s); nothing published",
+					f.Name, p.Slug, last.Number, last.EffectiveAt.Format(time.RFC3339))}
+				return nil
+			}
+			if p, err = updateSettings(ctx, tx, p.Slug, f.settingsOver(p), now); err != nil {
+				return fileErr(f.Name, err)
+			}
+		}
+		v, err := s.publish(ctx, tx, p, DraftInput{Body: f.Body, Summary: f.Summary, ChangeKind: f.Change}, nil, f.Effective, by, now)
+		if err != nil {
+			return fileErr(f.Name, err)
+		}
+		state := "in effect now"
+		if v.EffectiveAt.After(now) {
+			state = "scheduled for " + v.EffectiveAt.Format(time.RFC3339)
+		}
+		res = Result{Policy: p, Version: v, Published: true, Message: fmt.Sprintf(
+			"%s: published %s version %d (%s change), %s", f.Name, p.Slug, v.Number, v.ChangeKind, state)}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if res.Published {
+		s.invalidate(f.Settings.Slug)
+	}
+	return res, nil
+}
+
+func fileErr(name string, err error) error {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return &FileError{File: name, Fields: ve.Fields}
+	}
+	if errors.Is(err, ErrSlugTaken) {
+		return &FileError{File: name, Fields: map[string]string{"slug": "already taken"}}
+	}
+	return err
+}
+
+// settingsOver returns the file's settings, taking those the file leaves
+// out from cur.
+func (f File) settingsOver(cur Policy) Settings {
+	st := f.Settings
+	if !f.Given["title"] {
+		st.Title = cur.Title
+	}
+	if !f.Given["audience"] {
+		st.Audience = cur.Audience
+		if cur.ID == 0 && st.RequiresAck {
+			st.Audience = Staff
+		}
+	}
+	if !f.Given["acknowledge"] {
+		st.RequiresAck = cur.RequiresAck
+	}
+	if !f.Given["acknowledge_within_days"] {
+		st.AckWithinDays = cur.AckWithinDays
+	}
+	if !f.Given["reacknowledge_months"] {
+		st.ReackMonths = cur.ReackMonths
+	}
+	return st
+}
+
+type exportMatter struct {
+	Slug                  string `yaml:"slug"`
+	Title                 string `yaml:"title"`
+	Audience              string `yaml:"audience"`
+	Summary               string `yaml:"summary"`
+	Change                string `yaml:"change"`
+	Effective             string `yaml:"effective"`
+	Acknowledge           bool   `yaml:"acknowledge"`
+	AcknowledgeWithinDays int    `yaml:"acknowledge_within_days"`
+	ReacknowledgeMonths   int    `yaml:"reacknowledge_months"`
+}
+
+// FormatFile writes a published version as a policy file that ParseFile
+// reads back to the same version.
+func FormatFile(p Policy, v Version) ([]byte, error) {
+	head, err := yaml.Marshal(exportMatter{
+		Slug: p.Slug, Title: p.Title, Audience: string(p.Audience), Summary: v.Summary, Change: string(v.ChangeKind),
+		Effective: v.EffectiveAt.UTC().Format(time.RFC3339), Acknowledge: p.RequiresAck,
+		AcknowledgeWithinDays: p.AckWithinDays, ReacknowledgeMonths: p.ReackMonths,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policies: format %s v%d: %w", p.Slug, v.Number, err)
+	}
+	var b bytes.Buffer
+	b.WriteString("---\n")
+	b.Write(head)
+	b.WriteString("---\n\n")
+	b.WriteString(v.BodyMD)
+	return b.Bytes(), nil
+}
+
+// Export writes every published version of every policy under dir as
+// SLUG/vN.md and returns the paths written.
+func (s *Store) Export(ctx context.Context, dir string) ([]string, error) {
+	ts, err := s.Timelines(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var written []string
+	for _, t := range ts {
+		if len(t.Versions) == 0 {
+			continue
+		}
+		pdir := filepath.Join(dir, t.Policy.Slug)
+		if err := os.MkdirAll(pdir, 0o755); err != nil {
+			return written, fmt.Errorf("policies: export: %w", err)
+		}
+		for _, v := range t.Versions {
+			data, err := FormatFile(t.Policy, v)
+			if err != nil {
+				return written, err
+			}
+			path := filepath.Join(pdir, fmt.Sprintf("v%d.md", v.Number))
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				return written, fmt.Errorf("policies: export: %w", err)
+			}
+			written = append(written, path)
+		}
+	}
+	return written, nil
+}

@@ -1,0 +1,50 @@
+package policies
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+)
+
+// markdown and sanitizer are configured once and only read afterwards;
+// both are safe for concurrent use.
+var (
+	markdown = goldmark.New(
+		goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify, extension.DefinitionList),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+	)
+	sanitizer = newSanitizer()
+)
+
+func newSanitizer() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	// Heading ids make sections linkable (/policies/privacy#retention).
+	p.AllowAttrs("id").Matching(regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,80}$`)).OnElements("h1", "h2", "h3", "h4", "h5", "h6")
+	p.RequireNoFollowOnLinks(false)
+	p.AllowURLSchemes("http", "https", "mailto")
+	return p
+}
+
+// Render turns a Markdown body into sanitised HTML. Raw HTML in the body
+// is dropped by goldmark and whatever remains is filtered by bluemonday,
+// so no script, event handler, javascript: URL or frame survives.
+func Render(body string) (string, error) {
+	var buf bytes.Buffer
+	if err := markdown.Convert([]byte(body), &buf); err != nil {
+		return "", fmt.Errorf("policies: render markdown: %w", err)
+	}
+	return sanitizer.SanitizeReader(&buf).String(), nil
+}
+
+// Hash is the hex sha256 of a body as stored.
+func Hash(body string) string {
+	sum := sha256.Sum256([]byte(body))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,210 @@
+package policies
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	stewardmail "steward/internal/mail"
+)
+
+// ConfirmWithin is how long a confirmation link works. Unconfirmed
+// subscriptions older than this are purged.
+const ConfirmWithin = 7 * 24 * time.Hour
+
+// Subscription is a customer who asked for change notices: only the
+// address, a token and dates.
+type Subscription struct {
+	ID          int64      `db:"id"`
+	Email       string     `db:"email"`
+	Token       string     `db:"token"`
+	CreatedAt   time.Time  `db:"created_at"`
+	ConfirmedAt *time.Time `db:"confirmed_at"`
+}
+
+// NormalizeEmail checks an address and returns it lower-cased.
+func NormalizeEmail(raw string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(raw))
+	invalid := &ValidationError{Fields: map[string]string{"email": "enter an email address like name@example.com"}}
+	if e == "" || len(e) > 254 {
+		return "", invalid
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
+		return "", invalid
+	}
+	return e, nil
+}
+
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("policies: token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+const subscriptionCols = `id, email, token, created_at, confirmed_at`
+
+func subscriptionBy(ctx context.Context, q sqlx.ExtContext, col, val string) (Subscription, error) {
+	var s Subscription
+	err := sqlx.GetContext(ctx, q, &s, q.Rebind(`SELECT `+subscriptionCols+` FROM policy_subscriptions WHERE `+col+` = ?`), val)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Subscription{}, ErrNotFound
+	}
+	if err != nil {
+		return Subscription{}, fmt.Errorf("policies: read subscription: %w", err)
+	}
+	return s, nil
+}
+
+// Subscribe starts a double opt-in: it stores the address unconfirmed and
+// queues a confirmation email in the same transaction. An address already
+// confirmed gets nothing, and the caller answers the same either way, so
+// the form does not reveal who subscribed.
+func (s *Store) Subscribe(ctx context.Context, rawEmail string, now time.Time) error {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return err
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		sub, err := subscriptionBy(ctx, tx, "email", email)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			tok, err := newToken()
+			if err != nil {
+				return err
+			}
+			sub = Subscription{Email: email, Token: tok, CreatedAt: now}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_subscriptions (email, token, created_at)
+				VALUES (?, ?, ?)`), email, tok, now); err != nil {
+				return fmt.Errorf("policies: subscribe: %w", err)
+			}
+		case err != nil:
+			return err
+		case sub.ConfirmedAt != nil:
+			return nil
+		case now.Sub(sub.CreatedAt) > ConfirmWithin/2:
+			// An old link is about to expire: send a fresh one.
+			tok, err := newToken()
+			if err != nil {
+				return err
+			}
+			sub.Token, sub.CreatedAt = tok, now
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_subscriptions SET token = ?, created_at = ? WHERE id = ?`),
+				tok, now, sub.ID); err != nil {
+				return fmt.Errorf("policies: subscribe: %w", err)
+			}
+		}
+		msg, err := s.confirmMessage(sub, now)
+		if err != nil {
+			return err
+		}
+		_, err = stewardmail.Enqueue(ctx, tx, msg, now)
+		return err
+	})
+}
+
+// Confirm completes a subscription. Confirming twice is fine; a link
+// older than ConfirmWithin is refused with ErrTokenExpired.
+func (s *Store) Confirm(ctx context.Context, token string, now time.Time) (Subscription, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	var out Subscription
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		sub, err := subscriptionBy(ctx, tx, "token", token)
+		if err != nil {
+			return err
+		}
+		if sub.ConfirmedAt != nil {
+			out = sub
+			return nil
+		}
+		if now.Sub(sub.CreatedAt) > ConfirmWithin {
+			return ErrTokenExpired
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_subscriptions SET confirmed_at = ? WHERE id = ?`), now, sub.ID); err != nil {
+			return fmt.Errorf("policies: confirm: %w", err)
+		}
+		sub.ConfirmedAt = &now
+		out = sub
+		return nil
+	})
+	return out, err
+}
+
+// SubscriptionByToken finds a subscription by its token.
+func (s *Store) SubscriptionByToken(ctx context.Context, token string) (Subscription, error) {
+	return subscriptionBy(ctx, s.db, "token", token)
+}
+
+// Unsubscribe forgets the subscription with this token. It reports false
+// when there was none (already unsubscribed), which is not an error.
+func (s *Store) Unsubscribe(ctx context.Context, token string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM policy_subscriptions WHERE token = ?`), token)
+	if err != nil {
+		return false, fmt.Errorf("policies: unsubscribe: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("policies: unsubscribe: %w", err)
+	}
+	return n > 0, nil
+}
+
+// PurgeUnconfirmed deletes subscriptions never confirmed within
+// ConfirmWithin and reports how many.
+func (s *Store) PurgeUnconfirmed(ctx context.Context, now time.Time) (int, error) {
+	var subs []Subscription
+	if err := s.db.SelectContext(ctx, &subs, `SELECT `+subscriptionCols+` FROM policy_subscriptions WHERE confirmed_at IS NULL`); err != nil {
+		return 0, fmt.Errorf("policies: purge subscriptions: %w", err)
+	}
+	n := 0
+	for _, sub := range subs {
+		if now.Sub(sub.CreatedAt) <= ConfirmWithin {
+			continue
+		}
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM policy_subscriptions WHERE id = ? AND confirmed_at IS NULL`), sub.ID); err != nil {
+			return n, fmt.Errorf("policies: purge subscription %d: %w", sub.ID, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Subscribers counts confirmed subscriptions.
+func (s *Store) Subscribers(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM policy_subscriptions WHERE confirmed_at IS NOT NULL`); err != nil {
+		return 0, fmt.Errorf("policies: count subscribers: %w", err)
+	}
+	return n, nil
+}
+
+// queueNotices tells every confirmed subscriber about a publication, in
+// the publishing transaction.
+func (s *Store) queueNotices(ctx context.Context, tx *sqlx.Tx, p Policy, v Version, now time.Time) error {
+	var subs []Subscription
+	if err := tx.SelectContext(ctx, &subs, `SELECT `+subscriptionCols+` FROM policy_subscriptions
+		WHERE confirmed_at IS NOT NULL ORDER BY id`); err != nil {
+		return fmt.Errorf("policies: notices for %s v%d: %w", p.Slug, v.Number, err)
+	}
+	for _, sub := range subs {
+		msg, err := s.noticeMessage(sub, p, v)
+		if err != nil {
+			return err
+		}
+		if _, err := stewardmail.Enqueue(ctx, tx, msg, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,566 @@
+package policies
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"steward/internal/audit"
+	"steward/internal/db"
+)
+
+// Status of a version relative to a moment.
+type Status string
+
+const (
+	StatusDraft      Status = "draft"
+	StatusScheduled  Status = "scheduled"
+	StatusInEffect   Status = "in effect"
+	StatusSuperseded Status = "superseded"
+)
+
+// Version is one version of a policy: a draft, or a published version that
+// never changes again.
+type Version struct {
+	ID          int64      `json:"-"`
+	PolicyID    int64      `json:"-"`
+	Draft       bool       `json:"-"`
+	Number      int        `json:"number"`
+	BodyMD      string     `json:"body_markdown"`
+	BodyHTML    string     `json:"body_html"`
+	Summary     string     `json:"summary"`
+	ChangeKind  ChangeKind `json:"change_kind"`
+	SHA256      string     `json:"sha256"`
+	CreatedBy   *int64     `json:"-"`
+	CreatedAt   time.Time  `json:"-"`
+	UpdatedAt   time.Time  `json:"-"`
+	PublishedBy *int64     `json:"-"`
+	PublishedAt time.Time  `json:"published_at"`
+	EffectiveAt time.Time  `json:"effective_at"`
+}
+
+type versionRow struct {
+	ID          int64      `db:"id"`
+	PolicyID    int64      `db:"policy_id"`
+	Status      string     `db:"status"`
+	Number      *int       `db:"number"`
+	BodyMD      string     `db:"body_md"`
+	BodyHTML    string     `db:"body_html"`
+	Summary     string     `db:"summary"`
+	ChangeKind  string     `db:"change_kind"`
+	SHA256      string     `db:"sha256"`
+	CreatedBy   *int64     `db:"created_by"`
+	CreatedAt   time.Time  `db:"created_at"`
+	UpdatedAt   time.Time  `db:"updated_at"`
+	PublishedBy *int64     `db:"published_by"`
+	PublishedAt *time.Time `db:"published_at"`
+	EffectiveAt *time.Time `db:"effective_at"`
+}
+
+const versionCols = `id, policy_id, status, number, body_md, body_html, summary, change_kind, sha256,
+	created_by, created_at, updated_at, published_by, published_at, effective_at`
+
+func (r versionRow) version() Version {
+	v := Version{ID: r.ID, PolicyID: r.PolicyID, Draft: r.Status == "draft", BodyMD: r.BodyMD, BodyHTML: r.BodyHTML,
+		Summary: r.Summary, ChangeKind: ChangeKind(r.ChangeKind), SHA256: r.SHA256, CreatedBy: r.CreatedBy,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PublishedBy: r.PublishedBy}
+	if r.Number != nil {
+		v.Number = *r.Number
+	}
+	if r.PublishedAt != nil {
+		v.PublishedAt = r.PublishedAt.UTC()
+	}
+	if r.EffectiveAt != nil {
+		v.EffectiveAt = r.EffectiveAt.UTC()
+	}
+	return v
+}
+
+// Label names a version for people: "version 3" or "draft".
+func (v Version) Label() string {
+	if v.Draft {
+		return "draft"
+	}
+	return "version " + strconv.Itoa(v.Number)
+}
+
+// Actor is who makes a change, for the audit log.
+type Actor struct {
+	UserID *int64
+	Label  string // "user:12", "cli", "demo"
+}
+
+// UserActor is a signed-in person.
+func UserActor(id int64) Actor { return Actor{UserID: &id, Label: "user:" + strconv.FormatInt(id, 10)} }
+
+// SystemActor is a command or job acting on its own.
+func SystemActor(label string) Actor { return Actor{Label: label} }
+
+// DraftInput is what an author edits.
+type DraftInput struct {
+	Body       string
+	Summary    string
+	ChangeKind ChangeKind
+}
+
+// MaxBody bounds a policy body: long enough for any real policy.
+const MaxBody = 200_000
+
+// Validate reports every problem with the draft.
+func (d DraftInput) Validate() error {
+	var v ValidationError
+	switch {
+	case strings.TrimSpace(d.Body) == "":
+		v.add("body", "is required")
+	case len(d.Body) > MaxBody:
+		v.add("body", fmt.Sprintf("must be at most %d bytes", MaxBody))
+	}
+	switch {
+	case strings.TrimSpace(d.Summary) == "":
+		v.add("summary", "is required: say what changed")
+	case len(d.Summary) > 500:
+		v.add("summary", "must be at most 500 characters")
+	}
+	if d.ChangeKind != Material && d.ChangeKind != Minor {
+		v.add("change", "must be material or minor")
+	}
+	return v.orNil()
+}
+
+// NormalizeBody gives a body the canonical form that is stored and hashed:
+// Unix newlines, no trailing spaces at line ends, one final newline.
+func NormalizeBody(body string) string {
+	body = strings.ReplaceAll(body, "\r\n", "\n")
+	body = strings.ReplaceAll(body, "\r", "\n")
+	lines := strings.Split(body, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t")
+	}
+	return strings.Trim(strings.Join(lines, "\n"), "\n") + "\n"
+}
+
+// Versions lists every version of a policy, the draft last.
+func (s *Store) Versions(ctx context.Context, slug string) (Policy, []Version, error) {
+	p, err := policyBySlug(ctx, s.db, slug)
+	if err != nil {
+		return Policy{}, nil, err
+	}
+	vs, err := versionsOf(ctx, s.db, p.ID, false)
+	return p, vs, err
+}
+
+func versionsOf(ctx context.Context, q sqlx.ExtContext, policyID int64, publishedOnly bool) ([]Version, error) {
+	query := `SELECT ` + versionCols + ` FROM policy_versions WHERE policy_id = ?`
+	if publishedOnly {
+		query += ` AND status = 'published'`
+	}
+	query += ` ORDER BY CASE WHEN number IS NULL THEN 1 ELSE 0 END, number`
+	var rows []versionRow
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), policyID); err != nil {
+		return nil, fmt.Errorf("policies: versions of %d: %w", policyID, err)
+	}
+	out := make([]Version, len(rows))
+	for i, r := range rows {
+		out[i] = r.version()
+	}
+	return out, nil
+}
+
+func versionByID(ctx context.Context, q sqlx.ExtContext, id int64) (Version, error) {
+	var r versionRow
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+versionCols+` FROM policy_versions WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Version{}, ErrNotFound
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("policies: read version %d: %w", id, err)
+	}
+	return r.version(), nil
+}
+
+func draftOf(ctx context.Context, q sqlx.ExtContext, policyID int64) (Version, error) {
+	var r versionRow
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+versionCols+` FROM policy_versions
+		WHERE policy_id = ? AND status = 'draft'`), policyID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Version{}, ErrNoDraft
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("policies: read draft of %d: %w", policyID, err)
+	}
+	return r.version(), nil
+}
+
+// Draft returns the policy's draft, or ErrNoDraft.
+func (s *Store) Draft(ctx context.Context, slug string) (Policy, Version, error) {
+	p, err := policyBySlug(ctx, s.db, slug)
+	if err != nil {
+		return Policy{}, Version{}, err
+	}
+	d, err := draftOf(ctx, s.db, p.ID)
+	return p, d, err
+}
+
+// StartDraft returns the policy's draft, creating it from the latest
+// published version's text when there is none: editing a published
+// version always means starting a new draft from it.
+func (s *Store) StartDraft(ctx context.Context, slug string, by Actor, now time.Time) (Version, error) {
+	var out Version
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		p, err := policyBySlug(ctx, tx, slug)
+		if err != nil {
+			return err
+		}
+		out, err = draftOf(ctx, tx, p.ID)
+		if !errors.Is(err, ErrNoDraft) {
+			return err
+		}
+		body := ""
+		if last, ok, err := latestPublished(ctx, tx, p.ID); err != nil {
+			return err
+		} else if ok {
+			body = last.BodyMD
+		}
+		out, err = insertDraft(ctx, tx, p.ID, DraftInput{Body: body, ChangeKind: Material}, by, now)
+		return err
+	})
+	return out, err
+}
+
+// SaveDraft writes the policy's draft, creating it if there is none.
+func (s *Store) SaveDraft(ctx context.Context, slug string, in DraftInput, by Actor, now time.Time) (Version, error) {
+	if err := in.Validate(); err != nil {
+		return Version{}, err
+	}
+	var out Version
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		p, err := policyBySlug(ctx, tx, slug)
+		if err != nil {
+			return err
+		}
+		d, err := draftOf(ctx, tx, p.ID)
+		switch {
+		case errors.Is(err, ErrNoDraft):
+			out, err = insertDraft(ctx, tx, p.ID, in, by, now)
+			return err
+		case err != nil:
+			return err
+		}
+		out, err = updateDraft(ctx, tx, d.ID, in, now)
+		return err
+	})
+	return out, err
+}
+
+func insertDraft(ctx context.Context, tx *sqlx.Tx, policyID int64, in DraftInput, by Actor, now time.Time) (Version, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	var id int64
+	err := tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO policy_versions
+		(policy_id, status, body_md, summary, change_kind, created_by, created_at, updated_at)
+		VALUES (?, 'draft', ?, ?, ?, ?, ?, ?) RETURNING id`),
+		policyID, normalizeDraft(in.Body), strings.TrimSpace(in.Summary), in.ChangeKind, by.UserID, now, now)
+	if db.IsUniqueViolation(err) {
+		return Version{}, ErrDraftExists
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("policies: create draft of %d: %w", policyID, err)
+	}
+	return versionByID(ctx, tx, id)
+}
+
+func normalizeDraft(body string) string {
+	if strings.TrimSpace(body) == "" {
+		return ""
+	}
+	return NormalizeBody(body)
+}
+
+// UpdateDraft changes the draft with the given id. A published version is
+// refused with ErrPublished.
+func (s *Store) UpdateDraft(ctx context.Context, versionID int64, in DraftInput, now time.Time) (Version, error) {
+	if err := in.Validate(); err != nil {
+		return Version{}, err
+	}
+	var out Version
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		out, err = updateDraft(ctx, tx, versionID, in, now)
+		return err
+	})
+	return out, err
+}
+
+func updateDraft(ctx context.Context, tx *sqlx.Tx, id int64, in DraftInput, now time.Time) (Version, error) {
+	cur, err := versionByID(ctx, tx, id)
+	if err != nil {
+		return Version{}, err
+	}
+	if !cur.Draft {
+		return Version{}, ErrPublished
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_versions SET body_md = ?, summary = ?, change_kind = ?, updated_at = ?
+		WHERE id = ? AND status = 'draft'`),
+		NormalizeBody(in.Body), strings.TrimSpace(in.Summary), in.ChangeKind, now.UTC().Truncate(time.Microsecond), id)
+	if err != nil {
+		return Version{}, fmt.Errorf("policies: update draft %d: %w", id, err)
+	}
+	return versionByID(ctx, tx, id)
+}
+
+// DeleteDraft removes a draft. A published version is refused with
+// ErrPublished.
+func (s *Store) DeleteDraft(ctx context.Context, versionID int64) error {
+	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		cur, err := versionByID(ctx, tx, versionID)
+		if err != nil {
+			return err
+		}
+		if !cur.Draft {
+			return ErrPublished
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM policy_versions WHERE id = ? AND status = 'draft'`), versionID); err != nil {
+			return fmt.Errorf("policies: delete draft %d: %w", versionID, err)
+		}
+		return nil
+	})
+}
+
+func latestPublished(ctx context.Context, q sqlx.ExtContext, policyID int64) (Version, bool, error) {
+	var r versionRow
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+versionCols+` FROM policy_versions
+		WHERE policy_id = ? AND status = 'published' ORDER BY number DESC LIMIT 1`), policyID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Version{}, false, nil
+	}
+	if err != nil {
+		return Version{}, false, fmt.Errorf("policies: latest version of %d: %w", policyID, err)
+	}
+	return r.version(), true, nil
+}
+
+// Publish publishes the policy's draft as the next version, in effect from
+// effective (the zero time means now). A future date makes it scheduled.
+func (s *Store) Publish(ctx context.Context, slug string, effective time.Time, by Actor, now time.Time) (Version, error) {
+	var out Version
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		p, err := policyBySlug(ctx, tx, slug)
+		if err != nil {
+			return err
+		}
+		d, err := draftOf(ctx, tx, p.ID)
+		if err != nil {
+			return err
+		}
+		in := DraftInput{Body: d.BodyMD, Summary: d.Summary, ChangeKind: d.ChangeKind}
+		out, err = s.publish(ctx, tx, p, in, &d.ID, effective, by, now)
+		return err
+	})
+	if err != nil {
+		return Version{}, err
+	}
+	s.invalidate(slug)
+	return out, nil
+}
+
+// publish makes a new published version: from the draft row draftID when
+// it is set, or as a new row. It records the publication in the audit log
+// and queues change notices to subscribers in the same transaction.
+func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInput, draftID *int64, effective time.Time, by Actor, now time.Time) (Version, error) {
+	if err := in.Validate(); err != nil {
+		return Version{}, err
+	}
+	now = now.UTC().Truncate(time.Microsecond)
+	if effective.IsZero() {
+		effective = now
+	}
+	effective = effective.UTC().Truncate(time.Microsecond)
+	last, hasLast, err := latestPublished(ctx, tx, p.ID)
+	if err != nil {
+		return Version{}, err
+	}
+	number := 1
+	if hasLast {
+		number = last.Number + 1
+		if effective.Before(last.EffectiveAt) {
+			return Version{}, &ValidationError{Fields: map[string]string{"effective": fmt.Sprintf(
+				"must not be before %s of version %d, the latest published", last.EffectiveAt.Format(time.RFC3339), last.Number)}}
+		}
+	}
+	body := NormalizeBody(in.Body)
+	html, err := Render(body)
+	if err != nil {
+		return Version{}, fmt.Errorf("policies: publish %s: %w", p.Slug, err)
+	}
+	sum := Hash(body)
+	var id int64
+	if draftID != nil {
+		id = *draftID
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_versions SET status = 'published', number = ?, body_md = ?,
+			body_html = ?, summary = ?, change_kind = ?, sha256 = ?, updated_at = ?, published_by = ?, published_at = ?,
+			effective_at = ? WHERE id = ? AND status = 'draft'`),
+			number, body, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, now, by.UserID, now, effective, id)
+	} else {
+		err = tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO policy_versions
+			(policy_id, status, number, body_md, body_html, summary, change_kind, sha256, created_by, created_at,
+			updated_at, published_by, published_at, effective_at)
+			VALUES (?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			p.ID, number, body, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, by.UserID, now, now, by.UserID, now, effective)
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("policies: publish %s v%d: %w", p.Slug, number, err)
+	}
+	v, err := versionByID(ctx, tx, id)
+	if err != nil {
+		return Version{}, err
+	}
+	detail := fmt.Sprintf("%s change, effective %s, sha256 %s", v.ChangeKind, v.EffectiveAt.Format(time.RFC3339), v.SHA256)
+	if err := audit.Record(ctx, tx, audit.Entry{At: now, ActorID: by.UserID, Actor: by.Label, Action: "policy.publish",
+		Target: fmt.Sprintf("policy:%s/v%d", p.Slug, v.Number), Detail: detail}); err != nil {
+		return Version{}, err
+	}
+	if p.Audience == Public && (v.ChangeKind == Material || v.Number == 1) {
+		if err := s.queueNotices(ctx, tx, p, v, now); err != nil {
+			return Version{}, err
+		}
+	}
+	return v, nil
+}
+
+// Timeline is a policy with its published versions in order. Published
+// versions never change, so a Timeline can be kept and shared.
+type Timeline struct {
+	Policy   Policy
+	Versions []Version // published only, by number
+}
+
+// InEffect returns the version in effect at now: the latest whose effective
+// date has come.
+func (t *Timeline) InEffect(now time.Time) (Version, bool) {
+	for i := len(t.Versions) - 1; i >= 0; i-- {
+		if !t.Versions[i].EffectiveAt.After(now) {
+			return t.Versions[i], true
+		}
+	}
+	return Version{}, false
+}
+
+// Next returns the first scheduled version after now.
+func (t *Timeline) Next(now time.Time) (Version, bool) {
+	for _, v := range t.Versions {
+		if v.EffectiveAt.After(now) {
+			return v, true
+		}
+	}
+	return Version{}, false
+}
+
+// Version returns published version n.
+func (t *Timeline) Version(n int) (Version, bool) {
+	if n >= 1 && n <= len(t.Versions) && t.Versions[n-1].Number == n {
+		return t.Versions[n-1], true
+	}
+	for _, v := range t.Versions {
+		if v.Number == n {
+			return v, true
+		}
+	}
+	return Version{}, false
+}
+
+// Latest returns the highest-numbered published version.
+func (t *Timeline) Latest() (Version, bool) {
+	if len(t.Versions) == 0 {
+		return Version{}, false
+	}
+	return t.Versions[len(t.Versions)-1], true
+}
+
+// StatusOf says where v stands at now.
+func (t *Timeline) StatusOf(v Version, now time.Time) Status {
+	if v.Draft {
+		return StatusDraft
+	}
+	if v.EffectiveAt.After(now) {
+		return StatusScheduled
+	}
+	if cur, ok := t.InEffect(now); ok && cur.Number == v.Number {
+		return StatusInEffect
+	}
+	return StatusSuperseded
+}
+
+type timelineEntry struct {
+	t       *Timeline
+	expires time.Time
+}
+
+// Timeline returns the policy's published versions. It is served from
+// memory and refreshed after a publication here or within a few seconds of
+// one made by another instance.
+func (s *Store) Timeline(ctx context.Context, slug string) (*Timeline, error) {
+	wall := time.Now()
+	s.mu.RLock()
+	e, ok := s.timelines[slug]
+	s.mu.RUnlock()
+	if ok && wall.Before(e.expires) {
+		return e.t, nil
+	}
+	p, err := policyBySlug(ctx, s.db, slug)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := versionsOf(ctx, s.db, p.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	t := &Timeline{Policy: p, Versions: vs}
+	s.mu.Lock()
+	s.timelines[slug] = timelineEntry{t: t, expires: wall.Add(s.ttl)}
+	s.mu.Unlock()
+	return t, nil
+}
+
+// Timelines returns the timelines of every policy for an audience ("" for
+// all), by title, read fresh from the database.
+func (s *Store) Timelines(ctx context.Context, audience Audience) ([]*Timeline, error) {
+	ps, err := s.Policies(ctx, audience)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + versionCols + ` FROM policy_versions WHERE status = 'published' ORDER BY policy_id, number`
+	var rows []versionRow
+	if err := s.db.SelectContext(ctx, &rows, q); err != nil {
+		return nil, fmt.Errorf("policies: list versions: %w", err)
+	}
+	byPolicy := map[int64][]Version{}
+	for _, r := range rows {
+		byPolicy[r.PolicyID] = append(byPolicy[r.PolicyID], r.version())
+	}
+	out := make([]*Timeline, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, &Timeline{Policy: p, Versions: byPolicy[p.ID]})
+	}
+	return out, nil
+}
+
+func (s *Store) invalidate(slug string) {
+	s.mu.Lock()
+	delete(s.timelines, slug)
+	s.mu.Unlock()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
