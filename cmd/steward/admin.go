@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"steward/internal/audit"
+	"steward/internal/demo"
+	"steward/internal/people"
+	"steward/internal/validator"
+)
+
+func cmdMigrate(ctx context.Context, e *env, args []string) error {
+	if err := flags(e, "migrate").Parse(args); err != nil {
+		return err
+	}
+	d, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	var version int
+	if err := d.GetContext(ctx, &version, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "database %s is at schema version %d\n", e.cfg.DatabaseURL, version)
+	return nil
+}
+
+func cmdDemo(ctx context.Context, e *env, args []string) error {
+	if err := flags(e, "demo").Parse(args); err != nil {
+		return err
+	}
+	if e.cfg.Production() {
+		return usagef("refused with STEWARD_ENV=production: demo accounts have public passwords")
+	}
+	d, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := demo.Seed(ctx, d, e.now(), demo.Options{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "demo organisation loaded: %d people in %d teams; every account's password is %q\n", res.People, res.Teams, demo.Password)
+	return nil
+}
+
+func cmdPeopleImport(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "people import")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("name one CSV file")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, err := people.ParseRoster(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	d, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := people.NewStore(d).Import(ctx, rows, audit.CLI, e.now())
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	fmt.Fprintf(e.stdout, "imported %s: %d added, %d updated, %d unchanged, %d new teams\n",
+		fs.Arg(0), res.Created, res.Updated, res.Unchanged, res.TeamsCreated)
+	return nil
+}
+
+func cmdUserAdd(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "user add")
+	email := fs.String("email", "", "work email (required)")
+	name := fs.String("name", "", "full name (required)")
+	role := fs.String("role", "employee", "employee, manager, admin or auditor")
+	team := fs.String("team", "", "team name (created if it does not exist)")
+	manager := fs.String("manager", "", "manager's email")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	in := people.Input{Email: people.NormalizeEmail(*email), Name: strings.TrimSpace(*name), Role: people.Role(*role)}
+	switch {
+	case !validator.Email(in.Email):
+		return usagef("--email must be an address like name@example.com")
+	case !validator.NotBlank(in.Name) || !validator.MaxChars(in.Name, 200):
+		return usagef("--name must be 1 to 200 characters")
+	case !in.Role.Valid():
+		return usagef("--role must be employee, manager, admin or auditor")
+	}
+	d, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	store := people.NewStore(d)
+	if *manager != "" {
+		m, err := store.ByEmail(ctx, *manager)
+		if err != nil {
+			return usagef("--manager: nobody has the email %q", *manager)
+		}
+		in.ManagerID = &m.ID
+	}
+	if *team != "" {
+		id, err := teamID(ctx, store, *team)
+		if err != nil {
+			return err
+		}
+		in.TeamID = &id
+	}
+	password, err := readPassword(e)
+	if err != nil {
+		return err
+	}
+	hash, err := people.HashPassword(password, bcrypt.DefaultCost)
+	if err != nil {
+		return usagef("the password must be 10 to 72 characters")
+	}
+	id, err := store.Create(ctx, in, audit.CLI, e.now())
+	if err != nil {
+		return err
+	}
+	if err := store.SetPassword(ctx, id, hash, audit.CLI, e.now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "added %s <%s> as %s\n", in.Name, in.Email, in.Role)
+	return nil
+}
+
+func teamID(ctx context.Context, store *people.Store, name string) (int64, error) {
+	teams, err := store.Teams(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range teams {
+		if strings.EqualFold(t.Name, strings.TrimSpace(name)) {
+			return t.ID, nil
+		}
+	}
+	if !validator.MaxChars(name, 100) {
+		return 0, usagef("--team must be at most 100 characters")
+	}
+	return store.CreateTeam(ctx, name, audit.CLI, time.Now().UTC())
+}
+
+func cmdUserPasswd(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "user passwd")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("name one person by email")
+	}
+	d, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	store := people.NewStore(d)
+	u, err := store.ByEmail(ctx, fs.Arg(0))
+	if errors.Is(err, people.ErrNotFound) {
+		return fmt.Errorf("nobody has the email %q", fs.Arg(0))
+	}
+	if err != nil {
+		return err
+	}
+	password, err := readPassword(e)
+	if err != nil {
+		return err
+	}
+	hash, err := people.HashPassword(password, bcrypt.DefaultCost)
+	if err != nil {
+		return usagef("the password must be 10 to 72 characters")
+	}
+	if err := store.SetPassword(ctx, u.ID, hash, audit.CLI, e.now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "password set for %s\n", u.Email)
+	return nil
+}
+
+// readPassword reads one line from standard input, so passwords never sit
+// in shell history or the process list.
+func readPassword(e *env) (string, error) {
+	fmt.Fprint(e.stderr, "password (10-72 characters), then Enter: ")
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", usagef("no password on standard input")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}

@@ -1,0 +1,169 @@
+// Command steward runs Steward: the web app, and the operator commands
+// around it (migrations, imports, reminders, audit checks).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"steward/internal/config"
+	"steward/internal/db"
+)
+
+// command is one subcommand: "serve", or two words like "people import".
+type command struct {
+	name    string
+	args    string // shown in help after the name
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// commands lists every subcommand in the order --help shows them.
+func commands() []command {
+	return []command{
+		{"serve", "[--demo]", "run the web app (and its mail worker and scheduler)", cmdServe},
+		{"migrate", "", "apply the embedded database migrations", cmdMigrate},
+		{"demo", "", "load the demo organisation into an empty database", cmdDemo},
+		{"people import", "FILE.csv", "import a roster CSV (email,name,team,manager_email,role,hired_on)", cmdPeopleImport},
+		{"user add", "--email E --name N [--role R] [--team T] [--manager E]", "add a person and set their password", cmdUserAdd},
+		{"user passwd", "EMAIL", "set a person's password (read from standard input)", cmdUserPasswd},
+	}
+}
+
+// env is what every command shares: configuration, output, the clock and,
+// once opened, the database.
+type env struct {
+	cfg    config.Config
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+	now    func() time.Time
+	db     *db.DB
+}
+
+// open connects to the database and applies migrations.
+func (e *env) open(ctx context.Context) (*db.DB, error) {
+	if e.db != nil {
+		return e.db, nil
+	}
+	d, err := db.Open(e.cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	e.db = d
+	return d, nil
+}
+
+// usageError is a mistake in the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: tests call it with their own environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printHelp(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, rest, ok := find(args)
+	if !ok {
+		fmt.Fprintf(stderr, "steward: unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
+		printHelp(stderr)
+		return 2
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "steward: %v\n", err)
+		return 2
+	}
+	e := &env{
+		cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		now: func() time.Time { return time.Now().UTC() },
+	}
+	defer func() {
+		if e.db != nil {
+			e.db.Close()
+		}
+	}()
+	err = cmd.run(ctx, e, rest)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue), errors.Is(err, flag.ErrHelp):
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "steward %s: %v\nusage: steward %s %s\n", cmd.name, err, cmd.name, cmd.args)
+		}
+		return 2
+	default:
+		fmt.Fprintf(stderr, "steward %s: %v\n", cmd.name, err)
+		return 1
+	}
+}
+
+// find picks the command named by the first one or two arguments.
+func find(args []string) (command, []string, bool) {
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			return c, args[len(words):], true
+		}
+	}
+	return command{}, nil, false
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "Steward publishes privacy policies and trains staff to handle customer data responsibly.")
+	fmt.Fprintln(w, "\nUsage: steward COMMAND [flags]\n\nCommands:")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	for _, c := range commands() {
+		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, `
+Configuration comes from the environment:
+  STEWARD_DATABASE_URL   SQLite file (default steward.db) or postgres://...
+  STEWARD_ADDR or PORT   listen address (default 127.0.0.1:8080)
+  STEWARD_BASE_URL       public URL, used in emails and for Secure cookies
+  STEWARD_SESSION_KEYS   comma-separated hex keys, newest first (required in production)
+  STEWARD_ENV            development (default) or production
+  STEWARD_SMTP_URL       smtp://user:pass@host:port; empty keeps mail in the outbox
+  STEWARD_MAIL_FROM      sender address
+
+Run "steward COMMAND --help" for a command's flags.`)
+}
+
+// flags returns a FlagSet for a command that reports errors as usage errors.
+func flags(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("steward "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"steward/handlers"
+	"steward/internal/demo"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "serve")
+	withDemo := fs.Bool("demo", false, "load the demo organisation if the database is empty (refused in production)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *withDemo && e.cfg.Production() {
+		return usagef("--demo is refused with STEWARD_ENV=production: demo accounts have public passwords")
+	}
+	start := time.Now()
+	d, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	if *withDemo {
+		if err := loadDemo(ctx, e); err != nil {
+			return err
+		}
+	}
+	srv, err := handlers.New(handlers.Deps{Config: e.cfg, DB: d, Logger: e.log, Now: e.now})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", e.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", e.cfg.Addr, err)
+	}
+
+	workers, stopWorkers := context.WithCancel(context.Background())
+	defer stopWorkers()
+	done := startWorkers(workers, e, d)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.App().Listener(ln) }()
+	e.log.Info("steward is serving", "addr", ln.Addr().String(), "url", e.cfg.BaseURL.String(),
+		"database", e.cfg.DatabaseURL, "startup_ms", time.Since(start).Milliseconds())
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	// Shutdown order: stop taking requests and finish those in flight,
+	// then stop the workers, then (on return) close the database.
+	e.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		e.log.Error("http shutdown", "err", err)
+	}
+	stopWorkers()
+	<-done
+	return nil
+}
+
+func loadDemo(ctx context.Context, e *env) error {
+	d, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := demo.Seed(ctx, d, e.now(), demo.Options{})
+	if errors.Is(err, demo.ErrNotEmpty) {
+		e.log.Info("demo data not loaded: the database already has people")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	e.log.Info("demo organisation loaded", "people", res.People, "teams", res.Teams, "password", demo.Password)
+	return nil
+}

@@ -1,0 +1,158 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"steward/internal/audit"
+	"steward/internal/people"
+	"steward/internal/validator"
+)
+
+type loginForm struct {
+	Email string
+	Next  string
+	validator.Validator
+}
+
+// safeNext keeps a post-login redirect on this site: a path, not a URL.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") || len(next) > 512 {
+		return "/home"
+	}
+	return next
+}
+
+func (s *Server) loginForm(c *fiber.Ctx) error {
+	if currentUser(c) != nil {
+		return c.Redirect(safeNext(c.Query("next")))
+	}
+	return s.render(c, fiber.StatusOK, "auth/login", fiber.Map{"Title": "Sign in", "Form": loginForm{Next: c.Query("next")}})
+}
+
+func (s *Server) login(c *fiber.Ctx) error {
+	now := s.now()
+	form := loginForm{Email: strings.TrimSpace(c.FormValue("email")), Next: c.FormValue("next")}
+	password := c.FormValue("password")
+	form.Check(validator.NotBlank(form.Email), "email", "Enter your email address.")
+	form.Check(validator.MaxChars(form.Email, 254), "email", "That email address is too long.")
+	form.Check(password != "", "password", "Enter your password.")
+	form.Check(len(password) <= 1024, "password", "That password is too long.")
+	if !form.Valid() {
+		return s.render(c, fiber.StatusUnprocessableEntity, "auth/login", fiber.Map{"Title": "Sign in", "Form": form})
+	}
+
+	ipKey, acctKey := "ip:"+c.IP(), "account:"+people.NormalizeEmail(form.Email)
+	if wait, ok := s.loginBlocked(ipKey, acctKey, now); ok {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+		return fiber.NewError(fiber.StatusTooManyRequests,
+			"Too many failed sign-ins. Wait "+humanWait(wait)+" and try again, or ask an admin to reset your password.")
+	}
+
+	u, err := s.people.Authenticate(c.UserContext(), form.Email, password)
+	if errors.Is(err, people.ErrBadCredentials) {
+		s.limiter.fail(ipKey, now)
+		s.limiter.fail(acctKey, now)
+		s.recordLogin(c.UserContext(), form.Email, false, now)
+		form.AddFormError("Wrong email or password.")
+		return s.render(c, fiber.StatusUnauthorized, "auth/login", fiber.Map{"Title": "Sign in", "Form": form})
+	}
+	if err != nil {
+		return err
+	}
+	s.limiter.reset(acctKey)
+	s.startSession(c, &u)
+	s.recordLogin(c.UserContext(), form.Email, true, now)
+	return c.Redirect(safeNext(form.Next), fiber.StatusSeeOther)
+}
+
+func (s *Server) loginBlocked(ipKey, acctKey string, now time.Time) (time.Duration, bool) {
+	if blocked, wait := s.limiter.blocked(acctKey, accountFailureLimit, now); blocked {
+		return wait, true
+	}
+	if blocked, wait := s.limiter.blocked(ipKey, ipFailureLimit, now); blocked {
+		return wait, true
+	}
+	return 0, false
+}
+
+func humanWait(d time.Duration) string {
+	if m := int(d.Minutes()) + 1; m > 1 {
+		return strconv.Itoa(m) + " minutes"
+	}
+	return "a minute"
+}
+
+// recordLogin audits a sign-in attempt; a failure for an unknown email is
+// recorded without it.
+func (s *Server) recordLogin(ctx context.Context, email string, ok bool, now time.Time) {
+	var id *int64
+	if u, err := s.people.ByEmail(ctx, email); err == nil {
+		id = &u.ID
+	}
+	if err := s.people.RecordLogin(ctx, id, ok, now); err != nil {
+		s.log.Error("audit login", "err", err)
+	}
+}
+
+func (s *Server) logout(c *fiber.Ctx) error {
+	s.endSession(c)
+	s.flash(c, "You have signed out.")
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+type passwordForm struct {
+	validator.Validator
+}
+
+func (s *Server) passwordForm(c *fiber.Ctx) error {
+	return s.render(c, fiber.StatusOK, "auth/password", fiber.Map{"Title": "Change password", "Form": passwordForm{}})
+}
+
+func (s *Server) changePassword(c *fiber.Ctx) error {
+	u := currentUser(c)
+	current, next, confirm := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
+	var form passwordForm
+	if _, err := s.people.Authenticate(c.UserContext(), u.Email, current); err != nil {
+		form.AddFieldError("current", "That is not your current password.")
+	}
+	if err := people.CheckPassword(next); err != nil {
+		form.AddFieldError("new", "Use 10 to 72 characters; a few unrelated words make a good password.")
+	}
+	form.Check(next == confirm, "confirm", "The two new passwords do not match.")
+	if !form.Valid() {
+		return s.render(c, fiber.StatusUnprocessableEntity, "auth/password", fiber.Map{"Title": "Change password", "Form": form})
+	}
+	hash, err := people.HashPassword(next, s.bcryptCost)
+	if err != nil {
+		return err
+	}
+	if err := s.people.SetPassword(c.UserContext(), u.ID, hash, audit.UserActor(u.ID), s.now()); err != nil {
+		return err
+	}
+	s.startSession(c, u) // a new session id after a credential change
+	s.flash(c, "Your password has been changed.")
+	return c.Redirect("/home", fiber.StatusSeeOther)
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.SendString("ok")
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		s.log.Error("readyz: database unreachable", "err", err)
+		return c.Status(fiber.StatusServiceUnavailable).SendString("database unreachable")
+	}
+	return c.SendString("ready")
+}

@@ -1,0 +1,38 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/jmoiron/sqlx"
+
+	"steward/internal/people"
+)
+
+type sqlxTx = sqlx.Tx
+
+// home is each person's landing page after sign-in: what they owe first,
+// then what their role lets them look after.
+func (s *Server) home(c *fiber.Ctx) error {
+	u := currentUser(c)
+	data := fiber.Map{"Title": "Home"}
+	if u.Role == people.RoleManager || u.Role == people.RoleAdmin {
+		line, err := s.people.ReportingLine(c.UserContext(), u.ID)
+		if err != nil {
+			return err
+		}
+		active := 0
+		for _, p := range line {
+			if p.Active {
+				active++
+			}
+		}
+		data["LineSize"] = active
+	}
+	if u.Role == people.RoleAdmin {
+		n, err := s.people.Count(c.UserContext())
+		if err != nil {
+			return err
+		}
+		data["PeopleCount"] = n
+	}
+	return s.render(c, fiber.StatusOK, "home/home", data)
+}

@@ -1,0 +1,159 @@
+package handlers
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"steward/internal/people"
+)
+
+// access is a route's rule: who may call it.
+type access struct {
+	public bool          // anyone, signed in or not
+	roles  []people.Role // nil with public false: any signed-in person
+	noCSRF bool          // only for RFC 8058 one-click unsubscribe from mail clients
+}
+
+var (
+	public   = access{public: true}
+	signedIn = access{}
+	// oneClick is public and takes POSTs without a CSRF token: mail
+	// clients send List-Unsubscribe-Post requests with no form to carry one.
+	oneClick = access{public: true, noCSRF: true}
+)
+
+func roles(rs ...people.Role) access { return access{roles: rs} }
+
+// allows reports whether a person with role r (or nobody, when r is "") may use the route.
+func (a access) allows(r people.Role) bool {
+	if a.public {
+		return true
+	}
+	if r == "" {
+		return false
+	}
+	if a.roles == nil {
+		return true
+	}
+	for _, x := range a.roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// route registers a handler with its access rule. Every route goes through
+// here, so TestEveryRouteHasAnAccessRule can check all of them.
+func (s *Server) route(method, path string, a access, h fiber.Handler) {
+	s.rules[method+" "+path] = a
+	s.app.Add(method, path, s.guard(a), h)
+}
+
+// guard enforces a route's access rule and the CSRF check.
+func (s *Server) guard(a access) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		u := currentUser(c)
+		var role people.Role
+		if u != nil {
+			role = u.Role
+		}
+		if !a.allows(role) {
+			if u == nil {
+				if c.Method() == fiber.MethodGet && !isAPI(c) {
+					return c.Redirect("/login?next=" + url.QueryEscape(c.OriginalURL()))
+				}
+				return fiber.NewError(fiber.StatusUnauthorized, "Please sign in first.")
+			}
+			return fiber.NewError(fiber.StatusForbidden, "Your role does not give you access to this page.")
+		}
+		if !a.noCSRF && unsafeMethod(c.Method()) {
+			if err := s.checkCSRF(c); err != nil {
+				return err
+			}
+		}
+		return c.Next()
+	}
+}
+
+func unsafeMethod(m string) bool {
+	return m != fiber.MethodGet && m != fiber.MethodHead && m != fiber.MethodOptions
+}
+
+func isAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
+
+// securityHeaders sets the headers every response carries. The CSP allows
+// no inline script or style: pages work without JavaScript, and what little
+// script there is lives in /static.
+func (s *Server) securityHeaders(c *fiber.Ctx) error {
+	h := &c.Response().Header
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if s.cfg.SecureCookies() {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	return c.Next()
+}
+
+// requestLog gives each request an id and logs one line when it ends, with
+// no personal data beyond the user id.
+func (s *Server) requestLog(c *fiber.Ctx) error {
+	start := time.Now()
+	id := c.Get(fiber.HeaderXRequestID)
+	if id == "" || len(id) > 64 {
+		id = randomToken(9)
+	}
+	c.Locals("request_id", id)
+	c.Set(fiber.HeaderXRequestID, id)
+	err := c.Next()
+	if err != nil {
+		// Let the error handler write the response now, so the status we
+		// log is the one the client gets.
+		if herr := s.app.ErrorHandler(c, err); herr != nil {
+			_ = c.SendStatus(fiber.StatusInternalServerError)
+		}
+		err = nil
+	}
+	status := c.Response().StatusCode()
+	elapsed := time.Since(start)
+	route := c.Route().Path
+	s.metrics.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(c.Method(), route).Observe(elapsed.Seconds())
+	attrs := []any{"method", c.Method(), "path", c.Path(), "status", status,
+		"duration_ms", fmt.Sprintf("%.2f", float64(elapsed.Microseconds())/1000), "request_id", id}
+	if u := currentUser(c); u != nil {
+		attrs = append(attrs, "user_id", u.ID)
+	}
+	s.log.Info("request", attrs...)
+	return err
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "steward_http_requests_total", Help: "HTTP requests by method, route and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "steward_http_request_duration_seconds", Help: "HTTP request duration by method and route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}

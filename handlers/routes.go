@@ -1,0 +1,76 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"net/http"
+
+	"steward/internal/people"
+	staticfiles "steward/public"
+)
+
+// routes registers every route, grouped by who may use it. Read it top to
+// bottom to know the whole surface of Steward.
+func (s *Server) routes() {
+	app := s.app
+	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
+	app.Use(s.requestLog)
+	app.Use(s.securityHeaders)
+	app.Use("/static", filesystem.New(filesystem.Config{
+		Root: http.FS(staticfiles.FS), MaxAge: 86400,
+	}))
+	app.Use(s.loadSession)
+
+	admin := roles(people.RoleAdmin)
+	managers := roles(people.RoleManager, people.RoleAdmin)
+
+	// Operations.
+	s.route(fiber.MethodGet, "/healthz", public, s.healthz)
+	s.route(fiber.MethodGet, "/readyz", public, s.readyz)
+	s.route(fiber.MethodGet, "/metrics", public, adaptor.HTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+
+	// Signing in and out.
+	s.route(fiber.MethodGet, "/login", public, s.loginForm)
+	s.route(fiber.MethodPost, "/login", public, s.login)
+	s.route(fiber.MethodPost, "/logout", signedIn, s.logout)
+
+	// Everyone signed in: their own page and account.
+	s.route(fiber.MethodGet, "/home", signedIn, s.home)
+	s.route(fiber.MethodGet, "/account/password", signedIn, s.passwordForm)
+	s.route(fiber.MethodPost, "/account/password", signedIn, s.changePassword)
+
+	// ---- policies: public pages, API, acknowledgements, admin ----
+
+	// ---- courses: training, certificates, admin ----
+
+	// ---- mail: outbox ----
+
+	// Managers: their reporting line.
+	s.route(fiber.MethodGet, "/team", managers, s.teamLine)
+	s.route(fiber.MethodGet, "/team/people/:id", managers, s.teamPerson)
+
+	// Admins: people and teams.
+	s.route(fiber.MethodGet, "/admin/people", admin, s.peopleList)
+	s.route(fiber.MethodGet, "/admin/people/new", admin, s.personNewForm)
+	s.route(fiber.MethodPost, "/admin/people", admin, s.personCreate)
+	s.route(fiber.MethodGet, "/admin/people/import", admin, s.importForm)
+	s.route(fiber.MethodPost, "/admin/people/import", admin, s.importRoster)
+	s.route(fiber.MethodGet, "/admin/people/:id", admin, s.personEditForm)
+	s.route(fiber.MethodPost, "/admin/people/:id", admin, s.personUpdate)
+	s.route(fiber.MethodPost, "/admin/people/:id/deactivate", admin, s.personDeactivate)
+	s.route(fiber.MethodPost, "/admin/people/:id/reactivate", admin, s.personReactivate)
+	s.route(fiber.MethodGet, "/admin/teams", admin, s.teamsList)
+	s.route(fiber.MethodPost, "/admin/teams", admin, s.teamCreate)
+	s.route(fiber.MethodPost, "/admin/teams/:id", admin, s.teamRename)
+
+	// ---- reports and audit ----
+
+	// Anything else is a 404 page.
+	app.Use(func(c *fiber.Ctx) error {
+		return fiber.NewError(fiber.StatusNotFound, "There is no page at this address.")
+	})
+}

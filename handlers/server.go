@@ -1,0 +1,207 @@
+// Package handlers is Steward's web app: routes, middleware and one file of
+// handlers per area. Handlers are methods of Server; they call the domain
+// stores and render views, and know no SQL.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/template/html/v2"
+	"github.com/gorilla/securecookie"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
+
+	"steward/internal/config"
+	"steward/internal/db"
+	"steward/internal/people"
+	"steward/views"
+)
+
+// Deps is what a Server needs from main.
+type Deps struct {
+	Config     config.Config
+	DB         *db.DB
+	Logger     *slog.Logger
+	Now        func() time.Time // UTC; tests set it
+	BcryptCost int              // 0 means bcrypt.DefaultCost
+}
+
+// Server holds the stores, views and services the handlers use.
+type Server struct {
+	cfg        config.Config
+	db         *db.DB
+	log        *slog.Logger
+	now        func() time.Time
+	bcryptCost int
+
+	people *people.Store
+
+	app      *fiber.App
+	views    *html.Engine
+	codecs   []securecookie.Codec
+	cookie   string
+	limiter  *loginLimiter
+	metrics  *metrics
+	registry *prometheus.Registry
+
+	// rules records the access rule of every route, by "METHOD path".
+	rules map[string]access
+}
+
+// New builds the server and its Fiber app. Templates are parsed here, so a
+// broken or missing template fails start, not a request.
+func New(d Deps) (*Server, error) {
+	if d.Now == nil {
+		d.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.BcryptCost == 0 {
+		d.BcryptCost = bcrypt.DefaultCost
+	}
+	s := &Server{
+		cfg:        d.Config,
+		db:         d.DB,
+		log:        d.Logger,
+		now:        d.Now,
+		bcryptCost: d.BcryptCost,
+		people:     people.NewStore(d.DB),
+		limiter:    newLoginLimiter(),
+		rules:      map[string]access{},
+		registry:   prometheus.NewRegistry(),
+	}
+	s.codecs = sessionCodecs(d.Config.SessionKeys)
+	s.cookie = "steward_session"
+	if d.Config.SecureCookies() {
+		s.cookie = "__Host-steward_session"
+	}
+	s.metrics = newMetrics(s.registry)
+
+	engine := html.NewFileSystem(http.FS(views.FS), ".html")
+	engine.AddFuncMap(templateFuncs())
+	if err := engine.Load(); err != nil {
+		return nil, fmt.Errorf("handlers: parse templates: %w", err)
+	}
+	s.views = engine
+
+	s.app = fiber.New(fiber.Config{
+		AppName:               "Steward",
+		Views:                 engine,
+		ErrorHandler:          s.handleError,
+		DisableStartupMessage: true,
+		BodyLimit:             10 << 20,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		ReadBufferSize:        16 << 10,
+		// Handlers keep strings from forms and params beyond the request
+		// (sessions, stores, caches); Immutable makes that safe.
+		Immutable: true,
+	})
+	s.routes()
+	return s, nil
+}
+
+// App returns the Fiber app.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Shutdown stops accepting requests and waits for those in flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// render writes a page inside the base layout. data may be nil; the layout
+// gets the current user, the CSRF token and the flash message on top.
+func (s *Server) render(c *fiber.Ctx, status int, name string, data fiber.Map) error {
+	if data == nil {
+		data = fiber.Map{}
+	}
+	u := currentUser(c)
+	data["User"] = u
+	data["CSRF"] = s.csrfToken(c)
+	data["Flash"] = s.takeFlash(c)
+	data["Path"] = c.Path()
+	if u != nil {
+		data["IsAdmin"] = u.Role == people.RoleAdmin
+		data["IsAuditor"] = u.Role == people.RoleAuditor
+		data["IsManager"] = u.Role == people.RoleManager || u.Role == people.RoleAdmin
+	}
+	if _, ok := data["Title"]; !ok {
+		data["Title"] = "Steward"
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Render(name, data, "layouts/base")
+}
+
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"date": func(t any) string {
+			switch v := t.(type) {
+			case time.Time:
+				if v.IsZero() {
+					return ""
+				}
+				return v.Format("2 Jan 2006")
+			case *time.Time:
+				if v == nil || v.IsZero() {
+					return ""
+				}
+				return v.Format("2 Jan 2006")
+			}
+			return ""
+		},
+		"isodate": func(t any) string {
+			switch v := t.(type) {
+			case time.Time:
+				if v.IsZero() {
+					return ""
+				}
+				return v.Format(time.DateOnly)
+			case *time.Time:
+				if v == nil {
+					return ""
+				}
+				return v.Format(time.DateOnly)
+			}
+			return ""
+		},
+		"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"deref": func(s *string) string {
+			if s == nil {
+				return ""
+			}
+			return *s
+		},
+		"add":   func(a, b int) int { return a + b },
+		"sub":   func(a, b int) int { return a - b },
+		"title": func(s string) string { return strings.ToUpper(s[:min(1, len(s))]) + s[min(1, len(s)):] },
+		"pct": func(n, d int) int {
+			if d == 0 {
+				return 0
+			}
+			return n * 100 / d
+		},
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, errors.New("dict: odd number of arguments")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, errors.New("dict: keys must be strings")
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+	}
+}
