@@ -469,7 +469,7 @@ func parseQuestion(n ast.Node, num int, p problems) Question {
 			answer = &b
 		},
 		"options": func(v ast.Node) {
-			optionsLine, hasOptions = line(v), true
+			optionsLine, hasOptions = keyLine(m, "options"), true
 			q.Options = parseOptions(v, what, p)
 		},
 	})

@@ -1,0 +1,68 @@
+package courses
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func BenchmarkGrade20Questions(b *testing.B) {
+	m := &Module{ID: 1}
+	answers := Answers{}
+	for i := range 20 {
+		q := Question{ID: int64(i + 1), Kind: []QuestionKind{Single, Multiple, TrueFalse}[i%3], Text: fmt.Sprintf("question %d", i)}
+		for j := range 4 {
+			if q.Kind == TrueFalse && j > 1 {
+				break
+			}
+			q.Options = append(q.Options, Option{ID: int64(100*(i+1) + j), Text: fmt.Sprintf("option %d", j), Correct: j == 0 || (q.Kind == Multiple && j == 1)})
+		}
+		m.Questions = append(m.Questions, q)
+	}
+	for _, q := range m.Questions {
+		for _, o := range q.Options {
+			if o.Correct {
+				answers[q.ID] = append(answers[q.ID], o.ID)
+			}
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := Grade(m, answers, 80)
+		if err != nil || res.Correct != 20 {
+			b.Fatal(res.Correct, err)
+		}
+	}
+}
+
+// BenchmarkStatuses10000x10 derives the status of 10,000 people in 10
+// courses: 100,000 cycles spread over every state.
+func BenchmarkStatuses10000x10(b *testing.B) {
+	now := date(2026, 11, 28)
+	cycles := make([]Cycle, 0, 100_000)
+	for p := range 10_000 {
+		for c := range 10 {
+			assigned := now.AddDate(0, 0, -(p+c)%400)
+			cy := Cycle{UserID: int64(p), CourseID: int64(c), AssignedAt: assigned, DueAt: assigned.AddDate(0, 0, 30)}
+			switch (p + c) % 5 {
+			case 0:
+				done := assigned.AddDate(0, 0, 10)
+				exp := done.AddDate(1, 0, 0)
+				cy.CompletedAt, cy.ExpiresAt = &done, &exp
+			case 1:
+				started := assigned.Add(time.Hour)
+				cy.StartedAt = &started
+			case 2:
+				cy.Exempt = p%50 == 0
+			}
+			cycles = append(cycles, cy)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		st := Statuses(cycles, now)
+		if len(st) != 100_000 {
+			b.Fatal(len(st))
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package courses
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"steward/internal/db"
+)
+
+// newTestStore opens a migrated SQLite database in a temporary directory.
+func newTestStore(t testing.TB) (*Store, *db.DB) {
+	t.Helper()
+	d, err := db.Open(filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return NewStore(d), d
+}
+
+type person struct {
+	email, role, team string
+	hiredOn           *time.Time
+}
+
+// addPerson inserts a user (and their team) and returns the id.
+func addPerson(t testing.TB, d *db.DB, p person) int64 {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var teamID *int64
+	if p.team != "" {
+		var id int64
+		err := d.GetContext(ctx, &id, d.Rebind(`SELECT id FROM teams WHERE name = ?`), p.team)
+		if err != nil {
+			if err := d.GetContext(ctx, &id, d.Rebind(`INSERT INTO teams (name, created_at) VALUES (?, ?) RETURNING id`), p.team, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		teamID = &id
+	}
+	if p.role == "" {
+		p.role = "employee"
+	}
+	var hired any
+	if p.hiredOn != nil {
+		hired = p.hiredOn.Format("2006-01-02")
+	}
+	var id int64
+	if err := d.GetContext(ctx, &id, d.Rebind(`INSERT INTO users (email, name, role, team_id, hired_on, active, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, TRUE, ?, ?) RETURNING id`), p.email, "Name of "+p.email, p.role, teamID, hired, now, now); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0, 0, 0, time.UTC) }
+
+func mustImport(t testing.TB, s *Store, dir fs.FS, now time.Time) ImportResult {
+	t.Helper()
+	res, err := s.Import(context.Background(), dir, Actor{Label: "test"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func mustSync(t testing.TB, s *Store, now time.Time) SyncResult {
+	t.Helper()
+	res, err := s.Sync(context.Background(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// take answers every question of module position rightly or wrongly.
+func take(t testing.TB, s *Store, userID int64, slug string, position int, right bool, now time.Time) *Submission {
+	t.Helper()
+	q, err := s.StartAttempt(context.Background(), userID, slug, position, now)
+	if err != nil {
+		t.Fatalf("start module %d at %s: %v", position, now.Format(time.DateOnly), err)
+	}
+	sub, err := s.Submit(context.Background(), userID, q.Attempt.Token, AnswerAll(&q.Module, right), now)
+	if err != nil {
+		t.Fatalf("submit module %d at %s: %v", position, now.Format(time.DateOnly), err)
+	}
+	return sub
+}
+
+var basics = os.DirFS("testdata/basics")
