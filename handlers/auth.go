@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +51,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 
 	ipKey, acctKey := "ip:"+c.IP(), "account:"+people.NormalizeEmail(form.Email)
 	if wait, ok := s.loginBlocked(ipKey, acctKey, now); ok {
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return fiber.NewError(fiber.StatusTooManyRequests,
 			"Too many failed sign-ins. Wait "+humanWait(wait)+" and try again, or ask an admin to reset your password.")
 	}
