@@ -11,9 +11,8 @@ import (
 
 // Redline is the word-level comparison of two bodies.
 type Redline struct {
-	// HTML is the newer body's Markdown source, escaped, with deleted words
-	// in <del> and inserted words in <ins>. Show it with white-space
-	// preserved.
+	// HTML is the Markdown source, escaped, in paragraphs, with deleted
+	// words in <del> and inserted words in <ins>.
 	HTML     string
 	Inserted int // words inserted
 	Deleted  int // words deleted
@@ -26,30 +25,151 @@ type SectionChange struct {
 	Change  string // "added", "removed" or "changed"
 }
 
-// Compare diffs two Markdown bodies word by word.
+// Compare diffs two Markdown bodies: paragraphs are aligned first, then
+// an edited paragraph is compared word by word with its new wording.
 func Compare(older, newer string) Redline {
-	a, b := tokenize(older), tokenize(newer)
-	ra, rb, vocab := toRunes(a, b)
+	pa, pb := paragraphs(older), paragraphs(newer)
+	ra, rb, vocab := toRunes(pa, pb)
 	dmp := diffmatchpatch.New()
 	diffs := dmp.DiffMainRunes(ra, rb, false)
-	diffs = dmp.DiffCleanupSemantic(diffs)
-	var out strings.Builder
 	r := Redline{Sections: changedSections(older, newer)}
+	var b strings.Builder
+	var dels, inss []string
+	flush := func() {
+		alignBlocks(&b, &r, dels, inss)
+		dels, inss = nil, nil
+	}
+	for _, d := range diffs {
+		for _, c := range d.Text {
+			para := vocab[runeToken(c)]
+			switch d.Type {
+			case diffmatchpatch.DiffEqual:
+				flush()
+				writePara(&b, [][2]string{{"", para}})
+			case diffmatchpatch.DiffDelete:
+				dels = append(dels, para)
+			case diffmatchpatch.DiffInsert:
+				inss = append(inss, para)
+			}
+		}
+	}
+	flush()
+	r.HTML = b.String()
+	return r
+}
+
+var blankLineRE = regexp.MustCompile(`\n[ \t]*\n`)
+
+// paragraphs splits a body at blank lines.
+func paragraphs(body string) []string {
+	var out []string
+	for _, p := range blankLineRE.Split(strings.ReplaceAll(body, "\r\n", "\n"), -1) {
+		if p = strings.Trim(p, "\n"); strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// alignBlocks writes a run of removed and added paragraphs. A removed
+// paragraph that closely resembles a later added one is an edit and is
+// shown word by word; the others are shown whole.
+func alignBlocks(b *strings.Builder, r *Redline, dels, inss []string) {
+	j := 0
+	for _, d := range dels {
+		best, bestScore := -1, 0.4
+		for k := j; k < len(inss); k++ {
+			if sc := similarity(d, inss[k]); sc >= bestScore {
+				best, bestScore = k, sc
+			}
+		}
+		if best < 0 {
+			writePara(b, [][2]string{{"del", d}})
+			r.Deleted += countWords(d)
+			continue
+		}
+		for _, p := range inss[j:best] {
+			writePara(b, [][2]string{{"ins", p}})
+			r.Inserted += countWords(p)
+		}
+		writePara(b, wordDiff(r, d, inss[best]))
+		j = best + 1
+	}
+	for _, p := range inss[j:] {
+		writePara(b, [][2]string{{"ins", p}})
+		r.Inserted += countWords(p)
+	}
+}
+
+// wordDiff compares two paragraphs word by word.
+func wordDiff(r *Redline, older, newer string) [][2]string {
+	ra, rb, vocab := toRunes(tokenize(older), tokenize(newer))
+	dmp := diffmatchpatch.New()
+	diffs := dmp.DiffCleanupSemantic(dmp.DiffMainRunes(ra, rb, false))
+	out := make([][2]string, 0, len(diffs))
 	for _, d := range diffs {
 		text := fromRunes(d.Text, vocab)
 		switch d.Type {
 		case diffmatchpatch.DiffEqual:
-			out.WriteString(html.EscapeString(text))
+			out = append(out, [2]string{"", text})
 		case diffmatchpatch.DiffInsert:
-			out.WriteString("<ins>" + html.EscapeString(text) + "</ins>")
+			out = append(out, [2]string{"ins", text})
 			r.Inserted += countWords(text)
 		case diffmatchpatch.DiffDelete:
-			out.WriteString("<del>" + html.EscapeString(text) + "</del>")
+			out = append(out, [2]string{"del", text})
 			r.Deleted += countWords(text)
 		}
 	}
-	r.HTML = out.String()
-	return r
+	return out
+}
+
+// similarity is the share of the longer paragraph's words found in both.
+func similarity(a, b string) float64 {
+	wa, wb := wordSet(a), wordSet(b)
+	if len(wa) == 0 || len(wb) == 0 {
+		return 0
+	}
+	common := 0
+	for w := range wa {
+		if wb[w] {
+			common++
+		}
+	}
+	return float64(common) / float64(max(len(wa), len(wb)))
+}
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, t := range tokenize(strings.ToLower(s)) {
+		if isWordRune([]rune(t)[0]) {
+			m[t] = true
+		}
+	}
+	return m
+}
+
+// writePara writes one paragraph of (tag, text) pieces, tag "" for
+// unchanged text. Newlines inside become line breaks; a tag closes before
+// a break and opens again after it, so the HTML stays well formed and the
+// text wraps without any stylesheet.
+func writePara(b *strings.Builder, pieces [][2]string) {
+	b.WriteString("<p>")
+	for _, pc := range pieces {
+		for i, line := range strings.Split(pc[1], "\n") {
+			if i > 0 {
+				b.WriteString("<br>\n")
+			}
+			if line == "" {
+				continue
+			}
+			if pc[0] == "" {
+				b.WriteString(html.EscapeString(line))
+			} else {
+				b.WriteString("<" + pc[0] + ">" + html.EscapeString(line) + "</" + pc[0] + ">")
+			}
+		}
+	}
+	b.WriteString("</p>\n")
 }
 
 // tokenize splits text into words, runs of white space and single

@@ -82,6 +82,17 @@ func TestCompareWordLevel(t *testing.T) {
 	if strings.Contains(r.HTML, "<b>") || !strings.Contains(r.HTML, "&lt;b&gt;only&lt;/b&gt;") {
 		t.Errorf("body text must be escaped in the redline:\n%s", r.HTML)
 	}
+	// A section added or removed shows whole, in its own paragraphs.
+	for _, want := range []string{"<p><ins>## AI features</ins></p>", "<p><del>## Cookies</del></p>", "<p>## Rights</p>"} {
+		if !strings.Contains(r.HTML, want) {
+			t.Errorf("redline lacks %s:\n%s", want, r.HTML)
+		}
+	}
+	for _, tag := range []string{"p", "ins", "del"} {
+		if strings.Count(r.HTML, "<"+tag+">") != strings.Count(r.HTML, "</"+tag+">") {
+			t.Errorf("unbalanced <%s> in:\n%s", tag, r.HTML)
+		}
+	}
 	if r.Deleted < 2 || r.Inserted < 2 {
 		t.Errorf("counted %d deleted, %d inserted words", r.Deleted, r.Inserted)
 	}
