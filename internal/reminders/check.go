@@ -1,0 +1,102 @@
+package reminders
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"steward/internal/db"
+	"steward/internal/mail"
+)
+
+// Checker tells the outbox worker whether a reminder digest is still
+// worth sending: its recipient is still active and at least one item it
+// announces is still open. A digest whose every item was completed or
+// acknowledged since it was queued is dropped. Other kinds of mail are
+// always wanted.
+type Checker struct {
+	DB  *db.DB
+	Now func() time.Time
+}
+
+var _ mail.Checker = (*Checker)(nil)
+
+// NewChecker returns a checker on the wall clock.
+func NewChecker(d *db.DB) *Checker {
+	return &Checker{DB: d, Now: func() time.Time { return time.Now().UTC() }}
+}
+
+// StillWanted implements mail.Checker.
+func (c *Checker) StillWanted(ctx context.Context, m mail.Outgoing) (bool, error) {
+	if m.Kind != MailKind {
+		return true, nil
+	}
+	now := c.Now().UTC()
+	if m.UserID != nil {
+		var active bool
+		if err := c.DB.GetContext(ctx, &active, c.DB.Rebind(`SELECT active FROM users WHERE id = ?`), *m.UserID); err != nil {
+			return true, fmt.Errorf("reminders: check recipient of %s: %w", m.DedupeKey, err)
+		}
+		if !active {
+			return false, nil
+		}
+	}
+	var subjects []struct {
+		Type   string `db:"subject_type"`
+		ID     int64  `db:"subject_id"`
+		UserID int64  `db:"user_id"`
+		Round  string `db:"round"`
+	}
+	if err := c.DB.SelectContext(ctx, &subjects, c.DB.Rebind(`SELECT DISTINCT subject_type, subject_id, user_id, round
+		FROM reminder_events WHERE digest_key = ?`), m.DedupeKey); err != nil {
+		return true, fmt.Errorf("reminders: check %s: %w", m.DedupeKey, err)
+	}
+	if len(subjects) == 0 {
+		return true, nil
+	}
+	for _, s := range subjects {
+		open, err := c.open(ctx, s.Type, s.ID, s.UserID, s.Round, now)
+		if err != nil {
+			return true, err
+		}
+		if open {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (c *Checker) open(ctx context.Context, typ string, id, user int64, round string, now time.Time) (bool, error) {
+	var n int
+	switch typ {
+	case SubjectCycle:
+		// Read-only look at courses' table, the same test the sweep applies.
+		if err := c.DB.GetContext(ctx, &n, c.DB.Rebind(`SELECT COUNT(*) FROM course_cycles c JOIN users u ON u.id = c.user_id
+			WHERE c.id = ? AND c.closed_at IS NULL AND c.exempt = FALSE AND u.active = TRUE
+				AND (c.completed_at IS NULL OR c.expires_at <= ?)`), id, now); err != nil {
+			return true, fmt.Errorf("reminders: check cycle %d: %w", id, err)
+		}
+		return n > 0, nil
+	case SubjectAck:
+		since, err := time.Parse(time.RFC3339, round)
+		if err != nil {
+			return true, nil
+		}
+		var active bool
+		if err := c.DB.GetContext(ctx, &active, c.DB.Rebind(`SELECT active FROM users WHERE id = ?`), user); err != nil {
+			return true, fmt.Errorf("reminders: check user %d: %w", user, err)
+		}
+		if !active {
+			return false, nil
+		}
+		if err := c.DB.GetContext(ctx, &n, c.DB.Rebind(`SELECT COUNT(*)
+			FROM policy_acknowledgements a
+			JOIN policy_versions v ON v.id = a.version_id
+			JOIN policy_versions b ON b.id = ? AND b.policy_id = v.policy_id
+			WHERE a.user_id = ? AND v.number >= b.number AND a.acknowledged_at >= ?`), id, user, since); err != nil {
+			return true, fmt.Errorf("reminders: check acknowledgement of version %d: %w", id, err)
+		}
+		return n == 0, nil
+	}
+	return true, nil
+}

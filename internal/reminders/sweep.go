@@ -1,0 +1,414 @@
+package reminders
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"steward/internal/db"
+	"steward/internal/mail"
+)
+
+// MailKind is the outbox kind of a reminder digest.
+const MailKind = "reminders"
+
+// ErrBusy means another sweep holds the lease right now.
+var ErrBusy = errors.New("reminders: another sweep is running")
+
+// Sweeper runs the sweep.
+type Sweeper struct {
+	DB       *db.DB
+	Mail     *mail.Renderer
+	Sources  []Source
+	Logger   *slog.Logger
+	Clock    func() time.Time // wall clock for the lease; the sweep's own time is its now argument
+	LeaseTTL time.Duration
+	// WriteChunk is how many digests share one write transaction.
+	WriteChunk int
+}
+
+// New returns a sweeper over the courses and policies tables.
+func New(d *db.DB, r *mail.Renderer) *Sweeper {
+	return &Sweeper{
+		DB: d, Mail: r,
+		Sources:    []Source{Courses{}, Policies{}},
+		Logger:     slog.Default(),
+		Clock:      func() time.Time { return time.Now().UTC() },
+		LeaseTTL:   15 * time.Minute,
+		WriteChunk: 500,
+	}
+}
+
+// Event is one stage of one item, told to one recipient.
+type Event struct {
+	Subject   Subject
+	Stage     string
+	Kind      string
+	Recipient int64
+	Item      Item
+}
+
+// Digest is the one email a recipient gets on a day.
+type Digest struct {
+	To        Person
+	DedupeKey string
+	Events    []Event
+	// Also are the recipient's other open items, listed for completeness.
+	Also []Item
+}
+
+// Plan is what a sweep decided.
+type Plan struct {
+	Now     time.Time
+	DryRun  bool
+	Digests []Digest
+	// Deferred counts digests not queued because the recipient already
+	// has one for that day; their events wait for the next day.
+	Deferred int
+}
+
+// Events counts the events in the plan.
+func (p Plan) Events() int {
+	n := 0
+	for _, d := range p.Digests {
+		n += len(d.Events)
+	}
+	return n
+}
+
+// DigestKey is the dedupe key of a recipient's digest for a day.
+func DigestKey(userID int64, now time.Time) string {
+	return "digest:" + strconv.FormatInt(userID, 10) + ":" + now.UTC().Format("2006-01-02")
+}
+
+// Sweep decides the reminders due at now and, unless dryRun, queues them.
+// Only one sweep runs at a time across every process on the database.
+func (s *Sweeper) Sweep(ctx context.Context, now time.Time, dryRun bool) (Plan, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	var holder string
+	if !dryRun {
+		var err error
+		holder, err = s.takeLease(ctx)
+		if err != nil {
+			return Plan{Now: now}, err
+		}
+		defer s.releaseLease(context.WithoutCancel(ctx), holder)
+	}
+	started := s.Clock()
+	plan, err := s.plan(ctx, now)
+	plan.DryRun = dryRun
+	if err != nil || dryRun {
+		return plan, err
+	}
+	if err := s.write(ctx, &plan, holder); err != nil {
+		return plan, err
+	}
+	if _, err := s.DB.ExecContext(ctx, s.DB.Rebind(`INSERT INTO reminder_runs
+		(ran_for, started_at, finished_at, digests, events) VALUES (?, ?, ?, ?, ?)`),
+		now, started, s.Clock(), len(plan.Digests), plan.Events()); err != nil {
+		return plan, fmt.Errorf("reminders: record run: %w", err)
+	}
+	return plan, nil
+}
+
+func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
+	plan := Plan{Now: now}
+	people, err := loadPeople(ctx, s.DB)
+	if err != nil {
+		return plan, err
+	}
+	seen := map[Subject]*announced{}
+	for _, src := range s.Sources {
+		if err := src.Announced(ctx, s.DB, now, func(sub Subject, stage string) error {
+			a := seen[sub]
+			if a == nil {
+				a = &announced{}
+				seen[sub] = a
+			}
+			a.add(stage)
+			return nil
+		}); err != nil {
+			return plan, err
+		}
+	}
+	digests := map[int64]*Digest{}
+	open := map[int64][]Item{}
+	digestFor := func(p Person) *Digest {
+		d := digests[p.ID]
+		if d == nil {
+			d = &Digest{To: p, DedupeKey: DigestKey(p.ID, now)}
+			digests[p.ID] = d
+		}
+		return d
+	}
+	for _, src := range s.Sources {
+		err := src.Items(ctx, s.DB, now, func(it Item) error {
+			owner, ok := people[it.Subject.UserID]
+			if !ok {
+				return nil
+			}
+			stages := Stages(it, now, seen[it.Subject])
+			if len(stages) == 0 {
+				open[owner.ID] = append(open[owner.ID], it)
+				return nil
+			}
+			for _, st := range stages {
+				to := owner
+				if toManager(st) {
+					if owner.ManagerID == nil {
+						continue
+					}
+					if to, ok = people[*owner.ManagerID]; !ok {
+						continue
+					}
+				}
+				ev := Event{Subject: it.Subject, Stage: st, Kind: Kind(it.Subject.Type, st), Recipient: to.ID, Item: it}
+				if to.ID != owner.ID {
+					ev.Item.ownerName = owner.Name
+				}
+				d := digestFor(to)
+				d.Events = append(d.Events, ev)
+			}
+			return nil
+		})
+		if err != nil {
+			return plan, err
+		}
+	}
+	plan.Digests = make([]Digest, 0, len(digests))
+	for id, d := range digests {
+		d.Also = open[id]
+		sort.Slice(d.Also, func(i, j int) bool { return d.Also[i].Due.Before(d.Also[j].Due) })
+		plan.Digests = append(plan.Digests, *d)
+	}
+	sort.Slice(plan.Digests, func(i, j int) bool { return plan.Digests[i].To.ID < plan.Digests[j].To.ID })
+	return plan, nil
+}
+
+// write queues every digest with its events, a chunk of digests per
+// transaction. A digest whose key is already in the outbox (a second run
+// on the same day) is not queued, and its events are not recorded, so
+// they go out in tomorrow's digest instead of being lost.
+func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
+	chunk := max(1, s.WriteChunk)
+	for start := 0; start < len(plan.Digests); start += chunk {
+		if err := s.renewLease(ctx, holder); err != nil {
+			return err
+		}
+		part := plan.Digests[start:min(start+chunk, len(plan.Digests))]
+		err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+			ins, err := tx.PreparexContext(ctx, tx.Rebind(`INSERT INTO reminder_events
+				(subject_type, subject_id, user_id, round, stage, recipient_id, digest_key, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (subject_type, subject_id, user_id, round, stage) DO NOTHING`))
+			if err != nil {
+				return fmt.Errorf("reminders: prepare: %w", err)
+			}
+			defer ins.Close()
+			for i := range part {
+				d := &part[i]
+				msg, err := s.Mail.Render(MailKind, digestView(d, plan.Now))
+				if err != nil {
+					return err
+				}
+				uid := d.To.ID
+				msg.To, msg.UserID, msg.DedupeKey = d.To.Email, &uid, d.DedupeKey
+				queued, err := mail.Enqueue(ctx, tx, msg, plan.Now)
+				if err != nil {
+					return err
+				}
+				if !queued {
+					plan.Deferred++
+					continue
+				}
+				for _, e := range d.Events {
+					if _, err := ins.ExecContext(ctx, e.Subject.Type, e.Subject.ID, e.Subject.UserID, e.Subject.Round,
+						e.Stage, e.Recipient, d.DedupeKey, plan.Now); err != nil {
+						return fmt.Errorf("reminders: record event: %w", err)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Line is one item in a digest as the email template shows it.
+type Line struct {
+	Headline, Detail, Path string
+}
+
+// stageRank orders the stages of one subject: the line shows the highest.
+var stageRank = map[string]int{
+	StageAssigned: 1, StageDueSoon: 2, StageRecertOpen: 3, StageOverdue: 4, StageEscalation: 5, StageLapsed: 6,
+	StageNotice: 1, StageReminder: 2, StageOverdueManager: 3,
+}
+
+func rank(stage string) int {
+	base, _, _ := strings.Cut(stage, ":")
+	return stageRank[base]
+}
+
+type digestData struct {
+	Name, Summary   string
+	Own, Team, Also []Line
+}
+
+func date(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
+func daysBetween(a, b time.Time) int { return int(b.Sub(a) / day) }
+
+// digestView merges a digest's events into one line per item.
+func digestView(d *Digest, now time.Time) digestData {
+	type key struct {
+		s    Subject
+		team bool
+	}
+	best := map[key]Event{}
+	var order []key
+	for _, e := range d.Events {
+		k := key{e.Subject, toManager(e.Stage)}
+		cur, ok := best[k]
+		if !ok {
+			order = append(order, k)
+		}
+		if !ok || rank(e.Stage) > rank(cur.Stage) {
+			best[k] = e
+		}
+	}
+	v := digestData{Name: d.To.Name}
+	for _, k := range order {
+		e := best[k]
+		l := line(e, now)
+		if k.team {
+			v.Team = append(v.Team, l)
+		} else {
+			v.Own = append(v.Own, l)
+		}
+	}
+	for _, it := range d.Also {
+		v.Also = append(v.Also, Line{Headline: it.Title, Detail: stateDetail(it, now), Path: it.Path})
+	}
+	var parts []string
+	switch n := len(v.Own); {
+	case n == 1:
+		parts = append(parts, "1 item for you")
+	case n > 1:
+		parts = append(parts, fmt.Sprintf("%d items for you", n))
+	}
+	switch n := len(v.Team); {
+	case n == 1:
+		parts = append(parts, "1 in your reporting line")
+	case n > 1:
+		parts = append(parts, fmt.Sprintf("%d in your reporting line", n))
+	}
+	v.Summary = strings.Join(parts, ", ")
+	return v
+}
+
+func stateDetail(it Item, now time.Time) string {
+	switch it.State {
+	case StateOverdue:
+		return fmt.Sprintf("Overdue since %s.", date(it.Due))
+	case StateLapsed:
+		return "Lapsed: complete it again to renew your certification."
+	default:
+		return fmt.Sprintf("Due by %s.", date(it.Due))
+	}
+}
+
+func line(e Event, now time.Time) Line {
+	it := e.Item
+	l := Line{Path: it.Path}
+	base, _, _ := strings.Cut(e.Stage, ":")
+	switch base {
+	case StageAssigned:
+		l.Headline = "Complete the course " + it.Title
+		l.Detail = fmt.Sprintf("Assigned to you; due by %s.", date(it.Due))
+	case StageDueSoon:
+		l.Headline = it.Title + " is due soon"
+		l.Detail = fmt.Sprintf("Due by %s, in %d days.", date(it.Due), max(0, daysBetween(now, it.Due)))
+	case StageRecertOpen:
+		l.Headline = "Time to renew " + it.Title
+		l.Detail = fmt.Sprintf("Your certification runs out on %s; complete the course again before then.", date(it.Due))
+	case StageOverdue:
+		l.Headline = it.Title + " is overdue"
+		l.Detail = fmt.Sprintf("It was due on %s, %d days ago.", date(it.Due), daysBetween(it.Due, now))
+	case StageLapsed:
+		l.Headline = "Your " + it.Title + " certification has lapsed"
+		l.Detail = "Complete the course again to renew it."
+	case StageEscalation:
+		l.Headline = e.personName() + " has not completed " + it.Title
+		l.Detail = fmt.Sprintf("It was due on %s, %d days ago.", date(it.Due), daysBetween(it.Due, now))
+		l.Path = "/team/people/" + strconv.FormatInt(it.Subject.UserID, 10)
+	case StageNotice:
+		l.Headline = "Please read and acknowledge " + it.Title
+		l.Detail = fmt.Sprintf("A new version needs your acknowledgement by %s.", date(it.Due))
+	case StageReminder:
+		l.Headline = "Reminder: acknowledge " + it.Title
+		if it.State == StateOverdue {
+			l.Detail = fmt.Sprintf("Your acknowledgement was due on %s.", date(it.Due))
+		} else {
+			l.Detail = fmt.Sprintf("Please acknowledge it by %s.", date(it.Due))
+		}
+	case StageOverdueManager:
+		l.Headline = e.personName() + " has not acknowledged " + it.Title
+		l.Detail = fmt.Sprintf("It was due on %s.", date(it.Due))
+		l.Path = "/team/people/" + strconv.FormatInt(it.Subject.UserID, 10)
+	}
+	return l
+}
+
+// personName names whose item a manager's line is about.
+func (e Event) personName() string {
+	if e.Item.ownerName != "" {
+		return e.Item.ownerName
+	}
+	return "Person " + strconv.FormatInt(e.Item.Subject.UserID, 10)
+}
+
+// WriteTo prints the plan for `steward remind --dry-run`.
+func (p Plan) WriteTo(w io.Writer) (int64, error) {
+	var b strings.Builder
+	mode := "queued"
+	if p.DryRun {
+		mode = "would queue (dry run)"
+	}
+	fmt.Fprintf(&b, "Reminders at %s: %s %d digests with %d events", p.Now.Format(time.RFC3339), mode, len(p.Digests), p.Events())
+	if p.Deferred > 0 {
+		fmt.Fprintf(&b, "; %d recipients already had today's digest, their events wait for tomorrow", p.Deferred)
+	}
+	b.WriteString("\n")
+	for _, d := range p.Digests {
+		fmt.Fprintf(&b, "\n%s <%s> (user %d)\n", d.To.Name, d.To.Email, d.To.ID)
+		for _, e := range d.Events {
+			about := ""
+			if e.Subject.UserID != d.To.ID {
+				about = fmt.Sprintf(" (about user %d)", e.Subject.UserID)
+			}
+			fmt.Fprintf(&b, "  %-22s %s%s\n", e.Kind, e.Item.Title, about)
+		}
+	}
+	n, err := io.WriteString(w, b.String())
+	return int64(n), err
+}
+
+func newHolder() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
