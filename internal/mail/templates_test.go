@@ -26,7 +26,8 @@ func TestRenderEveryKindWithAbsoluteLinks(t *testing.T) {
 			"Reset your Steward password", "https://steward.example.com/password/reset/tok456"},
 		{"reminders", map[string]any{"Name": "Ada <Admin>", "Summary": "2 open items",
 			"Own":  []item{{"Acknowledge the Privacy policy, version 3", "Due by 5 Dec 2026.", "/policies/privacy/v/3"}},
-			"Team": []item{{"Bob has not completed Data basics", "12 days overdue.", "/team"}}},
+			"Team": []item{{"Bob has not completed Data basics", "12 days overdue.", "/team"}},
+			"Also": []item{}},
 			"Steward: 2 open items", "https://steward.example.com/policies/privacy/v/3"},
 	}
 	for _, tt := range tests {
