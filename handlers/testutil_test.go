@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -247,3 +248,5 @@ func (ts *testServer) userID(email string) int64 {
 	}
 	return id
 }
+
+func strconvFormat(n int64) string { return strconv.FormatInt(n, 10) }
