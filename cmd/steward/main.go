@@ -70,7 +70,10 @@ func (e *env) open(ctx context.Context) (*db.DB, error) {
 }
 
 // usageError is a mistake in the command line: exit code 2.
-type usageError struct{ msg string }
+type usageError struct {
+	msg   string
+	shown bool // already printed, with the flags, by the flag package
+}
 
 func (u usageError) Error() string { return u.msg }
 
@@ -119,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case err == nil:
 		return 0
 	case errors.As(err, &ue), errors.Is(err, flag.ErrHelp):
-		if !errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, flag.ErrHelp) && !ue.shown {
 			fmt.Fprintf(stderr, "steward %s: %v\nusage: steward %s %s\n", cmd.name, err, cmd.name, cmd.args)
 		}
 		return 2
@@ -161,9 +164,21 @@ Configuration comes from the environment:
 Run "steward COMMAND --help" for a command's flags.`)
 }
 
-// flags returns a FlagSet for a command that reports errors as usage errors.
-func flags(e *env, name string) *flag.FlagSet {
+// flagSet is a command's flags; a bad flag is a usage error (exit code 2).
+type flagSet struct{ *flag.FlagSet }
+
+// flags returns the FlagSet of a command.
+func flags(e *env, name string) flagSet {
 	fs := flag.NewFlagSet("steward "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	return fs
+	return flagSet{fs}
+}
+
+// Parse parses args, turning the flag package's errors into usage errors.
+func (f flagSet) Parse(args []string) error {
+	err := f.FlagSet.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usageError{msg: err.Error(), shown: true}
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// steward runs the command line in-process with its own environment.
+func steward(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsageAndConfigErrorsExitTwo(t *testing.T) {
+	dbURL := filepath.Join(t.TempDir(), "s.db")
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"unknown command", nil, []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"bad port", map[string]string{"PORT": "http"}, []string{"migrate"}, "PORT must be a number"},
+		{"demo in production", map[string]string{"STEWARD_ENV": "production", "STEWARD_SESSION_KEYS": strings.Repeat("a", 64), "STEWARD_DATABASE_URL": dbURL},
+			[]string{"serve", "--demo"}, "refused with STEWARD_ENV=production"},
+		{"import without a file", map[string]string{"STEWARD_DATABASE_URL": dbURL}, []string{"people", "import"}, "name one CSV file"},
+		{"user add bad email", map[string]string{"STEWARD_DATABASE_URL": dbURL}, []string{"user", "add", "--email", "nope", "--name", "N"}, "--email must be"},
+		{"unknown flag", map[string]string{"STEWARD_DATABASE_URL": dbURL}, []string{"serve", "--color"}, "flag provided but not defined"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := steward(t, tc.env, "", tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestHelpListsCommands(t *testing.T) {
+	code, out, _ := steward(t, nil, "", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, c := range commands() {
+		if !strings.Contains(out, c.name) {
+			t.Errorf("--help does not mention %q", c.name)
+		}
+	}
+}
+
+func TestPeopleImportAndUsers(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"STEWARD_DATABASE_URL": filepath.Join(dir, "s.db")}
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("email,name,team,manager_email,role,hired_on\n,No Email,,,,\nb@example.com,B,,,wizard,\n"), 0o644)
+	code, _, stderr := steward(t, env, "", "people", "import", bad)
+	if code != 1 || !strings.Contains(stderr, "line 2: email is missing") || !strings.Contains(stderr, "line 3: unknown role") {
+		t.Fatalf("bad roster: exit %d, %s", code, stderr)
+	}
+	good := filepath.Join(dir, "good.csv")
+	os.WriteFile(good, []byte("email,name,team,manager_email,role,hired_on\nboss@example.com,Bea,Ops,,manager,2024-01-01\nann@example.com,Ann,Ops,boss@example.com,,\n"), 0o644)
+	for i, want := range []string{"2 added, 0 updated, 0 unchanged, 1 new teams", "0 added, 0 updated, 2 unchanged, 0 new teams"} {
+		code, out, stderr := steward(t, env, "", "people", "import", good)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("import %d: exit %d, %q %q", i+1, code, out, stderr)
+		}
+	}
+	code, out, stderr := steward(t, env, "a long enough password\n", "user", "add", "--email", "Ops@Example.com", "--name", "Ops Person", "--role", "admin", "--team", "Ops", "--manager", "boss@example.com")
+	if code != 0 || !strings.Contains(out, "added Ops Person <ops@example.com> as admin") {
+		t.Fatalf("user add: %d %q %q", code, out, stderr)
+	}
+	if code, _, stderr := steward(t, env, "short\n", "user", "passwd", "ops@example.com"); code != 2 || !strings.Contains(stderr, "10 to 72") {
+		t.Fatalf("short password: %d %q", code, stderr)
+	}
+	if code, _, stderr := steward(t, env, "another long password\n", "user", "passwd", "ghost@example.com"); code != 1 || !strings.Contains(stderr, "nobody has the email") {
+		t.Fatalf("unknown person: %d %q", code, stderr)
+	}
+	if code, out, _ := steward(t, env, "", "migrate"); code != 0 || !strings.Contains(out, "schema version") {
+		t.Fatalf("migrate: %d %q", code, out)
+	}
+}
+
+func TestDemoOnlyLoadsIntoAnEmptyDatabase(t *testing.T) {
+	env := map[string]string{"STEWARD_DATABASE_URL": filepath.Join(t.TempDir(), "s.db")}
+	code, out, stderr := steward(t, env, "", "demo")
+	if code != 0 || !strings.Contains(out, "demo organisation loaded") {
+		t.Fatalf("demo: %d %q %q", code, out, stderr)
+	}
+	code, _, stderr = steward(t, env, "", "demo")
+	if code != 1 || !strings.Contains(stderr, "already has people") {
+		t.Fatalf("second demo: %d %q", code, stderr)
+	}
+}
