@@ -46,6 +46,25 @@ func (s *Server) routes() {
 	// ---- policies: public pages, API, acknowledgements, admin ----
 
 	// ---- courses: training, certificates, admin ----
+	s.route(fiber.MethodGet, "/verify", public, s.verifyForm)
+	s.route(fiber.MethodGet, "/verify/:code", public, s.verifyPage)
+	s.route(fiber.MethodGet, "/courses", signedIn, s.myCourses)
+	s.route(fiber.MethodGet, "/courses/:slug", signedIn, s.coursePage)
+	s.route(fiber.MethodGet, "/courses/:slug/modules/:pos", signedIn, s.modulePage)
+	s.route(fiber.MethodPost, "/courses/:slug/modules/:pos", signedIn, s.moduleSubmit)
+	s.route(fiber.MethodGet, "/courses/:slug/attempts/:id", signedIn, s.attemptPage)
+	s.route(fiber.MethodGet, "/courses/:slug/certificate", signedIn, s.certificatePage)
+	s.route(fiber.MethodGet, "/admin/courses", admin, s.adminCourses)
+	s.route(fiber.MethodGet, "/admin/courses/upload", admin, s.courseUploadForm)
+	s.route(fiber.MethodPost, "/admin/courses/upload", admin, s.courseUpload)
+	s.route(fiber.MethodGet, "/admin/courses/:slug", admin, s.adminCourse)
+	s.route(fiber.MethodPost, "/admin/courses/:slug", admin, s.adminCourseSave)
+	s.route(fiber.MethodGet, "/admin/courses/:slug/export.zip", admin, s.courseExport)
+	s.route(fiber.MethodGet, "/admin/courses/:slug/people", admin, s.coursePeople)
+	s.route(fiber.MethodPost, "/admin/courses/:slug/exemptions", admin, s.courseExempt)
+	s.route(fiber.MethodGet, "/admin/courses/:slug/modules/:pos", admin, s.adminModule)
+	s.route(fiber.MethodPost, "/admin/courses/:slug/modules/:pos", admin, s.adminModuleSave)
+	s.route(fiber.MethodPost, "/admin/courses/:slug/modules/:pos/delete", admin, s.adminModuleDelete)
 
 	// ---- mail: outbox ----
 

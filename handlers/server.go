@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"steward/courses"
 	"steward/internal/config"
 	"steward/internal/db"
 	"steward/internal/people"
@@ -43,6 +44,8 @@ type Server struct {
 	bcryptCost int
 
 	people *people.Store
+
+	courses *courses.Store
 
 	app      *fiber.App
 	views    *html.Engine
@@ -75,6 +78,7 @@ func New(d Deps) (*Server, error) {
 		now:        d.Now,
 		bcryptCost: d.BcryptCost,
 		people:     people.NewStore(d.DB),
+		courses:    courses.NewStore(d.DB),
 		limiter:    newLoginLimiter(),
 		rules:      map[string]access{},
 		registry:   prometheus.NewRegistry(),
