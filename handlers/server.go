@@ -22,7 +22,9 @@ import (
 	"steward/courses"
 	"steward/internal/config"
 	"steward/internal/db"
+	"steward/internal/mail"
 	"steward/internal/people"
+	"steward/policies"
 	"steward/views"
 )
 
@@ -43,7 +45,8 @@ type Server struct {
 	now        func() time.Time
 	bcryptCost int
 
-	people *people.Store
+	people   *people.Store
+	policies *policies.Store
 
 	courses *courses.Store
 
@@ -83,6 +86,11 @@ func New(d Deps) (*Server, error) {
 		rules:      map[string]access{},
 		registry:   prometheus.NewRegistry(),
 	}
+	mailer, err := mail.NewRenderer(d.Config.BaseURL.String())
+	if err != nil {
+		return nil, err
+	}
+	s.policies = policies.NewStore(d.DB, mailer)
 	s.codecs = sessionCodecs(d.Config.SessionKeys)
 	s.cookie = "steward_session"
 	if d.Config.SecureCookies() {

@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"steward/policies"
+)
+
+// myPolicies lists the staff policies with where the signed-in person
+// stands: acknowledged, pending with its due date, or overdue.
+func (s *Server) myPolicies(c *fiber.Ctx) error {
+	sts, err := s.policies.StatusFor(c.UserContext(), currentUser(c).ID, s.now())
+	if err != nil {
+		return policyError(err)
+	}
+	return s.render(c, fiber.StatusOK, "policies/ack_list", fiber.Map{"Title": "Staff policies", "Statuses": sts})
+}
+
+// staffStatus is the person's standing with one staff policy, and the
+// policy's timeline.
+func (s *Server) staffStatus(ctx context.Context, userID int64, slug string) (*policies.Timeline, policies.AckStatus, error) {
+	t, err := s.policies.Timeline(ctx, slug)
+	if err != nil {
+		return nil, policies.AckStatus{}, policyError(err)
+	}
+	if t.Policy.Audience != policies.Staff {
+		return nil, policies.AckStatus{}, policyError(policies.ErrNotInScope)
+	}
+	sts, err := s.policies.StatusFor(ctx, userID, s.now())
+	if err != nil {
+		return nil, policies.AckStatus{}, policyError(err)
+	}
+	for _, st := range sts {
+		if st.Policy.ID == t.Policy.ID {
+			return t, st, nil
+		}
+	}
+	return nil, policies.AckStatus{}, policyError(policies.ErrNotFound)
+}
+
+// myPolicy shows the version in effect and, for someone who acknowledged
+// an earlier version, what changed since.
+func (s *Server) myPolicy(c *fiber.Ctx) error {
+	u := currentUser(c)
+	t, st, err := s.staffStatus(c.UserContext(), u.ID, c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{"Title": t.Policy.Title, "S": st, "V": viewOf(t, st.Current, s.now())}
+	if st.Last != nil && st.Last.Number < st.Current.Number {
+		if old, ok := t.Version(st.Last.Number); ok {
+			r := policies.Compare(old.BodyMD, st.Current.BodyMD)
+			// Compare escapes the text and adds only <p>, <br>, <ins>, <del>.
+			data["Redline"] = template.HTML(r.HTML)
+			data["R"] = r
+			data["Since"] = old
+		}
+	}
+	return s.render(c, fiber.StatusOK, "policies/ack_show", data)
+}
+
+// acknowledge records that the signed-in person read the version in
+// effect. Sending it twice records it once.
+func (s *Server) acknowledge(c *fiber.Ctx) error {
+	u := currentUser(c)
+	slug := c.Params("slug")
+	n, err := strconv.Atoi(c.FormValue("version"))
+	if err != nil || n < 1 {
+		return fiber.NewError(fiber.StatusBadRequest, "The form did not say which version you read; reload the page and try again.")
+	}
+	if _, _, err := s.staffStatus(c.UserContext(), u.ID, slug); err != nil {
+		return err
+	}
+	created, err := s.policies.Acknowledge(c.UserContext(), u.ID, slug, n, s.now())
+	if err != nil {
+		return policyError(err)
+	}
+	if created {
+		s.flash(c, fmt.Sprintf("Thank you. Your acknowledgement of version %d is recorded.", n))
+	} else {
+		s.flash(c, fmt.Sprintf("You had already acknowledged version %d; nothing changed.", n))
+	}
+	return c.Redirect("/my/policies/"+slug, fiber.StatusSeeOther)
+}

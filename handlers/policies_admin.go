@@ -1,0 +1,293 @@
+package handlers
+
+import (
+	"errors"
+	"html/template"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"steward/internal/validator"
+	"steward/policies"
+)
+
+// newPolicyForm creates a policy.
+type newPolicyForm struct {
+	Slug          string
+	Title         string
+	Audience      string
+	RequiresAck   bool
+	AckWithinDays string
+	ReackMonths   string
+	validator.Validator
+}
+
+// draftForm edits the draft's text and describes the change.
+type draftForm struct {
+	Body    string
+	Summary string
+	Change  string
+	validator.Validator
+}
+
+// publishForm publishes the saved draft now or from a date.
+type publishForm struct {
+	When string // "now" or "date"
+	Date string // YYYY-MM-DD
+	Time string // HH:MM, UTC; optional
+	validator.Validator
+}
+
+// addValidation copies the store's field messages beside the form's fields.
+func addValidation(v *validator.Validator, err error, rename map[string]string) bool {
+	var ve *policies.ValidationError
+	if !errors.As(err, &ve) {
+		return false
+	}
+	for field, msg := range ve.Fields {
+		if to, ok := rename[field]; ok {
+			field = to
+		}
+		v.AddFieldError(field, strings.ToUpper(msg[:1])+msg[1:]+".")
+	}
+	return true
+}
+
+// adminPolicies lists every policy with where its versions stand.
+func (s *Server) adminPolicies(c *fiber.Ctx) error {
+	now := s.now()
+	ts, err := s.policies.Timelines(c.UserContext(), "")
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Policy  policies.Policy
+		Current *policies.Version
+		Next    *policies.Version
+	}
+	rows := make([]row, 0, len(ts))
+	for _, t := range ts {
+		r := row{Policy: t.Policy}
+		if v, ok := t.InEffect(now); ok {
+			r.Current = &v
+		}
+		if v, ok := t.Next(now); ok {
+			r.Next = &v
+		}
+		rows = append(rows, r)
+	}
+	return s.render(c, fiber.StatusOK, "policies/admin_list", fiber.Map{"Title": "Policies", "Rows": rows})
+}
+
+func (s *Server) adminPolicyNewForm(c *fiber.Ctx) error {
+	return s.render(c, fiber.StatusOK, "policies/admin_new", fiber.Map{"Title": "New policy",
+		"Form": newPolicyForm{Audience: string(policies.Public), AckWithinDays: "14", ReackMonths: "0"}})
+}
+
+func (s *Server) adminPolicyCreate(c *fiber.Ctx) error {
+	f := newPolicyForm{
+		Slug: strings.TrimSpace(c.FormValue("slug")), Title: strings.TrimSpace(c.FormValue("title")),
+		Audience: c.FormValue("audience"), RequiresAck: c.FormValue("requires_ack") == "on",
+		AckWithinDays: strings.TrimSpace(c.FormValue("ack_within_days")), ReackMonths: strings.TrimSpace(c.FormValue("reack_months")),
+	}
+	st := policies.Settings{Slug: f.Slug, Title: f.Title, Audience: policies.Audience(f.Audience), RequiresAck: f.RequiresAck}
+	f.Check(f.Slug != "new", "slug", "This word is reserved; choose another slug.")
+	st.AckWithinDays = formInt(&f.Validator, "ack_within_days", f.AckWithinDays, 0)
+	st.ReackMonths = formInt(&f.Validator, "reack_months", f.ReackMonths, 0)
+	if !st.RequiresAck {
+		st.AckWithinDays, st.ReackMonths = 0, 0
+	}
+	if f.Valid() {
+		_, err := s.policies.CreatePolicy(c.UserContext(), st, s.now())
+		switch {
+		case errors.Is(err, policies.ErrSlugTaken):
+			f.AddFieldError("slug", "Another policy already has this slug.")
+		case addValidation(&f.Validator, err, map[string]string{
+			"acknowledge": "requires_ack", "acknowledge_within_days": "ack_within_days", "reacknowledge_months": "reack_months"}):
+		case err != nil:
+			return err
+		default:
+			s.flash(c, "Policy created. Write its first version below.")
+			return c.Redirect("/admin/policies/"+st.Slug, fiber.StatusSeeOther)
+		}
+	}
+	return s.render(c, fiber.StatusUnprocessableEntity, "policies/admin_new", fiber.Map{"Title": "New policy", "Form": f})
+}
+
+// formInt parses a whole number field; empty means def.
+func formInt(v *validator.Validator, field, raw string, def int) int {
+	if raw == "" {
+		return def
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		v.AddFieldError(field, "Enter a whole number.")
+		return def
+	}
+	return n
+}
+
+// adminPolicyPage is the editor: the versions so far, the draft with its
+// preview, and publishing.
+func (s *Server) adminPolicy(c *fiber.Ctx) error {
+	p, versions, err := s.policies.Versions(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return policyError(err)
+	}
+	f := draftForm{Change: string(policies.Material)}
+	hasDraft := false
+	for _, v := range versions {
+		if v.Draft {
+			f = draftForm{Body: v.BodyMD, Summary: v.Summary, Change: string(v.ChangeKind)}
+			hasDraft = true
+		}
+	}
+	if !hasDraft && len(versions) > 0 {
+		// Editing always starts from the latest published text.
+		f.Body = versions[len(versions)-1].BodyMD
+	}
+	return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, "")
+}
+
+func (s *Server) adminPolicyRender(c *fiber.Ctx, status int, p policies.Policy, versions []policies.Version, f draftForm, pf publishForm, preview template.HTML) error {
+	now := s.now()
+	t := &policies.Timeline{Policy: p}
+	var draft *policies.Version
+	for _, v := range versions {
+		if v.Draft {
+			draft = &v
+		} else {
+			t.Versions = append(t.Versions, v)
+		}
+	}
+	type row struct {
+		V      policies.Version
+		Status policies.Status
+	}
+	rows := make([]row, 0, len(t.Versions))
+	for i := len(t.Versions) - 1; i >= 0; i-- {
+		rows = append(rows, row{t.Versions[i], t.StatusOf(t.Versions[i], now)})
+	}
+	return s.render(c, status, "policies/admin_edit", fiber.Map{
+		"Title": p.Title, "Policy": p, "Rows": rows, "Draft": draft, "Form": f, "Publish": pf, "Preview": preview,
+		"Now": now,
+	})
+}
+
+// adminDraftSave saves the draft, or renders a preview of it unsaved.
+func (s *Server) adminDraftSave(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	p, versions, err := s.policies.Versions(ctx, c.Params("slug"))
+	if err != nil {
+		return policyError(err)
+	}
+	f := draftForm{Body: c.FormValue("body"), Summary: strings.TrimSpace(c.FormValue("summary")), Change: c.FormValue("change")}
+	in := policies.DraftInput{Body: f.Body, Summary: f.Summary, ChangeKind: policies.ChangeKind(f.Change)}
+	if err := in.Validate(); err != nil {
+		addValidation(&f.Validator, err, nil)
+		return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, publishForm{When: "now"}, "")
+	}
+	if c.FormValue("action") == "preview" {
+		html, err := policies.Render(policies.NormalizeBody(f.Body))
+		if err != nil {
+			return err
+		}
+		// Sanitised by policies.Render.
+		return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, template.HTML(html))
+	}
+	if _, err := s.policies.SaveDraft(ctx, p.Slug, in, policies.UserActor(currentUser(c).ID), s.now()); err != nil {
+		if addValidation(&f.Validator, err, nil) {
+			return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, publishForm{When: "now"}, "")
+		}
+		return policyError(err)
+	}
+	s.flash(c, "Draft saved. It is not public until you publish it.")
+	return c.Redirect("/admin/policies/"+p.Slug, fiber.StatusSeeOther)
+}
+
+// adminDraftDelete discards the draft.
+func (s *Server) adminDraftDelete(c *fiber.Ctx) error {
+	_, d, err := s.policies.Draft(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return policyError(err)
+	}
+	if err := s.policies.DeleteDraft(c.UserContext(), d.ID); err != nil {
+		return policyError(err)
+	}
+	s.flash(c, "Draft discarded.")
+	return c.Redirect("/admin/policies/"+c.Params("slug"), fiber.StatusSeeOther)
+}
+
+// adminPublish publishes the saved draft now or at a future moment.
+func (s *Server) adminPublish(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	p, versions, err := s.policies.Versions(ctx, c.Params("slug"))
+	if err != nil {
+		return policyError(err)
+	}
+	now := s.now()
+	pf := publishForm{When: c.FormValue("when"), Date: strings.TrimSpace(c.FormValue("date")), Time: strings.TrimSpace(c.FormValue("time"))}
+	var effective time.Time
+	switch pf.When {
+	case "now":
+	case "date":
+		effective = parseEffective(&pf, now)
+	default:
+		pf.AddFieldError("when", "Choose now or a date.")
+	}
+	var draft *policies.Version
+	f := draftForm{Change: string(policies.Material)}
+	for _, v := range versions {
+		if v.Draft {
+			draft = &v
+			f = draftForm{Body: v.BodyMD, Summary: v.Summary, Change: string(v.ChangeKind)}
+		}
+	}
+	if draft == nil {
+		pf.AddFormError("There is no saved draft to publish. Write the new version and save it first.")
+	}
+	if pf.Valid() {
+		v, err := s.policies.Publish(ctx, p.Slug, effective, policies.UserActor(currentUser(c).ID), now)
+		switch {
+		case addValidation(&pf.Validator, err, map[string]string{"effective": "date"}):
+		case err != nil:
+			return policyError(err)
+		default:
+			msg := "Version " + strconv.Itoa(v.Number) + " is published and in effect now."
+			if v.EffectiveAt.After(now) {
+				msg = "Version " + strconv.Itoa(v.Number) + " is published and scheduled: it takes effect on " + v.EffectiveAt.Format("2 Jan 2006 15:04 UTC") + "."
+			}
+			s.flash(c, msg)
+			return c.Redirect("/admin/policies/"+p.Slug, fiber.StatusSeeOther)
+		}
+	}
+	return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, pf, "")
+}
+
+// parseEffective reads the date and optional time (UTC) of a scheduled
+// publication, which must be in the future.
+func parseEffective(pf *publishForm, now time.Time) time.Time {
+	if pf.Date == "" {
+		pf.AddFieldError("date", "Enter the date the new version takes effect.")
+		return time.Time{}
+	}
+	d, err := time.Parse(time.DateOnly, pf.Date)
+	if err != nil {
+		pf.AddFieldError("date", "Enter a date like 2026-12-31.")
+		return time.Time{}
+	}
+	if pf.Time != "" {
+		tm, err := time.Parse("15:04", pf.Time)
+		if err != nil {
+			pf.AddFieldError("time", "Enter a time like 09:00, or leave it empty for midnight UTC.")
+			return time.Time{}
+		}
+		d = d.Add(time.Duration(tm.Hour())*time.Hour + time.Duration(tm.Minute())*time.Minute)
+	}
+	if !d.After(now) {
+		pf.AddFieldError("date", "Choose a moment in the future, or publish now.")
+	}
+	return d
+}
