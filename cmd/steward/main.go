@@ -37,6 +37,8 @@ func commands() []command {
 		{"people import", "FILE.csv", "import a roster CSV (email,name,team,manager_email,role,hired_on)", cmdPeopleImport},
 		{"user add", "--email E --name N [--role R] [--team T] [--manager E]", "add a person and set their password", cmdUserAdd},
 		{"user passwd", "EMAIL", "set a person's password (read from standard input)", cmdUserPasswd},
+		{"courses import", "DIR", "validate a course folder and load it (a changed folder makes a new revision)", cmdCoursesImport},
+		{"courses export", "SLUG DIR", "write a course as a folder in the import format", cmdCoursesExport},
 	}
 }
 

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCoursesImportExport(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"STEWARD_DATABASE_URL": filepath.Join(dir, "s.db")}
+	src := "../../courses/starter/responsible-use-of-customer-data"
+
+	// A broken copy: every problem named with file and line, nothing imported.
+	broken := filepath.Join(dir, "broken")
+	os.MkdirAll(broken, 0o755)
+	entries, _ := os.ReadDir(src)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(src, e.Name()))
+		if e.Name() == "course.yaml" {
+			b = []byte(strings.Replace(string(b), "pass_mark:", "passmark: 80\npass_mark:", 1))
+		}
+		os.WriteFile(filepath.Join(broken, e.Name()), b, 0o644)
+	}
+	code, _, stderr := steward(t, env, "", "courses", "import", broken)
+	if code != 1 || !strings.Contains(stderr, "course.yaml:") || !strings.Contains(stderr, `unknown key "passmark"`) || !strings.Contains(stderr, "nothing was imported") {
+		t.Fatalf("broken import: exit %d\n%s", code, stderr)
+	}
+
+	code, out, stderr := steward(t, env, "", "courses", "import", src)
+	if code != 0 || !strings.Contains(out, "imported responsible-use-of-customer-data: new course at revision 1") {
+		t.Fatalf("import: exit %d %q %q", code, out, stderr)
+	}
+	code, out, _ = steward(t, env, "", "courses", "import", src)
+	if code != 0 || !strings.Contains(out, "unchanged at revision 1") {
+		t.Fatalf("re-import: exit %d %q", code, out)
+	}
+
+	exported := filepath.Join(dir, "exported")
+	code, out, stderr = steward(t, env, "", "courses", "export", "responsible-use-of-customer-data", exported)
+	if code != 0 || !strings.Contains(out, "11 files") {
+		t.Fatalf("export: exit %d %q %q", code, out, stderr)
+	}
+	code, out, _ = steward(t, env, "", "courses", "import", exported)
+	if code != 0 || !strings.Contains(out, "unchanged at revision 1") {
+		t.Fatalf("importing the export: exit %d %q", code, out)
+	}
+	if code, _, stderr := steward(t, env, "", "courses", "export", "no-such-course", filepath.Join(dir, "x")); code != 1 || !strings.Contains(stderr, "no course has the slug") {
+		t.Fatalf("unknown slug: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := steward(t, env, "", "courses", "import"); code != 2 || !strings.Contains(stderr, "name one course folder") {
+		t.Fatalf("no folder: exit %d %q", code, stderr)
+	}
+}
