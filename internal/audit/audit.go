@@ -73,6 +73,9 @@ func Record(ctx context.Context, tx sqlx.ExtContext, e Entry) error {
 		return errors.New("audit: entry without time")
 	}
 	e.At = e.At.UTC().Truncate(time.Microsecond)
+	if err := lockChain(ctx, tx); err != nil {
+		return err
+	}
 	var last struct {
 		ID   int64  `db:"id"`
 		Hash string `db:"hash"`
@@ -93,6 +96,22 @@ func Record(ctx context.Context, tx sqlx.ExtContext, e Entry) error {
 		e.ID, e.At, e.ActorID, e.Actor, e.Action, e.Target, e.Detail, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("audit: record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// chainLock is the PostgreSQL advisory lock key that serialises appends.
+const chainLock = 0x57_41_55_44 // "WAUD"
+
+// lockChain makes appends one at a time. SQLite needs nothing: Steward's
+// SQLite transactions begin IMMEDIATE and so hold the write lock already.
+// PostgreSQL takes a transaction-scoped advisory lock, released at commit.
+func lockChain(ctx context.Context, tx sqlx.ExtContext) error {
+	if tx.DriverName() != "pgx" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, chainLock); err != nil {
+		return fmt.Errorf("audit: lock chain: %w", err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, for several instances on one database
 	"github.com/jmoiron/sqlx"
 	_ "github.com/mattn/go-sqlite3" // the embedded default database
 )
@@ -38,11 +39,33 @@ var ErrUnsupported = errors.New("db: unsupported database URL")
 // SQLite, postgres:// for PostgreSQL.
 func Open(rawURL string) (*DB, error) {
 	switch {
-	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		return nil, fmt.Errorf("%w: PostgreSQL support is not built into this binary yet", ErrUnsupported)
+	case IsPostgresURL(rawURL):
+		return openPostgres(rawURL)
 	default:
 		return openSQLite(rawURL)
 	}
+}
+
+// IsPostgresURL reports whether rawURL names a PostgreSQL database.
+func IsPostgresURL(rawURL string) bool {
+	return strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://")
+}
+
+func openPostgres(rawURL string) (*DB, error) {
+	x, err := sqlx.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("db: open postgres: %w", err)
+	}
+	x.SetMaxOpenConns(20)
+	x.SetMaxIdleConns(10)
+	x.SetConnMaxIdleTime(5 * time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := x.PingContext(ctx); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("db: ping postgres: %w", err)
+	}
+	return &DB{DB: x, Dialect: Postgres}, nil
 }
 
 // sqlitePath turns "sqlite:steward.db", "file:steward.db" or "steward.db"

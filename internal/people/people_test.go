@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"steward/internal/audit"
+	"steward/internal/db"
 	"steward/internal/db/dbtest"
 	"steward/internal/people"
 )
@@ -68,9 +69,11 @@ func TestParseRosterHeader(t *testing.T) {
 	}
 }
 
-func TestImportIsIdempotentAndBuildsTheTree(t *testing.T) {
+func TestImportIsIdempotentAndBuildsTheTree(t *testing.T) { dbtest.Dialects(t, testImportIsIdempotent) }
+
+func testImportIsIdempotent(t *testing.T, d *db.DB) {
 	ctx := context.Background()
-	s := people.NewStore(dbtest.Open(t))
+	s := people.NewStore(d)
 	rows, err := people.ParseRoster(strings.NewReader(goodRoster))
 	if err != nil {
 		t.Fatal(err)
@@ -157,9 +160,11 @@ ghost@example.com,Ghost,Sales,nobody@example.com,employee,
 	}
 }
 
-func TestUpdateRefusesManagerCycleAndLastAdmin(t *testing.T) {
+func TestUpdateRefusesManagerCycleAndLastAdmin(t *testing.T) { dbtest.Dialects(t, testUpdateRefuses) }
+
+func testUpdateRefuses(t *testing.T, d *db.DB) {
 	ctx := context.Background()
-	s := people.NewStore(dbtest.Open(t))
+	s := people.NewStore(d)
 	rows, _ := people.ParseRoster(strings.NewReader(goodRoster + "root@example.com,Root Admin,,,admin,\n"))
 	if _, err := s.Import(ctx, rows, audit.CLI, now); err != nil {
 		t.Fatal(err)
@@ -186,9 +191,11 @@ func TestUpdateRefusesManagerCycleAndLastAdmin(t *testing.T) {
 	}
 }
 
-func TestAuthenticate(t *testing.T) {
+func TestAuthenticate(t *testing.T) { dbtest.Dialects(t, testAuthenticate) }
+
+func testAuthenticate(t *testing.T, d *db.DB) {
 	ctx := context.Background()
-	s := people.NewStore(dbtest.Open(t))
+	s := people.NewStore(d)
 	id, err := s.Create(ctx, people.Input{Email: "Pat@Example.com", Name: "Pat", Role: people.RoleEmployee}, audit.CLI, now)
 	if err != nil {
 		t.Fatal(err)

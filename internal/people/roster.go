@@ -113,8 +113,9 @@ func ParseRoster(r io.Reader) ([]RosterRow, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// FieldPos is only defined for a record that was read whole.
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
@@ -125,6 +126,7 @@ func ParseRoster(r io.Reader) ([]RosterRow, error) {
 			}
 			break
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rows) >= MaxRosterRows {
 			problems.add(line, "too many rows: at most %d people per import", MaxRosterRows)
 			break
