@@ -70,7 +70,8 @@ func randomToken() (string, error) {
 func randomSeed() int64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+	// 31 bits: the seed must fit an INTEGER column on PostgreSQL too.
+	return int64(binary.LittleEndian.Uint64(b[:]) >> 33)
 }
 
 func countSubmitted(ctx context.Context, q rebinder, cycleID, moduleID int64) (int, error) {

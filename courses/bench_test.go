@@ -66,3 +66,27 @@ func BenchmarkStatuses10000x10(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSync10000People assigns one course to 10,000 people from
+// scratch: the set-based statements at the scale of a large organisation.
+func BenchmarkSync10000People(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		s, d := newTestStore(b)
+		mustImport(b, s, basics, date(2026, 1, 1))
+		now := date(2024, 1, 1)
+		tx := d.MustBegin()
+		for i := range 10_000 {
+			tx.MustExec(`INSERT INTO users (email, name, role, active, created_at, updated_at) VALUES (?, ?, 'employee', TRUE, ?, ?)`,
+				fmt.Sprintf("p%d@example.com", i), fmt.Sprintf("Person %d", i), now, now)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res := mustSync(b, s, date(2026, 1, 2))
+		if res.Opened != 10_000 {
+			b.Fatalf("opened %d", res.Opened)
+		}
+	}
+}

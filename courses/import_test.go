@@ -246,4 +246,19 @@ func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 	if old[1].CompletedAt == nil {
 		t.Error("a's old completion was not kept as evidence")
 	}
+
+	// A later edit in the web editor is a new revision, not a new retraining.
+	c, _ = s.Course(ctx, "basics")
+	m := c.Modules[1]
+	m.Body += "\nOne more line."
+	edit, err := s.SaveModule(ctx, "basics", m.Position, m, Actor{Label: "test"}, date(2026, 3, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit.Revision != 4 || edit.Retrained != 0 {
+		t.Errorf("module edit = %+v, want revision 4 and no retraining", edit)
+	}
+	if cycles, _ := s.Cycles(ctx, a, c.ID); len(cycles) != 2 {
+		t.Errorf("a has %d cycles after a module edit, want still 2", len(cycles))
+	}
 }

@@ -127,12 +127,16 @@ func checkPositions(ms []Module, list *[]Problem) {
 		if m.Position <= 0 {
 			continue
 		}
+		name := m.file
+		if name == "" {
+			name = fmt.Sprintf("module %q", m.Title)
+		}
 		if other, dup := first[m.Position]; dup {
 			*list = append(*list, Problem{File: m.file, Line: m.positionLine,
 				Message: fmt.Sprintf("position %d is also used by %s; positions must be unique", m.Position, other)})
 			continue
 		}
-		first[m.Position] = m.file
+		first[m.Position] = name
 	}
 }
 

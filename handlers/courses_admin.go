@@ -44,11 +44,14 @@ type settingsForm struct {
 	validator.Validator
 }
 
+// settingsFormOf fills the form from stored settings. Retraining starts
+// unticked: it is a decision about the revision being saved, not a setting
+// that carries over.
 func settingsFormOf(set courses.Settings) settingsForm {
 	f := settingsForm{Slug: set.Slug, Title: set.Title, Summary: set.Summary, Audience: set.Audience.Kind,
 		DueDays: strconv.Itoa(set.DueDays), ValidMonths: strconv.Itoa(set.ValidMonths),
 		RecertWindowDays: strconv.Itoa(set.RecertWindowDays), PassMark: strconv.Itoa(set.PassMark),
-		MaxAttempts: strconv.Itoa(set.MaxAttempts), Shuffle: set.Shuffle, RequiresRetraining: set.RequiresRetraining}
+		MaxAttempts: strconv.Itoa(set.MaxAttempts), Shuffle: set.Shuffle}
 	switch set.Audience.Kind {
 	case courses.AudienceTeams:
 		f.Teams = set.Audience.Values
