@@ -276,6 +276,8 @@ func parseEffective(pf *publishForm, now time.Time) time.Time {
 	d, err := time.Parse(time.DateOnly, pf.Date)
 	if err != nil {
 		pf.AddFieldError("date", "Enter a date like 2026-12-31.")
+		// A date input cannot show text that is not a date.
+		pf.Date = ""
 		return time.Time{}
 	}
 	if pf.Time != "" {

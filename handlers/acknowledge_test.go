@@ -1,0 +1,72 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+const aup = "acceptable-use-of-customer-data"
+
+func TestAcknowledgeOnceAndWhatChanged(t *testing.T) {
+	ts := withPolicies(t)
+	emp := ts.as(employeeEmail)
+	me := ts.userID(employeeEmail)
+
+	// The demo people joined at testStart; they have 14 days.
+	emp.get("/my/policies").expect(t, http.StatusOK, "Acceptable use of customer data", "To acknowledge", "by 12 Dec 2026")
+	page := emp.get("/my/policies/" + aup)
+	page.expect(t, http.StatusOK, "<h1>Acceptable use of customer data</h1>", `name="version" value="1"`)
+	if strings.Contains(page.Body, "What changed since you last acknowledged") {
+		t.Error("a first-time reader sees a redline")
+	}
+
+	emp.post("/my/policies/"+aup+"/acknowledge", url.Values{"version": {"1"}}).expect(t, http.StatusSeeOther)
+	emp.get("/my/policies/"+aup).expect(t, http.StatusOK, "Your acknowledgement of version 1 is recorded", "Acknowledged")
+	emp.post("/my/policies/"+aup+"/acknowledge", url.Values{"version": {"1"}}).expect(t, http.StatusSeeOther)
+	emp.get("/my/policies/"+aup).expect(t, http.StatusOK, "already acknowledged version 1")
+	if n := ts.count(`SELECT COUNT(*) FROM policy_acknowledgements WHERE user_id = ?`, me); n != 1 {
+		t.Fatalf("%d acknowledgements stored, want 1", n)
+	}
+	if n := ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'policy.acknowledge' AND actor_id = ?`, me); n != 1 {
+		t.Errorf("%d acknowledgements audited", n)
+	}
+
+	// A material version: pending again, with the redline since version 1.
+	admin := ts.as(adminEmail)
+	admin.post("/admin/policies/"+aup+"/draft", url.Values{
+		"body":    {"# Acceptable use of customer data\n\nSupport access is granted per ticket and expires after 24 hours.\n"},
+		"summary": {"Support access now expires after 24 hours."}, "change": {"material"}, "action": {"save"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/"+aup+"/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+
+	emp.get("/my/policies").expect(t, http.StatusOK, "To acknowledge")
+	page = emp.get("/my/policies/" + aup)
+	page.expect(t, http.StatusOK, "What changed since you last acknowledged (version 1)", "<del>", "<ins>24</ins>", `name="version" value="2"`)
+
+	// Only the version in effect can be acknowledged.
+	emp.post("/my/policies/"+aup+"/acknowledge", url.Values{"version": {"1"}}).expect(t, http.StatusConflict)
+	emp.post("/my/policies/"+aup+"/acknowledge", url.Values{"version": {"abc"}}).expect(t, http.StatusBadRequest)
+	emp.post("/my/policies/"+aup+"/acknowledge", url.Values{"version": {"9"}}).expect(t, http.StatusNotFound)
+	// A public policy is not in a person's acknowledgement scope.
+	emp.post("/my/policies/privacy/acknowledge", url.Values{"version": {"3"}}).expect(t, http.StatusNotFound)
+	emp.get("/my/policies/privacy").expect(t, http.StatusNotFound)
+	if n := ts.count(`SELECT COUNT(*) FROM policy_acknowledgements WHERE user_id = ?`, me); n != 1 {
+		t.Fatalf("refused acknowledgements were stored: %d", n)
+	}
+	if res := emp.postRaw("/my/policies/"+aup+"/acknowledge", url.Values{"version": {"2"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("acknowledge without CSRF token: %d", res.StatusCode)
+	}
+
+	// Overdue once the window has passed.
+	ts.setNow(ts.clock().Add(15 * 24 * time.Hour))
+	emp = ts.as(employeeEmail)
+	emp.get("/my/policies").expect(t, http.StatusOK, "Overdue")
+	emp.post("/my/policies/"+aup+"/acknowledge", url.Values{"version": {"2"}}).expect(t, http.StatusSeeOther)
+	emp.get("/my/policies").expect(t, http.StatusOK, "Acknowledged")
+
+	if res := ts.client().get("/my/policies"); res.StatusCode != http.StatusFound {
+		t.Errorf("anonymous /my/policies: %d", res.StatusCode)
+	}
+}

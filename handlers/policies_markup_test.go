@@ -1,0 +1,40 @@
+package handlers
+
+import (
+	"net/url"
+	"testing"
+
+	"steward/internal/browsertest"
+)
+
+// TestPolicyMarkupIsValid runs the Nu HTML checker over every policies
+// page, including forms re-rendered with errors.
+func TestPolicyMarkupIsValid(t *testing.T) {
+	ts := withPolicies(t)
+	pages := map[string]string{}
+	anon := ts.client()
+	for _, p := range []string{"/", "/policies/privacy", "/policies/privacy/v/1", "/policies/privacy/history",
+		"/policies/privacy/diff/1/3", "/policies/nope", "/policies/privacy/diff/3/1"} {
+		pages["anon"+p] = anon.get(p).Body
+	}
+	pages["subscribe-invalid"] = anon.post("/subscribe", url.Values{"email": {"nope"}}).Body
+	pages["subscribe-ok"] = anon.post("/subscribe", url.Values{"email": {"erin@example.org"}}).Body
+	admin := ts.as(adminEmail)
+	for _, p := range []string{"/admin/policies", "/admin/policies/new", "/admin/policies/privacy"} {
+		pages["admin"+p] = admin.get(p).Body
+	}
+	pages["admin-new-invalid"] = admin.post("/admin/policies", url.Values{"slug": {"Bad Slug"}}).Body
+	pages["admin-draft-invalid"] = admin.post("/admin/policies/privacy/draft", url.Values{"action": {"save"}}).Body
+	pages["admin-draft-preview"] = admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# P\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"},
+		"summary": {"s"}, "change": {"minor"}, "action": {"preview"}}).Body
+	admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# P\n\nNew text."}, "summary": {"s"}, "change": {"minor"}, "action": {"save"}})
+	pages["admin-publish-invalid"] = admin.post("/admin/policies/privacy/publish", url.Values{"when": {"date"}, "date": {"yesterday"}}).Body
+	emp := ts.as(employeeEmail)
+	pages["employee-list"] = emp.get("/my/policies").Body
+	pages["employee-aup"] = emp.get("/my/policies/" + aup).Body
+	emp.post("/my/policies/"+aup+"/acknowledge", url.Values{"version": {"1"}})
+	pages["employee-aup-acknowledged"] = emp.get("/my/policies/" + aup).Body
+	for _, problem := range browsertest.ValidateHTML(t, pages) {
+		t.Error(problem)
+	}
+}
