@@ -82,3 +82,62 @@ func Enqueue(ctx context.Context, tx sqlx.ExtContext, m Message, now time.Time) 
 	}
 	return n == 1, nil
 }
+
+// enqueueBatch is how many messages one INSERT of EnqueueMany carries.
+const enqueueBatch = 50
+
+// EnqueueMany is Enqueue for many messages at once, a batch of rows per
+// statement, for the reminder sweep that queues a digest for much of the
+// organisation in one go. It reports, per message, whether it was queued
+// (false: its dedupe key was already in the outbox).
+func EnqueueMany(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now time.Time) ([]bool, error) {
+	now = now.UTC()
+	queued := make([]bool, len(msgs))
+	for start := 0; start < len(msgs); start += enqueueBatch {
+		part := msgs[start:min(start+enqueueBatch, len(msgs))]
+		args := make([]any, 0, len(part)*10)
+		at := make(map[string]int, len(part))
+		for i, m := range part {
+			if err := m.validate(); err != nil {
+				return queued, err
+			}
+			headers := m.Headers
+			if headers == nil {
+				headers = map[string]string{}
+			}
+			h, err := json.Marshal(headers)
+			if err != nil {
+				return queued, fmt.Errorf("mail: encode headers: %w", err)
+			}
+			if _, dup := at[m.DedupeKey]; dup {
+				continue // the first of two equal keys wins, as with Enqueue
+			}
+			at[m.DedupeKey] = start + i
+			args = append(args, m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, string(h), now, now)
+		}
+		q := `INSERT INTO outbox
+			(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, status, next_attempt_at, created_at)
+			VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?), ", len(at)), ", ") + `
+			ON CONFLICT (dedupe_key) DO NOTHING
+			RETURNING dedupe_key`
+		rows, err := tx.QueryxContext(ctx, tx.Rebind(q), args...)
+		if err != nil {
+			return queued, fmt.Errorf("mail: enqueue %d messages: %w", len(part), err)
+		}
+		for rows.Next() {
+			var key string
+			if err := rows.Scan(&key); err != nil {
+				rows.Close()
+				return queued, fmt.Errorf("mail: enqueue: %w", err)
+			}
+			queued[at[key]] = true
+		}
+		if err := rows.Close(); err != nil {
+			return queued, fmt.Errorf("mail: enqueue: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return queued, fmt.Errorf("mail: enqueue: %w", err)
+		}
+	}
+	return queued, nil
+}

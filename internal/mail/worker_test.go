@@ -501,3 +501,34 @@ func BenchmarkOutboxToSMTP(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 }
+
+func TestEnqueueManyQueuesNewKeysOnly(t *testing.T) {
+	d := openTestDB(t, "")
+	enqueueN(t, d, 1, t0, "many") // many:0 exists already
+	var msgs []Message
+	for i := 0; i < 120; i++ {
+		msgs = append(msgs, Message{To: "x@example.com", Kind: "test", Subject: "s", Text: "t", DedupeKey: fmt.Sprintf("many:%d", i)})
+	}
+	msgs = append(msgs, msgs[5]) // a repeated key in the same call
+	var queued []bool
+	err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
+		var err error
+		queued, err = EnqueueMany(context.Background(), tx, msgs, t0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, q := range queued {
+		if q {
+			n++
+		}
+	}
+	if queued[0] || !queued[1] || !queued[119] || queued[120] || n != 119 {
+		t.Errorf("queued %d (first %v, last %v, repeat %v), want 119 new", n, queued[0], queued[119], queued[120])
+	}
+	if c := statusCounts(t, d)[StatusQueued]; c != 120 {
+		t.Errorf("outbox holds %d, want 120", c)
+	}
+}

@@ -121,14 +121,21 @@ func toManager(stage string) bool {
 	return stage == StageEscalation || stage == StageOverdueManager
 }
 
-// announced is what has already been told about one subject.
+// announced is what has already been told about one subject: a bit per
+// one-off stage and the highest number of each repeating one. It is small
+// because the sweep keeps one for every open item of the organisation.
 type announced struct {
-	stages   map[string]bool
-	reminder int // the highest reminder:k sent
-	overdue  int // the highest overdue:k sent
+	stages   uint16
+	reminder uint16 // the highest reminder:k sent
+	overdue  uint8  // the highest overdue:k sent
 }
 
-func (a *announced) has(stage string) bool { return a != nil && a.stages[stage] }
+var stageBits = map[string]uint16{
+	StageAssigned: 1 << 0, StageDueSoon: 1 << 1, StageRecertOpen: 1 << 2, StageEscalation: 1 << 3,
+	StageLapsed: 1 << 4, StageNotice: 1 << 5, StageOverdueManager: 1 << 6,
+}
+
+func (a *announced) has(stage string) bool { return a != nil && a.stages&stageBits[stage] != 0 }
 
 func (a *announced) add(stage string) {
 	base, num, numbered := strings.Cut(stage, ":")
@@ -136,16 +143,13 @@ func (a *announced) add(stage string) {
 		k, _ := strconv.Atoi(num)
 		switch base {
 		case StageReminder:
-			a.reminder = max(a.reminder, k)
+			a.reminder = max(a.reminder, uint16(min(k, 1<<16-1)))
 		case StageOverdue:
-			a.overdue = max(a.overdue, k)
+			a.overdue = max(a.overdue, uint8(min(k, MaxOverdue)))
 		}
 		return
 	}
-	if a.stages == nil {
-		a.stages = map[string]bool{}
-	}
-	a.stages[stage] = true
+	a.stages |= stageBits[stage]
 }
 
 // Stages returns the stages of it due at now that seen does not hold yet.
@@ -167,7 +171,7 @@ func Stages(it Item, now time.Time, seen *announced) []string {
 		case StateOverdue:
 			if late := now.Sub(it.Due); late >= overdueFirstLag {
 				k := min(MaxOverdue, int((late-overdueFirstLag)/OverdueRepeat)+1)
-				if seen == nil || k > seen.overdue {
+				if seen == nil || k > int(seen.overdue) {
 					out = append(out, StageOverdue+":"+strconv.Itoa(k))
 				}
 				if late >= EscalateAfter {
@@ -192,7 +196,7 @@ func Stages(it Item, now time.Time, seen *announced) []string {
 		if !seen.has(StageNotice) {
 			out = append(out, StageNotice)
 		}
-		if k >= 1 && (seen == nil || k > seen.reminder) {
+		if k >= 1 && (seen == nil || k > int(seen.reminder)) {
 			out = append(out, StageReminder+":"+strconv.Itoa(k))
 		}
 		if it.State == StateOverdue {

@@ -68,7 +68,7 @@ func (sc *Scheduler) RunDue(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	sc.Sweeper.Logger.Info("reminders: sweep", "digests", len(plan.Digests), "events", plan.Events(), "deferred", plan.Deferred)
+	sc.Sweeper.Logger.Info("reminders: sweep", "digests", plan.Len(), "events", plan.Events(), "deferred", plan.Deferred)
 	return true, nil
 }
 

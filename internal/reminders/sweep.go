@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -67,23 +69,81 @@ type Digest struct {
 	Also []Item
 }
 
-// Plan is what a sweep decided.
+// Plan is what a sweep decided. It keeps its digests compact (indexes
+// into one store of items) because on a busy day it holds an event for
+// most of the organisation; Digests builds the readable form.
 type Plan struct {
-	Now     time.Time
-	DryRun  bool
-	Digests []Digest
+	Now    time.Time
+	DryRun bool
 	// Deferred counts digests not queued because the recipient already
 	// has one for that day; their events wait for the next day.
 	Deferred int
+
+	digests []digest // by recipient id
+	items   arena
+	people  map[int64]Person
+	events  int
 }
 
-// Events counts the events in the plan.
-func (p Plan) Events() int {
-	n := 0
-	for _, d := range p.Digests {
-		n += len(d.Events)
+type digest struct {
+	to     int64
+	events []event
+	also   []int32
+}
+
+type event struct {
+	item  int32
+	stage string
+}
+
+// arena stores items in fixed chunks, so indexes stay valid and growing
+// never copies the whole set.
+type arena struct{ chunks [][]Item }
+
+const arenaChunk = 8192
+
+func (a *arena) add(it Item) int32 {
+	n := len(a.chunks)
+	if n == 0 || len(a.chunks[n-1]) == arenaChunk {
+		a.chunks = append(a.chunks, make([]Item, 0, arenaChunk))
+		n++
 	}
-	return n
+	a.chunks[n-1] = append(a.chunks[n-1], it)
+	return int32((n-1)*arenaChunk + len(a.chunks[n-1]) - 1)
+}
+
+func (a *arena) get(i int32) *Item { return &a.chunks[i/arenaChunk][i%arenaChunk] }
+
+// Len is the number of digests.
+func (p Plan) Len() int { return len(p.digests) }
+
+// Events counts the events in the plan.
+func (p Plan) Events() int { return p.events }
+
+// Digests returns every digest in readable form, by recipient id.
+func (p Plan) Digests() []Digest {
+	out := make([]Digest, len(p.digests))
+	for i := range p.digests {
+		out[i] = p.digest(i)
+	}
+	return out
+}
+
+func (p Plan) digest(i int) Digest {
+	d := &p.digests[i]
+	to := p.people[d.to]
+	out := Digest{To: to, DedupeKey: DigestKey(to.ID, p.Now), Events: make([]Event, 0, len(d.events))}
+	for _, e := range d.events {
+		it := *p.items.get(e.item)
+		if it.Subject.UserID != to.ID {
+			it.ownerName = p.people[it.Subject.UserID].Name
+		}
+		out.Events = append(out.Events, Event{Subject: it.Subject, Stage: e.stage, Kind: Kind(it.Subject.Type, e.stage), Recipient: to.ID, Item: it})
+	}
+	for _, j := range d.also {
+		out.Also = append(out.Also, *p.items.get(j))
+	}
+	return out
 }
 
 // DigestKey is the dedupe key of a recipient's digest for a day.
@@ -115,7 +175,7 @@ func (s *Sweeper) Sweep(ctx context.Context, now time.Time, dryRun bool) (Plan, 
 	}
 	if _, err := s.DB.ExecContext(ctx, s.DB.Rebind(`INSERT INTO reminder_runs
 		(ran_for, started_at, finished_at, digests, events) VALUES (?, ?, ?, ?, ?)`),
-		now, started, s.Clock(), len(plan.Digests), plan.Events()); err != nil {
+		now, started, s.Clock(), plan.Len(), plan.Events()); err != nil {
 		return plan, fmt.Errorf("reminders: record run: %w", err)
 	}
 	return plan, nil
@@ -127,57 +187,55 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 	if err != nil {
 		return plan, err
 	}
-	seen := map[Subject]*announced{}
+	plan.people = people
+	seen := map[Subject]announced{}
 	for _, src := range s.Sources {
 		if err := src.Announced(ctx, s.DB, now, func(sub Subject, stage string) error {
 			a := seen[sub]
-			if a == nil {
-				a = &announced{}
-				seen[sub] = a
-			}
 			a.add(stage)
+			seen[sub] = a
 			return nil
 		}); err != nil {
 			return plan, err
 		}
 	}
-	digests := map[int64]*Digest{}
-	open := map[int64][]Item{}
-	digestFor := func(p Person) *Digest {
-		d := digests[p.ID]
-		if d == nil {
-			d = &Digest{To: p, DedupeKey: DigestKey(p.ID, now)}
-			digests[p.ID] = d
-		}
-		return d
-	}
+	digests := map[int64]*digest{}
+	open := map[int64][]int32{}
 	for _, src := range s.Sources {
 		err := src.Items(ctx, s.DB, now, func(it Item) error {
 			owner, ok := people[it.Subject.UserID]
 			if !ok {
 				return nil
 			}
-			stages := Stages(it, now, seen[it.Subject])
+			var stages []string
+			if a, ok := seen[it.Subject]; ok {
+				stages = Stages(it, now, &a)
+			} else {
+				stages = Stages(it, now, nil)
+			}
+			idx := plan.items.add(it)
 			if len(stages) == 0 {
-				open[owner.ID] = append(open[owner.ID], it)
+				open[owner.ID] = append(open[owner.ID], idx)
 				return nil
 			}
 			for _, st := range stages {
-				to := owner
+				to := owner.ID
 				if toManager(st) {
 					if owner.ManagerID == nil {
 						continue
 					}
-					if to, ok = people[*owner.ManagerID]; !ok {
+					if _, ok := people[*owner.ManagerID]; !ok {
 						continue
 					}
+					to = *owner.ManagerID
 				}
-				ev := Event{Subject: it.Subject, Stage: st, Kind: Kind(it.Subject.Type, st), Recipient: to.ID, Item: it}
-				if to.ID != owner.ID {
-					ev.Item.ownerName = owner.Name
+				d := digests[to]
+				if d == nil {
+					d = &digest{to: to}
+					digests[to] = d
 				}
-				d := digestFor(to)
-				d.Events = append(d.Events, ev)
+				d.events = append(d.events, event{item: idx, stage: st})
+				plan.events++
 			}
 			return nil
 		})
@@ -185,15 +243,19 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 			return plan, err
 		}
 	}
-	plan.Digests = make([]Digest, 0, len(digests))
+	seen = nil
+	plan.digests = make([]digest, 0, len(digests))
 	for id, d := range digests {
-		d.Also = open[id]
-		sort.Slice(d.Also, func(i, j int) bool { return d.Also[i].Due.Before(d.Also[j].Due) })
-		plan.Digests = append(plan.Digests, *d)
+		d.also = open[id]
+		sort.Slice(d.also, func(i, j int) bool { return plan.items.get(d.also[i]).Due.Before(plan.items.get(d.also[j]).Due) })
+		plan.digests = append(plan.digests, *d)
 	}
-	sort.Slice(plan.Digests, func(i, j int) bool { return plan.Digests[i].To.ID < plan.Digests[j].To.ID })
+	sort.Slice(plan.digests, func(i, j int) bool { return plan.digests[i].to < plan.digests[j].to })
 	return plan, nil
 }
+
+// eventBatch is how many events one INSERT statement records.
+const eventBatch = 100
 
 // write queues every digest with its events, a chunk of digests per
 // transaction. A digest whose key is already in the outbox (a second run
@@ -201,44 +263,34 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 // they go out in tomorrow's digest instead of being lost.
 func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 	chunk := max(1, s.WriteChunk)
-	for start := 0; start < len(plan.Digests); start += chunk {
+	for start := 0; start < plan.Len(); start += chunk {
 		if err := s.renewLease(ctx, holder); err != nil {
 			return err
 		}
-		part := plan.Digests[start:min(start+chunk, len(plan.Digests))]
-		err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
-			ins, err := tx.PreparexContext(ctx, tx.Rebind(`INSERT INTO reminder_events
-				(subject_type, subject_id, user_id, round, stage, recipient_id, digest_key, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (subject_type, subject_id, user_id, round, stage) DO NOTHING`))
+		end := min(start+chunk, plan.Len())
+		msgs, err := s.render(plan, start, end)
+		if err != nil {
+			return err
+		}
+		err = s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+			queued, err := mail.EnqueueMany(ctx, tx, msgs, plan.Now)
 			if err != nil {
-				return fmt.Errorf("reminders: prepare: %w", err)
+				return err
 			}
-			defer ins.Close()
-			for i := range part {
-				d := &part[i]
-				msg, err := s.Mail.Render(MailKind, digestView(d, plan.Now))
-				if err != nil {
-					return err
-				}
-				uid := d.To.ID
-				msg.To, msg.UserID, msg.DedupeKey = d.To.Email, &uid, d.DedupeKey
-				queued, err := mail.Enqueue(ctx, tx, msg, plan.Now)
-				if err != nil {
-					return err
-				}
-				if !queued {
+			rec := &eventWriter{tx: tx, now: plan.Now}
+			for i, msg := range msgs {
+				if !queued[i] {
 					plan.Deferred++
 					continue
 				}
-				for _, e := range d.Events {
-					if _, err := ins.ExecContext(ctx, e.Subject.Type, e.Subject.ID, e.Subject.UserID, e.Subject.Round,
-						e.Stage, e.Recipient, d.DedupeKey, plan.Now); err != nil {
-						return fmt.Errorf("reminders: record event: %w", err)
+				d := &plan.digests[start+i]
+				for _, e := range d.events {
+					if err := rec.add(ctx, plan.items.get(e.item).Subject, e.stage, d.to, msg.DedupeKey); err != nil {
+						return err
 					}
 				}
 			}
-			return nil
+			return rec.flush(ctx)
 		})
 		if err != nil {
 			return err
@@ -247,9 +299,67 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 	return nil
 }
 
-// Line is one item in a digest as the email template shows it.
+// render builds the emails of digests [start, end) on every CPU: on a
+// busy day rendering, not the database, is the larger part of the sweep.
+func (s *Sweeper) render(plan *Plan, start, end int) ([]mail.Message, error) {
+	msgs := make([]mail.Message, end-start)
+	errs := make([]error, end-start)
+	workers := min(runtime.GOMAXPROCS(0), end-start)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := start + w; i < end; i += workers {
+				d := plan.digest(i)
+				msg, err := s.Mail.Render(MailKind, digestView(&d, plan.Now, s.Mail.Link))
+				uid := d.To.ID
+				msg.To, msg.UserID, msg.DedupeKey = d.To.Email, &uid, d.DedupeKey
+				msgs[i-start], errs[i-start] = msg, err
+			}
+		}()
+	}
+	wg.Wait()
+	return msgs, errors.Join(errs...)
+}
+
+// eventWriter records events a batch of rows per INSERT.
+type eventWriter struct {
+	tx   *sqlx.Tx
+	now  time.Time
+	args []any
+}
+
+const eventColumns = 8
+
+func (w *eventWriter) add(ctx context.Context, sub Subject, stage string, recipient int64, digestKey string) error {
+	w.args = append(w.args, sub.Type, sub.ID, sub.UserID, sub.Round, stage, recipient, digestKey, w.now)
+	if len(w.args) == eventBatch*eventColumns {
+		return w.flush(ctx)
+	}
+	return nil
+}
+
+func (w *eventWriter) flush(ctx context.Context) error {
+	n := len(w.args) / eventColumns
+	if n == 0 {
+		return nil
+	}
+	q := `INSERT INTO reminder_events
+		(subject_type, subject_id, user_id, round, stage, recipient_id, digest_key, created_at) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ") +
+		` ON CONFLICT (subject_type, subject_id, user_id, round, stage) DO NOTHING`
+	if _, err := w.tx.ExecContext(ctx, w.tx.Rebind(q), w.args...); err != nil {
+		return fmt.Errorf("reminders: record events: %w", err)
+	}
+	w.args = w.args[:0]
+	return nil
+}
+
+// Line is one item in a digest as the email template shows it; URL is
+// absolute.
 type Line struct {
-	Headline, Detail, Path string
+	Headline, Detail, URL string
 }
 
 // stageRank orders the stages of one subject: the line shows the highest.
@@ -273,7 +383,7 @@ func date(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
 func daysBetween(a, b time.Time) int { return int(b.Sub(a) / day) }
 
 // digestView merges a digest's events into one line per item.
-func digestView(d *Digest, now time.Time) digestData {
+func digestView(d *Digest, now time.Time, link func(...string) string) digestData {
 	type key struct {
 		s    Subject
 		team bool
@@ -294,6 +404,7 @@ func digestView(d *Digest, now time.Time) digestData {
 	for _, k := range order {
 		e := best[k]
 		l := line(e, now)
+		l.URL = link(l.URL)
 		if k.team {
 			v.Team = append(v.Team, l)
 		} else {
@@ -301,7 +412,7 @@ func digestView(d *Digest, now time.Time) digestData {
 		}
 	}
 	for _, it := range d.Also {
-		v.Also = append(v.Also, Line{Headline: it.Title, Detail: stateDetail(it, now), Path: it.Path})
+		v.Also = append(v.Also, Line{Headline: it.Title, Detail: stateDetail(it, now), URL: link(it.Path)})
 	}
 	var parts []string
 	switch n := len(v.Own); {
@@ -333,7 +444,7 @@ func stateDetail(it Item, now time.Time) string {
 
 func line(e Event, now time.Time) Line {
 	it := e.Item
-	l := Line{Path: it.Path}
+	l := Line{URL: it.Path}
 	base, _, _ := strings.Cut(e.Stage, ":")
 	switch base {
 	case StageAssigned:
@@ -354,7 +465,7 @@ func line(e Event, now time.Time) Line {
 	case StageEscalation:
 		l.Headline = e.personName() + " has not completed " + it.Title
 		l.Detail = fmt.Sprintf("It was due on %s, %d days ago.", date(it.Due), daysBetween(it.Due, now))
-		l.Path = "/team/people/" + strconv.FormatInt(it.Subject.UserID, 10)
+		l.URL = "/team/people/" + strconv.FormatInt(it.Subject.UserID, 10)
 	case StageNotice:
 		l.Headline = "Please read and acknowledge " + it.Title
 		l.Detail = fmt.Sprintf("A new version needs your acknowledgement by %s.", date(it.Due))
@@ -368,7 +479,7 @@ func line(e Event, now time.Time) Line {
 	case StageOverdueManager:
 		l.Headline = e.personName() + " has not acknowledged " + it.Title
 		l.Detail = fmt.Sprintf("It was due on %s.", date(it.Due))
-		l.Path = "/team/people/" + strconv.FormatInt(it.Subject.UserID, 10)
+		l.URL = "/team/people/" + strconv.FormatInt(it.Subject.UserID, 10)
 	}
 	return l
 }
@@ -388,12 +499,12 @@ func (p Plan) WriteTo(w io.Writer) (int64, error) {
 	if p.DryRun {
 		mode = "would queue (dry run)"
 	}
-	fmt.Fprintf(&b, "Reminders at %s: %s %d digests with %d events", p.Now.Format(time.RFC3339), mode, len(p.Digests), p.Events())
+	fmt.Fprintf(&b, "Reminders at %s: %s %d digests with %d events", p.Now.Format(time.RFC3339), mode, p.Len(), p.Events())
 	if p.Deferred > 0 {
 		fmt.Fprintf(&b, "; %d recipients already had today's digest, their events wait for tomorrow", p.Deferred)
 	}
 	b.WriteString("\n")
-	for _, d := range p.Digests {
+	for _, d := range p.Digests() {
 		fmt.Fprintf(&b, "\n%s <%s> (user %d)\n", d.To.Name, d.To.Email, d.To.ID)
 		for _, e := range d.Events {
 			about := ""

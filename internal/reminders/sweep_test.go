@@ -103,7 +103,7 @@ func TestSecondRunSameDayDefersNewEventsToTomorrow(t *testing.T) {
 		t.Fatalf("second run: deferred %d, outbox %d; want 1 deferred and no new email", p.Deferred, outboxCount(t, o))
 	}
 	p = o.sweep(day0.AddDate(0, 0, 1))
-	if p.Events() != 1 || p.Digests[0].Events[0].Item.Title != "Course late" || outboxCount(t, o) != 3 {
+	if p.Events() != 1 || p.Digests()[0].Events[0].Item.Title != "Course late" || outboxCount(t, o) != 3 {
 		t.Fatalf("next day: %+v", p)
 	}
 }
