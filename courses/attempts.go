@@ -179,6 +179,13 @@ func (s *Store) Submit(ctx context.Context, userID int64, token string, answers 
 		if a.SubmittedAt != nil {
 			return ErrAlreadySubmitted
 		}
+		// Touch the cycle row first: on PostgreSQL this locks it, so two
+		// submissions in one cycle are counted one after the other (SQLite
+		// transactions here already hold the write lock).
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE course_cycles SET started_at = COALESCE(started_at, ?) WHERE id = ?`),
+			now, a.CycleID); err != nil {
+			return fmt.Errorf("courses: submit: lock cycle: %w", err)
+		}
 		var cy Cycle
 		if err := tx.GetContext(ctx, &cy, tx.Rebind(`SELECT `+cycleColumns+` FROM course_cycles WHERE id = ?`), a.CycleID); err != nil {
 			return fmt.Errorf("courses: submit: load cycle: %w", err)
@@ -226,12 +233,6 @@ func (s *Store) Submit(ctx context.Context, userID int64, token string, answers 
 			return ErrAlreadySubmitted
 		}
 		a.SubmittedAt, a.Score, a.Passed, a.AnswersJSON = &now, &res.Score, &res.Passed, string(blob)
-		if cy.StartedAt == nil {
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE course_cycles SET started_at = ? WHERE id = ?`), now, cy.ID); err != nil {
-				return fmt.Errorf("courses: submit: start cycle: %w", err)
-			}
-			cy.StartedAt = &now
-		}
 		sub = &Submission{Attempt: a, Result: res, Course: c, Module: m, AttemptsLeft: attemptsLeft(c.MaxAttempts, used+1), Cycle: &cy}
 		if res.Passed && cy.CompletedAt == nil {
 			done, err := completeIfDone(ctx, tx, c, &cy, now)

@@ -4,25 +4,24 @@ import (
 	"context"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"steward/internal/db"
+	"steward/internal/db/dbtest"
 )
 
 // newTestStore opens a migrated SQLite database in a temporary directory.
 func newTestStore(t testing.TB) (*Store, *db.DB) {
 	t.Helper()
-	d, err := db.Open(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	d := dbtest.Open(t)
 	return NewStore(d), d
+}
+
+// dialects runs fn on SQLite, and on PostgreSQL when
+// STEWARD_TEST_POSTGRES_URL is set.
+func dialects(t *testing.T, fn func(t *testing.T, s *Store, d *db.DB)) {
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) { fn(t, NewStore(d), d) })
 }
 
 type person struct {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"steward/internal/db"
 )
 
 // folder copies testdata/basics into a MapFS with edits applied.
@@ -115,70 +117,72 @@ func TestParseBrokenYAML(t *testing.T) {
 
 func TestImportIsAllOrNothingAndIdempotent(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newTestStore(t)
-	now := date(2026, 3, 1)
+	dialects(t, func(t *testing.T, s *Store, d *db.DB) {
+		now := date(2026, 3, 1)
 
-	first := mustImport(t, s, basics, now)
-	if !first.Created || !first.Changed || first.Revision != 1 {
-		t.Fatalf("first import = %+v", first)
-	}
-	again := mustImport(t, s, basics, now.Add(time.Hour))
-	if again.Changed || again.Revision != 1 {
-		t.Fatalf("re-import of the same folder = %+v, want a no-op", again)
-	}
-	c, _ := s.Course(ctx, "basics")
-	if !c.UpdatedAt.Equal(now) {
-		t.Errorf("re-import touched the course: updated %s", c.UpdatedAt)
-	}
+		first := mustImport(t, s, basics, now)
+		if !first.Created || !first.Changed || first.Revision != 1 {
+			t.Fatalf("first import = %+v", first)
+		}
+		again := mustImport(t, s, basics, now.Add(time.Hour))
+		if again.Changed || again.Revision != 1 {
+			t.Fatalf("re-import of the same folder = %+v, want a no-op", again)
+		}
+		c, _ := s.Course(ctx, "basics")
+		if !c.UpdatedAt.Equal(now) {
+			t.Errorf("re-import touched the course: updated %s", c.UpdatedAt)
+		}
 
-	// A broken folder changes nothing, even its valid parts.
-	broken := folder(t, func(f map[string]string) {
-		f["course.yaml"] = strings.Replace(f["course.yaml"], "title: Data basics", "title: Renamed", 1)
-		f["02-share-carefully.md"] = strings.Replace(f["02-share-carefully.md"], "kind: single", "kind: essay", 1)
+		// A broken folder changes nothing, even its valid parts.
+		broken := folder(t, func(f map[string]string) {
+			f["course.yaml"] = strings.Replace(f["course.yaml"], "title: Data basics", "title: Renamed", 1)
+			f["02-share-carefully.md"] = strings.Replace(f["02-share-carefully.md"], "kind: single", "kind: essay", 1)
+		})
+		if _, err := s.Import(ctx, broken, Actor{Label: "test"}, now); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("broken import err = %v", err)
+		}
+		c, _ = s.Course(ctx, "basics")
+		if c.Title != "Data basics" || c.Revision != 1 {
+			t.Errorf("after a failed import: title %q revision %d", c.Title, c.Revision)
+		}
+
+		// A changed folder bumps the revision.
+		changed := folder(t, func(f map[string]string) {
+			f["02-share-carefully.md"] = strings.Replace(f["02-share-carefully.md"], "send the minimum.", "send the minimum, and write down what you sent.", 1)
+		})
+		res, err := s.Import(ctx, changed, Actor{Label: "test"}, now)
+		if err != nil || !res.Changed || res.Revision != 2 {
+			t.Fatalf("changed import = %+v, %v", res, err)
+		}
+		c, _ = s.Course(ctx, "basics")
+		if !strings.Contains(c.Modules[1].Body, "write down what you sent") {
+			t.Errorf("body not updated: %q", c.Modules[1].Body)
+		}
 	})
-	if _, err := s.Import(ctx, broken, Actor{Label: "test"}, now); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("broken import err = %v", err)
-	}
-	c, _ = s.Course(ctx, "basics")
-	if c.Title != "Data basics" || c.Revision != 1 {
-		t.Errorf("after a failed import: title %q revision %d", c.Title, c.Revision)
-	}
-
-	// A changed folder bumps the revision.
-	changed := folder(t, func(f map[string]string) {
-		f["02-share-carefully.md"] = strings.Replace(f["02-share-carefully.md"], "send the minimum.", "send the minimum, and write down what you sent.", 1)
-	})
-	res, err := s.Import(ctx, changed, Actor{Label: "test"}, now)
-	if err != nil || !res.Changed || res.Revision != 2 {
-		t.Fatalf("changed import = %+v, %v", res, err)
-	}
-	c, _ = s.Course(ctx, "basics")
-	if !strings.Contains(c.Modules[1].Body, "write down what you sent") {
-		t.Errorf("body not updated: %q", c.Modules[1].Body)
-	}
 }
 
 func TestExportRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newTestStore(t)
-	for _, src := range []fs.FS{basics, Starter()} {
-		res := mustImport(t, s, src, date(2026, 3, 1))
-		files, err := s.Export(ctx, res.Slug)
-		if err != nil {
-			t.Fatal(err)
+	dialects(t, func(t *testing.T, s *Store, d *db.DB) {
+		for _, src := range []fs.FS{basics, Starter()} {
+			res := mustImport(t, s, src, date(2026, 3, 1))
+			files, err := s.Export(ctx, res.Slug)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := fstest.MapFS{}
+			for _, f := range files {
+				m[f.Name] = &fstest.MapFile{Data: f.Data}
+			}
+			again, err := s.Import(ctx, m, Actor{Label: "test"}, date(2026, 3, 2))
+			if err != nil {
+				t.Fatalf("%s: re-import of the export: %v", res.Slug, err)
+			}
+			if again.Changed {
+				t.Errorf("%s: importing the export changed the course", res.Slug)
+			}
 		}
-		m := fstest.MapFS{}
-		for _, f := range files {
-			m[f.Name] = &fstest.MapFile{Data: f.Data}
-		}
-		again, err := s.Import(ctx, m, Actor{Label: "test"}, date(2026, 3, 2))
-		if err != nil {
-			t.Fatalf("%s: re-import of the export: %v", res.Slug, err)
-		}
-		if again.Changed {
-			t.Errorf("%s: importing the export changed the course", res.Slug)
-		}
-	}
+	})
 }
 
 func TestStarterCourse(t *testing.T) {
@@ -198,67 +202,68 @@ func TestStarterCourse(t *testing.T) {
 
 func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 	ctx := context.Background()
-	s, d := newTestStore(t)
-	a := addPerson(t, d, person{email: "a@example.com"})
-	b := addPerson(t, d, person{email: "b@example.com"})
-	mustImport(t, s, basics, date(2026, 1, 5))
-	mustSync(t, s, date(2026, 1, 5))
-	take(t, s, a, "basics", 1, true, date(2026, 1, 6))
-	take(t, s, a, "basics", 2, true, date(2026, 1, 6))
+	dialects(t, func(t *testing.T, s *Store, d *db.DB) {
+		a := addPerson(t, d, person{email: "a@example.com"})
+		b := addPerson(t, d, person{email: "b@example.com"})
+		mustImport(t, s, basics, date(2026, 1, 5))
+		mustSync(t, s, date(2026, 1, 5))
+		take(t, s, a, "basics", 1, true, date(2026, 1, 6))
+		take(t, s, a, "basics", 2, true, date(2026, 1, 6))
 
-	// A minor revision keeps the completion.
-	minor := folder(t, func(f map[string]string) {
-		f["02-share-carefully.md"] += "\nAsk the privacy team when unsure.\n"
+		// A minor revision keeps the completion.
+		minor := folder(t, func(f map[string]string) {
+			f["02-share-carefully.md"] += "\nAsk the privacy team when unsure.\n"
+		})
+		if _, err := s.Import(ctx, minor, Actor{Label: "test"}, date(2026, 2, 1)); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := s.Course(ctx, "basics")
+		cy, _ := s.CurrentCycle(ctx, a, c.ID)
+		if cy.Status(date(2026, 2, 1)) != StatusCompleted {
+			t.Fatalf("a minor revision changed a's status to %s", cy.Status(date(2026, 2, 1)))
+		}
+
+		retrain := folder(t, func(f map[string]string) {
+			f["course.yaml"] = strings.Replace(f["course.yaml"], "requires_retraining: false", "requires_retraining: true", 1)
+			f["02-share-carefully.md"] += "\nNew rule: vendors must pass a security review.\n"
+		})
+		res, err := s.Import(ctx, retrain, Actor{Label: "test"}, date(2026, 3, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Retrained != 2 || res.Revision != 3 {
+			t.Errorf("retraining import = %+v, want 2 cycles reopened at revision 3", res)
+		}
+		for _, uid := range []int64{a, b} {
+			cycles, _ := s.Cycles(ctx, uid, c.ID)
+			if len(cycles) != 2 {
+				t.Fatalf("user %d has %d cycles, want 2", uid, len(cycles))
+			}
+			if st := cycles[0].Status(date(2026, 3, 1)); st != StatusNotStarted {
+				t.Errorf("user %d new cycle status %s", uid, st)
+			}
+			if got := cycles[0].DueAt.Format(time.DateOnly); got != "2026-03-31" {
+				t.Errorf("user %d new cycle due %s, want 2026-03-31", uid, got)
+			}
+		}
+		old, _ := s.Cycles(ctx, a, c.ID)
+		if old[1].CompletedAt == nil {
+			t.Error("a's old completion was not kept as evidence")
+		}
+
+		// A later edit in the web editor is a new revision, not a new retraining.
+		c, _ = s.Course(ctx, "basics")
+		m := c.Modules[1]
+		m.Body += "\nOne more line."
+		edit, err := s.SaveModule(ctx, "basics", m.Position, m, Actor{Label: "test"}, date(2026, 3, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if edit.Revision != 4 || edit.Retrained != 0 {
+			t.Errorf("module edit = %+v, want revision 4 and no retraining", edit)
+		}
+		if cycles, _ := s.Cycles(ctx, a, c.ID); len(cycles) != 2 {
+			t.Errorf("a has %d cycles after a module edit, want still 2", len(cycles))
+		}
 	})
-	if _, err := s.Import(ctx, minor, Actor{Label: "test"}, date(2026, 2, 1)); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := s.Course(ctx, "basics")
-	cy, _ := s.CurrentCycle(ctx, a, c.ID)
-	if cy.Status(date(2026, 2, 1)) != StatusCompleted {
-		t.Fatalf("a minor revision changed a's status to %s", cy.Status(date(2026, 2, 1)))
-	}
-
-	retrain := folder(t, func(f map[string]string) {
-		f["course.yaml"] = strings.Replace(f["course.yaml"], "requires_retraining: false", "requires_retraining: true", 1)
-		f["02-share-carefully.md"] += "\nNew rule: vendors must pass a security review.\n"
-	})
-	res, err := s.Import(ctx, retrain, Actor{Label: "test"}, date(2026, 3, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Retrained != 2 || res.Revision != 3 {
-		t.Errorf("retraining import = %+v, want 2 cycles reopened at revision 3", res)
-	}
-	for _, uid := range []int64{a, b} {
-		cycles, _ := s.Cycles(ctx, uid, c.ID)
-		if len(cycles) != 2 {
-			t.Fatalf("user %d has %d cycles, want 2", uid, len(cycles))
-		}
-		if st := cycles[0].Status(date(2026, 3, 1)); st != StatusNotStarted {
-			t.Errorf("user %d new cycle status %s", uid, st)
-		}
-		if got := cycles[0].DueAt.Format(time.DateOnly); got != "2026-03-31" {
-			t.Errorf("user %d new cycle due %s, want 2026-03-31", uid, got)
-		}
-	}
-	old, _ := s.Cycles(ctx, a, c.ID)
-	if old[1].CompletedAt == nil {
-		t.Error("a's old completion was not kept as evidence")
-	}
-
-	// A later edit in the web editor is a new revision, not a new retraining.
-	c, _ = s.Course(ctx, "basics")
-	m := c.Modules[1]
-	m.Body += "\nOne more line."
-	edit, err := s.SaveModule(ctx, "basics", m.Position, m, Actor{Label: "test"}, date(2026, 3, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if edit.Revision != 4 || edit.Retrained != 0 {
-		t.Errorf("module edit = %+v, want revision 4 and no retraining", edit)
-	}
-	if cycles, _ := s.Cycles(ctx, a, c.ID); len(cycles) != 2 {
-		t.Errorf("a has %d cycles after a module edit, want still 2", len(cycles))
-	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"steward/internal/db"
 )
 
 func TestStatusPrecedence(t *testing.T) {
@@ -57,102 +59,103 @@ func TestStatusPrecedence(t *testing.T) {
 // recertified late, window opens, recertified on time, window opens again.
 func TestThreeYears(t *testing.T) {
 	ctx := context.Background()
-	s, d := newTestStore(t)
-	alice := addPerson(t, d, person{email: "alice@example.com"})
-	mustImport(t, s, basics, date(2026, 1, 5))
+	dialects(t, func(t *testing.T, s *Store, d *db.DB) {
+		alice := addPerson(t, d, person{email: "alice@example.com"})
+		mustImport(t, s, basics, date(2026, 1, 5))
 
-	actions := map[string]func(now time.Time){
-		"2026-01-10": func(now time.Time) { take(t, s, alice, "basics", 1, false, now) },
-		"2026-02-20": func(now time.Time) {
-			take(t, s, alice, "basics", 1, true, now)
-			take(t, s, alice, "basics", 2, true, now)
-		},
-		"2027-03-10": func(now time.Time) {
-			take(t, s, alice, "basics", 1, true, now)
-			take(t, s, alice, "basics", 2, true, now)
-		},
-		"2028-02-15": func(now time.Time) {
-			take(t, s, alice, "basics", 2, true, now)
-			take(t, s, alice, "basics", 1, true, now)
-		},
-	}
-	want := []struct {
-		day    string
-		status Status
-	}{
-		{"2026-01-05", StatusNotStarted},
-		{"2026-01-10", StatusInProgress},
-		{"2026-01-28", StatusDueSoon},   // seven days before 4 February
-		{"2026-02-04", StatusOverdue},   // due 30 days after assignment
-		{"2026-02-20", StatusCompleted}, // late, valid until 2027-02-20
-		{"2027-01-21", StatusDueSoon},   // 30 days before expiry: next cycle opens
-		{"2027-02-20", StatusLapsed},    // expired without recertifying
-		{"2027-03-10", StatusCompleted}, // recertified, valid until 2028-03-10
-		{"2028-02-09", StatusDueSoon},   // window opens (2028 is a leap year)
-		{"2028-02-15", StatusCompleted}, // on time, valid until 2029-02-15
-		{"2029-01-16", StatusDueSoon},
-	}
-	var got []struct {
-		day    string
-		status Status
-	}
-	last := Status("")
-	courseID := func() int64 {
-		c, err := s.Course(ctx, "basics")
+		actions := map[string]func(now time.Time){
+			"2026-01-10": func(now time.Time) { take(t, s, alice, "basics", 1, false, now) },
+			"2026-02-20": func(now time.Time) {
+				take(t, s, alice, "basics", 1, true, now)
+				take(t, s, alice, "basics", 2, true, now)
+			},
+			"2027-03-10": func(now time.Time) {
+				take(t, s, alice, "basics", 1, true, now)
+				take(t, s, alice, "basics", 2, true, now)
+			},
+			"2028-02-15": func(now time.Time) {
+				take(t, s, alice, "basics", 2, true, now)
+				take(t, s, alice, "basics", 1, true, now)
+			},
+		}
+		want := []struct {
+			day    string
+			status Status
+		}{
+			{"2026-01-05", StatusNotStarted},
+			{"2026-01-10", StatusInProgress},
+			{"2026-01-28", StatusDueSoon},   // seven days before 4 February
+			{"2026-02-04", StatusOverdue},   // due 30 days after assignment
+			{"2026-02-20", StatusCompleted}, // late, valid until 2027-02-20
+			{"2027-01-21", StatusDueSoon},   // 30 days before expiry: next cycle opens
+			{"2027-02-20", StatusLapsed},    // expired without recertifying
+			{"2027-03-10", StatusCompleted}, // recertified, valid until 2028-03-10
+			{"2028-02-09", StatusDueSoon},   // window opens (2028 is a leap year)
+			{"2028-02-15", StatusCompleted}, // on time, valid until 2029-02-15
+			{"2029-01-16", StatusDueSoon},
+		}
+		var got []struct {
+			day    string
+			status Status
+		}
+		last := Status("")
+		courseID := func() int64 {
+			c, err := s.Course(ctx, "basics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}()
+		for now := date(2026, 1, 5); now.Before(date(2029, 2, 1)); now = now.AddDate(0, 0, 1) {
+			mustSync(t, s, now)
+			day := now.Format(time.DateOnly)
+			if f := actions[day]; f != nil {
+				f(now)
+			}
+			cy, err := s.CurrentCycle(ctx, alice, courseID)
+			if err != nil {
+				t.Fatalf("%s: %v", day, err)
+			}
+			if st := cy.Status(now); st != last {
+				got = append(got, struct {
+					day    string
+					status Status
+				}{day, st})
+				last = st
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("status changes:\n got %v\nwant %v", got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("change %d: got %s on %s, want %s on %s", i+1, got[i].status, got[i].day, want[i].status, want[i].day)
+			}
+		}
+
+		// Every cycle is kept as evidence: three completed ones and the open one.
+		cycles, err := s.Cycles(ctx, alice, courseID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return c.ID
-	}()
-	for now := date(2026, 1, 5); now.Before(date(2029, 2, 1)); now = now.AddDate(0, 0, 1) {
-		mustSync(t, s, now)
-		day := now.Format(time.DateOnly)
-		if f := actions[day]; f != nil {
-			f(now)
+		if len(cycles) != 4 {
+			t.Fatalf("cycles = %d, want 4", len(cycles))
 		}
-		cy, err := s.CurrentCycle(ctx, alice, courseID)
-		if err != nil {
-			t.Fatalf("%s: %v", day, err)
+		wantCompleted := []string{"", "2028-02-15", "2027-03-10", "2026-02-20"} // newest first
+		for i, c := range cycles {
+			done := ""
+			if c.CompletedAt != nil {
+				done = c.CompletedAt.Format(time.DateOnly)
+			}
+			if done != wantCompleted[i] {
+				t.Errorf("cycle %d completed %q, want %q", c.Seq, done, wantCompleted[i])
+			}
+			if i > 0 && c.ClosedAt == nil {
+				t.Errorf("cycle %d is still open; only the newest should be", c.Seq)
+			}
 		}
-		if st := cy.Status(now); st != last {
-			got = append(got, struct {
-				day    string
-				status Status
-			}{day, st})
-			last = st
+		if got := cycles[0].DueAt.Format(time.DateOnly); got != "2029-02-15" {
+			t.Errorf("recertification cycle due %s, want the expiry date 2029-02-15", got)
 		}
-	}
-	if len(got) != len(want) {
-		t.Fatalf("status changes:\n got %v\nwant %v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("change %d: got %s on %s, want %s on %s", i+1, got[i].status, got[i].day, want[i].status, want[i].day)
-		}
-	}
-
-	// Every cycle is kept as evidence: three completed ones and the open one.
-	cycles, err := s.Cycles(ctx, alice, courseID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cycles) != 4 {
-		t.Fatalf("cycles = %d, want 4", len(cycles))
-	}
-	wantCompleted := []string{"", "2028-02-15", "2027-03-10", "2026-02-20"} // newest first
-	for i, c := range cycles {
-		done := ""
-		if c.CompletedAt != nil {
-			done = c.CompletedAt.Format(time.DateOnly)
-		}
-		if done != wantCompleted[i] {
-			t.Errorf("cycle %d completed %q, want %q", c.Seq, done, wantCompleted[i])
-		}
-		if i > 0 && c.ClosedAt == nil {
-			t.Errorf("cycle %d is still open; only the newest should be", c.Seq)
-		}
-	}
-	if got := cycles[0].DueAt.Format(time.DateOnly); got != "2029-02-15" {
-		t.Errorf("recertification cycle due %s, want the expiry date 2029-02-15", got)
-	}
+	})
 }
