@@ -9,9 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"steward/courses"
 	"steward/internal/audit"
 	"steward/internal/db"
+	"steward/internal/mail"
 	"steward/internal/people"
+	"steward/policies"
 )
 
 // Password is every demo account's password; the README says so.
@@ -24,6 +27,7 @@ var ErrNotEmpty = errors.New("demo: the database already has people; the demo da
 // Options tune the demo.
 type Options struct {
 	BcryptCost int
+	BaseURL    string // for links in emails; default http://127.0.0.1:8080
 }
 
 // Result says what was created.
@@ -74,8 +78,69 @@ func Seed(ctx context.Context, d *db.DB, now time.Time, opts Options) (Result, e
 			return Result{}, err
 		}
 	}
+	if err := seedContent(ctx, d, store, now, opts); err != nil {
+		return Result{}, err
+	}
 	return Result{People: res.Created, Teams: res.TeamsCreated}, nil
 }
+
+// seedContent publishes the demo policies, has most people acknowledge the
+// staff policy, and loads the starter course with completions spread so
+// that the team pages show every status.
+func seedContent(ctx context.Context, d *db.DB, store *people.Store, now time.Time, opts Options) error {
+	if opts.BaseURL == "" {
+		opts.BaseURL = "http://127.0.0.1:8080"
+	}
+	renderer, err := mail.NewRenderer(opts.BaseURL)
+	if err != nil {
+		return err
+	}
+	pol := policies.NewStore(d, renderer)
+	if err := policies.SeedDemo(ctx, pol, now); err != nil {
+		return err
+	}
+	everyone, _, err := store.List(ctx, people.Filter{Limit: 500})
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(everyone))
+	for _, u := range everyone {
+		ids = append(ids, u.ID)
+	}
+	if err := acknowledgeDemo(ctx, pol, ids, now); err != nil {
+		return err
+	}
+	return courses.SeedDemo(ctx, courses.NewStore(d), now, ids)
+}
+
+// acknowledgeDemo has two people in three acknowledge the acceptable-use
+// policy on different days after it took effect; the rest are pending or
+// overdue, as in a real organisation.
+func acknowledgeDemo(ctx context.Context, pol *policies.Store, ids []int64, now time.Time) error {
+	t, err := pol.Timeline(ctx, acceptableUse)
+	if err != nil {
+		return err
+	}
+	v, ok := t.InEffect(now)
+	if !ok {
+		return nil
+	}
+	for i, id := range ids {
+		if i%3 == 2 {
+			continue
+		}
+		at := v.EffectiveAt.Add(time.Duration(1+i%20) * 24 * time.Hour)
+		if at.After(now) {
+			at = now
+		}
+		if _, err := pol.Acknowledge(ctx, id, acceptableUse, v.Number, at); err != nil {
+			return fmt.Errorf("demo: acknowledge: %w", err)
+		}
+	}
+	return nil
+}
+
+const acceptableUse = "acceptable-use-of-customer-data"
 
 // leavers are demo people who have left; their evidence stays.
 var leavers = []string{"noah.fischer@example.com", "zoe.martin@example.com"}
