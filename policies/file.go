@@ -237,9 +237,9 @@ func (s *Store) PublishFile(ctx context.Context, f File, by Actor, now time.Time
 		if err != nil {
 			return fileErr(f.Name, err)
 		}
-		state := "in effect now"
+		state := "effective " + v.EffectiveAt.Format(time.RFC3339)
 		if v.EffectiveAt.After(now) {
-			state = "scheduled for " + v.EffectiveAt.Format(time.RFC3339)
+			state = "scheduled: takes effect " + v.EffectiveAt.Format(time.RFC3339)
 		}
 		res = Result{Policy: p, Version: v, Published: true, Message: fmt.Sprintf(
 			"%s: published %s version %d (%s change), %s", f.Name, p.Slug, v.Number, v.ChangeKind, state)}

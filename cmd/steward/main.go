@@ -38,6 +38,8 @@ func commands() []command {
 		{"people import", "FILE.csv", "import a roster CSV (email,name,team,manager_email,role,hired_on)", cmdPeopleImport},
 		{"user add", "--email E --name N [--role R] [--team T] [--manager E]", "add a person and set their password", cmdUserAdd},
 		{"user passwd", "EMAIL", "set a person's password (read from standard input)", cmdUserPasswd},
+		{"policies publish", "FILE.md...", "publish policy versions from Markdown files (docs/policy-files.md)", cmdPoliciesPublish},
+		{"policies export", "DIR", "write every published policy version as DIR/SLUG/vN.md", cmdPoliciesExport},
 		{"courses import", "DIR", "validate a course folder and load it (a changed folder makes a new revision)", cmdCoursesImport},
 		{"courses export", "SLUG DIR", "write a course as a folder in the import format", cmdCoursesExport},
 	}
