@@ -24,6 +24,7 @@ import (
 	"steward/internal/db"
 	"steward/internal/mail"
 	"steward/internal/people"
+	"steward/internal/tokens"
 	"steward/policies"
 	"steward/views"
 )
@@ -47,6 +48,8 @@ type Server struct {
 
 	people   *people.Store
 	policies *policies.Store
+	mailer   *mail.Renderer
+	tokens   *tokens.Issuer
 
 	courses *courses.Store
 
@@ -90,6 +93,8 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.mailer = mailer
+	s.tokens = tokens.New(mailer)
 	s.policies = policies.NewStore(d.DB, mailer)
 	s.codecs = sessionCodecs(d.Config.SessionKeys)
 	s.cookie = "steward_session"

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -41,18 +42,15 @@ type testServer struct {
 // it with ts.setNow.
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
-	d, err := db.Open(filepath.Join(t.TempDir(), "steward.db"))
+	path := filepath.Join(t.TempDir(), "steward.db")
+	if err := os.WriteFile(path, demoTemplate(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	ctx := context.Background()
-	if _, err := d.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Seed(ctx, d, testStart, demo.Options{BcryptCost: bcrypt.MinCost}); err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +65,51 @@ func newTestServer(t testing.TB) *testServer {
 	}
 	ts.srv = srv
 	return ts
+}
+
+var (
+	templateOnce sync.Once
+	templateDB   []byte
+	templateErr  error
+)
+
+// demoTemplate seeds the demo organisation once per test binary and
+// returns the database file's bytes; each test server starts from a copy.
+func demoTemplate(t testing.TB) []byte {
+	templateOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "steward-template-")
+		if err != nil {
+			templateErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		d, err := db.Open(filepath.Join(dir, "seed.db"))
+		if err != nil {
+			templateErr = err
+			return
+		}
+		defer d.Close()
+		ctx := context.Background()
+		if _, err := d.Migrate(ctx); err != nil {
+			templateErr = err
+			return
+		}
+		if _, err := demo.Seed(ctx, d, testStart, demo.Options{BcryptCost: bcrypt.MinCost}); err != nil {
+			templateErr = err
+			return
+		}
+		// VACUUM INTO writes one self-contained file, WAL included.
+		out := filepath.Join(dir, "template.db")
+		if err := d.Backup(ctx, out); err != nil {
+			templateErr = err
+			return
+		}
+		templateDB, templateErr = os.ReadFile(out)
+	})
+	if templateErr != nil {
+		t.Fatalf("demo template: %v", templateErr)
+	}
+	return templateDB
 }
 
 func (ts *testServer) clock() time.Time {

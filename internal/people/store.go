@@ -352,16 +352,7 @@ func (s *Store) SetActive(ctx context.Context, id int64, active bool, by audit.A
 
 // SetPassword stores a new password hash for a person.
 func (s *Store) SetPassword(ctx context.Context, id int64, hash string, by audit.Actor, now time.Time) error {
-	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`), hash, now.UTC(), id)
-		if err != nil {
-			return fmt.Errorf("people: set password %d: %w", id, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return audit.Record(ctx, tx, by.Entry(now, "user.password", userTarget(id), ""))
-	})
+	return s.db.Tx(ctx, func(tx *sqlx.Tx) error { return SetPasswordTx(ctx, tx, id, hash, by, now) })
 }
 
 // RecordLogin writes a sign-in attempt to the audit log. A failed attempt
@@ -459,4 +450,18 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("people: count: %w", err)
 	}
 	return n, nil
+}
+
+// SetPasswordTx stores a new password hash inside the caller's transaction
+// (redeeming an invitation or reset link and setting the password commit
+// together or not at all).
+func SetPasswordTx(ctx context.Context, tx *sqlx.Tx, id int64, hash string, by audit.Actor, now time.Time) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`), hash, now.UTC(), id)
+	if err != nil {
+		return fmt.Errorf("people: set password %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return audit.Record(ctx, tx, by.Entry(now, "user.password", userTarget(id), ""))
 }
