@@ -43,12 +43,6 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/password/reset/:token", public, s.resetAccept)
 	s.route(fiber.MethodGet, "/invite/:token", public, s.inviteForm)
 	s.route(fiber.MethodPost, "/invite/:token", public, s.inviteAccept)
-	s.route(fiber.MethodGet, "/password/forgot", public, s.forgotForm)
-	s.route(fiber.MethodPost, "/password/forgot", public, s.forgotSend)
-	s.route(fiber.MethodGet, "/password/reset/:token", public, s.resetForm)
-	s.route(fiber.MethodPost, "/password/reset/:token", public, s.resetAccept)
-	s.route(fiber.MethodGet, "/invite/:token", public, s.inviteForm)
-	s.route(fiber.MethodPost, "/invite/:token", public, s.inviteAccept)
 
 	// Everyone signed in: their own page and account.
 	s.route(fiber.MethodGet, "/home", signedIn, s.home)
@@ -107,6 +101,9 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/outbox", admin, s.outboxList)
 	s.route(fiber.MethodGet, "/admin/outbox/:id", admin, s.outboxShow)
 	s.route(fiber.MethodPost, "/admin/outbox/:id/retry", admin, s.outboxRetry)
+	s.route(fiber.MethodGet, "/admin/outbox", admin, s.outboxList)
+	s.route(fiber.MethodGet, "/admin/outbox/:id", admin, s.outboxShow)
+	s.route(fiber.MethodPost, "/admin/outbox/:id/retry", admin, s.outboxRetry)
 
 	// Managers: their reporting line.
 	s.route(fiber.MethodGet, "/team", managers, s.teamLine)
@@ -122,7 +119,6 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/people/:id", admin, s.personUpdate)
 	s.route(fiber.MethodPost, "/admin/people/:id/deactivate", admin, s.personDeactivate)
 	s.route(fiber.MethodPost, "/admin/people/:id/reactivate", admin, s.personReactivate)
-	s.route(fiber.MethodPost, "/admin/people/:id/invite", admin, s.personInvite)
 	s.route(fiber.MethodPost, "/admin/people/:id/invite", admin, s.personInvite)
 	s.route(fiber.MethodGet, "/admin/teams", admin, s.teamsList)
 	s.route(fiber.MethodPost, "/admin/teams", admin, s.teamCreate)
