@@ -101,9 +101,6 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/outbox", admin, s.outboxList)
 	s.route(fiber.MethodGet, "/admin/outbox/:id", admin, s.outboxShow)
 	s.route(fiber.MethodPost, "/admin/outbox/:id/retry", admin, s.outboxRetry)
-	s.route(fiber.MethodGet, "/admin/outbox", admin, s.outboxList)
-	s.route(fiber.MethodGet, "/admin/outbox/:id", admin, s.outboxShow)
-	s.route(fiber.MethodPost, "/admin/outbox/:id/retry", admin, s.outboxRetry)
 
 	// Managers: their reporting line.
 	s.route(fiber.MethodGet, "/team", managers, s.teamLine)
