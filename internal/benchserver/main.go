@@ -1,0 +1,47 @@
+// Command benchserver is the yardstick for scripts/bench-policy.sh: a bare
+// Fiber app that serves, from memory, the exact bytes Steward serves for a
+// policy page (the limit for that page), and a plain-text answer (the limit
+// for any Fiber handler on this machine).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:18081", "listen address")
+	from := flag.String("from", "", "URL of the Steward page whose bytes to serve at /page")
+	flag.Parse()
+	if *from == "" {
+		log.Fatal("benchserver: -from is required")
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	res, err := client.Get(*from)
+	if err != nil {
+		log.Fatalf("benchserver: fetch %s: %v", *from, err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		log.Fatalf("benchserver: fetch %s: status %d, %v", *from, res.StatusCode, err)
+	}
+	contentType := res.Header.Get("Content-Type")
+
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/page", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, contentType)
+		return c.Send(body)
+	})
+	app.Get("/plaintext", func(c *fiber.Ctx) error {
+		return c.SendString("Hello, World!")
+	})
+	fmt.Printf("benchserver: serving %d bytes from %s at http://%s/page\n", len(body), *from, *addr)
+	log.Fatal(app.Listen(*addr))
+}
