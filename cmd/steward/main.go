@@ -42,6 +42,8 @@ func commands() []command {
 		{"policies export", "DIR", "write every published policy version as DIR/SLUG/vN.md", cmdPoliciesExport},
 		{"courses import", "DIR", "validate a course folder and load it (a changed folder makes a new revision)", cmdCoursesImport},
 		{"courses export", "SLUG DIR", "write a course as a folder in the import format", cmdCoursesExport},
+		{"remind", "[--now 2027-03-01T09:00:00Z] [--dry-run]", "run the reminder sweep once and print what it queued", cmdRemind},
+		{"mail send", "[--requeue-sending]", "deliver the mail that is due now over STEWARD_SMTP_URL", cmdMailSend},
 	}
 }
 

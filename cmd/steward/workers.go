@@ -12,6 +12,9 @@ import (
 // have stopped after ctx is cancelled.
 func startWorkers(ctx context.Context, e *env, d *db.DB) <-chan struct{} {
 	var wg sync.WaitGroup
+	if err := startMail(ctx, e, d, &wg); err != nil {
+		e.log.Error("mail: worker and reminder scheduler not started", "err", err)
+	}
 	done := make(chan struct{})
 	go func() {
 		wg.Wait()

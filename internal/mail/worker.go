@@ -21,6 +21,10 @@ import (
 	"steward/internal/db"
 )
 
+// ErrUnreachable means the SMTP server could not be reached or refused the
+// connection; the mail stays queued without losing an attempt.
+var ErrUnreachable = errors.New("mail: SMTP server unreachable")
+
 // Dialer opens one SMTP connection; the worker sends a whole batch over it.
 // *gomail.Dialer (see ParseSMTPURL) is the real one.
 type Dialer interface {
@@ -86,8 +90,9 @@ func MessageID(dedupeKey, host string) string {
 // Backoff is the default retry delay after the given failed attempt:
 // 2 minutes, then three times longer each time, capped at a day, with
 // +/-20% jitter so a recovered server is not hit by every message at once.
-// With the default 8 attempts a message keeps trying for about a day and a
-// half, so an SMTP server down for a whole day loses nothing.
+// With the default 8 attempts a message the server keeps refusing is tried
+// for about a day and a half before it is dead. An unreachable server costs
+// no attempts at all (see ErrUnreachable).
 func Backoff(attempt int, jitter float64) time.Duration {
 	if attempt < 1 {
 		attempt = 1
@@ -199,7 +204,6 @@ func (w *Worker) RunOnce(ctx context.Context) (Result, error) {
 	bctx, cancel := context.WithTimeout(ctx, w.BatchTimeout)
 	defer cancel()
 	var conn gomail.SendCloser
-	var dialErr error
 	defer func() {
 		if conn != nil {
 			_ = conn.Close()
@@ -210,7 +214,7 @@ func (w *Worker) RunOnce(ctx context.Context) (Result, error) {
 			// Shutdown or a slow server: hand the rest back untouched; it
 			// was never tried, so it costs no attempt. The parent context
 			// may be cancelled, so the release must not use it.
-			n, err := w.release(context.WithoutCancel(ctx), token, batch[i:])
+			n, err := w.release(context.WithoutCancel(ctx), token, batch[i:], "")
 			res.Released += n
 			return res, err
 		}
@@ -226,13 +230,19 @@ func (w *Worker) RunOnce(ctx context.Context) (Result, error) {
 				continue
 			}
 		}
-		if conn == nil && dialErr == nil {
-			conn, dialErr = w.Dialer.Dial()
+		if conn == nil {
+			c, err := w.Dialer.Dial()
+			if err != nil {
+				// The server is down or refuses us: no message was tried,
+				// so none loses an attempt. They wait, queued, with the
+				// reason shown to admins, and go as soon as it is back.
+				n, rerr := w.release(context.WithoutCancel(ctx), token, batch[i:], "SMTP server unreachable: "+err.Error())
+				res.Released += n
+				return res, errors.Join(fmt.Errorf("%w: %v", ErrUnreachable, err), rerr)
+			}
+			conn = c
 		}
-		sendErr := dialErr
-		if sendErr == nil {
-			sendErr = gomail.Send(conn, w.build(m))
-		}
+		sendErr := gomail.Send(conn, w.build(m))
 		if sendErr == nil {
 			if err := w.markSent(ctx, token, m); err != nil {
 				return res, err
@@ -259,7 +269,8 @@ func (w *Worker) RunOnce(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// Drain sends batches until nothing is due.
+// Drain sends batches until nothing is due, or the server cannot be
+// reached (ErrUnreachable).
 func (w *Worker) Drain(ctx context.Context) (Result, error) {
 	var total Result
 	for ctx.Err() == nil {
@@ -286,13 +297,26 @@ func (w *Worker) Drain(ctx context.Context) (Result, error) {
 func (w *Worker) Run(ctx context.Context) error {
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
+	unreachable := ""
 	for {
 		if _, err := w.Recover(ctx); err != nil && ctx.Err() == nil {
 			w.Logger.Error("mail: recover", "err", err)
 		}
 		r, err := w.Drain(ctx)
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, ErrUnreachable):
+			if err.Error() != unreachable { // once per outage, not every Interval
+				w.Logger.Warn("mail: SMTP server unreachable; mail waits in the outbox", "err", err)
+			}
+			unreachable = err.Error()
+		case err != nil:
 			w.Logger.Error("mail: deliver", "err", err)
+		default:
+			if unreachable != "" {
+				w.Logger.Info("mail: SMTP server reachable again")
+			}
+			unreachable = ""
 		}
 		if r.Sent+r.Failed+r.Dead+r.Dropped > 0 {
 			w.Logger.Info("mail: delivered", "sent", r.Sent, "failed", r.Failed, "dead", r.Dead, "dropped", r.Dropped)
@@ -390,12 +414,16 @@ func (w *Worker) fail(ctx context.Context, token string, m Outgoing, sendErr err
 	return dead, nil
 }
 
-func (w *Worker) release(ctx context.Context, token string, rest []Outgoing) (int, error) {
+// release hands claimed rows back untried: they keep their attempts and
+// due time. A non-empty reason is shown as the last error.
+func (w *Worker) release(ctx context.Context, token string, rest []Outgoing, reason string) (int, error) {
 	n := 0
 	for _, m := range rest {
 		if _, err := w.DB.ExecContext(ctx, w.DB.Rebind(`UPDATE outbox
-			SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'failed' END, claim_token = NULL, claimed_at = NULL
-			WHERE id = ? AND claim_token = ?`), m.ID, token); err != nil {
+			SET status = CASE WHEN attempts = 0 THEN 'queued' ELSE 'failed' END,
+				last_error = CASE WHEN ? = '' THEN last_error ELSE ? END,
+				claim_token = NULL, claimed_at = NULL
+			WHERE id = ? AND claim_token = ?`), reason, reason, m.ID, token); err != nil {
 			return n, fmt.Errorf("mail: release %d: %w", m.ID, err)
 		}
 		n++

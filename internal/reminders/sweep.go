@@ -273,7 +273,9 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 			return err
 		}
 		err = s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
-			queued, err := mail.EnqueueMany(ctx, tx, msgs, plan.Now)
+			// Mail from a sweep run for a future date (remind --now) is due
+			// at once, not on that date.
+			queued, err := mail.EnqueueMany(ctx, tx, msgs, earliest(plan.Now, s.Clock()))
 			if err != nil {
 				return err
 			}
@@ -297,6 +299,13 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 		}
 	}
 	return nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // render builds the emails of digests [start, end) on every CPU: on a
@@ -509,7 +518,7 @@ func (p Plan) WriteTo(w io.Writer) (int64, error) {
 		for _, e := range d.Events {
 			about := ""
 			if e.Subject.UserID != d.To.ID {
-				about = fmt.Sprintf(" (about user %d)", e.Subject.UserID)
+				about = " (about " + e.personName() + ")"
 			}
 			fmt.Fprintf(&b, "  %-22s %s%s\n", e.Kind, e.Item.Title, about)
 		}
