@@ -161,10 +161,21 @@ func withoutTitle(html string) string {
 
 // policyIndex lists the public policies in effect and offers change notices.
 func (s *Server) policyIndex(c *fiber.Ctx) error {
+	rows, err := s.indexRows(c)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	return s.render(c, fiber.StatusOK, "policies/index", fiber.Map{"Title": "Privacy policies", "Policies": rows, "Form": subscribeForm{}})
+}
+
+// indexRows lists each public policy's version in effect, or its first
+// version while that is still scheduled.
+func (s *Server) indexRows(c *fiber.Ctx) ([]versionView, error) {
 	now := s.now()
 	ts, err := s.policies.Timelines(c.UserContext(), policies.Public)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var rows []versionView
 	for _, t := range ts {
@@ -174,8 +185,7 @@ func (s *Server) policyIndex(c *fiber.Ctx) error {
 			rows = append(rows, viewOf(t, v, now))
 		}
 	}
-	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	return s.render(c, fiber.StatusOK, "policies/index", fiber.Map{"Title": "Privacy policies", "Policies": rows, "Form": subscribeForm{}})
+	return rows, nil
 }
 
 // privacyRedirect keeps the short address people type.
@@ -477,16 +487,9 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 				"Message": "We sent a confirmation link to " + f.Email + ". Open it within 7 days to start receiving policy change notices. Until then we send nothing else."})
 		}
 	}
-	ts, err := s.policies.Timelines(c.UserContext(), policies.Public)
+	rows, err := s.indexRows(c)
 	if err != nil {
 		return err
-	}
-	now := s.now()
-	var rows []versionView
-	for _, t := range ts {
-		if v, ok := t.InEffect(now); ok {
-			rows = append(rows, viewOf(t, v, now))
-		}
 	}
 	return s.render(c, fiber.StatusUnprocessableEntity, "policies/index", fiber.Map{"Title": "Privacy policies", "Policies": rows, "Form": f})
 }
