@@ -88,6 +88,7 @@ const (
 	KindPolicyNotice       = "policy_notice"
 	KindPolicyReminder     = "policy_reminder"
 	KindPolicyOverdue      = "policy_overdue"
+	KindTeamWeekly         = "team_weekly" // the manager's weekly summary, not an event
 )
 
 // Kind names what a stage tells, for counting and for the dry-run plan.

@@ -37,6 +37,10 @@ type Sweeper struct {
 	LeaseTTL time.Duration
 	// WriteChunk is how many digests share one write transaction.
 	WriteChunk int
+	// TeamWeekly adds, on TeamDay, a summary of their reporting line to
+	// every manager's digest (unless they opted out).
+	TeamWeekly bool
+	TeamDay    time.Weekday
 }
 
 // New returns a sweeper over the courses and policies tables.
@@ -48,6 +52,8 @@ func New(d *db.DB, r *mail.Renderer) *Sweeper {
 		Clock:      func() time.Time { return time.Now().UTC() },
 		LeaseTTL:   15 * time.Minute,
 		WriteChunk: 500,
+		TeamWeekly: true,
+		TeamDay:    time.Monday,
 	}
 }
 
@@ -67,6 +73,8 @@ type Digest struct {
 	Events    []Event
 	// Also are the recipient's other open items, listed for completeness.
 	Also []Item
+	// Team is the weekly summary of a manager's reporting line, or nil.
+	Team *TeamSummary
 }
 
 // Plan is what a sweep decided. It keeps its digests compact (indexes
@@ -89,6 +97,7 @@ type digest struct {
 	to     int64
 	events []event
 	also   []int32
+	team   *TeamSummary
 }
 
 type event struct {
@@ -132,7 +141,7 @@ func (p Plan) Digests() []Digest {
 func (p Plan) digest(i int) Digest {
 	d := &p.digests[i]
 	to := p.people[d.to]
-	out := Digest{To: to, DedupeKey: DigestKey(to.ID, p.Now), Events: make([]Event, 0, len(d.events))}
+	out := Digest{To: to, DedupeKey: DigestKey(to.ID, p.Now), Events: make([]Event, 0, len(d.events)), Team: d.team}
 	for _, e := range d.events {
 		it := *p.items.get(e.item)
 		if it.Subject.UserID != to.ID {
@@ -201,11 +210,25 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 	}
 	digests := map[int64]*digest{}
 	open := map[int64][]int32{}
+	teamDay := s.TeamWeekly && now.Weekday() == s.TeamDay
+	var counts map[int64]ownerCount
+	if teamDay {
+		counts = map[int64]ownerCount{}
+	}
 	for _, src := range s.Sources {
 		err := src.Items(ctx, s.DB, now, func(it Item) error {
 			owner, ok := people[it.Subject.UserID]
 			if !ok {
 				return nil
+			}
+			if teamDay {
+				c := counts[owner.ID]
+				if it.State == StateOverdue || it.State == StateLapsed {
+					c.overdue++
+				} else {
+					c.open++
+				}
+				counts[owner.ID] = c
 			}
 			var stages []string
 			if a, ok := seen[it.Subject]; ok {
@@ -244,6 +267,23 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 		}
 	}
 	seen = nil
+	if teamDay {
+		out, err := optedOut(ctx, s.DB)
+		if err != nil {
+			return plan, err
+		}
+		for m, sum := range teamSummaries(people, counts) {
+			if out[m] {
+				continue
+			}
+			d := digests[m]
+			if d == nil {
+				d = &digest{to: m}
+				digests[m] = d
+			}
+			d.team = &sum
+		}
+	}
 	plan.digests = make([]digest, 0, len(digests))
 	for id, d := range digests {
 		d.also = open[id]
@@ -420,6 +460,19 @@ func digestView(d *Digest, now time.Time, link func(...string) string) digestDat
 			v.Own = append(v.Own, l)
 		}
 	}
+	if t := d.Team; t != nil {
+		l := Line{Headline: "Your reporting line this week", URL: link("/team")}
+		switch {
+		case t.Overdue > 0:
+			l.Detail = fmt.Sprintf("%s with open items; %s overdue or lapsed (%s), %s otherwise open.",
+				plural(t.People, "person", "people"), plural(t.Overdue, "item", "items"),
+				plural(t.PeopleOverdue, "person", "people"), plural(t.Open, "item", "items"))
+		default:
+			l.Detail = fmt.Sprintf("%s with open items, %s in all, none overdue.",
+				plural(t.People, "person", "people"), plural(t.Open, "item", "items"))
+		}
+		v.Team = append(v.Team, l)
+	}
 	for _, it := range d.Also {
 		v.Also = append(v.Also, Line{Headline: it.Title, Detail: stateDetail(it, now), URL: link(it.Path)})
 	}
@@ -436,8 +489,18 @@ func digestView(d *Digest, now time.Time, link func(...string) string) digestDat
 	case n > 1:
 		parts = append(parts, fmt.Sprintf("%d in your reporting line", n))
 	}
+	if len(parts) == 0 && d.Team != nil {
+		parts = append(parts, "your reporting line this week")
+	}
 	v.Summary = strings.Join(parts, ", ")
 	return v
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 func stateDetail(it Item, now time.Time) string {
@@ -521,6 +584,9 @@ func (p Plan) WriteTo(w io.Writer) (int64, error) {
 				about = " (about " + e.personName() + ")"
 			}
 			fmt.Fprintf(&b, "  %-22s %s%s\n", e.Kind, e.Item.Title, about)
+		}
+		if t := d.Team; t != nil {
+			fmt.Fprintf(&b, "  %-22s %d people with open items, %d overdue\n", KindTeamWeekly, t.People, t.PeopleOverdue)
 		}
 	}
 	n, err := io.WriteString(w, b.String())

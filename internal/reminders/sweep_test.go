@@ -95,6 +95,7 @@ func TestOneDigestPerPersonPerDayListingEverything(t *testing.T) {
 
 func TestSecondRunSameDayDefersNewEventsToTomorrow(t *testing.T) {
 	o := smallOrg(t, "")
+	o.s.TeamWeekly = false // day0 is a Monday; only Ben's digest matters here
 	o.sweep(day0)
 	o.course(3, "late", 12, day0)
 	o.cycle(2, 3, 1, day0.Add(time.Hour), day0.AddDate(0, 0, 30), time.Time{}, false)
@@ -222,5 +223,49 @@ func TestDigestDroppedAtSendTimeWhenEverythingIsDone(t *testing.T) {
 	}
 	if ok, _ := c.StillWanted(context.Background(), mail.Outgoing{Kind: "password_reset"}); !ok {
 		t.Error("other kinds of mail are always wanted")
+	}
+}
+
+func TestManagersWeeklySummaryOfTheirLine(t *testing.T) {
+	o := newOrg(t, "")
+	joined := day0.AddDate(0, 0, -60)
+	o.user(1, "Mia", 0, true, joined)
+	o.user(2, "Leo", 1, true, joined) // a manager under Mia
+	o.user(3, "Ben", 2, true, joined)
+	o.user(4, "Kim", 2, true, joined)
+	o.course(1, "basics", 12, joined)
+	o.cycle(3, 1, 1, day0.AddDate(0, 0, -40), day0.AddDate(0, 0, -10), time.Time{}, false) // Ben: overdue
+	o.cycle(4, 1, 1, day0.AddDate(0, 0, -1), day0.AddDate(0, 0, 29), time.Time{}, false)   // Kim: open
+	if day0.Weekday() != time.Monday {
+		t.Fatal("the test needs day0 to be a Monday")
+	}
+	p, err := o.s.Sweep(context.Background(), day0.Add(-day), true) // a Sunday: no summaries
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range p.Digests() {
+		if d.Team != nil {
+			t.Errorf("summary for %s on a Sunday", d.To.Name)
+		}
+	}
+	if err := SetTeamWeekly(context.Background(), o.d, 1, false, day0); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := TeamWeekly(context.Background(), o.d, 1); on {
+		t.Fatal("Mia opted out")
+	}
+	o.sweep(day0)
+	var leo string
+	if err := o.d.Get(&leo, `SELECT body_text FROM outbox WHERE recipient = 'Leo@example.com'`); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(leo, "Your reporting line this week") ||
+		!strings.Contains(leo, "2 people with open items; 1 item overdue or lapsed (1 person), 1 item otherwise open.") {
+		t.Errorf("Leo's summary:\n%s", leo)
+	}
+	var mia int
+	o.d.Get(&mia, `SELECT COUNT(*) FROM outbox WHERE recipient = 'Mia@example.com'`)
+	if mia != 0 {
+		t.Error("Mia opted out of the weekly summary and has nothing else due, yet got an email")
 	}
 }

@@ -18,6 +18,21 @@ import (
 // is exempt. On day 10 the privacy policy v1 (acknowledge within 14 days)
 // takes effect.
 func TestSimulatedYear(t *testing.T) {
+	// Day 0 is a Monday, and Ben has something open all year: every
+	// Monday Mia's digest carries the weekly summary of her line.
+	miaGot := func(days map[int]string) []string {
+		var out []string
+		for d := 0; d < 365; d++ {
+			kinds := days[d]
+			if d%7 == 0 {
+				kinds = strings.Trim(KindTeamWeekly+"+"+kinds, "+")
+			}
+			if kinds != "" {
+				out = append(out, fmt.Sprintf("d%d %s", d, kinds))
+			}
+		}
+		return out
+	}
 	o := newOrg(t, "")
 	t0 := time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC) // sweeps run at 09:00
 	dayAt := func(d int, hour int) time.Time { return t0.AddDate(0, 0, d).Add(time.Duration(hour-9) * time.Hour) }
@@ -90,9 +105,9 @@ func TestSimulatedYear(t *testing.T) {
 	var rows []struct {
 		Key    string `db:"dedupe_key"`
 		UserID int64  `db:"user_id"`
-		At     time.Time
+		Text   string `db:"body_text"`
 	}
-	if err := o.d.Select(&rows, `SELECT dedupe_key, user_id FROM outbox WHERE kind = 'reminders' ORDER BY id`); err != nil {
+	if err := o.d.Select(&rows, `SELECT dedupe_key, user_id, body_text FROM outbox WHERE kind = 'reminders' ORDER BY id`); err != nil {
 		t.Fatal(err)
 	}
 	var events []struct {
@@ -121,6 +136,9 @@ func TestSimulatedYear(t *testing.T) {
 		seenKey[r.Key] = true
 		date, _ := time.Parse("2006-01-02", r.Key[strings.LastIndex(r.Key, ":")+1:])
 		kinds := byDigest[r.Key]
+		if strings.Contains(r.Text, "Your reporting line this week") {
+			kinds = append(kinds, KindTeamWeekly)
+		}
 		sort.Strings(kinds)
 		got[names[r.UserID]] = append(got[names[r.UserID]], fmt.Sprintf("d%d %s", dayOf(date.Add(9*time.Hour)), strings.Join(kinds, "+")))
 	}
@@ -158,9 +176,9 @@ func TestSimulatedYear(t *testing.T) {
 		"Ann": wantAnn,
 		"Ben": append(ben17to24, benReminders[2:]...),
 		"Dot": {"d10 policy_notice", "d17 policy_reminder", "d24 policy_reminder"},
-		"Mia": {"d0 training_assigned", "d10 policy_notice", "d17 policy_reminder", "d23 training_due_soon",
-			"d25 policy_overdue(Ben)+policy_overdue(Dot)", "d31 training_overdue", "d44 training_escalation(Ben)",
-			fmt.Sprintf("d%d training_recert_open", miaWindow), fmt.Sprintf("d%d training_lapsed", miaLapse)},
+		"Mia": miaGot(map[int]string{0: "training_assigned", 10: "policy_notice", 17: "policy_reminder", 23: "training_due_soon",
+			25: "policy_overdue(Ben)+policy_overdue(Dot)", 31: "training_overdue", 44: "training_escalation(Ben)",
+			miaWindow: "training_recert_open", miaLapse: "training_lapsed"}),
 	}
 	for _, who := range []string{"Ann", "Ben", "Cal", "Dot", "Mia"} {
 		if !reflect.DeepEqual(got[who], want[who]) {
