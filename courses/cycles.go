@@ -176,6 +176,17 @@ func syncCourse(ctx context.Context, tx *sqlx.Tx, c *Course, now time.Time) (Syn
 const cycleColumns = `id, user_id, course_id, seq, assigned_at, due_at, lapses_at, started_at, completed_at,
 	completed_revision, expires_at, score, exempt, exempt_reason, exempt_by, exempt_at, closed_at, closed_reason`
 
+// nestedCycleColumns selects the cycle columns of table alias as
+// "cycle.<column>", for rows that hold a Cycle under the db tag "cycle".
+func nestedCycleColumns(alias string) string {
+	cols := strings.Split(cycleColumns, ",")
+	for i, c := range cols {
+		c = strings.TrimSpace(c)
+		cols[i] = fmt.Sprintf(`%s.%s AS "cycle.%s"`, alias, c, c)
+	}
+	return strings.Join(cols, ", ")
+}
+
 // CurrentCycle returns userID's current cycle of course courseID, or
 // ErrNotAssigned.
 func (s *Store) CurrentCycle(ctx context.Context, userID, courseID int64) (*Cycle, error) {

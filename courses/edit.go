@@ -88,12 +88,7 @@ type RosterRow struct {
 func (s *Store) Roster(ctx context.Context, courseID int64, now time.Time) ([]RosterRow, error) {
 	var out []RosterRow
 	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT u.id AS user_id, u.name, u.email,
-		y.id AS "cycle.id", y.user_id AS "cycle.user_id", y.course_id AS "cycle.course_id", y.seq AS "cycle.seq",
-		y.assigned_at AS "cycle.assigned_at", y.due_at AS "cycle.due_at", y.lapses_at AS "cycle.lapses_at",
-		y.started_at AS "cycle.started_at", y.completed_at AS "cycle.completed_at",
-		y.completed_revision AS "cycle.completed_revision", y.expires_at AS "cycle.expires_at", y.score AS "cycle.score",
-		y.exempt AS "cycle.exempt", y.exempt_reason AS "cycle.exempt_reason", y.exempt_by AS "cycle.exempt_by",
-		y.exempt_at AS "cycle.exempt_at", y.closed_at AS "cycle.closed_at", y.closed_reason AS "cycle.closed_reason"
+		`+nestedCycleColumns("y")+`
 		FROM course_cycles y JOIN users u ON u.id = y.user_id
 		WHERE y.course_id = ? AND y.closed_at IS NULL ORDER BY u.name, u.id`), courseID)
 	if err != nil {

@@ -35,12 +35,7 @@ func (s *Store) MyCourses(ctx context.Context, userID int64, now time.Time) ([]A
 		(SELECT COUNT(DISTINCT a.module_id) FROM course_attempts a JOIN course_modules m ON m.id = a.module_id
 			WHERE a.cycle_id = y.id AND a.passed = TRUE AND m.archived = FALSE) AS modules_passed,
 		(SELECT COUNT(*) FROM course_modules m WHERE m.course_id = c.id AND m.archived = FALSE) AS modules_total,
-		y.id AS "cycle.id", y.user_id AS "cycle.user_id", y.course_id AS "cycle.course_id", y.seq AS "cycle.seq",
-		y.assigned_at AS "cycle.assigned_at", y.due_at AS "cycle.due_at", y.lapses_at AS "cycle.lapses_at",
-		y.started_at AS "cycle.started_at", y.completed_at AS "cycle.completed_at",
-		y.completed_revision AS "cycle.completed_revision", y.expires_at AS "cycle.expires_at", y.score AS "cycle.score",
-		y.exempt AS "cycle.exempt", y.exempt_reason AS "cycle.exempt_reason", y.exempt_by AS "cycle.exempt_by",
-		y.exempt_at AS "cycle.exempt_at", y.closed_at AS "cycle.closed_at", y.closed_reason AS "cycle.closed_reason"
+		`+nestedCycleColumns("y")+`
 		FROM course_cycles y JOIN courses c ON c.id = y.course_id
 		WHERE y.user_id = ? AND y.closed_at IS NULL ORDER BY y.due_at, c.title`), userID)
 	if err != nil {
