@@ -138,7 +138,7 @@ func (p Plan) Digests() []Digest {
 	return out
 }
 
-func (p Plan) digest(i int) Digest {
+func (p *Plan) digest(i int) Digest {
 	d := &p.digests[i]
 	to := p.people[d.to]
 	out := Digest{To: to, DedupeKey: DigestKey(to.ID, p.Now), Events: make([]Event, 0, len(d.events)), Team: d.team}
@@ -303,29 +303,52 @@ const eventBatch = 100
 // they go out in tomorrow's digest instead of being lost.
 func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 	chunk := max(1, s.WriteChunk)
-	for start := 0; start < plan.Len(); start += chunk {
+	// Rendering the next chunk overlaps writing this one: the database
+	// writes on one thread, the templates use the other CPUs.
+	type rendered struct {
+		start int
+		msgs  []mail.Message
+		err   error
+	}
+	chunks := make(chan rendered, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		for start := 0; start < plan.Len(); start += chunk {
+			msgs, err := s.render(plan, start, min(start+chunk, plan.Len()))
+			select {
+			case chunks <- rendered{start, msgs, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	deferred := 0
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
+		}
 		if err := s.renewLease(ctx, holder); err != nil {
 			return err
 		}
-		end := min(start+chunk, plan.Len())
-		msgs, err := s.render(plan, start, end)
-		if err != nil {
-			return err
-		}
-		err = s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
 			// Mail from a sweep run for a future date (remind --now) is due
 			// at once, not on that date.
-			queued, err := mail.EnqueueMany(ctx, tx, msgs, earliest(plan.Now, s.Clock()))
+			queued, err := mail.EnqueueMany(ctx, tx, c.msgs, earliest(plan.Now, s.Clock()))
 			if err != nil {
 				return err
 			}
 			rec := &eventWriter{tx: tx, now: plan.Now}
-			for i, msg := range msgs {
+			for i, msg := range c.msgs {
 				if !queued[i] {
-					plan.Deferred++
+					deferred++
 					continue
 				}
-				d := &plan.digests[start+i]
+				d := &plan.digests[c.start+i]
 				for _, e := range d.events {
 					if err := rec.add(ctx, plan.items.get(e.item).Subject, e.stage, d.to, msg.DedupeKey); err != nil {
 						return err
@@ -338,6 +361,8 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 			return err
 		}
 	}
+	// The renderer has finished (chunks is closed): plan is ours again.
+	plan.Deferred += deferred
 	return nil
 }
 
