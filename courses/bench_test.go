@@ -1,8 +1,12 @@
 package courses
 
 import (
+	"context"
 	"fmt"
+	"io/fs"
+	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -87,6 +91,47 @@ func BenchmarkSync10000People(b *testing.B) {
 		res := mustSync(b, s, date(2026, 1, 2))
 		if res.Opened != 10_000 {
 			b.Fatalf("opened %d", res.Opened)
+		}
+	}
+}
+
+// BenchmarkLoadAndStatuses10000x10 reads the current cycles of 10,000
+// people in 10 courses from SQLite and derives every status: what an
+// organisation-wide report costs end to end.
+func BenchmarkLoadAndStatuses10000x10(b *testing.B) {
+	ctx := context.Background()
+	s, d := newTestStore(b)
+	start := date(2026, 1, 1)
+	for i := range 10 {
+		folder := fstest.MapFS{}
+		entries, _ := fs.ReadDir(basics, ".")
+		for _, e := range entries {
+			data, _ := fs.ReadFile(basics, e.Name())
+			if e.Name() == "course.yaml" {
+				data = []byte(strings.Replace(string(data), "slug: basics", fmt.Sprintf("slug: course-%d", i), 1))
+			}
+			folder[e.Name()] = &fstest.MapFile{Data: data}
+		}
+		mustImport(b, s, folder, start)
+	}
+	tx := d.MustBegin()
+	for i := range 10_000 {
+		tx.MustExec(`INSERT INTO users (email, name, role, active, created_at, updated_at) VALUES (?, ?, 'employee', TRUE, ?, ?)`,
+			fmt.Sprintf("p%d@example.com", i), fmt.Sprintf("Person %d", i), start, start)
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	mustSync(b, s, start)
+	now := date(2026, 2, 10)
+	b.ResetTimer()
+	for b.Loop() {
+		cycles, err := s.CurrentCycles(ctx, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st := Statuses(cycles, now); len(st) != 100_000 {
+			b.Fatal(len(st))
 		}
 	}
 }
