@@ -227,7 +227,10 @@ func toRunes(a, b []string) ([]rune, []rune, []string) {
 		}
 		return out
 	}
-	return conv(a), conv(b), vocab
+	// Both conversions must finish before vocab is read: in one return
+	// statement Go leaves that order unspecified.
+	ra, rb := conv(a), conv(b)
+	return ra, rb, vocab
 }
 
 // tokenRune maps a token number to a valid rune, skipping surrogates.
