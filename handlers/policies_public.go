@@ -102,6 +102,24 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
+// pageKey names a cached page by everything it shows: the policy (and
+// when its title or settings last changed), the kind of page and the
+// version numbers on it. Published versions never change, so nothing else
+// can make a cached page wrong.
+func pageKey(t *policies.Timeline, kind string, nums ...int) string {
+	b := make([]byte, 0, 64)
+	b = append(b, t.Policy.Slug...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, t.Policy.UpdatedAt.UnixNano(), 10)
+	b = append(b, ' ')
+	b = append(b, kind...)
+	for _, n := range nums {
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return string(b)
+}
+
 // maxAge is how long a shared cache may keep the page of the version in
 // effect: at most five minutes, and never past the moment a scheduled
 // version takes effect.
@@ -210,7 +228,7 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 	if next, ok := t.Next(now); ok {
 		nextNum = next.Number
 	}
-	key := "current|" + t.Policy.Slug + "|" + strconv.Itoa(cur.Number) + "|" + strconv.Itoa(nextNum)
+	key := pageKey(t, "current", cur.Number, nextNum)
 	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
 		vv := viewOf(t, cur, now)
 		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true})
@@ -238,7 +256,7 @@ func (s *Server) policyVersion(c *fiber.Ctx) error {
 	}
 	now := s.now()
 	vv := viewOf(t, v, now)
-	key := fmt.Sprintf("version|%s|%d|%s|%d", t.Policy.Slug, n, vv.Status, vv.Current)
+	key := pageKey(t, "version "+string(vv.Status), n, vv.Current)
 	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
 		body, err := s.renderBytes("policies/show", c.Path(), fiber.Map{
 			"Title": fmt.Sprintf("%s, version %d", t.Policy.Title, n), "V": vv})
@@ -264,7 +282,7 @@ func (s *Server) policyMarkdown(c *fiber.Ctx) error {
 	if !ok {
 		return policyError(policies.ErrNotFound)
 	}
-	page, err := s.policies.Pages.Get(fmt.Sprintf("md|%s|%d", t.Policy.Slug, n), func() (policies.Page, error) {
+	page, err := s.policies.Pages.Get(pageKey(t, "md", n), func() (policies.Page, error) {
 		return policies.Page{Body: []byte(v.BodyMD), ContentType: mimeMarkdown, ETag: `"` + v.SHA256[:24] + `"`}, nil
 	})
 	if err != nil {
@@ -288,7 +306,7 @@ func (s *Server) policyHistory(c *fiber.Ctx) error {
 	if v, ok := t.InEffect(now); ok {
 		cur = v.Number
 	}
-	key := fmt.Sprintf("history|%s|%d|%d", t.Policy.Slug, len(t.Versions), cur)
+	key := pageKey(t, "history", len(t.Versions), cur)
 	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
 		body, err := s.renderBytes("policies/history", c.Path(), fiber.Map{
 			"Title": t.Policy.Title + ": history", "Policy": t.Policy, "Versions": views})
@@ -322,7 +340,7 @@ func (s *Server) policyDiff(c *fiber.Ctx) error {
 	if !okA || !okB {
 		return policyError(policies.ErrNotFound)
 	}
-	page, err := s.policies.Pages.Get(fmt.Sprintf("diff|%s|%d|%d", t.Policy.Slug, a, b), func() (policies.Page, error) {
+	page, err := s.policies.Pages.Get(pageKey(t, "diff", a, b), func() (policies.Page, error) {
 		r := policies.Compare(va.BodyMD, vb.BodyMD)
 		body, err := s.renderBytes("policies/diff", c.Path(), fiber.Map{
 			"Title":  fmt.Sprintf("%s: changes from version %d to %d", t.Policy.Title, a, b),
@@ -408,7 +426,7 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 	if next, ok := t.Next(now); ok {
 		nextNum = next.Number
 	}
-	key := fmt.Sprintf("api|%s|%d|%d|%d", t.Policy.Slug, cur.Number, nextNum, len(t.Versions))
+	key := pageKey(t, "api", cur.Number, nextNum, len(t.Versions))
 	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
 		history := make([]apiVersion, 0, len(t.Versions))
 		for _, v := range t.Versions {
@@ -441,7 +459,7 @@ func (s *Server) apiPolicyVersion(c *fiber.Ctx) error {
 		return policyError(policies.ErrNotFound)
 	}
 	now := s.now()
-	key := fmt.Sprintf("apiv|%s|%d|%s", t.Policy.Slug, n, t.StatusOf(v, now))
+	key := pageKey(t, "api version "+string(t.StatusOf(v, now)), n)
 	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
 		body, err := jsonBytes(s.apiVersionOf(t, v, now, true))
 		return policies.Page{Body: body, ContentType: mimeJSON}, err

@@ -288,3 +288,15 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 	}
 	mailClient.postRaw("/unsubscribe/"+token, url.Values{"List-Unsubscribe": {"One-Click"}}).expect(t, http.StatusOK)
 }
+
+func TestRetitledPolicyIsNotServedStale(t *testing.T) {
+	ts := withPolicies(t)
+	c := ts.client()
+	c.get("/policies/privacy").expect(t, http.StatusOK, "<h1>Privacy policy</h1>")
+	_, err := ts.srv.policies.UpdateSettings(context.Background(), "privacy",
+		policies.Settings{Title: "Privacy notice", Audience: policies.Public}, ts.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.get("/policies/privacy").expect(t, http.StatusOK, "<h1>Privacy notice</h1>")
+}
