@@ -71,7 +71,7 @@ func (Courses) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn f
 	paths := make(map[int64]string, len(cs))
 	for _, c := range cs {
 		byID[c.ID] = c
-		paths[c.ID] = "/training/" + c.Slug
+		paths[c.ID] = "/courses/" + c.Slug
 	}
 	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT c.id, c.user_id, c.course_id, c.assigned_at, c.due_at,
 			c.lapses_at, c.started_at, c.completed_at, c.expires_at
@@ -228,7 +228,7 @@ func policyItems(ctx context.Context, q sqlx.ExtContext, t ackTarget, now time.T
 	}
 	defer rows.Close()
 	title := fmt.Sprintf("%s, version %d", t.Title, t.CurNumber)
-	path := fmt.Sprintf("/policies/%s/v/%d", t.Slug, t.CurNumber)
+	path := "/my/policies/" + t.Slug
 	var cur int64
 	var joined time.Time
 	var last *time.Time

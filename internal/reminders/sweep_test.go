@@ -74,7 +74,7 @@ func TestOneDigestPerPersonPerDayListingEverything(t *testing.T) {
 		t.Errorf("subject %q", m.Subject)
 	}
 	for _, want := range []string{"Complete the course Course basics", "Course privacy-101 is due soon",
-		"https://steward.example.com/training/privacy-101", "Due by 4 Mar 2027, in 3 days."} {
+		"https://steward.example.com/courses/privacy-101", "Due by 4 Mar 2027, in 3 days."} {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("digest lacks %q:\n%s", want, m.Text)
 		}
