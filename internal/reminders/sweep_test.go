@@ -269,3 +269,31 @@ func TestManagersWeeklySummaryOfTheirLine(t *testing.T) {
 		t.Error("Mia opted out of the weekly summary and has nothing else due, yet got an email")
 	}
 }
+
+func TestSchedulerRunsOncePerDayAndCatchesUpAtStart(t *testing.T) {
+	o := smallOrg(t, "")
+	now := day0.Add(-3 * time.Hour) // 06:00, the configured hour
+	clock := func() time.Time { return now }
+	o.s.Clock = clock
+	sc := NewScheduler(o.s, 6)
+	sc.Now = clock
+	ctx := context.Background()
+	ran, err := sc.RunDue(ctx)
+	if err != nil || !ran {
+		t.Fatalf("first start with no run yet: ran %v, %v", ran, err)
+	}
+	now = now.Add(5 * time.Hour)
+	if ran, _ := sc.RunDue(ctx); ran {
+		t.Error("ran twice on one day")
+	}
+	// The process was down over the next day's 06:00: it runs on start.
+	now = now.Add(30 * time.Hour)
+	if ran, _ := sc.RunDue(ctx); !ran {
+		t.Error("a missed run was not caught up")
+	}
+	var runs int
+	o.d.Get(&runs, `SELECT COUNT(*) FROM reminder_runs`)
+	if runs != 2 {
+		t.Errorf("%d runs recorded, want 2", runs)
+	}
+}
