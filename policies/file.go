@@ -219,14 +219,14 @@ func (s *Store) PublishFile(ctx context.Context, f File, by Actor, now time.Time
 		case err != nil:
 			return err
 		default:
-			last, ok, err := latestPublished(ctx, tx, p.ID)
+			vs, err := versionsOf(ctx, tx, p.ID, true)
 			if err != nil {
 				return err
 			}
-			if ok && last.SHA256 == Hash(f.Body) {
-				res = Result{Policy: p, Version: last, Message: fmt.Sprintf(
+			if same, ok := identical(&Timeline{Policy: p, Versions: vs}, Hash(f.Body), now); ok {
+				res = Result{Policy: p, Version: same, Message: fmt.Sprintf(
 					"%s: identical to %s version %d (effective %s); nothing published",
-					f.Name, p.Slug, last.Number, last.EffectiveAt.Format(time.RFC3339))}
+					f.Name, p.Slug, same.Number, same.EffectiveAt.Format(time.RFC3339))}
 				return nil
 			}
 			if p, err = updateSettings(ctx, tx, p.Slug, f.settingsOver(p), now); err != nil {
@@ -252,6 +252,19 @@ func (s *Store) PublishFile(ctx context.Context, f File, by Actor, now time.Time
 		s.invalidate(f.Settings.Slug)
 	}
 	return res, nil
+}
+
+// identical finds the version a body would merely repeat: the version in
+// effect or the latest published (scheduled) one. Older texts can be
+// published again on purpose, to revert a change.
+func identical(t *Timeline, sum string, now time.Time) (Version, bool) {
+	if cur, ok := t.InEffect(now); ok && cur.SHA256 == sum {
+		return cur, true
+	}
+	if last, ok := t.Latest(); ok && last.SHA256 == sum {
+		return last, true
+	}
+	return Version{}, false
 }
 
 func fileErr(name string, err error) error {

@@ -184,3 +184,46 @@ func TestSeedDemo(t *testing.T) {
 		t.Errorf("staff policy %+v", p)
 	}
 }
+
+func TestPublishFileNoOpAgainstInEffectAndScheduled(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	file := func(body, effective string) File {
+		t.Helper()
+		src := "---\nslug: privacy\ntitle: Privacy policy\nsummary: s\nchange: material\n"
+		if effective != "" {
+			src += "effective: " + effective + "\n"
+		}
+		f, err := ParseFile("p.md", []byte(src+"---\n"+body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	publish := func(f File) Result {
+		t.Helper()
+		r, err := s.PublishFile(ctx, f, SystemActor("cli"), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	publish(file("One.", "2026-01-01"))
+	publish(file("Two.", "2026-06-01"))
+	publish(file("Three.", "2026-12-15")) // scheduled
+	cases := []struct {
+		body, effective string
+		published       bool
+	}{
+		{"Two.", "", false},             // the version in effect
+		{"Three.", "2026-12-15", false}, // the scheduled one
+		{"One.", "2026-12-20", true},    // an older text, published again on purpose
+	}
+	for _, c := range cases {
+		r := publish(file(c.body, c.effective))
+		if r.Published != c.published {
+			t.Errorf("%q: published %v (%s), want %v", c.body, r.Published, r.Message, c.published)
+		}
+	}
+}
