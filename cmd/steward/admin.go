@@ -34,15 +34,32 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdDemo(ctx context.Context, e *env, args []string) error {
-	if err := flags(e, "demo").Parse(args); err != nil {
+	fs := flags(e, "demo")
+	size := fs.Int("people", 0, "build a large organisation of this many people (at least 50) with three years of history, for trying reports at scale")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if e.cfg.Production() {
 		return usagef("refused with STEWARD_ENV=production: demo accounts have public passwords")
 	}
+	if *size != 0 && *size < 50 {
+		return usagef("--people must be at least 50")
+	}
 	d, err := e.open(ctx)
 	if err != nil {
 		return err
+	}
+	if *size > 0 {
+		start := time.Now()
+		big, err := demo.Large(ctx, d, e.now(), demo.LargeOptions{People: *size})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "large demo organisation loaded in %s: %d people in %d teams, %d courses, %d staff policies, "+
+			"%d cycles, %d attempts, %d acknowledgements; every account's password is %q\n",
+			time.Since(start).Round(time.Millisecond), big.People, big.Teams, big.Courses, big.Policies,
+			big.Cycles, big.Attempts, big.Acknowledgements, demo.Password)
+		return nil
 	}
 	res, err := demo.Seed(ctx, d, e.now(), demo.Options{})
 	if err != nil {

@@ -1,0 +1,138 @@
+package reports
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"steward/internal/db"
+	"steward/internal/demo"
+)
+
+// benchNow is the large organisation's present.
+var benchNow = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+
+var large struct {
+	once sync.Once
+	db   *db.DB
+	dir  string
+	err  error
+}
+
+// largeOrg builds the 10,000-person organisation once per test binary, or
+// opens STEWARD_REPORTS_DB when set (built with `steward demo --people 10000`).
+func largeOrg(b *testing.B) *db.DB {
+	b.Helper()
+	large.once.Do(func() {
+		ctx := context.Background()
+		path := os.Getenv("STEWARD_REPORTS_DB")
+		if path == "" {
+			large.dir, large.err = os.MkdirTemp("", "steward-reports-bench")
+			if large.err != nil {
+				return
+			}
+			path = filepath.Join(large.dir, "large.db")
+		}
+		large.db, large.err = db.Open(path)
+		if large.err != nil {
+			return
+		}
+		if _, large.err = large.db.Migrate(ctx); large.err != nil {
+			return
+		}
+		var n int
+		if large.err = large.db.Get(&n, `SELECT COUNT(*) FROM users`); large.err != nil || n > 0 {
+			return
+		}
+		_, large.err = demo.Large(ctx, large.db, benchNow, demo.LargeOptions{People: 10000, BcryptCost: bcrypt.MinCost})
+	})
+	if large.err != nil {
+		b.Fatal(large.err)
+	}
+	return large.db
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if large.db != nil {
+		large.db.Close()
+	}
+	if large.dir != "" {
+		os.RemoveAll(large.dir)
+	}
+	os.Exit(code)
+}
+
+func managerID(b *testing.B, d *db.DB, email string) int64 {
+	var id int64
+	if err := d.Get(&id, d.Rebind(`SELECT id FROM users WHERE email = ?`), email); err != nil {
+		b.Fatal(err)
+	}
+	return id
+}
+
+// BenchmarkManagerPage is the team page of the head of the largest
+// department (about 3,000 people), with its default filter.
+func BenchmarkManagerPage(b *testing.B) {
+	d := largeOrg(b)
+	s := New(d, 5, 365)
+	id := managerID(b, d, "manager@example.com")
+	ctx := context.Background()
+	b.ResetTimer()
+	before := s.Queries()
+	var l *Line
+	for i := 0; i < b.N; i++ {
+		var err error
+		if l, err = s.Line(ctx, id, Filter{Status: NeedsAction}, benchNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(s.Queries()-before)/float64(b.N), "queries/op")
+	b.ReportMetric(float64(l.People), "people")
+	b.ReportMetric(float64(len(l.Items)), "rows")
+}
+
+// BenchmarkOrgReport is the organisation view over all 10,000 people.
+func BenchmarkOrgReport(b *testing.B) {
+	d := largeOrg(b)
+	s := New(d, 5, 365)
+	ctx := context.Background()
+	b.ResetTimer()
+	before := s.Queries()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Org(ctx, benchNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(s.Queries()-before)/float64(b.N), "queries/op")
+}
+
+// BenchmarkEvidenceExport streams the evidence of the whole organisation
+// as of a past date.
+func BenchmarkEvidenceExport(b *testing.B) {
+	d := largeOrg(b)
+	s := New(d, 5, 365)
+	ctx := context.Background()
+	asOf, err := ParseAsOf("2026-06-30", benchNow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, format := range []string{FormatCSV, FormatJSON} {
+		b.Run(format, func(b *testing.B) {
+			var rows int
+			for i := 0; i < b.N; i++ {
+				rows, err = s.Evidence(ctx, io.Discard, format, EvidenceMeta{AsOf: asOf, GeneratedAt: benchNow, GeneratedBy: "bench"}, benchNow)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(rows), "rows")
+		})
+	}
+}

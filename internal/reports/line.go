@@ -1,0 +1,381 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"steward/courses"
+)
+
+// Filter narrows a report to one team, one course or one status.
+type Filter struct {
+	TeamID   int64
+	CourseID int64
+	Status   string // "" or "all": every status
+}
+
+// wantPolicy reports whether a policy item with status s passes the filter.
+func (f Filter) wantPolicy(s string) bool {
+	switch f.Status {
+	case "", "all":
+		return true
+	case NeedsAction:
+		return s == "overdue"
+	}
+	return f.Status == s
+}
+
+// CourseFigures counts where the people in scope stand with one course.
+type CourseFigures struct {
+	Course
+	Assigned   int
+	Completed  int
+	DueSoon    int
+	Overdue    int
+	Lapsed     int
+	Exempt     int
+	InProgress int
+	NotStarted int
+	// Suppressed hides the figures of a group smaller than the minimum.
+	Suppressed bool
+}
+
+// Required is how many people must complete the course: everyone assigned
+// who is not exempt.
+func (f CourseFigures) Required() int { return f.Assigned - f.Exempt }
+
+// Rate is the completion rate in percent.
+func (f CourseFigures) Rate() int { return Rate(f.Completed, f.Required()) }
+
+func (f *CourseFigures) add(status string, n int) {
+	f.Assigned += n
+	switch courses.Status(status) {
+	case courses.StatusCompleted:
+		f.Completed += n
+	case courses.StatusDueSoon:
+		f.DueSoon += n
+	case courses.StatusOverdue:
+		f.Overdue += n
+	case courses.StatusLapsed:
+		f.Lapsed += n
+	case courses.StatusExempt:
+		f.Exempt += n
+	case courses.StatusInProgress:
+		f.InProgress += n
+	default:
+		f.NotStarted += n
+	}
+}
+
+// PolicyFigures counts where the people in scope stand with one staff
+// policy's version in effect.
+type PolicyFigures struct {
+	ID           int64
+	Slug         string
+	Title        string
+	Version      int
+	Required     int
+	Acknowledged int
+	Pending      int
+	Overdue      int
+	Suppressed   bool
+}
+
+// Rate is the acknowledgement rate in percent.
+func (f PolicyFigures) Rate() int { return Rate(f.Acknowledged, f.Required) }
+
+// Item is one person and one requirement: a course or a staff policy.
+type Item struct {
+	UserID int64
+	Name   string
+	Email  string
+	Team   string
+	Kind   string // "course" or "policy"
+	Slug   string
+	Title  string
+	Status string
+	// Due is when the item was or is due: the course's due date (for a
+	// lapsed certification, its expiry) or the acknowledgement deadline.
+	Due  time.Time
+	Done *time.Time // completed or acknowledged
+	// DaysOverdue counts whole days past Due for overdue and lapsed items.
+	DaysOverdue int
+}
+
+// StatusLabel is the item's status as people read it.
+func (it Item) StatusLabel() string { return StatusLabel(it.Status) }
+
+// Line is a manager's report on their reporting line (or, for admins and
+// auditors, the organisation's).
+type Line struct {
+	At       time.Time
+	People   int // active people in scope after the team filter
+	Courses  []CourseFigures
+	Policies []PolicyFigures
+	Items    []Item // matching the filter, most overdue first
+	Trend    []TrendPoint
+}
+
+// person is someone in scope, as the report needs them.
+type person struct {
+	ID        int64     `db:"id"`
+	Name      string    `db:"name"`
+	Email     string    `db:"email"`
+	Team      string    `db:"team"`
+	TeamID    *int64    `db:"team_id"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+// Line builds the report of managerID's line (0: the organisation) at now.
+// It runs the same eight queries whatever the size of the line.
+func (s *Store) Line(ctx context.Context, managerID int64, f Filter, now time.Time) (*Line, error) {
+	l, _, err := s.build(ctx, scope{managerID: managerID}, f, true, now, nil)
+	return l, err
+}
+
+// build computes a report; with items false it lists nobody, and returns
+// the people in scope for the caller's own breakdowns.
+func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, now time.Time,
+	tally func(p person, status string)) (*Line, map[int64]person, error) {
+	now = now.UTC()
+	if !ValidStatus(f.Status) {
+		return nil, nil, ErrUnknownStatus
+	}
+	all, err := s.Courses(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.CourseID != 0 && !hasCourse(all, f.CourseID) {
+		return nil, nil, ErrUnknownCourse
+	}
+	if f.TeamID != 0 {
+		teams, err := s.Teams(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !hasTeam(teams, f.TeamID) {
+			return nil, nil, ErrUnknownTeam
+		}
+	}
+	out := &Line{At: now}
+	ppl, err := s.people(ctx, sc, f.TeamID)
+	if err != nil {
+		return nil, nil, err
+	}
+	out.People = len(ppl)
+	if out.Courses, err = s.courseFigures(ctx, sc, f, all, now); err != nil {
+		return nil, nil, err
+	}
+	var items []Item
+	if withItems {
+		if items, err = s.courseItems(ctx, sc, f, now); err != nil {
+			return nil, nil, err
+		}
+	}
+	if f.CourseID == 0 {
+		pf, pitems, err := s.policyFigures(ctx, sc, f, ppl, now, tally)
+		if err != nil {
+			return nil, nil, err
+		}
+		out.Policies = pf
+		if withItems {
+			items = append(items, pitems...)
+		}
+	}
+	sortItems(items)
+	out.Items = items
+	if out.Trend, err = s.trend(ctx, sc, f, now); err != nil {
+		return nil, nil, err
+	}
+	return out, ppl, nil
+}
+
+func hasCourse(cs []Course, id int64) bool {
+	for _, c := range cs {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func hasTeam(ts []Team, id int64) bool {
+	for _, t := range ts {
+		if t.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// sortItems puts the most overdue first, then the soonest due, then by name.
+func sortItems(items []Item) {
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		if a.DaysOverdue != b.DaysOverdue {
+			return a.DaysOverdue > b.DaysOverdue
+		}
+		if !a.Due.Equal(b.Due) {
+			return a.Due.Before(b.Due)
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.UserID != b.UserID {
+			return a.UserID < b.UserID
+		}
+		return a.Title < b.Title
+	})
+}
+
+func daysBetween(from, to time.Time) int {
+	if !to.After(from) {
+		return 0
+	}
+	return int(to.Sub(from) / (24 * time.Hour))
+}
+
+// people loads the active people in scope, by id.
+func (s *Store) people(ctx context.Context, sc scope, teamID int64) (map[int64]person, error) {
+	pre, args := sc.prefix()
+	from, cond := sc.from("users u", "u.id")
+	q := pre + `SELECT u.id, u.name, u.email, COALESCE(t.name, '') AS team, u.team_id, u.created_at
+		FROM ` + from + ` LEFT JOIN teams t ON t.id = u.team_id WHERE u.active = TRUE` + cond
+	if teamID != 0 {
+		q += ` AND u.team_id = ?`
+		args = append(args, teamID)
+	}
+	var rows []person
+	if err := s.q.selectAll(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("reports: people in scope: %w", err)
+	}
+	out := make(map[int64]person, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
+// cycleWhere narrows current cycles of active people to the scope and filter.
+func cycleWhere(sc scope, f Filter) (string, []any) {
+	var conds []string
+	var args []any
+	if f.TeamID != 0 {
+		conds = append(conds, "u.team_id = ?")
+		args = append(args, f.TeamID)
+	}
+	if f.CourseID != 0 {
+		conds = append(conds, "c.course_id = ?")
+		args = append(args, f.CourseID)
+	}
+	w := ""
+	if len(conds) > 0 {
+		w = " AND " + strings.Join(conds, " AND ")
+	}
+	return w, args
+}
+
+func (s *Store) courseFigures(ctx context.Context, sc scope, f Filter, all []Course, now time.Time) ([]CourseFigures, error) {
+	pre, args := sc.prefix()
+	where, wargs := cycleWhere(sc, f)
+	from, cond := sc.from("course_cycles c", "c.user_id")
+	q := pre + `SELECT course_id, status, COUNT(*) AS n FROM (
+		SELECT c.course_id, ` + statusExpr + ` AS status
+		FROM ` + from + ` JOIN users u ON u.id = c.user_id
+		WHERE c.closed_at IS NULL AND u.active = TRUE` + cond + where + `) x GROUP BY course_id, status`
+	args = append(append(args, statusArgs(now)...), wargs...)
+	var rows []struct {
+		CourseID int64  `db:"course_id"`
+		Status   string `db:"status"`
+		N        int    `db:"n"`
+	}
+	if err := s.q.selectAll(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("reports: course figures: %w", err)
+	}
+	byID := map[int64]*CourseFigures{}
+	var out []CourseFigures
+	for _, c := range all {
+		if f.CourseID == 0 || f.CourseID == c.ID {
+			out = append(out, CourseFigures{Course: c})
+		}
+	}
+	for i := range out {
+		byID[out[i].ID] = &out[i]
+	}
+	for _, r := range rows {
+		if cf, ok := byID[r.CourseID]; ok {
+			cf.add(r.Status, r.N)
+		}
+	}
+	return out, nil
+}
+
+// courseItems lists the current cycles matching the filter, person by person.
+func (s *Store) courseItems(ctx context.Context, sc scope, f Filter, now time.Time) ([]Item, error) {
+	if f.Status == StatusPending || f.Status == StatusAcknowledged {
+		return nil, nil
+	}
+	pre, args := sc.prefix()
+	where, wargs := cycleWhere(sc, f)
+	from, cond := sc.from("course_cycles c", "c.user_id")
+	q := pre + `SELECT * FROM (
+		SELECT u.id AS user_id, u.name, u.email, COALESCE(t.name, '') AS team, k.slug, k.title,
+			` + statusExpr + ` AS status, c.due_at, c.lapses_at, c.expires_at, c.completed_at
+		FROM ` + from + ` JOIN users u ON u.id = c.user_id
+		JOIN courses k ON k.id = c.course_id LEFT JOIN teams t ON t.id = u.team_id
+		WHERE c.closed_at IS NULL AND u.active = TRUE` + cond + where + `) x`
+	args = append(append(args, statusArgs(now)...), wargs...)
+	switch f.Status {
+	case "", "all":
+	case NeedsAction:
+		q += ` WHERE status IN ('overdue', 'lapsed')`
+	default:
+		q += ` WHERE status = ?`
+		args = append(args, f.Status)
+	}
+	rows, err := s.q.rows(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reports: course items: %w", err)
+	}
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		var r struct {
+			UserID      int64      `db:"user_id"`
+			Name        string     `db:"name"`
+			Email       string     `db:"email"`
+			Team        string     `db:"team"`
+			Slug        string     `db:"slug"`
+			Title       string     `db:"title"`
+			Status      string     `db:"status"`
+			DueAt       time.Time  `db:"due_at"`
+			LapsesAt    *time.Time `db:"lapses_at"`
+			ExpiresAt   *time.Time `db:"expires_at"`
+			CompletedAt *time.Time `db:"completed_at"`
+		}
+		if err := rows.StructScan(&r); err != nil {
+			return nil, fmt.Errorf("reports: course items: %w", err)
+		}
+		it := Item{UserID: r.UserID, Name: r.Name, Email: r.Email, Team: r.Team, Kind: "course", Slug: r.Slug,
+			Title: r.Title, Status: r.Status, Due: r.DueAt.UTC(), Done: r.CompletedAt}
+		switch courses.Status(r.Status) {
+		case courses.StatusLapsed:
+			if r.ExpiresAt != nil && r.CompletedAt != nil {
+				it.Due = r.ExpiresAt.UTC()
+			} else if r.LapsesAt != nil {
+				it.Due = r.LapsesAt.UTC()
+			}
+			it.DaysOverdue = daysBetween(it.Due, now)
+		case courses.StatusOverdue:
+			it.DaysOverdue = daysBetween(it.Due, now)
+		}
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reports: course items: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,254 @@
+// Package reports answers the questions managers, admins and auditors ask
+// of Steward's records: who has completed what, who is overdue, how the
+// line or the organisation stood month by month, and what the evidence
+// said on a chosen date.
+//
+// Reports read the people, courses and policies tables directly; that is
+// this package's purpose. Every query is set-based: a page costs the same
+// fixed number of queries whether the line holds five people or ten
+// thousand. Course status is derived in SQL by statusExpr, which mirrors
+// courses.Cycle.Status (a test holds the two together); policy standing is
+// decided by policies.Evaluate over each person's latest acknowledgement.
+package reports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"steward/courses"
+	"steward/internal/db"
+)
+
+// Errors for bad input, mapped to 4xx by handlers.
+var (
+	ErrUnknownCourse = errors.New("reports: unknown course")
+	ErrUnknownTeam   = errors.New("reports: unknown team")
+	ErrUnknownStatus = errors.New("reports: unknown status")
+	ErrBadDate       = errors.New("reports: the date must be a day like 2026-06-30, not in the future and not before 2000")
+)
+
+// DefaultMinGroupSize is the smallest group an organisation-wide aggregate
+// shows when the configuration does not say.
+const DefaultMinGroupSize = 5
+
+// Store runs report queries.
+type Store struct {
+	db           *db.DB
+	q            *counted
+	MinGroupSize int
+	// RetentionDays bounds how long after leaving a person still appears
+	// in evidence exports (their record is purged after it).
+	RetentionDays int
+}
+
+// New returns a store over d.
+func New(d *db.DB, minGroupSize, retentionDays int) *Store {
+	if minGroupSize < 1 {
+		minGroupSize = DefaultMinGroupSize
+	}
+	if retentionDays < 1 {
+		retentionDays = 365
+	}
+	return &Store{db: d, q: &counted{DB: d}, MinGroupSize: minGroupSize, RetentionDays: retentionDays}
+}
+
+// Queries is how many SQL queries the store has run; tests use it to check
+// that a page's cost does not grow with the number of people.
+func (s *Store) Queries() int64 { return s.q.n.Load() }
+
+// counted wraps the database and counts every query that goes through it.
+type counted struct {
+	*db.DB
+	n atomic.Int64
+}
+
+func (c *counted) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	c.n.Add(1)
+	return c.DB.SelectContext(ctx, dest, c.DB.Rebind(query), args...)
+}
+
+func (c *counted) get(ctx context.Context, dest any, query string, args ...any) error {
+	c.n.Add(1)
+	return c.DB.GetContext(ctx, dest, c.DB.Rebind(query), args...)
+}
+
+func (c *counted) rows(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	c.n.Add(1)
+	return c.DB.QueryxContext(ctx, c.DB.Rebind(query), args...)
+}
+
+// scope is the set of people a report covers: a manager's line, direct
+// and indirect, or with manager 0 the whole organisation. prefix goes
+// before the SELECT, join after "FROM users u" or any table whose user
+// column is named in joinOn, and args bind the prefix.
+type scope struct {
+	managerID int64
+}
+
+func (sc scope) org() bool { return sc.managerID == 0 }
+
+// prefix is the recursive walk down the reporting tree. UNION (not UNION
+// ALL) stops the walk if the data ever holds a cycle.
+func (sc scope) prefix() (string, []any) {
+	if sc.org() {
+		return "", nil
+	}
+	return `WITH RECURSIVE line(id) AS (
+	SELECT id FROM users WHERE manager_id = ?
+	UNION
+	SELECT u.id FROM users u JOIN line ON u.manager_id = line.id
+) `, []any{sc.managerID}
+}
+
+// from names table for a FROM clause, walking the line first (CROSS JOIN
+// fixes SQLite's join order: a few thousand index lookups beat a scan of
+// every row); cond, added to the WHERE clause, ties col to the line.
+func (sc scope) from(table, col string) (from, cond string) {
+	if sc.org() {
+		return table, ""
+	}
+	return `line CROSS JOIN ` + table, ` AND ` + col + ` = line.id`
+}
+
+// Statuses a report filter accepts, in the order the filter lists them.
+// The course statuses follow courses.Status; policies add pending and
+// acknowledged.
+var Statuses = []string{
+	NeedsAction, string(courses.StatusOverdue), string(courses.StatusLapsed), string(courses.StatusDueSoon),
+	string(courses.StatusInProgress), string(courses.StatusNotStarted), string(courses.StatusCompleted),
+	string(courses.StatusExempt), StatusPending, StatusAcknowledged,
+}
+
+// Policy standings in report rows, and the filter for everything late.
+const (
+	NeedsAction        = "needs_action" // overdue or lapsed training, overdue acknowledgements
+	StatusPending      = "pending"
+	StatusAcknowledged = "acknowledged"
+)
+
+// StatusLabel is a status as people read it.
+func StatusLabel(s string) string {
+	switch s {
+	case StatusPending:
+		return "Pending"
+	case StatusAcknowledged:
+		return "Acknowledged"
+	case NeedsAction:
+		return "Overdue or lapsed"
+	}
+	return courses.Status(s).Label()
+}
+
+// ValidStatus reports whether s is a status a filter accepts ("" is all).
+func ValidStatus(s string) bool {
+	if s == "" || s == "all" {
+		return true
+	}
+	for _, x := range Statuses {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// statusExpr derives a course cycle's status at a moment in SQL, in the
+// precedence of courses.Cycle.Status, looking only at what had happened by
+// then: an exemption granted later, a completion or a start after the
+// moment do not count. Its arguments come from statusArgs.
+const statusExpr = `CASE
+	WHEN c.exempt = TRUE AND (c.exempt_at IS NULL OR c.exempt_at <= ?) THEN 'exempt'
+	WHEN c.completed_at <= ? AND (c.expires_at IS NULL OR c.expires_at > ?) THEN 'completed'
+	WHEN c.completed_at <= ? THEN 'lapsed'
+	WHEN c.lapses_at <= ? THEN 'lapsed'
+	WHEN c.due_at <= ? THEN 'overdue'
+	WHEN c.due_at <= ? OR c.lapses_at IS NOT NULL THEN 'due_soon'
+	WHEN c.started_at <= ? THEN 'in_progress'
+	ELSE 'not_started' END`
+
+func statusArgs(at time.Time) []any {
+	at = at.UTC()
+	soon := at.Add(courses.DueSoonWindow)
+	return []any{at, at, at, at, at, at, soon, at}
+}
+
+// currentAt selects the cycles that were a person's current cycle at the
+// moment bound twice by currentArgs.
+const currentAt = `c.assigned_at <= ? AND (c.closed_at IS NULL OR c.closed_at > ?)`
+
+func currentArgs(at time.Time) []any { return []any{at.UTC(), at.UTC()} }
+
+// Course is a course as reports name it.
+type Course struct {
+	ID          int64  `db:"id"`
+	Slug        string `db:"slug"`
+	Title       string `db:"title"`
+	Revision    int    `db:"revision"`
+	ValidMonths int    `db:"valid_months"`
+}
+
+// Courses lists every course, by title.
+func (s *Store) Courses(ctx context.Context) ([]Course, error) {
+	var out []Course
+	if err := s.q.selectAll(ctx, &out, `SELECT id, slug, title, revision, valid_months FROM courses ORDER BY title, id`); err != nil {
+		return nil, fmt.Errorf("reports: courses: %w", err)
+	}
+	return out, nil
+}
+
+// Team is a team as reports name it.
+type Team struct {
+	ID   int64  `db:"id"`
+	Name string `db:"name"`
+}
+
+// Teams lists every team, by name.
+func (s *Store) Teams(ctx context.Context) ([]Team, error) {
+	var out []Team
+	if err := s.q.selectAll(ctx, &out, `SELECT id, name FROM teams ORDER BY name, id`); err != nil {
+		return nil, fmt.Errorf("reports: teams: %w", err)
+	}
+	return out, nil
+}
+
+// InLine reports whether userID is below managerID in the reporting tree.
+func (s *Store) InLine(ctx context.Context, managerID, userID int64) (bool, error) {
+	sc := scope{managerID: managerID}
+	pre, args := sc.prefix()
+	var n int
+	from, cond := sc.from("users u", "u.id")
+	if err := s.q.get(ctx, &n, pre+`SELECT COUNT(*) FROM `+from+` WHERE u.id = ?`+cond, append(args, userID)...); err != nil {
+		return false, fmt.Errorf("reports: in line: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Rate is a percentage rounded down, 0 for an empty group.
+func Rate(n, of int) int {
+	if of <= 0 {
+		return 0
+	}
+	return n * 100 / of
+}
+
+// Day returns midnight UTC of t's day.
+func Day(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// ParseAsOf reads an evidence date (YYYY-MM-DD) and returns the last
+// instant of that day, the moment the evidence describes. Dates after
+// today or before 2000 are refused.
+func ParseAsOf(s string, now time.Time) (time.Time, error) {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil || d.Year() < 2000 || d.After(Day(now)) {
+		return time.Time{}, ErrBadDate
+	}
+	return d.Add(24*time.Hour - time.Microsecond), nil
+}
