@@ -56,7 +56,6 @@ func TestSimulatedYear(t *testing.T) {
 	type renewal struct {
 		user   int64
 		opens  time.Time
-		cycle  int64
 		opened bool
 	}
 	var renewals []*renewal
