@@ -112,6 +112,12 @@ func (s *Server) moduleData(c *fiber.Ctx, slug string, pos int) (fiber.Map, erro
 		return nil, courseError(err)
 	default:
 		data["Quiz"] = quiz
+		// Checkboxes say "all that apply" unless the question already does.
+		chooseAll := map[int64]bool{}
+		for _, q := range quiz.Module.Questions {
+			chooseAll[q.ID] = q.Kind == courses.Multiple && !strings.Contains(strings.ToLower(q.Text), "all that apply")
+		}
+		data["ChooseAll"] = chooseAll
 	}
 	return data, nil
 }
