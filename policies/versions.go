@@ -534,9 +534,15 @@ func (s *Store) Timelines(ctx context.Context, audience Audience) ([]*Timeline, 
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + versionCols + ` FROM policy_versions WHERE status = 'published' ORDER BY policy_id, number`
+	q := `SELECT ` + versionCols + ` FROM policy_versions WHERE status = 'published'`
+	var args []any
+	if audience != "" {
+		q += ` AND policy_id IN (SELECT id FROM policies WHERE audience = ?)`
+		args = append(args, audience)
+	}
+	q += ` ORDER BY policy_id, number`
 	var rows []versionRow
-	if err := s.db.SelectContext(ctx, &rows, q); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("policies: list versions: %w", err)
 	}
 	byPolicy := map[int64][]Version{}
