@@ -18,6 +18,7 @@ func (s *Server) myPolicies(c *fiber.Ctx) error {
 	if err != nil {
 		return policyError(err)
 	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return s.render(c, fiber.StatusOK, "policies/ack_list", fiber.Map{"Title": "Staff policies", "Statuses": sts})
 }
 
@@ -61,6 +62,7 @@ func (s *Server) myPolicy(c *fiber.Ctx) error {
 			data["Since"] = old
 		}
 	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return s.render(c, fiber.StatusOK, "policies/ack_show", data)
 }
 
