@@ -74,10 +74,15 @@ func (c *PageCache) fill(key string, e *pageEntry, build func() (Page, error)) {
 		return
 	}
 	if p.ETag == "" {
-		sum := sha256.Sum256(p.Body)
-		p.ETag = `"` + hex.EncodeToString(sum[:12]) + `"`
+		p.ETag = NewPage(p.Body, p.ContentType).ETag
 	}
 	e.page = p
+}
+
+// NewPage wraps a body with a strong ETag derived from its bytes.
+func NewPage(body []byte, contentType string) Page {
+	sum := sha256.Sum256(body)
+	return Page{Body: body, ContentType: contentType, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`}
 }
 
 // Len reports how many pages are cached.
