@@ -389,5 +389,9 @@ func (s *Server) teamPerson(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "people/person", fiber.Map{"Title": p.Name, "Person": p})
+	h, err := s.reports().History(c.UserContext(), p.ID, s.now())
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "people/person", fiber.Map{"Title": p.Name, "Person": p, "History": h})
 }

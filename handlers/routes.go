@@ -122,6 +122,12 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/teams/:id", admin, s.teamRename)
 
 	// ---- reports and audit ----
+	readers := roles(people.RoleAdmin, people.RoleAuditor)
+	s.route(fiber.MethodGet, "/team/report", managers, s.teamReport)
+	s.route(fiber.MethodGet, "/team/report.csv", managers, s.teamReportCSV)
+	s.route(fiber.MethodPost, "/team/people/:id/remind", managers, s.remind)
+	s.route(fiber.MethodGet, "/reports", readers, s.orgReport)
+	s.route(fiber.MethodGet, "/reports/evidence", readers, s.evidence)
 
 	// Anything else is a 404 page.
 	app.Use(func(c *fiber.Ctx) error {

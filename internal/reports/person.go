@@ -27,7 +27,7 @@ type AttemptRow struct {
 	StartedAt   time.Time  `db:"started_at"`
 	SubmittedAt *time.Time `db:"submitted_at"`
 	Score       *int       `db:"score"`
-	Passed      *bool      `db:"passed"`
+	Passed      bool       `db:"passed"`
 }
 
 // AckRow is one acknowledgement in a person's history.
@@ -81,7 +81,7 @@ func (s *Store) History(ctx context.Context, userID int64, now time.Time) (*Hist
 		}
 	}
 	if err := s.q.selectAll(ctx, &h.Attempts, `SELECT a.id, a.cycle_id, k.title AS course, m.title AS module, m.position,
-			a.started_at, a.submitted_at, a.score, a.passed
+			a.started_at, a.submitted_at, a.score, COALESCE(a.passed, FALSE) AS passed
 		FROM course_attempts a JOIN course_modules m ON m.id = a.module_id JOIN courses k ON k.id = m.course_id
 		WHERE a.user_id = ? ORDER BY a.started_at DESC, a.id DESC`, userID); err != nil {
 		return nil, fmt.Errorf("reports: attempts of %d: %w", userID, err)

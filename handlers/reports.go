@@ -1,0 +1,339 @@
+package handlers
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"steward/internal/audit"
+	"steward/internal/mail"
+	"steward/internal/people"
+	"steward/internal/reports"
+)
+
+// reportPageSize is how many rows of people a report page lists.
+const reportPageSize = 100
+
+func (s *Server) reports() *reports.Store {
+	return reports.New(s.db, s.cfg.MinGroupSize, s.cfg.RetentionDays)
+}
+
+// reportScope is whose line a report covers: the signed-in manager's, or
+// for an admin the whole organisation (0).
+func reportScope(u *people.User) int64 {
+	if u.Role == people.RoleAdmin {
+		return 0
+	}
+	return u.ID
+}
+
+// reportFilter reads and checks the team, course and status filters. An
+// unknown value is a 400 with a message that says which one.
+func (s *Server) reportFilter(c *fiber.Ctx, rs *reports.Store, all []reports.Course) (reports.Filter, error) {
+	f := reports.Filter{Status: c.Query("status", reports.NeedsAction)}
+	if !reports.ValidStatus(f.Status) {
+		return f, fiber.NewError(fiber.StatusBadRequest, "Unknown status in the filter; choose one from the list.")
+	}
+	if t := c.Query("team"); t != "" {
+		id, err := strconv.ParseInt(t, 10, 64)
+		if err != nil || id <= 0 {
+			return f, fiber.NewError(fiber.StatusBadRequest, "Unknown team in the filter; choose one from the list.")
+		}
+		f.TeamID = id
+	}
+	if slug := c.Query("course"); slug != "" {
+		for _, k := range all {
+			if k.Slug == slug {
+				f.CourseID = k.ID
+			}
+		}
+		if f.CourseID == 0 {
+			return f, fiber.NewError(fiber.StatusBadRequest, "Unknown course in the filter; choose one from the list.")
+		}
+	}
+	return f, nil
+}
+
+func reportError(err error) error {
+	switch {
+	case errors.Is(err, reports.ErrUnknownTeam):
+		return fiber.NewError(fiber.StatusBadRequest, "Unknown team in the filter; choose one from the list.")
+	case errors.Is(err, reports.ErrUnknownCourse):
+		return fiber.NewError(fiber.StatusBadRequest, "Unknown course in the filter; choose one from the list.")
+	case errors.Is(err, reports.ErrUnknownStatus):
+		return fiber.NewError(fiber.StatusBadRequest, "Unknown status in the filter; choose one from the list.")
+	}
+	return err
+}
+
+// teamReportData builds the manager's report for the filters in the query.
+func (s *Server) teamReportData(c *fiber.Ctx) (*reports.Line, reports.Filter, []reports.Course, []reports.Team, error) {
+	rs := s.reports()
+	ctx := c.UserContext()
+	all, err := rs.Courses(ctx)
+	if err != nil {
+		return nil, reports.Filter{}, nil, nil, err
+	}
+	f, err := s.reportFilter(c, rs, all)
+	if err != nil {
+		return nil, f, nil, nil, err
+	}
+	teams, err := rs.Teams(ctx)
+	if err != nil {
+		return nil, f, nil, nil, err
+	}
+	l, err := rs.Line(ctx, reportScope(currentUser(c)), f, s.now())
+	if err != nil {
+		return nil, f, nil, nil, reportError(err)
+	}
+	return l, f, all, teams, nil
+}
+
+// filterQuery is the report's filters as a query string, for links.
+func filterQuery(c *fiber.Ctx) url.Values {
+	q := url.Values{}
+	for _, k := range []string{"team", "course", "status"} {
+		if v := c.Query(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+// teamReport is the manager's page: completion per course, acknowledgement
+// per policy, the compliance trend, and the people matching the filters.
+func (s *Server) teamReport(c *fiber.Ctx) error {
+	l, f, all, teams, err := s.teamReportData(c)
+	if err != nil {
+		return err
+	}
+	page := c.QueryInt("page", 1)
+	pages := max(1, (len(l.Items)+reportPageSize-1)/reportPageSize)
+	if page < 1 || page > pages {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("There is no page %s of this list; it has %d.", c.Query("page"), pages))
+	}
+	var rows []itemRow
+	for _, it := range l.Items[(page-1)*reportPageSize : min(len(l.Items), page*reportPageSize)] {
+		rows = append(rows, itemRow{UserID: it.UserID, Fields: itemFields(it), Badge: badgeOf(it.Status)})
+	}
+	q := filterQuery(c)
+	u := currentUser(c)
+	title := "Team report"
+	if reportScope(u) == 0 {
+		title = "Team report: everyone"
+	}
+	return s.render(c, fiber.StatusOK, "reports/team", fiber.Map{
+		"Title": title, "Report": l, "Filter": f, "Courses": all, "Teams": teams, "Statuses": statusOptions(),
+		"TeamFilter": c.Query("team"), "CourseFilter": c.Query("course"), "StatusFilter": f.Status,
+		"Rows": rows, "Columns": itemColumns, "Total": len(l.Items), "Page": page, "Pages": pages, "First": (page-1)*reportPageSize + 1,
+		"Query": q.Encode(), "Bars": courseBars(l.Courses, q), "Trend": trendChart(l.Trend, "Compliance of your reporting line"),
+		"StatusTitle": reports.StatusLabel(f.Status), "Org": reportScope(u) == 0,
+	})
+}
+
+type option struct{ Value, Label string }
+
+// itemRow is one row of the people table: the CSV's fields, plus the
+// person's id for the link and a badge class for the status.
+type itemRow struct {
+	UserID int64
+	Fields []string
+	Badge  string
+}
+
+// badgeOf is the badge class of a status: the word carries the meaning,
+// the colour only repeats it.
+func badgeOf(status string) string {
+	switch status {
+	case "overdue", "lapsed":
+		return "bad"
+	case "due_soon", reports.StatusPending:
+		return "warn"
+	case "completed", reports.StatusAcknowledged, "exempt":
+		return "ok"
+	}
+	return "muted"
+}
+
+func statusOptions() []option {
+	out := []option{{"all", "Every status"}}
+	for _, s := range reports.Statuses {
+		out = append(out, option{s, reports.StatusLabel(s)})
+	}
+	return out
+}
+
+// itemColumns are the columns of the people table, on screen and in CSV.
+var itemColumns = []string{"Name", "Email", "Team", "Requirement", "Status", "Due", "Days overdue", "Completed or acknowledged"}
+
+func itemFields(it reports.Item) []string {
+	done := ""
+	if it.Done != nil {
+		done = it.Done.UTC().Format(time.DateOnly)
+	}
+	due := ""
+	if !it.Due.IsZero() {
+		due = it.Due.UTC().Format(time.DateOnly)
+	}
+	return []string{it.Name, it.Email, it.Team, it.Title, it.StatusLabel(), due, strconv.Itoa(it.DaysOverdue), done}
+}
+
+// teamReportCSV exports the people table with the same filters, columns
+// and order as the page shows, every page of it.
+func (s *Server) teamReportCSV(c *fiber.Ctx) error {
+	l, _, _, _, err := s.teamReportData(c)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="team-report-%s.csv"`, s.now().Format(time.DateOnly)))
+	w := csv.NewWriter(c.Response().BodyWriter())
+	if err := w.Write(itemColumns); err != nil {
+		return err
+	}
+	for _, it := range l.Items {
+		if err := w.Write(itemFields(it)); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// remind sends one overdue person a reminder about one course now, through
+// the outbox, at most once a day per person and course.
+func (s *Server) remind(c *fiber.Ctx) error {
+	id, err := c.ParamsInt("id")
+	if err != nil || id <= 0 {
+		return fiber.NewError(fiber.StatusNotFound, "We could not find that person in your reporting line.")
+	}
+	p, err := s.inScope(c, int64(id))
+	if err != nil {
+		return err
+	}
+	slug := c.FormValue("course")
+	back := "/team/people/" + strconv.FormatInt(p.ID, 10)
+	now := s.now()
+	title, status, overdue, err := s.reports().OverdueCycle(c.UserContext(), p.ID, slug, now)
+	if err != nil {
+		return err
+	}
+	switch {
+	case title == "":
+		return fiber.NewError(fiber.StatusNotFound, "This person has no current assignment of that course.")
+	case !p.Active:
+		return fiber.NewError(fiber.StatusConflict, p.Name+" has left; Steward sends them no more email.")
+	case !overdue:
+		return fiber.NewError(fiber.StatusConflict, fmt.Sprintf("%s is not overdue with %s, so there is nothing to remind them of.", p.Name, title))
+	}
+	me := currentUser(c)
+	verb := "is overdue"
+	if status == "lapsed" {
+		verb = "has lapsed"
+	}
+	msg, err := s.mailer.Render("reminders", map[string]any{
+		"Summary": title + " " + verb,
+		"Name":    p.Name,
+		"Own": []map[string]string{{
+			"Headline": title + " " + verb,
+			"Detail":   me.Name + " asked Steward to remind you. Please complete it as soon as you can.",
+			"URL":      s.mailer.Link("/courses/" + slug),
+		}},
+		"Team": []map[string]string{},
+		"Also": []map[string]string{},
+	})
+	if err != nil {
+		return err
+	}
+	msg.To, msg.UserID, msg.Kind = p.Email, &p.ID, "manager_reminder"
+	msg.DedupeKey = fmt.Sprintf("manager-reminder:%d:%s:%s", p.ID, slug, now.UTC().Format(time.DateOnly))
+	queued := false
+	err = s.db.Tx(c.UserContext(), func(tx *sqlxTx) error {
+		var err error
+		if queued, err = mail.Enqueue(c.UserContext(), tx, msg, now); err != nil || !queued {
+			return err
+		}
+		return audit.Record(c.UserContext(), tx, audit.UserActor(me.ID).Entry(now, "reminder.send",
+			"user:"+strconv.FormatInt(p.ID, 10), "course "+slug))
+	})
+	if err != nil {
+		return err
+	}
+	if queued {
+		s.flash(c, fmt.Sprintf("A reminder about %s is on its way to %s.", title, p.Name))
+	} else {
+		s.flash(c, fmt.Sprintf("%s already got a reminder about %s today; Steward sends at most one a day.", p.Name, title))
+	}
+	return c.Redirect(back, fiber.StatusSeeOther)
+}
+
+// orgReport is the organisation view for admins and auditors.
+func (s *Server) orgReport(c *fiber.Ctx) error {
+	o, err := s.reports().Org(c.UserContext(), s.now())
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "reports/org", fiber.Map{
+		"Title": "Organisation report", "Org": o, "Bars": courseBars(o.Courses, nil),
+		"Trend": trendChart(o.Trend, "Compliance of the organisation"),
+	})
+}
+
+// evidence shows the export form, or with as_of and format, streams the
+// evidence as it stood at the end of that day.
+func (s *Server) evidence(c *fiber.Ctx) error {
+	now := s.now()
+	asOfText, format := c.Query("as_of"), c.Query("format")
+	if asOfText == "" && format == "" {
+		return s.render(c, fiber.StatusOK, "reports/evidence", fiber.Map{
+			"Title": "Evidence export", "AsOf": now.AddDate(0, 0, -1).Format(time.DateOnly), "Format": reports.FormatCSV,
+			"Max": now.Format(time.DateOnly)})
+	}
+	asOf, err := reports.ParseAsOf(asOfText, now)
+	if err == nil && !reports.ValidFormat(format) {
+		err = reports.ErrUnknownFormat
+	}
+	if err != nil {
+		msg := "Enter a date like 2026-06-30: today or earlier, and not before 2000."
+		if errors.Is(err, reports.ErrUnknownFormat) {
+			msg = "Choose CSV or JSON."
+		}
+		c.Status(fiber.StatusBadRequest)
+		return s.render(c, fiber.StatusBadRequest, "reports/evidence", fiber.Map{
+			"Title": "Evidence export", "AsOf": asOfText, "Format": format, "Error": msg, "Max": now.Format(time.DateOnly)})
+	}
+	me := currentUser(c)
+	day := asOf.Format(time.DateOnly)
+	if err := s.db.Tx(c.UserContext(), func(tx *sqlxTx) error {
+		return audit.Record(c.UserContext(), tx, audit.UserActor(me.ID).Entry(now, "evidence.export", "evidence:"+day, "format "+format))
+	}); err != nil {
+		return err
+	}
+	meta := reports.EvidenceMeta{AsOf: asOf, GeneratedAt: now, GeneratedBy: fmt.Sprintf("%s <%s>", me.Name, me.Email)}
+	ctype := "text/csv; charset=utf-8"
+	if format == reports.FormatJSON {
+		ctype = fiber.MIMEApplicationJSONCharsetUTF8
+	}
+	c.Set(fiber.HeaderContentType, ctype)
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="steward-evidence-%s.%s"`, day, format))
+	rs := s.reports()
+	log := s.log
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		// The request is over when this runs; the export gets its own deadline.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if _, err := rs.Evidence(ctx, w, format, meta, now); err != nil {
+			log.Error("evidence export failed", "user_id", me.ID, "as_of", day, "err", err)
+			fmt.Fprintf(w, "\n# The export stopped early because of an error; do not rely on this file.\n")
+		}
+		w.Flush()
+	})
+	return nil
+}
