@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	stewardmail "steward/internal/mail"
+	"steward/internal/retention"
 )
 
 // ConfirmWithin is how long a confirmation link works. Unconfirmed
@@ -134,6 +135,9 @@ func (s *Store) Confirm(ctx context.Context, token string, now time.Time) (Subsc
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_subscriptions SET confirmed_at = ? WHERE id = ?`), now, sub.ID); err != nil {
 			return fmt.Errorf("policies: confirm: %w", err)
 		}
+		if err := retention.Unsuppress(ctx, tx, sub.Email); err != nil {
+			return err
+		}
 		sub.ConfirmedAt = &now
 		out = sub
 		return nil
@@ -146,18 +150,26 @@ func (s *Store) SubscriptionByToken(ctx context.Context, token string) (Subscrip
 	return subscriptionBy(ctx, s.db, "token", token)
 }
 
-// Unsubscribe forgets the subscription with this token. It reports false
-// when there was none (already unsubscribed), which is not an error.
+// Unsubscribe forgets the subscription with this token and keeps only a
+// hash of the address, so it is never mailed again. It reports false when
+// there was none (already unsubscribed), which is not an error.
 func (s *Store) Unsubscribe(ctx context.Context, token string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM policy_subscriptions WHERE token = ?`), token)
-	if err != nil {
-		return false, fmt.Errorf("policies: unsubscribe: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("policies: unsubscribe: %w", err)
-	}
-	return n > 0, nil
+	gone := false
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		sub, err := subscriptionBy(ctx, tx, "token", token)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM policy_subscriptions WHERE id = ?`), sub.ID); err != nil {
+			return fmt.Errorf("policies: unsubscribe: %w", err)
+		}
+		gone = true
+		return retention.Suppress(ctx, tx, sub.Email)
+	})
+	return gone, err
 }
 
 // PurgeUnconfirmed deletes subscriptions never confirmed within

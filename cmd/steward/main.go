@@ -44,6 +44,8 @@ func commands() []command {
 		{"courses export", "SLUG DIR", "write a course as a folder in the import format", cmdCoursesExport},
 		{"remind", "[--now 2027-03-01T09:00:00Z] [--dry-run]", "run the reminder sweep once and print what it queued", cmdRemind},
 		{"mail send", "[--requeue-sending]", "deliver the mail that is due now over STEWARD_SMTP_URL", cmdMailSend},
+		{"audit verify", "", "check the audit log's hash chain; exit 1 naming the first edited, deleted or reordered entry", cmdAuditVerify},
+		{"retention run", "[--dry-run] [--now 2028-01-01T00:00:00Z] [--mail-days 90]", "pseudonymise and purge personal data past its retention period", cmdRetentionRun},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"steward/internal/db"
+	"steward/internal/retention"
 )
 
 // startWorkers starts the background goroutines of serve (the outbox
@@ -15,6 +16,11 @@ func startWorkers(ctx context.Context, e *env, d *db.DB) <-chan struct{} {
 	if err := startMail(ctx, e, d, &wg); err != nil {
 		e.log.Error("mail: worker and reminder scheduler not started", "err", err)
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runRetentionDaily(ctx, e, d, retention.NewPolicy(e.cfg.RetentionDays))
+	}()
 	done := make(chan struct{})
 	go func() {
 		wg.Wait()

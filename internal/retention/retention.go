@@ -1,0 +1,248 @@
+// Package retention keeps Steward from holding personal data longer than
+// it needs: it pseudonymises people deactivated long ago, deletes customer
+// subscriptions never confirmed, keeps unsubscribed addresses only as a
+// hash, and deletes the bodies of sent email after a while. Every run is
+// recorded in the audit log with counts, never the data itself.
+package retention
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"steward/internal/audit"
+	"steward/internal/db"
+)
+
+// Policy says how long each kind of personal data is kept.
+type Policy struct {
+	// People: personal details of a person deactivated longer ago than
+	// this are pseudonymised (STEWARD_RETENTION_DAYS).
+	People time.Duration
+	// Unconfirmed: a customer subscription never confirmed is deleted
+	// after this long (its confirmation link has expired by then).
+	Unconfirmed time.Duration
+	// MailBodies: the text of a sent email is deleted this long after it
+	// was sent; the row, its subject, recipient and status stay.
+	MailBodies time.Duration
+}
+
+// Defaults for the kinds without their own setting.
+const (
+	DefaultUnconfirmed = 7 * 24 * time.Hour
+	DefaultMailBodies  = 90 * 24 * time.Hour
+)
+
+// NewPolicy is the policy for a people retention of peopleDays days and
+// the defaults for the rest.
+func NewPolicy(peopleDays int) Policy {
+	return Policy{
+		People:      time.Duration(peopleDays) * 24 * time.Hour,
+		Unconfirmed: DefaultUnconfirmed,
+		MailBodies:  DefaultMailBodies,
+	}
+}
+
+// Report counts what a run purged (or, dry, would purge).
+type Report struct {
+	Now           time.Time
+	DryRun        bool
+	People        int // people pseudonymised
+	Subscriptions int // unconfirmed subscriptions deleted
+	Addresses     int // emails to former customers whose address was replaced by its hash
+	DroppedMail   int // queued emails dropped because their recipient was purged
+	MailBodies    int // sent emails whose text was deleted
+}
+
+// Total is the number of records changed.
+func (r Report) Total() int {
+	return r.People + r.Subscriptions + r.Addresses + r.DroppedMail + r.MailBodies
+}
+
+// Detail is the report as the audit log keeps it: counts only.
+func (r Report) Detail() string {
+	return fmt.Sprintf("people_pseudonymised=%d unconfirmed_subscriptions=%d customer_mail_hashed=%d mail_dropped=%d mail_bodies=%d",
+		r.People, r.Subscriptions, r.Addresses, r.DroppedMail, r.MailBodies)
+}
+
+// Run applies p as of now in one transaction. A dry run does the same work
+// and rolls it back, so it reports exactly what a real run would do.
+func Run(ctx context.Context, d *db.DB, p Policy, now time.Time, dryRun bool) (Report, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	rep := Report{Now: now, DryRun: dryRun}
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return rep, fmt.Errorf("retention: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := apply(ctx, tx, p, now, &rep); err != nil {
+		return rep, err
+	}
+	if dryRun {
+		return rep, nil
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO retention_runs
+		(ran_at, people, subscriptions, addresses, dropped_mail, mail_bodies) VALUES (?, ?, ?, ?, ?, ?)`),
+		now, rep.People, rep.Subscriptions, rep.Addresses, rep.DroppedMail, rep.MailBodies); err != nil {
+		return rep, fmt.Errorf("retention: record run: %w", err)
+	}
+	if err := audit.Record(ctx, tx, audit.System.Entry(now, "retention.run", "", rep.Detail())); err != nil {
+		return rep, err
+	}
+	if err := tx.Commit(); err != nil {
+		return rep, fmt.Errorf("retention: commit: %w", err)
+	}
+	return rep, nil
+}
+
+func apply(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
+	steps := []func(context.Context, *sqlx.Tx, Policy, time.Time, *Report) error{
+		pseudonymisePeople, deleteUnconfirmed, hashFormerCustomers, deleteSentBodies,
+	}
+	for _, step := range steps {
+		if err := step(ctx, tx, p, now, rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PseudonymName and PseudonymEmail replace a pseudonymised person's name
+// and email: stable, unique, and saying nothing about who it was.
+func PseudonymName(id int64) string { return "Former staff member " + strconv.FormatInt(id, 10) }
+
+// PseudonymEmail is a unique address that can never be delivered (.invalid).
+func PseudonymEmail(id int64) string {
+	return "former-" + strconv.FormatInt(id, 10) + "@pseudonymised.invalid"
+}
+
+// pending are the outbox states of a message that may still be sent.
+const pending = `('queued', 'failed')`
+
+func pseudonymisePeople(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, tx.Rebind(`SELECT id FROM users
+		WHERE active = ? AND deactivated_at IS NOT NULL AND deactivated_at < ? AND pseudonymised_at IS NULL
+		ORDER BY id`), false, now.Add(-p.People)); err != nil {
+		return fmt.Errorf("retention: find people: %w", err)
+	}
+	for _, id := range ids {
+		// The password hash and hire date go too: neither is evidence,
+		// and the hire date with a team can point back to the person.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET name = ?, email = ?, password_hash = '',
+			hired_on = NULL, pseudonymised_at = ?, updated_at = ? WHERE id = ?`),
+			PseudonymName(id), PseudonymEmail(id), now, now, id); err != nil {
+			return fmt.Errorf("retention: pseudonymise user %d: %w", id, err)
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET status = 'dropped',
+			last_error = 'recipient pseudonymised before sending' WHERE user_id = ? AND status IN `+pending), id)
+		if err != nil {
+			return fmt.Errorf("retention: drop mail to user %d: %w", id, err)
+		}
+		rep.DroppedMail += affected(res)
+		// Their emails keep kind, subject, dates and status as evidence
+		// that reminders went out; the address and text go.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET recipient = ?, body_text = '', body_html = '',
+			headers = '{}' WHERE user_id = ? AND status <> 'sending'`), PseudonymEmail(id), id); err != nil {
+			return fmt.Errorf("retention: mail of user %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM one_time_tokens WHERE user_id = ?`), id); err != nil {
+			return fmt.Errorf("retention: tokens of user %d: %w", id, err)
+		}
+		if err := audit.Record(ctx, tx, audit.System.Entry(now, "user.pseudonymise", "user:"+strconv.FormatInt(id, 10),
+			"name and email replaced after the retention period")); err != nil {
+			return err
+		}
+		rep.People++
+	}
+	return nil
+}
+
+func deleteUnconfirmed(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM policy_subscriptions
+		WHERE confirmed_at IS NULL AND created_at < ?`), now.Add(-p.Unconfirmed))
+	if err != nil {
+		return fmt.Errorf("retention: delete unconfirmed subscriptions: %w", err)
+	}
+	rep.Subscriptions += affected(res)
+	return nil
+}
+
+// hashedPrefix marks a recipient that was replaced by its hash.
+const hashedPrefix = "sha256:"
+
+// hashFormerCustomers handles email to customers who are no longer
+// subscribed (they unsubscribed, or never confirmed): anything still
+// queued for them is dropped, and the address on every such email is
+// replaced by its hash, the text deleted.
+func hashFormerCustomers(ctx context.Context, tx *sqlx.Tx, _ Policy, _ time.Time, rep *Report) error {
+	var rows []struct {
+		ID        int64  `db:"id"`
+		Recipient string `db:"recipient"`
+		Status    string `db:"status"`
+	}
+	err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, recipient, status FROM outbox o
+		WHERE o.user_id IS NULL AND o.status <> 'sending' AND SUBSTR(o.recipient, 1, ?) <> ?
+		AND NOT EXISTS (SELECT 1 FROM policy_subscriptions s WHERE s.email = o.recipient)
+		ORDER BY o.id`), len(hashedPrefix), hashedPrefix)
+	if err != nil {
+		return fmt.Errorf("retention: find mail to former customers: %w", err)
+	}
+	for _, r := range rows {
+		status, reason := r.Status, ""
+		if status == "queued" || status == "failed" {
+			status, reason = "dropped", "recipient no longer subscribed"
+			rep.DroppedMail++
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET recipient = ?, status = ?,
+			last_error = CASE WHEN ? = '' THEN last_error ELSE ? END,
+			body_text = '', body_html = '', headers = '{}' WHERE id = ?`),
+			hashedPrefix+HashAddress(r.Recipient), status, reason, reason, r.ID); err != nil {
+			return fmt.Errorf("retention: hash recipient of message %d: %w", r.ID, err)
+		}
+		rep.Addresses++
+	}
+	return nil
+}
+
+func deleteSentBodies(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET body_text = '', body_html = '', headers = '{}'
+		WHERE status = 'sent' AND sent_at < ? AND (body_text <> '' OR body_html <> '')`), now.Add(-p.MailBodies))
+	if err != nil {
+		return fmt.Errorf("retention: delete sent bodies: %w", err)
+	}
+	rep.MailBodies += affected(res)
+	return nil
+}
+
+// LastRun is when retention last ran for real, or the zero time.
+func LastRun(ctx context.Context, q sqlx.QueryerContext) (time.Time, error) {
+	var at []time.Time
+	if err := sqlx.SelectContext(ctx, q, &at, `SELECT ran_at FROM retention_runs ORDER BY id DESC LIMIT 1`); err != nil {
+		return time.Time{}, fmt.Errorf("retention: last run: %w", err)
+	}
+	if len(at) == 0 {
+		return time.Time{}, nil
+	}
+	return at[0], nil
+}
+
+// HashAddress is the SHA-256 of a normalised email address, hex-encoded.
+func HashAddress(email string) string {
+	sum := sha256.Sum256([]byte("steward-address:" + strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(sum[:])
+}
+
+func affected(res interface{ RowsAffected() (int64, error) }) int {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0
+	}
+	return int(n)
+}
