@@ -350,6 +350,20 @@ func TestAdminCourseUploadAndEditing(t *testing.T) {
 	res.expect(t, http.StatusSeeOther)
 	adm.get(res.Header.Get("Location")).expect(t, http.StatusOK, "revision 3", "Which contract?")
 	adm.post("/admin/courses/basics/modules/9/delete", nil).expect(t, http.StatusNotFound)
+
+	// A new module, then deleting it again.
+	adm.get("/admin/courses/basics/modules/new").expect(t, http.StatusOK, "Add a module", `value="3"`)
+	added := url.Values{"position": {"2"}, "title": {"Retention"}, "body": {"Delete what you no longer need."}, "questions": {"1"},
+		"q0.kind": {"truefalse"}, "q0.text": {"Backups are exempt from retention."}, "q0.answer": {"false"}, "op": {"save"}}
+	adm.post("/admin/courses/basics/modules/new", added).expect(t, http.StatusUnprocessableEntity, "position 2 is also used by")
+	added.Set("position", "3")
+	res = adm.post("/admin/courses/basics/modules/new", added)
+	res.expect(t, http.StatusSeeOther)
+	adm.get("/admin/courses/basics").expect(t, http.StatusOK, "Retention", "revision 4")
+	ts.as(employeeEmail).get("/courses/basics").expect(t, http.StatusOK, "Retention", "0 of 3 modules passed")
+	res = adm.post("/admin/courses/basics/modules/3/delete", nil)
+	res.expect(t, http.StatusSeeOther)
+	adm.get(res.Header.Get("Location")).expect(t, http.StatusOK, "Module 3 deleted", "revision 5")
 	adm.post("/admin/courses/nope/modules/1", withOp("save")).expect(t, http.StatusNotFound)
 
 	// Exemptions need a reason, and show in the roster.
@@ -367,5 +381,5 @@ func TestAdminCourseUploadAndEditing(t *testing.T) {
 	exp := adm.get("/admin/courses/basics/export.zip")
 	exp.expect(t, http.StatusOK)
 	res = adm.upload("/admin/courses/upload", "folder", "basics.zip", []byte(exp.Body), nil)
-	adm.get(res.Header.Get("Location")).expect(t, http.StatusOK, "is unchanged (revision 3)")
+	adm.get(res.Header.Get("Location")).expect(t, http.StatusOK, "is unchanged (revision 5)")
 }
