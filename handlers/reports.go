@@ -304,6 +304,11 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 		msg := "Enter a date like 2026-06-30: today or earlier, and not before 2000."
 		if errors.Is(err, reports.ErrUnknownFormat) {
 			msg = "Choose CSV or JSON."
+		} else {
+			// A date input cannot hold an impossible date; the message
+			// quotes what was asked for instead.
+			msg = fmt.Sprintf("%q is not a day Steward can export. %s", asOfText, msg)
+			asOfText = ""
 		}
 		c.Status(fiber.StatusBadRequest)
 		return s.render(c, fiber.StatusBadRequest, "reports/evidence", fiber.Map{
