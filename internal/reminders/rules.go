@@ -60,8 +60,6 @@ type Item struct {
 	Start   time.Time // assigned at (training) or pending since (policy)
 	Due     time.Time
 	Recert  bool // a recertification cycle: its window is open
-
-	ownerName string // set by the sweep for lines a manager reads
 }
 
 // Stages of an item that are announced, at most once each.

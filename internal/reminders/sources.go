@@ -83,19 +83,16 @@ func (Courses) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn f
 	}
 	defer rows.Close()
 	var r struct {
-		ID         int64      `db:"id"`
-		UserID     int64      `db:"user_id"`
-		CourseID   int64      `db:"course_id"`
-		AssignedAt time.Time  `db:"assigned_at"`
-		DueAt      time.Time  `db:"due_at"`
-		LapsesAt   *time.Time `db:"lapses_at"`
-		StartedAt  *time.Time `db:"started_at"`
-		Completed  *time.Time `db:"completed_at"`
-		ExpiresAt  *time.Time `db:"expires_at"`
+		ID, UserID, CourseID                      int64
+		AssignedAt, DueAt                         time.Time
+		LapsesAt, StartedAt, Completed, ExpiresAt *time.Time
 	}
 	for rows.Next() {
+		// Scan, not StructScan: this loop runs for every open cycle of
+		// the organisation, and reflection per row adds up.
 		r.LapsesAt, r.StartedAt, r.Completed, r.ExpiresAt = nil, nil, nil, nil
-		if err := rows.StructScan(&r); err != nil {
+		if err := rows.Scan(&r.ID, &r.UserID, &r.CourseID, &r.AssignedAt, &r.DueAt,
+			&r.LapsesAt, &r.StartedAt, &r.Completed, &r.ExpiresAt); err != nil {
 			return fmt.Errorf("reminders: read course cycles: %w", err)
 		}
 		state := CycleState(now, r.DueAt, r.LapsesAt, r.StartedAt, r.Completed, r.ExpiresAt)

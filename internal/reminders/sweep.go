@@ -64,6 +64,8 @@ type Event struct {
 	Kind      string
 	Recipient int64
 	Item      Item
+	// Owner names whose item it is, when the recipient is their manager.
+	Owner string
 }
 
 // Digest is the one email a recipient gets on a day.
@@ -144,10 +146,11 @@ func (p *Plan) digest(i int) Digest {
 	out := Digest{To: to, DedupeKey: DigestKey(to.ID, p.Now), Events: make([]Event, 0, len(d.events)), Team: d.team}
 	for _, e := range d.events {
 		it := *p.items.get(e.item)
+		ev := Event{Subject: it.Subject, Stage: e.stage, Kind: Kind(it.Subject.Type, e.stage), Recipient: to.ID, Item: it}
 		if it.Subject.UserID != to.ID {
-			it.ownerName = p.people[it.Subject.UserID].Name
+			ev.Owner = p.people[it.Subject.UserID].Name
 		}
-		out.Events = append(out.Events, Event{Subject: it.Subject, Stage: e.stage, Kind: Kind(it.Subject.Type, e.stage), Recipient: to.ID, Item: it})
+		out.Events = append(out.Events, ev)
 	}
 	for _, j := range d.also {
 		out.Also = append(out.Also, *p.items.get(j))
@@ -583,8 +586,8 @@ func line(e Event, now time.Time) Line {
 
 // personName names whose item a manager's line is about.
 func (e Event) personName() string {
-	if e.Item.ownerName != "" {
-		return e.Item.ownerName
+	if e.Owner != "" {
+		return e.Owner
 	}
 	return "Person " + strconv.FormatInt(e.Item.Subject.UserID, 10)
 }
