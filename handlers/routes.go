@@ -25,6 +25,15 @@ func (s *Server) routes() {
 	}))
 	app.Use(s.loadSession)
 
+	// ---- trust: limits on expensive work, the audit log, my data ----
+	// One import or export at a time per person, four in all (see limits.go).
+	app.Use(newWorkLimiter(4, 1).middleware)
+	auditors := roles(people.RoleAdmin, people.RoleAuditor)
+	s.route(fiber.MethodGet, "/admin/audit", auditors, s.auditLog)
+	s.route(fiber.MethodGet, "/admin/audit.csv", auditors, s.auditExport)
+	s.route(fiber.MethodGet, "/account/data", signedIn, s.myData)
+	s.route(fiber.MethodGet, "/account/data.json", signedIn, s.myDataJSON)
+
 	admin := roles(people.RoleAdmin)
 	managers := roles(people.RoleManager, people.RoleAdmin)
 
