@@ -128,26 +128,33 @@ type Worker struct {
 	Logger *slog.Logger
 
 	BatchSize    int           // rows claimed and sent over one connection (default 50)
-	BatchTimeout time.Duration // a batch stops and releases its rest after this (default 1 minute)
+	BatchTimeout time.Duration // a batch stops and releases its rest after this (default 30 seconds)
 	MaxAttempts  int           // failed attempts before a message is dead (default 8)
-	StaleAfter   time.Duration // a row "sending" this long was abandoned by a crash (default 2 minutes)
+	StaleAfter   time.Duration // a row "sending" this long was abandoned by a crash (default BatchTimeout + 2 SMTP timeouts, at least a minute)
 	Interval     time.Duration // how often Run looks for due mail (default 10 seconds)
 	Jitter       func() float64
 }
 
 // NewWorker returns a worker with the defaults above.
 func NewWorker(d *db.DB, dialer Dialer, from, host string) *Worker {
-	return &Worker{
+	w := &Worker{
 		DB: d, Dialer: dialer, From: from, Host: host,
 		Now:          func() time.Time { return time.Now().UTC() },
 		Logger:       slog.Default(),
 		BatchSize:    50,
-		BatchTimeout: time.Minute,
+		BatchTimeout: 30 * time.Second,
 		MaxAttempts:  8,
-		StaleAfter:   2 * time.Minute,
+		StaleAfter:   time.Minute,
 		Interval:     10 * time.Second,
 		Jitter:       mrand.Float64,
 	}
+	// A claim lives at most one batch plus the SMTP command in flight when
+	// the batch ran out of time; a slow server's longer timeout must not
+	// make a live batch look abandoned.
+	if g, ok := dialer.(*gomail.Dialer); ok {
+		w.StaleAfter = max(w.StaleAfter, w.BatchTimeout+2*g.Timeout)
+	}
+	return w
 }
 
 func (w *Worker) now() time.Time { return w.Now().UTC().Truncate(time.Microsecond) }
