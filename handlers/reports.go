@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"time"
@@ -330,15 +331,27 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="steward-evidence-%s.%s"`, day, format))
 	rs := s.reports()
 	log := s.log
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		// The request is over when this runs; the export gets its own deadline.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// The export runs after the handler returns, writing into a pipe that
+	// the server drains as it sends the body: memory stays flat. It gets
+	// its own deadline; if the client goes away, the deadline unblocks it.
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	deadline := time.AfterFunc(10*time.Minute, func() {
+		cancel()
+		pr.CloseWithError(context.DeadlineExceeded)
+	})
+	go func() {
 		defer cancel()
+		defer deadline.Stop()
+		w := bufio.NewWriterSize(pw, 64<<10)
 		if _, err := rs.Evidence(ctx, w, format, meta, now); err != nil {
 			log.Error("evidence export failed", "user_id", me.ID, "as_of", day, "err", err)
 			fmt.Fprintf(w, "\n# The export stopped early because of an error; do not rely on this file.\n")
 		}
-		w.Flush()
-	})
+		pw.CloseWithError(w.Flush())
+	}()
+	// Only a reader: the server must not be able to close the pipe while
+	// middleware rewraps the body stream.
+	c.Context().SetBodyStream(struct{ io.Reader }{pr}, -1)
 	return nil
 }

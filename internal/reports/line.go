@@ -132,14 +132,14 @@ type person struct {
 // Line builds the report of managerID's line (0: the organisation) at now.
 // It runs the same eight queries whatever the size of the line.
 func (s *Store) Line(ctx context.Context, managerID int64, f Filter, now time.Time) (*Line, error) {
-	l, _, err := s.build(ctx, scope{managerID: managerID}, f, true, now, nil)
+	l, _, err := s.build(ctx, scope{managerID: managerID}, f, true, now, nil, nil)
 	return l, err
 }
 
 // build computes a report; with items false it lists nobody, and returns
 // the people in scope for the caller's own breakdowns.
 func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, now time.Time,
-	tally func(p person, status string)) (*Line, map[int64]person, error) {
+	tally func(p person, status string), byTeam func(teamID *int64, status string, n int)) (*Line, map[int64]person, error) {
 	now = now.UTC()
 	if !ValidStatus(f.Status) {
 		return nil, nil, ErrUnknownStatus
@@ -166,7 +166,7 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, n
 		return nil, nil, err
 	}
 	out.People = len(ppl)
-	if out.Courses, err = s.courseFigures(ctx, sc, f, all, now); err != nil {
+	if out.Courses, err = s.courseFigures(ctx, sc, f, all, now, byTeam); err != nil {
 		return nil, nil, err
 	}
 	var items []Item
@@ -187,7 +187,7 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, n
 	}
 	sortItems(items)
 	out.Items = items
-	if out.Trend, err = s.trend(ctx, sc, f, now); err != nil {
+	if out.Trend, err = s.trend(ctx, sc, f, now, out.Courses); err != nil {
 		return nil, nil, err
 	}
 	return out, ppl, nil
@@ -278,17 +278,21 @@ func cycleWhere(sc scope, f Filter) (string, []any) {
 	return w, args
 }
 
-func (s *Store) courseFigures(ctx context.Context, sc scope, f Filter, all []Course, now time.Time) ([]CourseFigures, error) {
+// courseFigures counts statuses per course in one pass; with byTeam, the
+// same pass also hands each team's counts to byTeam.
+func (s *Store) courseFigures(ctx context.Context, sc scope, f Filter, all []Course, now time.Time,
+	byTeam func(teamID *int64, status string, n int)) ([]CourseFigures, error) {
 	pre, args := sc.prefix()
 	where, wargs := cycleWhere(sc, f)
 	from, cond := sc.from("course_cycles c", "c.user_id")
-	q := pre + `SELECT course_id, status, COUNT(*) AS n FROM (
-		SELECT c.course_id, ` + statusExpr + ` AS status
+	q := pre + `SELECT course_id, team_id, status, COUNT(*) AS n FROM (
+		SELECT c.course_id, CASE WHEN ? THEN u.team_id END AS team_id, ` + statusExpr + ` AS status
 		FROM ` + from + ` JOIN users u ON u.id = c.user_id
-		WHERE c.closed_at IS NULL AND u.active = TRUE` + cond + where + `) x GROUP BY course_id, status`
-	args = append(append(args, statusArgs(now)...), wargs...)
+		WHERE c.closed_at IS NULL AND u.active = TRUE` + cond + where + `) x GROUP BY course_id, team_id, status`
+	args = append(append(append(args, byTeam != nil), statusArgs(now)...), wargs...)
 	var rows []struct {
 		CourseID int64  `db:"course_id"`
+		TeamID   *int64 `db:"team_id"`
 		Status   string `db:"status"`
 		N        int    `db:"n"`
 	}
@@ -308,6 +312,9 @@ func (s *Store) courseFigures(ctx context.Context, sc scope, f Filter, all []Cou
 	for _, r := range rows {
 		if cf, ok := byID[r.CourseID]; ok {
 			cf.add(r.Status, r.N)
+		}
+		if byTeam != nil {
+			byTeam(r.TeamID, r.Status, r.N)
 		}
 	}
 	return out, nil

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"time"
 )
@@ -60,6 +59,17 @@ func (s *Store) Org(ctx context.Context, now time.Time) (*Org, error) {
 		if status == StatusAcknowledged {
 			t.Acked++
 		}
+	}, func(id *int64, status string, n int) {
+		t := team(id)
+		t.Assigned += n
+		switch status {
+		case "completed":
+			t.Completed += n
+		case "overdue", "lapsed":
+			t.Overdue += n
+		case "exempt":
+			t.Exempt += n
+		}
 	})
 	if err != nil {
 		return nil, err
@@ -68,30 +78,6 @@ func (s *Store) Org(ctx context.Context, now time.Time) (*Org, error) {
 		t := team(p.TeamID)
 		t.People++
 		t.Name = p.Team
-	}
-	var rows []struct {
-		TeamID *int64 `db:"team_id"`
-		Status string `db:"status"`
-		N      int    `db:"n"`
-	}
-	err = s.q.selectAll(ctx, &rows, `SELECT team_id, status, COUNT(*) AS n FROM (
-		SELECT u.team_id, `+statusExpr+` AS status
-		FROM course_cycles c JOIN users u ON u.id = c.user_id
-		WHERE c.closed_at IS NULL AND u.active = TRUE) x GROUP BY team_id, status`, statusArgs(now.UTC())...)
-	if err != nil {
-		return nil, fmt.Errorf("reports: team figures: %w", err)
-	}
-	for _, r := range rows {
-		t := team(r.TeamID)
-		t.Assigned += r.N
-		switch r.Status {
-		case "completed":
-			t.Completed += r.N
-		case "overdue", "lapsed":
-			t.Overdue += r.N
-		case "exempt":
-			t.Exempt += r.N
-		}
 	}
 	out := &Org{Line: line, MinGroupSize: s.MinGroupSize}
 	for _, t := range byTeam {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // TrendPoint is the compliance of the people in scope at one moment: of
@@ -35,12 +37,126 @@ func trendMoments(now time.Time) []time.Time {
 	return append(out, now)
 }
 
-// trend evaluates every course assignment of the scope at each month's end
-// in one pass over the cycles, each as it stood then: an assignment counts
-// in a month if it was current at that month's end, and is in good standing
-// unless its status then was overdue or lapsed. People who have left count
-// for the months they were there.
-func (s *Store) trend(ctx context.Context, sc scope, f Filter, now time.Time) ([]TrendPoint, error) {
+// trend is the compliance of the scope at the end of each of the last
+// eleven months and now. An assignment counts in a month if it was current
+// at that month's end, and is in good standing unless its status then was
+// overdue or lapsed; people who have left count for the months they were
+// there. Ended months come from report_trend_months, kept by ensureMonths;
+// now comes from the course figures already computed. A course filter
+// needs per-course history, which is evaluated live (liveTrend).
+func (s *Store) trend(ctx context.Context, sc scope, f Filter, now time.Time, figures []CourseFigures) ([]TrendPoint, error) {
+	if f.CourseID != 0 {
+		return s.liveTrend(ctx, sc, f, now)
+	}
+	moments := trendMoments(now)
+	past := moments[:len(moments)-1]
+	if err := s.ensureMonths(ctx, past); err != nil {
+		return nil, err
+	}
+	pre, args := sc.prefix()
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(past)), ", ")
+	q := pre + `SELECT month_end, SUM(items) AS items, SUM(good) AS good FROM report_trend_months r
+		WHERE month_end IN (` + marks + `)`
+	for _, m := range past {
+		args = append(args, m)
+	}
+	if !sc.org() {
+		q += ` AND (r.manager_id = ? OR r.manager_id IN (SELECT id FROM line))`
+		args = append(args, sc.managerID)
+	}
+	if f.TeamID != 0 {
+		q += ` AND r.team_id = ?`
+		args = append(args, f.TeamID)
+	}
+	q += ` GROUP BY month_end`
+	var rows []struct {
+		MonthEnd time.Time `db:"month_end"`
+		Items    int       `db:"items"`
+		Good     int       `db:"good"`
+	}
+	if err := s.q.selectAll(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("reports: trend: %w", err)
+	}
+	out := make([]TrendPoint, len(moments))
+	for i, m := range moments {
+		out[i] = TrendPoint{At: m, Label: m.Format("Jan 2006")}
+		for _, r := range rows {
+			if r.MonthEnd.Equal(m) {
+				out[i].Items, out[i].Good = r.Items, r.Good
+			}
+		}
+	}
+	last := &out[len(out)-1]
+	for _, c := range figures {
+		last.Items += c.Assigned
+		last.Good += c.Assigned - c.Overdue - c.Lapsed
+	}
+	return out, nil
+}
+
+// badAt says in SQL whether a cycle was overdue or lapsed at the moment t
+// (a placeholder or a column): the precedence of courses.Cycle.Status,
+// asking only whether the status was one of those two.
+func badAt(t string) string {
+	return `(NOT (c.exempt = TRUE AND (c.exempt_at IS NULL OR c.exempt_at <= ` + t + `))
+		AND ((c.completed_at <= ` + t + ` AND c.expires_at <= ` + t + `)
+			OR ((c.completed_at IS NULL OR c.completed_at > ` + t + `) AND (c.lapses_at <= ` + t + ` OR c.due_at <= ` + t + `))))`
+}
+
+// ensureMonths computes the month-end rows that are missing, or all of them
+// when the reporting tree or the teams changed since they were computed.
+// Reading the state is one query; computing is a few set-based statements,
+// the first time a month has ended.
+func (s *Store) ensureMonths(ctx context.Context, months []time.Time) error {
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(months)), ", ")
+	args := make([]any, len(months))
+	for i, m := range months {
+		args[i] = m
+	}
+	var st struct {
+		Saved  string `db:"saved"`
+		Users  int64  `db:"users"`
+		Roster int64  `db:"roster"`
+		Have   int    `db:"have"`
+	}
+	if err := s.q.get(ctx, &st, `SELECT COALESCE((SELECT roster_stamp FROM report_trend_state WHERE id = 1), '') AS saved,
+		(SELECT COUNT(*) FROM users) AS users,
+		(SELECT COALESCE(SUM(id * (COALESCE(manager_id, 0) * 7919 + COALESCE(team_id, 0) + 1)), 0) FROM users) AS roster,
+		(SELECT COUNT(DISTINCT month_end) FROM report_trend_months WHERE month_end IN (`+marks+`)) AS have`, args...); err != nil {
+		return fmt.Errorf("reports: trend state: %w", err)
+	}
+	stamp := fmt.Sprintf("%d:%d", st.Users, st.Roster)
+	if st.Saved == stamp && st.Have == len(months) {
+		return nil
+	}
+	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		s.q.n.Add(3)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM report_trend_months WHERE month_end < ? OR ? <> ?`),
+			months[0], st.Saved, stamp); err != nil {
+			return fmt.Errorf("reports: trend: clear months: %w", err)
+		}
+		vals := strings.TrimSuffix(strings.Repeat("(?), ", len(months)), ", ")
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`WITH m(at) AS (VALUES `+vals+`)
+			INSERT INTO report_trend_months (month_end, manager_id, team_id, items, good)
+			SELECT m.at, COALESCE(u.manager_id, 0), COALESCE(u.team_id, 0), COUNT(*),
+				SUM(CASE WHEN `+badAt("m.at")+` THEN 0 ELSE 1 END)
+			FROM m JOIN course_cycles c ON c.assigned_at <= m.at AND (c.closed_at IS NULL OR c.closed_at > m.at)
+			JOIN users u ON u.id = c.user_id
+			WHERE m.at NOT IN (SELECT month_end FROM report_trend_months)
+			GROUP BY m.at, COALESCE(u.manager_id, 0), COALESCE(u.team_id, 0)`), args...); err != nil {
+			return fmt.Errorf("reports: trend: compute months: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO report_trend_state (id, roster_stamp) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET roster_stamp = excluded.roster_stamp`), stamp); err != nil {
+			return fmt.Errorf("reports: trend: save state: %w", err)
+		}
+		return nil
+	})
+}
+
+// liveTrend evaluates every course assignment of the scope at each
+// moment in one pass over the cycles, each as it stood then.
+func (s *Store) liveTrend(ctx context.Context, sc scope, f Filter, now time.Time) ([]TrendPoint, error) {
 	moments := trendMoments(now)
 	pre, args := sc.prefix()
 	var cols []string
