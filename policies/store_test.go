@@ -257,3 +257,24 @@ func TestTimelineSeesPublicationAtOnce(t *testing.T) {
 		t.Fatalf("after a second publication the cached timeline has %d versions, %v", len(tl.Versions), err)
 	}
 }
+
+// Another instance's publication reaches this one when its cached timeline
+// expires; until then this one serves what it had.
+func TestTimelineFromAnotherInstance(t *testing.T) {
+	s, d := newTestStore(t)
+	ctx := context.Background()
+	other := NewStore(d, s.mail)
+	mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
+	publishVersion(t, s, "privacy", "one", Material, t0, t0)
+	if tl, err := s.Timeline(ctx, "privacy"); err != nil || len(tl.Versions) != 1 {
+		t.Fatalf("timeline: %v", err)
+	}
+	publishVersion(t, other, "privacy", "two", Material, t0.Add(time.Hour), t0.Add(time.Hour))
+	if tl, _ := s.Timeline(ctx, "privacy"); len(tl.Versions) != 1 {
+		t.Errorf("within its lifetime the cached timeline should be served: %d versions", len(tl.Versions))
+	}
+	s.ttl = 0 // expired from now on
+	if tl, _ := s.Timeline(ctx, "privacy"); len(tl.Versions) != 2 {
+		t.Errorf("after expiry: %d versions, want 2", len(tl.Versions))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -499,6 +500,10 @@ func (t *Timeline) StatusOf(v Version, now time.Time) Status {
 type timelineEntry struct {
 	t       *Timeline
 	expires time.Time
+	// refreshing is set by the one request that reloads an expired entry;
+	// the others keep serving the entry meanwhile instead of all querying
+	// the database at once.
+	refreshing *atomic.Bool
 }
 
 // Timeline returns the policy's published versions. It is served from
@@ -509,9 +514,23 @@ func (s *Store) Timeline(ctx context.Context, slug string) (*Timeline, error) {
 	s.mu.RLock()
 	e, ok := s.timelines[slug]
 	s.mu.RUnlock()
-	if ok && wall.Before(e.expires) {
+	if ok && (wall.Before(e.expires) || !e.refreshing.CompareAndSwap(false, true)) {
 		return e.t, nil
 	}
+	t, err := s.loadTimeline(ctx, slug)
+	if err != nil {
+		if ok {
+			e.refreshing.Store(false)
+		}
+		return nil, err
+	}
+	s.mu.Lock()
+	s.timelines[slug] = timelineEntry{t: t, expires: wall.Add(s.ttl), refreshing: new(atomic.Bool)}
+	s.mu.Unlock()
+	return t, nil
+}
+
+func (s *Store) loadTimeline(ctx context.Context, slug string) (*Timeline, error) {
 	p, err := policyBySlug(ctx, s.db, slug)
 	if err != nil {
 		return nil, err
@@ -520,11 +539,7 @@ func (s *Store) Timeline(ctx context.Context, slug string) (*Timeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Timeline{Policy: p, Versions: vs}
-	s.mu.Lock()
-	s.timelines[slug] = timelineEntry{t: t, expires: wall.Add(s.ttl)}
-	s.mu.Unlock()
-	return t, nil
+	return &Timeline{Policy: p, Versions: vs}, nil
 }
 
 // Timelines returns the timelines of every policy for an audience ("" for
