@@ -273,7 +273,11 @@ func TestTimelineFromAnotherInstance(t *testing.T) {
 	if tl, _ := s.Timeline(ctx, "privacy"); len(tl.Versions) != 1 {
 		t.Errorf("within its lifetime the cached timeline should be served: %d versions", len(tl.Versions))
 	}
-	s.ttl = 0 // expired from now on
+	s.mu.Lock() // let the cached entry's lifetime run out
+	e := s.timelines["privacy"]
+	e.expires = time.Time{}
+	s.timelines["privacy"] = e
+	s.mu.Unlock()
 	if tl, _ := s.Timeline(ctx, "privacy"); len(tl.Versions) != 2 {
 		t.Errorf("after expiry: %d versions, want 2", len(tl.Versions))
 	}
