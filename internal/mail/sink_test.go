@@ -95,6 +95,14 @@ func (s *sink) stop() {
 	}
 }
 
+// setHook installs beforeAccept (and recordFirst) under the sink's lock:
+// the server's goroutines read them.
+func (s *sink) setHook(recordFirst bool, hook func(n int) error) {
+	s.mu.Lock()
+	s.beforeAccept, s.recordFirst = hook, recordFirst
+	s.mu.Unlock()
+}
+
 func (s *sink) url() string { return "smtp://steward:secret@" + s.addr + "?starttls=none&timeout=2s" }
 
 func (s *sink) messages() []received {

@@ -167,7 +167,7 @@ func TestSMTPDownForADayThenUpDeliversEverythingOnce(t *testing.T) {
 func TestServerFailingMidBatchLosesNothing(t *testing.T) {
 	d := openTestDB(t, "")
 	s := newSink(t)
-	s.beforeAccept = func(n int) error {
+	s.setHook(false, func(n int) error {
 		switch n {
 		case 5:
 			return errCut // connection dies before the server answers
@@ -175,7 +175,7 @@ func TestServerFailingMidBatchLosesNothing(t *testing.T) {
 			return &smtp.SMTPError{Code: 451, Message: "try again later"}
 		}
 		return nil
-	}
+	})
 	c := &clock{now: t0}
 	enqueueN(t, d, 20, t0, "mid")
 	w := newTestWorker(t, d, s.url(), c)
@@ -206,7 +206,7 @@ func TestPermanentRejectionAndMaxAttemptsMakeDeadAndAdminRetryRevives(t *testing
 	s := newSink(t)
 	var mu sync.Mutex
 	reject, tempFail := true, false
-	s.beforeAccept = func(int) error {
+	s.setHook(false, func(int) error {
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
@@ -216,7 +216,7 @@ func TestPermanentRejectionAndMaxAttemptsMakeDeadAndAdminRetryRevives(t *testing
 			return &smtp.SMTPError{Code: 451, Message: "try again later"}
 		}
 		return nil
-	}
+	})
 	c := &clock{now: t0}
 	enqueueN(t, d, 1, t0, "dead")
 	w := newTestWorker(t, d, s.url(), c)
@@ -375,17 +375,16 @@ func TestCrashWhileSendingResendsWithSameMessageID(t *testing.T) {
 	s := newSink(t)
 	hung := make(chan struct{})
 	release := make(chan struct{})
-	s.beforeAccept = func(n int) error {
+	// The server stores the 4th message, then holds its reply until the
+	// worker is dead.
+	s.setHook(true, func(n int) error {
 		if n == 4 {
 			close(hung)
-			<-release // hold the reply until the worker is dead
+			<-release
 			return errCut
 		}
 		return nil
-	}
-	// The server stores the 4th message before the worker dies waiting
-	// for the reply.
-	s.recordFirst = true
+	})
 	enqueueN(t, d, 10, t0, "crash")
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
