@@ -4,11 +4,15 @@
 #   same     GET /page               (a bare Fiber handler sending the same bytes from memory)
 #   plain    GET /plaintext          (a bare Fiber handler sending "Hello, World!")
 # and prints requests per second, the ratios and p99 latency.
-# Environment: DURATION (10s), CONNECTIONS (64), THREADS (2).
+# The three run in turn, ROUNDS times, and the medians are reported: on a
+# shared machine the load drifts, and interleaving spreads the drift over
+# all three instead of favouring whichever ran at a quiet moment.
+# Environment: DURATION (10s), ROUNDS (3), CONNECTIONS (64), THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CGO_ENABLED=1
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 STEWARD_PORT=${STEWARD_PORT:-18080}
@@ -70,19 +74,33 @@ run() {
 	echo "$1 $rps $p99"
 }
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on 127.0.0.1 ($(nproc) CPUs, shared with wrk)"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on 127.0.0.1, $ROUNDS rounds ($(nproc) CPUs, shared with wrk)"
 results=$(
-	run steward "http://127.0.0.1:$STEWARD_PORT/policies/privacy"
-	run same-bytes "http://127.0.0.1:$BENCH_PORT/page"
-	run plaintext "http://127.0.0.1:$BENCH_PORT/plaintext"
+	for round in $(seq "$ROUNDS"); do
+		run steward "http://127.0.0.1:$STEWARD_PORT/policies/privacy"
+		run same-bytes "http://127.0.0.1:$BENCH_PORT/page"
+		run plaintext "http://127.0.0.1:$BENCH_PORT/plaintext"
+	done
 )
+if [ "$(wc -l <<<"$results")" -ne $((ROUNDS * 3)) ]; then
+	echo "bench-policy: a run failed" >&2
+	exit 1
+fi
+echo "$results" | awk '{ printf "  round %d  %-11s %9.0f req/s  p99 %7.2f ms\n", int((NR - 1) / 3) + 1, $1, $2, $3 }'
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+summary=""
+for target in steward same-bytes plaintext; do
+	rps=$(awk -v t="$target" '$1 == t { print $2 }' <<<"$results" | median)
+	p99=$(awk -v t="$target" '$1 == t { print $3 }' <<<"$results" | median)
+	summary+="$target $rps $p99"$'\n'
+done
 awk -v size="$(curl -fs "http://127.0.0.1:$STEWARD_PORT/policies/privacy" | wc -c)" '
-	{ name[NR] = $1; rps[NR] = $2; p99[NR] = $3 }
+	NF == 3 { name[++n] = $1; rps[n] = $2; p99[n] = $3 }
 	END {
-		printf "page size %d bytes\n\n", size
+		printf "\npage size %d bytes; medians of the rounds\n", size
 		printf "%-12s %12s %10s\n", "target", "req/s", "p99 ms"
-		for (i = 1; i <= NR; i++) printf "%-12s %12.0f %10.2f\n", name[i], rps[i], p99[i]
+		for (i = 1; i <= n; i++) printf "%-12s %12.0f %10.2f\n", name[i], rps[i], p99[i]
 		printf "\nsteward / same-bytes handler: %.2f (goal >= 0.90)\n", rps[1] / rps[2]
 		printf "steward / plain-text handler: %.2f\n", rps[1] / rps[3]
 		printf "steward p99: %.2f ms (goal < 10 ms)\n", p99[1]
-	}' <<<"$results"
+	}' <<<"$summary"
