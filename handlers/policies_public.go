@@ -39,7 +39,7 @@ func policyError(err error) error {
 	return err
 }
 
-// timeline loads a policy's published versions; staff policies are not
+// publicTimeline loads a policy's published versions; staff policies are not
 // public and answer 404 like an unknown slug.
 func (s *Server) publicTimeline(c *fiber.Ctx) (*policies.Timeline, error) {
 	t, err := s.policies.Timeline(c.UserContext(), c.Params("slug"))
