@@ -1,0 +1,374 @@
+package handlers
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// hostileValues is the corpus every field, parameter and query value gets.
+var hostileValues = []string{
+	"' OR '1'='1' --",
+	"1; DROP TABLE users; --",
+	`"><script>alert(1)</script>`,
+	"{{.}}${7*7}",
+	"../../../../etc/passwd",
+	"..%2F..%2Fetc%2Fpasswd",
+	"\xff\xfe\xfd invalid UTF-8",
+	"nul\x00byte",
+	"\u202egnp.exe",
+	"-1",
+	"-9223372036854775809",
+	"99999999999999999999999999",
+	"1e309",
+	"NaN",
+	"overlord",
+	strings.Repeat("A", 201_000), // longer than the longest field Steward takes, a policy body
+}
+
+// hostileFields are form field names posted with every hostile value, on
+// top of the names scraped from Steward's own forms.
+var hostileFields = []string{"email", "name", "role", "team", "team_id", "manager_email", "hired_on", "password",
+	"slug", "title", "audience", "summary", "body", "change", "change_kind", "effective", "reason", "user_id",
+	"position", "attempt", "q1", "token", "next", "id", "status", "kind"}
+
+// hostileQuery are query parameters sent with every hostile value to GET routes.
+var hostileQuery = []string{"q", "page", "status", "role", "team", "who", "action", "target", "from", "to",
+	"as_of", "format", "kind", "next", "n", "id", "code"}
+
+var fieldNameRE = regexp.MustCompile(`name="([a-zA-Z0-9_]+)"`)
+
+// dbState is every table of the database, hashed, with the audit log
+// kept apart: it may grow, but only with entries the test allows.
+type dbState struct {
+	tables   map[string]string
+	auditMax int64
+}
+
+func (ts *testServer) state() dbState {
+	ts.t.Helper()
+	var names []string
+	if err := ts.db.Select(&names, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`); err != nil {
+		ts.t.Fatal(err)
+	}
+	st := dbState{tables: map[string]string{}}
+	for _, name := range names {
+		if name == "audit_log" {
+			if err := ts.db.Get(&st.auditMax, `SELECT COALESCE(MAX(id), 0) FROM audit_log`); err != nil {
+				ts.t.Fatal(err)
+			}
+			continue
+		}
+		rows, err := ts.db.Queryx(`SELECT * FROM "` + name + `" ORDER BY rowid`)
+		if err != nil {
+			ts.t.Fatal(err)
+		}
+		h := sha256.New()
+		n := 0
+		for rows.Next() {
+			vals, err := rows.SliceScan()
+			if err != nil {
+				ts.t.Fatal(err)
+			}
+			fmt.Fprintf(h, "%q\n", vals)
+			n++
+		}
+		rows.Close()
+		st.tables[name] = fmt.Sprintf("%d rows %s", n, hex.EncodeToString(h.Sum(nil))[:16])
+	}
+	return st
+}
+
+// allowedAudit are the entries a refused or read-only request may leave:
+// refusals themselves, failed sign-ins, the record of an export, and the
+// test's own sign-ins after each sign-out.
+var allowedAudit = regexp.MustCompile(`^(access\.denied|login\.failure|login\.success|logout|[a-z]+\.export)$`)
+
+// diff names what changed between two states, apart from allowed audit entries.
+func (ts *testServer) diff(before, after dbState) []string {
+	var out []string
+	for name, h := range after.tables {
+		if before.tables[name] != h {
+			out = append(out, fmt.Sprintf("table %s: %s -> %s", name, before.tables[name], h))
+		}
+	}
+	var actions []string
+	if err := ts.db.Select(&actions, ts.db.Rebind(`SELECT action FROM audit_log WHERE id > ? ORDER BY id`), before.auditMax); err != nil {
+		ts.t.Fatal(err)
+	}
+	for _, a := range actions {
+		if !allowedAudit.MatchString(a) {
+			out = append(out, "audit entry "+a)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// hostileParams puts v into every parameter of a route.
+func hostileParams(path, v string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") {
+			suffix := ""
+			if j := strings.IndexByte(p, '.'); j > 0 {
+				suffix = p[j:] // keep ".md" in /v/:n.md
+			}
+			parts[i] = url.PathEscape(v) + suffix
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// hostileForm sets every field to v, keeping the whole form under the
+// 10 MB body limit (a larger body is TestOversizedRequests' case).
+func hostileForm(fields map[string]bool, v string) url.Values {
+	names := make([]string, 0, len(fields))
+	for f := range fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	form := url.Values{}
+	size := 0
+	for _, f := range names {
+		if size += len(f) + 3*len(v); size > 9<<20 {
+			break
+		}
+		form.Set(f, v)
+	}
+	return form
+}
+
+// inURL shortens a value for a URL: the server refuses request headers over
+// its 16 KB read buffer before any handler runs, which
+// TestOversizedRequestsAreRefusedBeforeHandlers checks on its own.
+func inURL(v string) string {
+	if len(v) > 500 {
+		return v[:500]
+	}
+	return v
+}
+
+// hostileZip is a course folder zip whose entries climb out of the folder.
+func hostileZip(t testing.TB) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range map[string]string{
+		"../../../../tmp/steward-hostile/course.yaml": "slug: ../../x\ntitle: <script>\n",
+		"course.yaml":           "slug: \"'; DROP TABLE courses; --\"\ndue_days: -1\n",
+		"01-a.md":               "---\nposition: 99999999999999999999\n---\n\xff",
+		"/etc/passwd":           "root:x:0:0",
+		"02-b.md/../../03-c.md": "x",
+	} {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(body))
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestHostileInputChangesNothing sends the hostile corpus to every route as
+// every role: in parameters, query strings, form fields, uploaded files and
+// oversized bodies. Nothing may answer 5xx (a panic is one), and a refused
+// request may leave no trace in the database beyond the audit entries that
+// record refusals and exports. The few forms whose fields are free text
+// accept some values: those are listed, and every other change fails.
+func TestHostileInputChangesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends thousands of requests")
+	}
+	ts := newTestServer(t)
+	who := []string{"", employeeEmail, managerEmail, auditorEmail, adminEmail}
+	clients := map[string]*client{}
+	for i, w := range who {
+		c := ts.client()
+		c.ip = fmt.Sprintf("198.51.100.%d", i+1)
+		if w != "" {
+			c.login(w)
+		}
+		clients[w] = c
+	}
+	routes := ts.srv.App().GetRoutes(true)
+	// Sign-in and sign-out go last: they end sessions and trip the
+	// sign-in rate limiter, which would spoil the rest.
+	rank := func(p string) int { return map[string]int{"/logout": 1, "/login": 2}[p] }
+	sort.SliceStable(routes, func(i, j int) bool { return rank(routes[i].Path) < rank(routes[j].Path) })
+
+	editForms := map[string]bool{}
+	for _, r := range routes {
+		if r.Method == fiber.MethodGet {
+			editForms[r.Path] = true
+		}
+	}
+
+	// Field names of Steward's own forms, from its pages as an admin.
+	fields := map[string]bool{}
+	for _, f := range hostileFields {
+		fields[f] = true
+	}
+	for _, r := range routes {
+		if r.Method == fiber.MethodGet && !strings.Contains(r.Path, "*") {
+			for _, m := range fieldNameRE.FindAllStringSubmatch(clients[adminEmail].get(fillParams(r.Path)).Body, -1) {
+				fields[m[1]] = true
+			}
+		}
+	}
+	delete(fields, "_csrf")
+
+	// A free-text field takes text that only looks hostile; these routes
+	// may store what they are sent.
+	freeText := map[string]bool{"POST /admin/teams": true}
+	accepted := map[string][]int{}
+
+	requests := 0
+	check := func(what string, res *response) {
+		t.Helper()
+		requests++
+		if res.StatusCode >= 500 {
+			t.Errorf("%s: %d\n%s", what, res.StatusCode, snippet(res.Body))
+		}
+	}
+	for _, r := range routes {
+		if r.Method == fiber.MethodHead || strings.Contains(r.Path, "*") || r.Path == "/" && r.Method != fiber.MethodGet {
+			continue
+		}
+		key := r.Method + " " + r.Path
+		before := ts.state()
+		for _, w := range who {
+			c := clients[w]
+			for i, v := range hostileValues {
+				path := hostileParams(r.Path, inURL(v))
+				switch r.Method {
+				case fiber.MethodGet:
+					q := url.Values{}
+					for _, k := range hostileQuery {
+						q.Set(k, inURL(v))
+					}
+					check(fmt.Sprintf("%s as %q with value %d", key, w, i), c.get(path+"?"+q.Encode()))
+				case fiber.MethodPost:
+					res := c.post(path, hostileForm(fields, v))
+					check(fmt.Sprintf("%s as %q with value %d", key, w, i), res)
+					if res.StatusCode < 400 {
+						accepted[key] = append(accepted[key], i)
+					}
+					if r.Path == "/logout" && w != "" {
+						c.csrf = ""
+						c.login(w)
+					}
+				}
+			}
+			if r.Method != fiber.MethodPost {
+				continue
+			}
+			// An edit form (a page at the same address) gets the same
+			// fields at a record that exists: the handler finds it, then
+			// must refuse the form.
+			if fillParams(r.Path) != r.Path && editForms[r.Path] {
+				for i, v := range hostileValues {
+					res := c.post(fillParams(r.Path)+"?id="+url.QueryEscape(inURL(v)), hostileForm(fields, v))
+					check(fmt.Sprintf("%s (real parameters) as %q with value %d", key, w, i), res)
+					if res.StatusCode < 400 {
+						accepted[key+" (real parameters)"] = append(accepted[key+" (real parameters)"], i)
+					}
+				}
+			}
+			// Files, to the routes that take them: a hostile CSV and a zip
+			// whose entries climb out of the folder.
+			if !expensive(r.Method, r.Path) {
+				continue
+			}
+			for _, file := range []string{"roster", "folder"} {
+				for name, content := range map[string][]byte{
+					"../../roster.csv": []byte("email,name,team,manager_email,role,hired_on\n\"'; DROP TABLE users; --\",<script>,../..,x,overlord,-1\n\xff\xfe\n"),
+					"course.zip":       hostileZip(t),
+				} {
+					res := c.upload(fillParams(r.Path), file, name, content, nil)
+					check(fmt.Sprintf("%s as %q uploading %s as %s", key, w, name, file), res)
+				}
+			}
+		}
+		if r.Method == fiber.MethodPost {
+			// A body over the limit, sent once: the server refuses it
+			// before any handler reads it.
+			if err := tooLarge(ts, fillParams(r.Path)); err != nil {
+				t.Errorf("%s: %v", key, err)
+			}
+			requests++
+		}
+		if changes := ts.diff(before, ts.state()); len(changes) > 0 {
+			if len(accepted[key]) == 0 || !freeText[key] {
+				t.Errorf("%s: hostile input changed the database:\n  %s\n  accepted values: %v", key, strings.Join(changes, "\n  "), accepted)
+			}
+		}
+	}
+	if _, err := os.Stat("/tmp/steward-hostile"); err == nil {
+		t.Error("an uploaded zip wrote outside its folder")
+	}
+	for key := range freeText {
+		t.Logf("%s stored hostile-looking values %v as text", key, accepted[key])
+	}
+	t.Logf("%d hostile requests over %d routes", requests, len(routes))
+	// What a free-text form stored comes back escaped.
+	ts.setNow(testStart.Add(20 * time.Minute)) // past the lockout the hostile sign-ins caused
+	fresh := ts.client()
+	page := fresh.login(adminEmail).get("/admin/teams")
+	if strings.Contains(page.Body, hostileValues[2]) || !strings.Contains(page.Body, "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("the teams page does not escape a stored script payload")
+	}
+}
+
+// tooLarge posts an 11 MB form to path and reports unless the server
+// refused it for its size: with 413, or, in app.Test, by closing the
+// connection with fasthttp's body limit error.
+func tooLarge(ts *testServer, path string) error {
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(bytes.Repeat([]byte("a"), 11<<20)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := ts.srv.App().Test(req, -1)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "body size exceeds the given limit"):
+		return nil
+	case err != nil:
+		return fmt.Errorf("an 11 MB body: %v", err)
+	case res.StatusCode != http.StatusRequestEntityTooLarge:
+		return fmt.Errorf("an 11 MB body: %d, want 413", res.StatusCode)
+	}
+	return nil
+}
+
+func TestOversizedRequestsAreRefusedBeforeHandlers(t *testing.T) {
+	ts := newTestServer(t)
+	before := ts.state()
+	long := strings.Repeat("A", 20_000)
+	for _, path := range []string{"/policies/" + long, "/admin/audit?who=" + long, "/api/v1/policies?x=" + long} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		res, err := ts.srv.App().Test(req, -1)
+		if err == nil && res.StatusCode < 400 {
+			t.Errorf("a %d-byte URL was answered %d", len(path), res.StatusCode)
+		}
+		if err == nil && res.StatusCode >= 500 {
+			t.Errorf("a %d-byte URL: %d", len(path), res.StatusCode)
+		}
+	}
+	if err := tooLarge(ts, "/login"); err != nil {
+		t.Fatal(err)
+	}
+	if changes := ts.diff(before, ts.state()); len(changes) > 0 {
+		t.Fatalf("oversized requests changed the database: %v", changes)
+	}
+}
