@@ -58,14 +58,16 @@ type lastAck struct {
 // lastAcks loads, in one query, the latest acknowledgement made by at of
 // each person in scope for each policy in effect, keyed by user and policy.
 // Evaluate needs no more: later acknowledgements of the same policy count
-// for earlier versions, and only the latest one is weighed.
+// for earlier versions, and only the latest one is weighed. Versions
+// before the last material one are left out: acknowledging them no longer
+// counts, so Evaluate decides the same without them.
 func (s *Store) lastAcks(ctx context.Context, sc scope, ts []*policies.Timeline, at time.Time) (map[[2]int64]lastAck, error) {
 	var vals []string
 	var vargs []any
 	for _, t := range ts {
 		if cur, ok := t.InEffect(at); ok {
-			vals = append(vals, "(?, ?)")
-			vargs = append(vargs, t.Policy.ID, cur.Number)
+			vals = append(vals, "(?, ?, ?)")
+			vargs = append(vargs, t.Policy.ID, baseNumber(t, cur), cur.Number)
 		}
 	}
 	out := map[[2]int64]lastAck{}
@@ -79,26 +81,42 @@ func (s *Store) lastAcks(ctx context.Context, sc scope, ts []*policies.Timeline,
 	} else {
 		pre += ", "
 	}
-	q := pre + `cur(pid, n) AS (VALUES ` + strings.Join(vals, ", ") + `),
-	best AS (
-		SELECT a.user_id, v.policy_id, MAX(v.number) AS number
+	// The latest acknowledgement is also the highest version acknowledged:
+	// only the version in effect can be acknowledged, and versions take
+	// effect in number order. So one grouped pass gives both.
+	q := pre + `cur(pid, lo, n) AS (VALUES ` + strings.Join(vals, ", ") + `)
+		SELECT a.user_id, v.policy_id, MAX(v.number) AS number, MAX(a.acknowledged_at) AS acknowledged_at
 		FROM ` + from + `
 		JOIN policy_versions v ON v.id = a.version_id
-		JOIN cur ON cur.pid = v.policy_id AND v.number <= cur.n
+		JOIN cur ON cur.pid = v.policy_id AND v.number BETWEEN cur.lo AND cur.n
 		WHERE a.acknowledged_at <= ?` + cond + `
-		GROUP BY a.user_id, v.policy_id)
-	SELECT best.user_id, best.policy_id, best.number, a.acknowledged_at
-	FROM best JOIN policy_versions v ON v.policy_id = best.policy_id AND v.number = best.number
-	JOIN policy_acknowledgements a ON a.version_id = v.id AND a.user_id = best.user_id`
+		GROUP BY a.user_id, v.policy_id`
 	args = append(append(args, vargs...), at.UTC())
-	var rows []lastAck
+	var rows []struct {
+		UserID         int64   `db:"user_id"`
+		PolicyID       int64   `db:"policy_id"`
+		Number         int     `db:"number"`
+		AcknowledgedAt sqlTime `db:"acknowledged_at"`
+	}
 	if err := s.q.selectAll(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("reports: acknowledgements: %w", err)
 	}
 	for _, r := range rows {
-		out[[2]int64{r.UserID, r.PolicyID}] = r
+		out[[2]int64{r.UserID, r.PolicyID}] = lastAck{UserID: r.UserID, PolicyID: r.PolicyID, Number: r.Number, AcknowledgedAt: r.AcknowledgedAt.Time}
 	}
 	return out, nil
+}
+
+// baseNumber is the version whose acknowledgement counts while cur is in
+// effect: the last material version up to cur, or version 1.
+func baseNumber(t *policies.Timeline, cur policies.Version) int {
+	base := 1
+	for _, v := range t.Versions {
+		if v.Number <= cur.Number && (v.ChangeKind == policies.Material || v.Number == 1) {
+			base = v.Number
+		}
+	}
+	return base
 }
 
 // evaluate applies policies.Evaluate to one person and one policy.
