@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"steward/courses"
 	"steward/internal/db"
 	"steward/internal/mail"
 	"steward/internal/reminders"
@@ -104,6 +105,11 @@ func newSweeper(e *env, d *db.DB) (*reminders.Sweeper, error) {
 	}
 	sw := reminders.New(d, r)
 	sw.Logger = e.log
+	store := courses.NewStore(d)
+	sw.Assign = func(ctx context.Context, now time.Time) error {
+		_, err := store.Sync(ctx, now)
+		return err
+	}
 	return sw, nil
 }
 

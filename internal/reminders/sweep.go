@@ -41,6 +41,11 @@ type Sweeper struct {
 	// every manager's digest (unless they opted out).
 	TeamWeekly bool
 	TeamDay    time.Weekday
+	// Assign, when set, brings assignments up to date before the plan is
+	// made (new hires, audience changes, recertification cycles opening),
+	// under the sweep's lease so two processes never assign at once. A
+	// dry run skips it: it must not write.
+	Assign func(ctx context.Context, now time.Time) error
 }
 
 // New returns a sweeper over the courses and policies tables.
@@ -177,6 +182,11 @@ func (s *Sweeper) Sweep(ctx context.Context, now time.Time, dryRun bool) (Plan, 
 		defer s.releaseLease(context.WithoutCancel(ctx), holder)
 	}
 	started := s.Clock()
+	if s.Assign != nil && !dryRun {
+		if err := s.Assign(ctx, now); err != nil {
+			return Plan{Now: now}, fmt.Errorf("reminders: assign before sweeping: %w", err)
+		}
+	}
 	plan, err := s.plan(ctx, now)
 	plan.DryRun = dryRun
 	if err != nil || dryRun {
