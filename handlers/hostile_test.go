@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +19,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/crypto/bcrypt"
+
+	"steward/internal/config"
+	"steward/internal/demo"
 )
 
 // hostileValues is the corpus every field, parameter and query value gets.
@@ -370,5 +376,124 @@ func TestOversizedRequestsAreRefusedBeforeHandlers(t *testing.T) {
 	}
 	if changes := ts.diff(before, ts.state()); len(changes) > 0 {
 		t.Fatalf("oversized requests changed the database: %v", changes)
+	}
+}
+
+// newTLSTestServer is newTestServer as deployed behind TLS: an https base
+// URL and a real session key, which turn on Secure cookies and HSTS.
+func newTLSTestServer(t *testing.T) *testServer {
+	t.Helper()
+	ts := newTestServer(t)
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{
+			"STEWARD_BASE_URL":     "https://steward.example.com",
+			"STEWARD_SESSION_KEYS": strings.Repeat("ab", 32),
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Deps{Config: cfg, DB: ts.db, Now: ts.clock, BcryptCost: bcrypt.MinCost,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.srv = srv
+	return ts
+}
+
+var (
+	scriptTag     = regexp.MustCompile(`(?i)<script\b[^>]*>`)
+	inlineHandler = regexp.MustCompile(`(?i)\son[a-z]+\s*=`)
+	inlineStyle   = regexp.MustCompile(`(?i)<style|\sstyle\s*=`)
+	postForm      = regexp.MustCompile(`(?is)<form[^>]*method="post"[^>]*>.*?</form>`)
+)
+
+// TestRealResponsesKeepTheSecurityPromises reads real responses of every
+// page, as every role, behind TLS: the session cookie is __Host-, Secure,
+// HttpOnly and SameSite=Lax and reveals nothing; every response carries
+// the CSP (no 'unsafe-inline', no 'unsafe-eval') and the other headers,
+// HSTS included; no page has inline script, style or event handlers the
+// CSP would block; and every form that posts carries the CSRF token.
+// TestSessionCookieIsRotatedOnLoginAndHardened and
+// TestSecurityHeadersAndHealth check the same over plain HTTP on one page.
+func TestRealResponsesKeepTheSecurityPromises(t *testing.T) {
+	ts := newTLSTestServer(t)
+	const cookieName = "__Host-steward_session"
+
+	c := ts.client()
+	res := c.post("/login", url.Values{"email": {employeeEmail}, "password": {demo.Password}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", res.StatusCode)
+	}
+	var session *http.Cookie
+	for _, ck := range res.Cookies() {
+		if ck.Name == cookieName {
+			session = ck
+		}
+	}
+	if session == nil {
+		t.Fatalf("no %s cookie; cookies: %v", cookieName, res.Cookies())
+	}
+	if !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Path != "/" || session.Domain != "" {
+		t.Fatalf("session cookie flags: %+v", session)
+	}
+	for _, leak := range []string{employeeEmail, "Eli"} {
+		if strings.Contains(session.Value, leak) {
+			t.Fatalf("the session cookie shows %q", leak)
+		}
+	}
+	if len(res.Cookies()) != 1 {
+		t.Fatalf("sign-in set %d cookies, the privacy notice promises one", len(res.Cookies()))
+	}
+
+	seen := 0
+	for _, who := range []string{"", employeeEmail, managerEmail, auditorEmail, adminEmail} {
+		cl := ts.client()
+		if who != "" {
+			cl.login(who)
+		}
+		for _, r := range ts.srv.App().GetRoutes(true) {
+			if r.Method != fiber.MethodGet {
+				continue
+			}
+			path := fillParams(r.Path)
+			res := cl.get(path)
+			seen++
+			what := fmt.Sprintf("GET %s as %q (%d)", path, who, res.StatusCode)
+			csp := res.Header.Get("Content-Security-Policy")
+			if csp == "" || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") ||
+				!strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("%s: CSP %q", what, csp)
+			}
+			for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+				"Referrer-Policy": "same-origin", "Strict-Transport-Security": "max-age=63072000; includeSubDomains"} {
+				if got := res.Header.Get(h); got != want {
+					t.Errorf("%s: %s = %q, want %q", what, h, got, want)
+				}
+			}
+			if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+				continue
+			}
+			for _, tag := range scriptTag.FindAllString(res.Body, -1) {
+				if !strings.Contains(tag, ` src="/static/`) {
+					t.Errorf("%s: a script that is not a file of Steward's own: %q", what, tag)
+				}
+			}
+			if m := inlineHandler.FindString(res.Body); m != "" {
+				t.Errorf("%s: inline event handler %q", what, m)
+			}
+			if m := inlineStyle.FindString(res.Body); m != "" {
+				t.Errorf("%s: inline style %q", what, m)
+			}
+			for _, form := range postForm.FindAllString(res.Body, -1) {
+				if !strings.Contains(form, `name="_csrf" value="`) {
+					t.Errorf("%s: a form posts without the CSRF token:\n%s", what, form[:min(len(form), 300)])
+				}
+			}
+		}
+	}
+	if seen < 100 {
+		t.Fatalf("only %d responses read", seen)
 	}
 }
