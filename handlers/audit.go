@@ -215,3 +215,12 @@ func (s *Server) actorNames(c *fiber.Ctx, entries []audit.Entry) (map[string]str
 	}
 	return names, nil
 }
+
+// recordExport writes the audit entry of an export before it is sent: who
+// took which data out of Steward, and when.
+func (s *Server) recordExport(c *fiber.Ctx, action, target, detail string) error {
+	me := currentUser(c)
+	return s.db.Tx(c.UserContext(), func(tx *sqlxTx) error {
+		return audit.Record(c.UserContext(), tx, audit.UserActor(me.ID).Entry(s.now(), action, target, detail))
+	})
+}

@@ -165,3 +165,23 @@ func TestNobodyCanChangeTheAuditLogThroughTheApp(t *testing.T) {
 		t.Fatalf("audit entries %d -> %d", before, after)
 	}
 }
+
+// TestEveryExportIsAudited downloads each export Steward offers and finds
+// its audit entry, as the staff privacy notice promises.
+func TestEveryExportIsAudited(t *testing.T) {
+	ts := newTestServer(t)
+	day := testStart.AddDate(0, 0, -1).Format("2006-01-02")
+	for _, tc := range []struct{ who, path, action string }{
+		{managerEmail, "/team/report.csv", "team_report.export"},
+		{auditorEmail, "/reports/evidence?format=csv&as_of=" + day, "evidence.export"},
+		{adminEmail, "/admin/courses/responsible-use-of-customer-data/export.zip", "course.export"},
+		{auditorEmail, "/admin/audit.csv", "audit.export"},
+		{employeeEmail, "/account/data.json", "mydata.export"},
+	} {
+		before := ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = ?`, tc.action)
+		ts.as(tc.who).get(tc.path).expect(t, http.StatusOK)
+		if n := ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = ? AND actor_id = ?`, tc.action, ts.userID(tc.who)); n != before+1 {
+			t.Errorf("%s by %s: %d %s entries, want %d", tc.path, tc.who, n, tc.action, before+1)
+		}
+	}
+}

@@ -501,6 +501,9 @@ func (s *Server) courseExport(c *fiber.Ctx) error {
 	if err != nil {
 		return courseError(err)
 	}
+	if err := s.recordExport(c, "course.export", "course:"+slug, ""); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, f := range files {

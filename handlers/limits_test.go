@@ -132,7 +132,7 @@ func TestImportAndExportRoutesAreLimited(t *testing.T) {
 	auditor := ts.as(auditorEmail)
 	day := testStart.AddDate(0, 0, -1).Format("2006-01-02")
 	for i := 0; i < 3; i++ {
-		auditor.get("/reports/evidence?format=csv&as_of=" + day).expect(t, http.StatusOK)
+		auditor.get("/reports/evidence?format=csv&as_of="+day).expect(t, http.StatusOK)
 		auditor.get("/admin/audit.csv").expect(t, http.StatusOK)
 	}
 }

@@ -193,6 +193,9 @@ func (s *Server) teamReportCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.recordExport(c, "team_report.export", fmt.Sprintf("user:%d", currentUser(c).ID), fmt.Sprintf("rows=%d", len(l.Items))); err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="team-report-%s.csv"`, s.now().Format(time.DateOnly)))
 	w := csv.NewWriter(c.Response().BodyWriter())
