@@ -361,3 +361,10 @@ func fillParams(path string) string {
 	}
 	return strings.Join(parts, "/")
 }
+
+func TestHomeShowsMyTrainingAndPolicies(t *testing.T) {
+	ts := newTestServer(t)
+	res := ts.as(employeeEmail).get("/home")
+	res.expect(t, http.StatusOK, "Training", "Responsible use of customer data", "Policies to acknowledge", "Acceptable use of customer data")
+	ts.as(adminEmail).get("/home").expect(t, http.StatusOK, `href="/admin/policies"`, `href="/admin/courses"`, `href="/admin/outbox"`)
+}

@@ -14,6 +14,16 @@ type sqlxTx = sqlx.Tx
 func (s *Server) home(c *fiber.Ctx) error {
 	u := currentUser(c)
 	data := fiber.Map{"Title": "Home"}
+	mine, err := s.MyCourses(c)
+	if err != nil {
+		return err
+	}
+	data["MyCourses"] = mine
+	acks, err := s.policies.StatusFor(c.UserContext(), u.ID, s.now())
+	if err != nil {
+		return err
+	}
+	data["Acks"] = acks
 	if u.Role == people.RoleManager || u.Role == people.RoleAdmin {
 		line, err := s.people.ReportingLine(c.UserContext(), u.ID)
 		if err != nil {
