@@ -207,40 +207,62 @@ func TestLineAgreesWithDomainPackages(t *testing.T) {
 	}
 }
 
-// The trend recomputes each month's end from the cycles as they stood then.
+// The trend recomputes each month's end from the cycles as they stood
+// then, for the organisation and for a manager's line, the second time
+// from the stored months.
 func TestTrendIsPointInTime(t *testing.T) {
 	d := org(t, 150)
 	ctx := context.Background()
 	s := New(d, 5, 365)
-	tr, err := s.Line(ctx, 0, Filter{}, testNow)
+	mgr := idOf(t, d, "manager@example.com")
+	line, err := people.NewStore(d).ReportingLine(ctx, mgr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	inLine := map[int64]bool{}
+	for _, u := range line {
+		inLine[u.ID] = true
+	}
 	cycles := allCycles(t, d)
-	if len(tr.Trend) != TrendMonths {
-		t.Fatalf("%d points, want %d", len(tr.Trend), TrendMonths)
-	}
-	for i, p := range tr.Trend {
-		if i > 0 && !p.At.After(tr.Trend[i-1].At) {
-			t.Fatalf("points out of order: %s after %s", p.At, tr.Trend[i-1].At)
+	for _, c := range []struct {
+		name    string
+		manager int64
+		counts  func(userID int64) bool
+	}{
+		{"organisation", 0, func(int64) bool { return true }},
+		{"line", mgr, func(id int64) bool { return inLine[id] }},
+		{"organisation again", 0, func(int64) bool { return true }},
+		{"line again", mgr, func(id int64) bool { return inLine[id] }},
+	} {
+		tr, err := s.Line(ctx, c.manager, Filter{}, testNow)
+		if err != nil {
+			t.Fatal(err)
 		}
-		items, good := 0, 0
-		for _, c := range cycles {
-			if !currentAtMoment(c, p.At) {
-				continue
+		if len(tr.Trend) != TrendMonths {
+			t.Fatalf("%d points, want %d", len(tr.Trend), TrendMonths)
+		}
+		for i, p := range tr.Trend {
+			if i > 0 && !p.At.After(tr.Trend[i-1].At) {
+				t.Fatalf("points out of order: %s after %s", p.At, tr.Trend[i-1].At)
 			}
-			items++
-			then := asOf(c, p.At)
-			if st := then.Status(p.At); st != courses.StatusOverdue && st != courses.StatusLapsed {
-				good++
+			items, good := 0, 0
+			for _, cy := range cycles {
+				if !c.counts(cy.UserID) || !currentAtMoment(cy, p.At) {
+					continue
+				}
+				items++
+				then := asOf(cy, p.At)
+				if st := then.Status(p.At); st != courses.StatusOverdue && st != courses.StatusLapsed {
+					good++
+				}
+			}
+			if p.Items != items || p.Good != good {
+				t.Errorf("%s, %s: report %d of %d in good standing, recomputed %d of %d", c.name, p.Label, p.Good, p.Items, good, items)
 			}
 		}
-		if p.Items != items || p.Good != good {
-			t.Errorf("%s: report %d of %d in good standing, recomputed %d of %d", p.Label, p.Good, p.Items, good, items)
+		if last := tr.Trend[len(tr.Trend)-1]; !last.At.Equal(testNow) {
+			t.Fatalf("the last point is %s, not now", last.At)
 		}
-	}
-	if last := tr.Trend[len(tr.Trend)-1]; !last.At.Equal(testNow) {
-		t.Fatalf("the last point is %s, not now", last.At)
 	}
 }
 

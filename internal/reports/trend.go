@@ -41,7 +41,8 @@ func trendMoments(now time.Time) []time.Time {
 // eleven months and now. An assignment counts in a month if it was current
 // at that month's end, and is in good standing unless its status then was
 // overdue or lapsed; people who have left count for the months they were
-// there. Ended months come from report_trend_months, kept by ensureMonths;
+// there. Ended months come from report_trend_months (by person, grouped by
+// today's tree and teams), kept by ensureMonths;
 // now comes from the course figures already computed. A course filter
 // needs per-course history, which is evaluated live (liveTrend).
 func (s *Store) trend(ctx context.Context, sc scope, f Filter, now time.Time, figures []CourseFigures) ([]TrendPoint, error) {
@@ -54,21 +55,20 @@ func (s *Store) trend(ctx context.Context, sc scope, f Filter, now time.Time, fi
 		return nil, err
 	}
 	pre, args := sc.prefix()
+	from, cond := sc.from("report_trend_months r", "r.user_id")
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(past)), ", ")
-	q := pre + `SELECT month_end, SUM(items) AS items, SUM(good) AS good FROM report_trend_months r
-		WHERE month_end IN (` + marks + `)`
+	q := pre + `SELECT r.month_end, SUM(r.items) AS items, SUM(r.good) AS good FROM ` + from
+	if f.TeamID != 0 {
+		q += ` JOIN users u ON u.id = r.user_id AND u.team_id = ?`
+		args = append(args, f.TeamID)
+	}
+	q += ` WHERE r.month_end IN (` + marks + `)` + cond + ` GROUP BY r.month_end`
+	if sc.org() && f.TeamID == 0 {
+		q = `SELECT month_end, items, good FROM report_trend_computed r WHERE month_end IN (` + marks + `)`
+	}
 	for _, m := range past {
 		args = append(args, m)
 	}
-	if !sc.org() {
-		q += ` AND (r.manager_id = ? OR r.manager_id IN (SELECT id FROM line))`
-		args = append(args, sc.managerID)
-	}
-	if f.TeamID != 0 {
-		q += ` AND r.team_id = ?`
-		args = append(args, f.TeamID)
-	}
-	q += ` GROUP BY month_end`
 	var rows []struct {
 		MonthEnd time.Time `db:"month_end"`
 		Items    int       `db:"items"`
@@ -103,52 +103,45 @@ func badAt(t string) string {
 			OR ((c.completed_at IS NULL OR c.completed_at > ` + t + `) AND (c.lapses_at <= ` + t + ` OR c.due_at <= ` + t + `))))`
 }
 
-// ensureMonths computes the month-end rows that are missing, or all of them
-// when the reporting tree or the teams changed since they were computed.
-// Reading the state is one query; computing is a few set-based statements,
-// the first time a month has ended.
+// ensureMonths computes, person by person, the month ends not computed
+// yet: usually none, and one when a month has ended. Checking is one
+// query; computing is a few set-based statements.
 func (s *Store) ensureMonths(ctx context.Context, months []time.Time) error {
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(months)), ", ")
 	args := make([]any, len(months))
 	for i, m := range months {
 		args[i] = m
 	}
-	var st struct {
-		Saved  string `db:"saved"`
-		Users  int64  `db:"users"`
-		Roster int64  `db:"roster"`
-		Have   int    `db:"have"`
-	}
-	if err := s.q.get(ctx, &st, `SELECT COALESCE((SELECT roster_stamp FROM report_trend_state WHERE id = 1), '') AS saved,
-		(SELECT COUNT(*) FROM users) AS users,
-		(SELECT COALESCE(SUM(id * (COALESCE(manager_id, 0) * 7919 + COALESCE(team_id, 0) + 1)), 0) FROM users) AS roster,
-		(SELECT COUNT(DISTINCT month_end) FROM report_trend_months WHERE month_end IN (`+marks+`)) AS have`, args...); err != nil {
+	var have int
+	if err := s.q.get(ctx, &have, `SELECT COUNT(*) FROM report_trend_computed WHERE month_end IN (`+marks+`)`, args...); err != nil {
 		return fmt.Errorf("reports: trend state: %w", err)
 	}
-	stamp := fmt.Sprintf("%d:%d", st.Users, st.Roster)
-	if st.Saved == stamp && st.Have == len(months) {
+	if have == len(months) {
 		return nil
 	}
+	vals := strings.TrimSuffix(strings.Repeat("(?), ", len(months)), ", ")
 	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		s.q.n.Add(3)
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM report_trend_months WHERE month_end < ? OR ? <> ?`),
-			months[0], st.Saved, stamp); err != nil {
-			return fmt.Errorf("reports: trend: clear months: %w", err)
-		}
-		vals := strings.TrimSuffix(strings.Repeat("(?), ", len(months)), ", ")
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`WITH m(at) AS (VALUES `+vals+`)
-			INSERT INTO report_trend_months (month_end, manager_id, team_id, items, good)
-			SELECT m.at, COALESCE(u.manager_id, 0), COALESCE(u.team_id, 0), COUNT(*),
-				SUM(CASE WHEN `+badAt("m.at")+` THEN 0 ELSE 1 END)
-			FROM m JOIN course_cycles c ON c.assigned_at <= m.at AND (c.closed_at IS NULL OR c.closed_at > m.at)
-			JOIN users u ON u.id = c.user_id
-			WHERE m.at NOT IN (SELECT month_end FROM report_trend_months)
-			GROUP BY m.at, COALESCE(u.manager_id, 0), COALESCE(u.team_id, 0)`), args...); err != nil {
+			INSERT INTO report_trend_months (month_end, user_id, items, good)
+			SELECT m.at, c.user_id, COUNT(*), SUM(CASE WHEN `+badAt("m.at")+` THEN 0 ELSE 1 END)
+			FROM m JOIN course_cycles c ON c.assigned_at <= m.at
+				AND (CASE WHEN c.closed_at IS NULL OR c.closed_at > m.at THEN 1 ELSE 0 END) = 1
+			WHERE m.at NOT IN (SELECT month_end FROM report_trend_computed)
+			GROUP BY m.at, c.user_id`), args...); err != nil {
 			return fmt.Errorf("reports: trend: compute months: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO report_trend_state (id, roster_stamp) VALUES (1, ?)
-			ON CONFLICT (id) DO UPDATE SET roster_stamp = excluded.roster_stamp`), stamp); err != nil {
-			return fmt.Errorf("reports: trend: save state: %w", err)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`WITH m(at) AS (VALUES `+vals+`)
+			INSERT INTO report_trend_computed (month_end, items, good)
+			SELECT m.at, COALESCE(SUM(r.items), 0), COALESCE(SUM(r.good), 0)
+			FROM m LEFT JOIN report_trend_months r ON r.month_end = m.at
+			WHERE m.at NOT IN (SELECT month_end FROM report_trend_computed)
+			GROUP BY m.at`), args...); err != nil {
+			return fmt.Errorf("reports: trend: mark months: %w", err)
+		}
+		// Months older than the trend shows are not read again.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM report_trend_months WHERE month_end < ?`), months[0]); err != nil {
+			return fmt.Errorf("reports: trend: prune: %w", err)
 		}
 		return nil
 	})
@@ -173,8 +166,10 @@ func (s *Store) liveTrend(ctx context.Context, sc scope, f Filter, now time.Time
 	if f.TeamID != 0 {
 		q += ` JOIN users u ON u.id = c.user_id`
 	}
-	q += ` WHERE c.assigned_at <= ? AND (c.closed_at IS NULL OR c.closed_at > ?)` + cond
-	args = append(args, moments[len(moments)-1], moments[0])
+	// COALESCE, not "closed_at IS NULL OR ...": an OR here lets SQLite
+	// search the course's cycles once per person in the line.
+	q += ` WHERE c.assigned_at <= ? AND COALESCE(c.closed_at, ?) > ?` + cond
+	args = append(args, moments[len(moments)-1], moments[len(moments)-1], moments[0])
 	if f.TeamID != 0 {
 		q += ` AND u.team_id = ?`
 		args = append(args, f.TeamID)
