@@ -27,6 +27,8 @@ type Inventory struct {
 	Emails           []EmailRecord    `json:"emails"`
 	Reminders        []ReminderRecord `json:"reminder_events"`
 	Links            []LinkRecord     `json:"invitation_and_reset_links"`
+	Preferences      []PrefRecord     `json:"reminder_preferences"`
+	Compliance       []MonthRecord    `json:"monthly_compliance"`
 	Audit            []AuditRecord    `json:"audit_entries"`
 }
 
@@ -126,6 +128,20 @@ type LinkRecord struct {
 	UsedAt    *time.Time `json:"used_at" db:"used_at"`
 }
 
+// PrefRecord is what the person chose about reminders.
+type PrefRecord struct {
+	TeamWeekly bool      `json:"team_weekly_summary" db:"team_weekly"`
+	UpdatedAt  time.Time `json:"updated_at" db:"updated_at"`
+}
+
+// MonthRecord is the person's compliance at a past month end, kept for
+// the organisation's trend report: items due and how many were in order.
+type MonthRecord struct {
+	MonthEnd time.Time `json:"month_end" db:"month_end"`
+	Items    int       `json:"items" db:"items"`
+	Good     int       `json:"in_order" db:"good"`
+}
+
 // AuditRecord is an audit entry by or about the person.
 type AuditRecord struct {
 	ID     int64     `json:"id"`
@@ -143,7 +159,7 @@ var ErrNoPerson = errors.New("retention: no such person")
 func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time) (*Inventory, error) {
 	inv := &Inventory{GeneratedAt: now.UTC(), Cycles: []CycleRecord{}, Attempts: []AttemptRecord{},
 		Certificates: []CertRecord{}, Acknowledgements: []AckRecord{}, Emails: []EmailRecord{},
-		Reminders: []ReminderRecord{}, Links: []LinkRecord{}}
+		Reminders: []ReminderRecord{}, Links: []LinkRecord{}, Preferences: []PrefRecord{}, Compliance: []MonthRecord{}}
 	err := sqlx.GetContext(ctx, q, &inv.Profile, q.Rebind(`SELECT u.id, u.email, u.name, u.role, t.name AS team,
 		m.name AS manager, u.hired_on, u.active, u.deactivated_at, u.pseudonymised_at,
 		u.password_hash <> '' AS password_set, u.created_at, u.updated_at
@@ -183,6 +199,9 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 			FROM reminder_events WHERE user_id = ? ORDER BY created_at, id`},
 		{"links", &inv.Links, `SELECT purpose, created_at, expires_at, used_at
 			FROM one_time_tokens WHERE user_id = ? ORDER BY created_at, id`},
+		{"reminder preferences", &inv.Preferences, `SELECT team_weekly, updated_at FROM reminder_preferences WHERE user_id = ?`},
+		{"monthly compliance", &inv.Compliance, `SELECT month_end, items, good FROM report_trend_months
+			WHERE user_id = ? ORDER BY month_end`},
 	}
 	for _, l := range lists {
 		if err := sqlx.SelectContext(ctx, q, l.dest, q.Rebind(l.query), userID); err != nil {
