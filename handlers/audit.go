@@ -134,7 +134,13 @@ func (s *Server) auditExport(c *fiber.Ctx) error {
 	}
 	me := currentUser(c)
 	now := s.now()
-	detail := form.query()
+	// The entry names a person filtered on by id, never by email: the log
+	// outlives the email once retention pseudonymises them.
+	named := form
+	if filter.ActorID != nil {
+		named.Who = "user:" + strconv.FormatInt(*filter.ActorID, 10)
+	}
+	detail := named.query()
 	if len(detail) > 500 {
 		detail = detail[:500]
 	}

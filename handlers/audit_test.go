@@ -130,6 +130,15 @@ func TestAuditExportIsCSVAndIsItselfAudited(t *testing.T) {
 		t.Fatalf("export audited %d times", n)
 	}
 	c.get("/admin/audit.csv?from=never").expect(t, http.StatusUnprocessableEntity)
+
+	// Filtering on a person is recorded by their id, not their email.
+	c.get("/admin/audit.csv?who=" + url.QueryEscape(employeeEmail)).expect(t, http.StatusOK)
+	if n := ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'audit.export' AND detail = ?`, "who=user%3A"+itoa(ts.userID(employeeEmail))); n != 1 {
+		t.Fatalf("the export by person is audited %d times by id", n)
+	}
+	if n := ts.count(`SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%example.com%'`); n != 0 {
+		t.Fatalf("%d audit entries carry an email address", n)
+	}
 }
 
 func TestCSVCellsCannotBeFormulas(t *testing.T) {
