@@ -161,7 +161,7 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, n
 		}
 	}
 	out := &Line{At: now}
-	ppl, err := s.people(ctx, sc, f.TeamID)
+	ppl, err := s.people(ctx, sc, f.TeamID, withItems)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,7 +176,7 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, n
 		}
 	}
 	if f.CourseID == 0 {
-		pf, pitems, err := s.policyFigures(ctx, sc, f, ppl, now, tally)
+		pf, pitems, err := s.policyFigures(ctx, sc, f, ppl, now, withItems, tally)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -238,23 +238,35 @@ func daysBetween(from, to time.Time) int {
 	return int(to.Sub(from) / (24 * time.Hour))
 }
 
-// people loads the active people in scope, by id.
-func (s *Store) people(ctx context.Context, sc scope, teamID int64) (map[int64]person, error) {
+// people loads the active people in scope, by id; names and emails only
+// when the report lists people.
+func (s *Store) people(ctx context.Context, sc scope, teamID int64, named bool) (map[int64]person, error) {
 	pre, args := sc.prefix()
 	from, cond := sc.from("users u", "u.id")
-	q := pre + `SELECT u.id, u.name, u.email, COALESCE(t.name, '') AS team, u.team_id, u.created_at
-		FROM ` + from + ` LEFT JOIN teams t ON t.id = u.team_id WHERE u.active = TRUE` + cond
+	cols := `u.id, '' AS name, '' AS email, '' AS team, u.team_id, u.created_at`
+	if named {
+		cols = `u.id, u.name, u.email, COALESCE(t.name, '') AS team, u.team_id, u.created_at`
+	}
+	q := pre + `SELECT ` + cols + ` FROM ` + from + ` LEFT JOIN teams t ON t.id = u.team_id WHERE u.active = TRUE` + cond
 	if teamID != 0 {
 		q += ` AND u.team_id = ?`
 		args = append(args, teamID)
 	}
-	var rows []person
-	if err := s.q.selectAll(ctx, &rows, q, args...); err != nil {
+	rows, err := s.q.rows(ctx, q, args...)
+	if err != nil {
 		return nil, fmt.Errorf("reports: people in scope: %w", err)
 	}
-	out := make(map[int64]person, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r
+	defer rows.Close()
+	out := map[int64]person{}
+	for rows.Next() {
+		var p person
+		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Team, &p.TeamID, &p.CreatedAt); err != nil {
+			return nil, fmt.Errorf("reports: people in scope: %w", err)
+		}
+		out[p.ID] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reports: people in scope: %w", err)
 	}
 	return out, nil
 }

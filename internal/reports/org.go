@@ -74,10 +74,20 @@ func (s *Store) Org(ctx context.Context, now time.Time) (*Org, error) {
 	if err != nil {
 		return nil, err
 	}
+	teams, err := s.Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, t := range teams {
+		names[t.ID] = t.Name
+	}
 	for _, p := range ppl {
 		t := team(p.TeamID)
 		t.People++
-		t.Name = p.Team
+		if p.TeamID != nil {
+			t.Name = names[*p.TeamID]
+		}
 	}
 	out := &Org{Line: line, MinGroupSize: s.MinGroupSize}
 	for _, t := range byTeam {

@@ -92,17 +92,22 @@ func (s *Store) lastAcks(ctx context.Context, sc scope, ts []*policies.Timeline,
 		WHERE a.acknowledged_at <= ?` + cond + `
 		GROUP BY a.user_id, v.policy_id`
 	args = append(append(args, vargs...), at.UTC())
-	var rows []struct {
-		UserID         int64   `db:"user_id"`
-		PolicyID       int64   `db:"policy_id"`
-		Number         int     `db:"number"`
-		AcknowledgedAt sqlTime `db:"acknowledged_at"`
-	}
-	if err := s.q.selectAll(ctx, &rows, q, args...); err != nil {
+	rows, err := s.q.rows(ctx, q, args...)
+	if err != nil {
 		return nil, fmt.Errorf("reports: acknowledgements: %w", err)
 	}
-	for _, r := range rows {
-		out[[2]int64{r.UserID, r.PolicyID}] = lastAck{UserID: r.UserID, PolicyID: r.PolicyID, Number: r.Number, AcknowledgedAt: r.AcknowledgedAt.Time}
+	defer rows.Close()
+	for rows.Next() {
+		var a lastAck
+		var at sqlTime
+		if err := rows.Scan(&a.UserID, &a.PolicyID, &a.Number, &at); err != nil {
+			return nil, fmt.Errorf("reports: acknowledgements: %w", err)
+		}
+		a.AcknowledgedAt = at.Time
+		out[[2]int64{a.UserID, a.PolicyID}] = a
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reports: acknowledgements: %w", err)
 	}
 	return out, nil
 }
@@ -143,7 +148,7 @@ func ackStatus(st policies.AckState) string {
 // policyFigures evaluates every person in scope against every policy in
 // effect; tally, when not nil, sees each person's standing.
 func (s *Store) policyFigures(ctx context.Context, sc scope, f Filter, ppl map[int64]person, now time.Time,
-	tally func(p person, status string)) ([]PolicyFigures, []Item, error) {
+	withItems bool, tally func(p person, status string)) ([]PolicyFigures, []Item, error) {
 	ts, err := s.timelines(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -181,7 +186,7 @@ func (s *Store) policyFigures(ctx context.Context, sc scope, f Filter, ppl map[i
 			default:
 				pf.Overdue++
 			}
-			if !f.wantPolicy(status) {
+			if !withItems || !f.wantPolicy(status) {
 				continue
 			}
 			it := Item{UserID: id, Name: p.Name, Email: p.Email, Team: p.Team, Kind: "policy", Slug: t.Policy.Slug,
