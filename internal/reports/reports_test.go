@@ -375,3 +375,57 @@ func TestEvidenceAsOfADay(t *testing.T) {
 		t.Fatalf("%d course rows, %d cycles were current that day", courseRows, want)
 	}
 }
+
+// The generated organisation looks like the one the issue asks for: ten
+// courses, five staff policies, a reporting tree several levels deep,
+// three years of history and some people who have left.
+func TestLargeOrganisationShape(t *testing.T) {
+	d := org(t, 400)
+	count := func(q string, args ...any) int {
+		var n int
+		if err := d.Get(&n, d.Rebind(q), args...); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(`SELECT COUNT(*) FROM users`); n != 400 {
+		t.Errorf("%d people, want 400", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM courses`); n != 10 {
+		t.Errorf("%d courses, want 10", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM policies WHERE audience = 'staff' AND requires_ack = TRUE`); n != 5 {
+		t.Errorf("%d staff policies, want 5", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM users WHERE email = 'manager@example.com' AND manager_id IS NULL AND role = 'manager'`); n != 1 {
+		t.Error("manager@example.com is not a top-level manager")
+	}
+	line, err := people.NewStore(d).ReportingLine(context.Background(), idOf(t, d, "manager@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct := 0
+	for _, u := range line {
+		if u.ManagerEmail != nil && *u.ManagerEmail == "manager@example.com" {
+			direct++
+		}
+	}
+	if direct == 0 || len(line) < 3*direct {
+		t.Errorf("manager@example.com has %d direct and %d in all: not a tree of several levels", direct, len(line))
+	}
+	if n := count(`SELECT COUNT(*) FROM course_cycles WHERE assigned_at < ?`, testNow.AddDate(-2, -9, 0)); n == 0 {
+		t.Error("no cycle is older than two years and nine months")
+	}
+	if n := count(`SELECT COUNT(*) FROM course_cycles WHERE seq >= 3`); n == 0 {
+		t.Error("nobody has recertified twice in three years")
+	}
+	if n := count(`SELECT COUNT(*) FROM users WHERE active = FALSE AND deactivated_at IS NOT NULL`); n == 0 {
+		t.Error("nobody has left")
+	}
+	if n := count(`SELECT COUNT(*) FROM course_attempts WHERE passed = FALSE`); n == 0 {
+		t.Error("nobody ever failed a quiz")
+	}
+	if n := count(`SELECT COUNT(*) FROM policy_acknowledgements`); n < 400 {
+		t.Errorf("only %d acknowledgements", n)
+	}
+}
