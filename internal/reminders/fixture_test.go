@@ -3,11 +3,11 @@ package reminders
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"steward/internal/db"
+	"steward/internal/db/dbtest"
 	"steward/internal/mail"
 )
 
@@ -23,7 +23,7 @@ type org struct {
 func newOrg(t testing.TB, path string) *org {
 	t.Helper()
 	if path == "" {
-		path = filepath.Join(t.TempDir(), "steward.db")
+		return orgOn(t, dbtest.Open(t))
 	}
 	d, err := db.Open(path)
 	if err != nil {
@@ -33,6 +33,12 @@ func newOrg(t testing.TB, path string) *org {
 	if _, err := d.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return orgOn(t, d)
+}
+
+// orgOn builds the fixture on a migrated database of either dialect.
+func orgOn(t testing.TB, d *db.DB) *org {
+	t.Helper()
 	r, err := mail.NewRenderer("https://steward.example.com")
 	if err != nil {
 		t.Fatal(err)
@@ -40,13 +46,20 @@ func newOrg(t testing.TB, path string) *org {
 	return &org{t: t, d: d, s: New(d, r)}
 }
 
-func (o *org) exec(q string, args ...any) int64 {
+func (o *org) exec(q string, args ...any) {
 	o.t.Helper()
-	res, err := o.d.Exec(o.d.Rebind(q), args...)
-	if err != nil {
+	if _, err := o.d.Exec(o.d.Rebind(q), args...); err != nil {
 		o.t.Fatalf("%s: %v", q, err)
 	}
-	id, _ := res.LastInsertId()
+}
+
+// insert runs an INSERT and returns the new row's id.
+func (o *org) insert(q string, args ...any) int64 {
+	o.t.Helper()
+	var id int64
+	if err := o.d.Get(&id, o.d.Rebind(q+" RETURNING id"), args...); err != nil {
+		o.t.Fatalf("%s: %v", q, err)
+	}
 	return id
 }
 
@@ -75,7 +88,7 @@ func (o *org) cycle(user, course int64, seq int, assigned, due, lapses time.Time
 	if !lapses.IsZero() {
 		l = lapses
 	}
-	return o.exec(`INSERT INTO course_cycles (user_id, course_id, seq, assigned_at, due_at, lapses_at, exempt)
+	return o.insert(`INSERT INTO course_cycles (user_id, course_id, seq, assigned_at, due_at, lapses_at, exempt)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, user, course, seq, assigned, due, l, exempt)
 }
 
@@ -97,7 +110,7 @@ func (o *org) policy(id int64, slug string, withinDays int, at time.Time) {
 }
 
 func (o *org) publish(policy int64, number int, kind string, effective time.Time) int64 {
-	return o.exec(`INSERT INTO policy_versions (policy_id, status, number, body_md, change_kind, sha256,
+	return o.insert(`INSERT INTO policy_versions (policy_id, status, number, body_md, change_kind, sha256,
 		created_at, updated_at, published_at, effective_at)
 		VALUES (?, 'published', ?, 'text', ?, 'sum', ?, ?, ?, ?)`, policy, number, kind, effective, effective, effective, effective)
 }
