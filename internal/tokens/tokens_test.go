@@ -3,7 +3,6 @@ package tokens
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,28 +10,21 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"steward/internal/db"
+	"steward/internal/db/dbtest"
 	"steward/internal/mail"
 )
 
 var t0 = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 
-func setup(t *testing.T) (*db.DB, *Issuer) {
+func setup(t *testing.T, d *db.DB) *Issuer {
 	t.Helper()
-	d, err := db.Open(filepath.Join(t.TempDir(), "steward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	for _, u := range []struct {
 		id     int64
 		email  string
 		active bool
 	}{{1, "ada@example.com", true}, {2, "gone@example.com", false}} {
-		if _, err := d.Exec(`INSERT INTO users (id, email, name, role, active, created_at, updated_at)
-			VALUES (?, ?, 'Ada', 'employee', ?, ?, ?)`, u.id, u.email, u.active, t0, t0); err != nil {
+		if _, err := d.Exec(d.Rebind(`INSERT INTO users (id, email, name, role, active, created_at, updated_at)
+			VALUES (?, ?, 'Ada', 'employee', ?, ?, ?)`), u.id, u.email, u.active, t0, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -40,7 +32,7 @@ func setup(t *testing.T) (*db.DB, *Issuer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d, New(r)
+	return New(r)
 }
 
 func tx[T any](t *testing.T, d *db.DB, fn func(tx *sqlx.Tx) (T, error)) (T, error) {
@@ -55,86 +47,92 @@ func tx[T any](t *testing.T, d *db.DB, fn func(tx *sqlx.Tx) (T, error)) (T, erro
 }
 
 func TestResetLinkWorksOnceWithinAnHour(t *testing.T) {
-	d, iss := setup(t)
-	ctx := context.Background()
-	token, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 1, t0) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stored []string
-	if err := d.Select(&stored, `SELECT token_hash FROM one_time_tokens`); err != nil {
-		t.Fatal(err)
-	}
-	if len(stored) != 1 || stored[0] != Hash(token) || strings.Contains(stored[0], token) {
-		t.Fatalf("the database must keep only the hash: %v", stored)
-	}
-	var m struct {
-		Recipient string `db:"recipient"`
-		Kind      string `db:"kind"`
-		Text      string `db:"body_text"`
-	}
-	if err := d.Get(&m, `SELECT recipient, kind, body_text FROM outbox`); err != nil {
-		t.Fatal(err)
-	}
-	if m.Recipient != "ada@example.com" || m.Kind != "password_reset" ||
-		!strings.Contains(m.Text, "https://steward.example.com/password/reset/"+token) {
-		t.Fatalf("queued email: %+v", m)
-	}
-	if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeInvite(ctx, tx, token, t0) }); !errors.Is(err, ErrInvalid) {
-		t.Errorf("a reset token redeemed as an invitation: %v", err)
-	}
-	uid, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeReset(ctx, tx, token, t0.Add(59*time.Minute)) })
-	if err != nil || uid != 1 {
-		t.Fatalf("consume = %d, %v", uid, err)
-	}
-	if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeReset(ctx, tx, token, t0.Add(time.Minute)) }); !errors.Is(err, ErrInvalid) {
-		t.Errorf("second use: %v, want ErrInvalid", err)
-	}
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		iss := setup(t, d)
+		ctx := context.Background()
+		token, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 1, t0) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored []string
+		if err := d.Select(&stored, `SELECT token_hash FROM one_time_tokens`); err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) != 1 || stored[0] != Hash(token) || strings.Contains(stored[0], token) {
+			t.Fatalf("the database must keep only the hash: %v", stored)
+		}
+		var m struct {
+			Recipient string `db:"recipient"`
+			Kind      string `db:"kind"`
+			Text      string `db:"body_text"`
+		}
+		if err := d.Get(&m, `SELECT recipient, kind, body_text FROM outbox`); err != nil {
+			t.Fatal(err)
+		}
+		if m.Recipient != "ada@example.com" || m.Kind != "password_reset" ||
+			!strings.Contains(m.Text, "https://steward.example.com/password/reset/"+token) {
+			t.Fatalf("queued email: %+v", m)
+		}
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeInvite(ctx, tx, token, t0) }); !errors.Is(err, ErrInvalid) {
+			t.Errorf("a reset token redeemed as an invitation: %v", err)
+		}
+		uid, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeReset(ctx, tx, token, t0.Add(59*time.Minute)) })
+		if err != nil || uid != 1 {
+			t.Fatalf("consume = %d, %v", uid, err)
+		}
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeReset(ctx, tx, token, t0.Add(time.Minute)) }); !errors.Is(err, ErrInvalid) {
+			t.Errorf("second use: %v, want ErrInvalid", err)
+		}
+	})
 }
 
 func TestExpiredAndSupersededLinksFail(t *testing.T) {
-	d, iss := setup(t)
-	ctx := context.Background()
-	old, _ := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 1, t0) })
-	if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeReset(ctx, tx, old, t0.Add(time.Hour)) }); !errors.Is(err, ErrInvalid) {
-		t.Errorf("after an hour: %v, want ErrInvalid", err)
-	}
-	first, _ := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 1, t0) })
-	second, _ := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 1, t0.Add(time.Minute)) })
-	if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeReset(ctx, tx, first, t0.Add(2*time.Minute)) }); !errors.Is(err, ErrInvalid) {
-		t.Errorf("a link superseded by a newer one: %v", err)
-	}
-	if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeReset(ctx, tx, second, t0.Add(2*time.Minute)) }); err != nil {
-		t.Errorf("the newest link: %v", err)
-	}
-	var n int
-	d.Get(&n, `SELECT COUNT(*) FROM outbox WHERE kind = 'password_reset'`)
-	if n != 3 {
-		t.Errorf("%d reset emails queued, want one per request (3)", n)
-	}
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		iss := setup(t, d)
+		ctx := context.Background()
+		old, _ := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 1, t0) })
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeReset(ctx, tx, old, t0.Add(time.Hour)) }); !errors.Is(err, ErrInvalid) {
+			t.Errorf("after an hour: %v, want ErrInvalid", err)
+		}
+		first, _ := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 1, t0) })
+		second, _ := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 1, t0.Add(time.Minute)) })
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeReset(ctx, tx, first, t0.Add(2*time.Minute)) }); !errors.Is(err, ErrInvalid) {
+			t.Errorf("a link superseded by a newer one: %v", err)
+		}
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeReset(ctx, tx, second, t0.Add(2*time.Minute)) }); err != nil {
+			t.Errorf("the newest link: %v", err)
+		}
+		var n int
+		d.Get(&n, `SELECT COUNT(*) FROM outbox WHERE kind = 'password_reset'`)
+		if n != 3 {
+			t.Errorf("%d reset emails queued, want one per request (3)", n)
+		}
+	})
 }
 
 func TestInvitationAndInactiveUsers(t *testing.T) {
-	d, iss := setup(t)
-	ctx := context.Background()
-	if _, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueInvite(ctx, tx, 2, "Grace", t0) }); !errors.Is(err, ErrInactive) {
-		t.Errorf("inviting an inactive user: %v", err)
-	}
-	if _, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 99, t0) }); !errors.Is(err, ErrNoUser) {
-		t.Errorf("unknown user: %v", err)
-	}
-	token, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueInvite(ctx, tx, 1, "Grace", t0) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text string
-	d.Get(&text, `SELECT body_text FROM outbox WHERE kind = 'invite'`)
-	if !strings.Contains(text, "Grace has added you") || !strings.Contains(text, "https://steward.example.com/invite/"+token) {
-		t.Errorf("invitation text:\n%s", text)
-	}
-	// Deactivated between the invitation and its use: the link is dead.
-	d.Exec(`UPDATE users SET active = FALSE WHERE id = 1`)
-	if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeInvite(ctx, tx, token, t0) }); !errors.Is(err, ErrInvalid) {
-		t.Errorf("invitation of a deactivated user: %v", err)
-	}
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		iss := setup(t, d)
+		ctx := context.Background()
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueInvite(ctx, tx, 2, "Grace", t0) }); !errors.Is(err, ErrInactive) {
+			t.Errorf("inviting an inactive user: %v", err)
+		}
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 99, t0) }); !errors.Is(err, ErrNoUser) {
+			t.Errorf("unknown user: %v", err)
+		}
+		token, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueInvite(ctx, tx, 1, "Grace", t0) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text string
+		d.Get(&text, `SELECT body_text FROM outbox WHERE kind = 'invite'`)
+		if !strings.Contains(text, "Grace has added you") || !strings.Contains(text, "https://steward.example.com/invite/"+token) {
+			t.Errorf("invitation text:\n%s", text)
+		}
+		// Deactivated between the invitation and its use: the link is dead.
+		d.Exec(`UPDATE users SET active = FALSE WHERE id = 1`)
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeInvite(ctx, tx, token, t0) }); !errors.Is(err, ErrInvalid) {
+			t.Errorf("invitation of a deactivated user: %v", err)
+		}
+	})
 }
