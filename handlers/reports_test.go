@@ -162,6 +162,9 @@ func TestReportCSVEqualsScreen(t *testing.T) {
 				t.Fatalf("%s row %d: CSV %v, screen %v", q, i+1, file[i+1], screen[i])
 			}
 		}
+		if n := ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'team_report.export' AND actor_id = ?`, ts.userID(managerEmail)); n == 0 {
+			t.Fatalf("%s: the CSV export was not audited", q)
+		}
 		if q == "?status=all" && len(screen) < 10 {
 			t.Fatalf("the whole line lists only %d rows", len(screen))
 		}
