@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	netmail "net/mail"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"steward/internal/db"
+	"steward/internal/db/dbtest"
 )
 
 // received is one email as the sink got it.
@@ -204,7 +204,7 @@ func (c *clock) Add(d time.Duration) {
 func openTestDB(t testing.TB, path string) *db.DB {
 	t.Helper()
 	if path == "" {
-		path = filepath.Join(t.TempDir(), "steward.db")
+		return dbtest.Open(t)
 	}
 	d, err := db.Open(path)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"steward/internal/db"
+	"steward/internal/db/dbtest"
 )
 
 var t0 = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
@@ -61,59 +62,60 @@ func statusCounts(t testing.TB, d *db.DB) map[string]int {
 }
 
 func TestDeliveryCarriesHeadersAndBothBodies(t *testing.T) {
-	d := openTestDB(t, "")
-	s := newSink(t)
-	c := &clock{now: t0}
-	msg := Message{To: "ada@example.com", Kind: "policy_change", Subject: "The privacy policy changed",
-		Text: "Read it.", HTML: "<p>Read it.</p>", DedupeKey: "policy:privacy:v3:ada@example.com",
-		Headers: map[string]string{"List-Unsubscribe": "<https://steward.example.com/unsubscribe/abc>",
-			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click", "Message-ID": "<forged@evil>"}}
-	if err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
-		_, err := Enqueue(context.Background(), tx, msg, t0)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	w := newTestWorker(t, d, s.url(), c)
-	res, err := w.Drain(context.Background())
-	if err != nil || res.Sent != 1 {
-		t.Fatalf("drain = %+v, %v", res, err)
-	}
-	got := s.messages()
-	if len(got) != 1 {
-		t.Fatalf("sink got %d messages, want 1", len(got))
-	}
-	m := got[0]
-	checks := map[string]string{
-		"To":                    "ada@example.com",
-		"Subject":               "The privacy policy changed",
-		"Message-Id":            MessageID(msg.DedupeKey, "steward.example.com"),
-		"List-Unsubscribe":      "<https://steward.example.com/unsubscribe/abc>",
-		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-		"Auto-Submitted":        "auto-generated",
-	}
-	for h, want := range checks {
-		if v := m.Header.Get(h); v != want {
-			t.Errorf("header %s = %q, want %q", h, v, want)
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		s := newSink(t)
+		c := &clock{now: t0}
+		msg := Message{To: "ada@example.com", Kind: "policy_change", Subject: "The privacy policy changed",
+			Text: "Read it.", HTML: "<p>Read it.</p>", DedupeKey: "policy:privacy:v3:ada@example.com",
+			Headers: map[string]string{"List-Unsubscribe": "<https://steward.example.com/unsubscribe/abc>",
+				"List-Unsubscribe-Post": "List-Unsubscribe=One-Click", "Message-ID": "<forged@evil>"}}
+		if err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
+			_, err := Enqueue(context.Background(), tx, msg, t0)
+			return err
+		}); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !strings.HasSuffix(m.MessageID, "@steward.example.com>") {
-		t.Errorf("Message-ID %q should end with the base URL's host", m.MessageID)
-	}
-	if m.From != "steward@example.com" || m.To != "ada@example.com" {
-		t.Errorf("envelope from %q to %q", m.From, m.To)
-	}
-	raw := string(m.Raw)
-	if !strings.Contains(raw, "text/plain") || !strings.Contains(raw, "text/html") || !strings.Contains(raw, "Read it.") {
-		t.Errorf("want a multipart/alternative with both bodies, got:\n%s", raw)
-	}
-	row, err := NewOutbox(d).Get(context.Background(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if row.Status != StatusSent || row.SentAt == nil || !row.SentAt.Equal(t0) || row.Attempts != 1 {
-		t.Errorf("row after send: status %s sent_at %v attempts %d", row.Status, row.SentAt, row.Attempts)
-	}
+		w := newTestWorker(t, d, s.url(), c)
+		res, err := w.Drain(context.Background())
+		if err != nil || res.Sent != 1 {
+			t.Fatalf("drain = %+v, %v", res, err)
+		}
+		got := s.messages()
+		if len(got) != 1 {
+			t.Fatalf("sink got %d messages, want 1", len(got))
+		}
+		m := got[0]
+		checks := map[string]string{
+			"To":                    "ada@example.com",
+			"Subject":               "The privacy policy changed",
+			"Message-Id":            MessageID(msg.DedupeKey, "steward.example.com"),
+			"List-Unsubscribe":      "<https://steward.example.com/unsubscribe/abc>",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+			"Auto-Submitted":        "auto-generated",
+		}
+		for h, want := range checks {
+			if v := m.Header.Get(h); v != want {
+				t.Errorf("header %s = %q, want %q", h, v, want)
+			}
+		}
+		if !strings.HasSuffix(m.MessageID, "@steward.example.com>") {
+			t.Errorf("Message-ID %q should end with the base URL's host", m.MessageID)
+		}
+		if m.From != "steward@example.com" || m.To != "ada@example.com" {
+			t.Errorf("envelope from %q to %q", m.From, m.To)
+		}
+		raw := string(m.Raw)
+		if !strings.Contains(raw, "text/plain") || !strings.Contains(raw, "text/html") || !strings.Contains(raw, "Read it.") {
+			t.Errorf("want a multipart/alternative with both bodies, got:\n%s", raw)
+		}
+		row, err := NewOutbox(d).Get(context.Background(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Status != StatusSent || row.SentAt == nil || !row.SentAt.Equal(t0) || row.Attempts != 1 {
+			t.Errorf("row after send: status %s sent_at %v attempts %d", row.Status, row.SentAt, row.Attempts)
+		}
+	})
 }
 
 func TestMessageIDIsStableAndDistinct(t *testing.T) {
@@ -126,155 +128,158 @@ func TestMessageIDIsStableAndDistinct(t *testing.T) {
 }
 
 func TestSMTPDownForADayThenUpDeliversEverythingOnce(t *testing.T) {
-	d := openTestDB(t, "")
-	s := newSink(t)
-	s.stop()
-	c := &clock{now: t0}
-	enqueueN(t, d, 30, t0, "down")
-	w := newTestWorker(t, d, s.url(), c)
-	w.BatchSize = 7
-	ctx := context.Background()
-	for elapsed := time.Duration(0); elapsed < 24*time.Hour; elapsed += 10 * time.Minute {
-		if _, err := w.Drain(ctx); !errors.Is(err, ErrUnreachable) {
-			t.Fatalf("drain with the server down: %v, want ErrUnreachable", err)
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		s := newSink(t)
+		s.stop()
+		c := &clock{now: t0}
+		enqueueN(t, d, 30, t0, "down")
+		w := newTestWorker(t, d, s.url(), c)
+		w.BatchSize = 7
+		ctx := context.Background()
+		for elapsed := time.Duration(0); elapsed < 24*time.Hour; elapsed += 10 * time.Minute {
+			if _, err := w.Drain(ctx); !errors.Is(err, ErrUnreachable) {
+				t.Fatalf("drain with the server down: %v, want ErrUnreachable", err)
+			}
+			c.Add(10 * time.Minute)
 		}
-		c.Add(10 * time.Minute)
-	}
-	// Nobody lost an attempt to the outage, and admins see why mail waits.
-	if n := statusCounts(t, d)[StatusQueued]; n != 30 {
-		t.Fatalf("want all 30 still queued, got %v", statusCounts(t, d))
-	}
-	row, _ := NewOutbox(d).Get(ctx, 1)
-	if row.Attempts != 0 || !strings.Contains(row.LastError, "SMTP server unreachable") {
-		t.Errorf("after the outage: attempts %d, last error %q", row.Attempts, row.LastError)
-	}
-	s.start()
-	res, err := w.Drain(ctx)
-	if err != nil || res.Sent != 30 {
-		t.Fatalf("first pass after the server is back: %+v, %v", res, err)
-	}
-	ids := s.byMessageID()
-	if len(ids) != 30 {
-		t.Fatalf("delivered %d distinct messages, want 30 (status %v)", len(ids), statusCounts(t, d))
-	}
-	for id, n := range ids {
-		if n != 1 {
-			t.Errorf("%s delivered %d times", id, n)
+		// Nobody lost an attempt to the outage, and admins see why mail waits.
+		if n := statusCounts(t, d)[StatusQueued]; n != 30 {
+			t.Fatalf("want all 30 still queued, got %v", statusCounts(t, d))
 		}
-	}
+		row, _ := NewOutbox(d).Get(ctx, 1)
+		if row.Attempts != 0 || !strings.Contains(row.LastError, "SMTP server unreachable") {
+			t.Errorf("after the outage: attempts %d, last error %q", row.Attempts, row.LastError)
+		}
+		s.start()
+		res, err := w.Drain(ctx)
+		if err != nil || res.Sent != 30 {
+			t.Fatalf("first pass after the server is back: %+v, %v", res, err)
+		}
+		ids := s.byMessageID()
+		if len(ids) != 30 {
+			t.Fatalf("delivered %d distinct messages, want 30 (status %v)", len(ids), statusCounts(t, d))
+		}
+		for id, n := range ids {
+			if n != 1 {
+				t.Errorf("%s delivered %d times", id, n)
+			}
+		}
+	})
 }
 
 func TestServerFailingMidBatchLosesNothing(t *testing.T) {
-	d := openTestDB(t, "")
-	s := newSink(t)
-	s.setHook(false, func(n int) error {
-		switch n {
-		case 5:
-			return errCut // connection dies before the server answers
-		case 9:
-			return &smtp.SMTPError{Code: 451, Message: "try again later"}
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		s := newSink(t)
+		s.setHook(false, func(n int) error {
+			switch n {
+			case 5:
+				return errCut // connection dies before the server answers
+			case 9:
+				return &smtp.SMTPError{Code: 451, Message: "try again later"}
+			}
+			return nil
+		})
+		c := &clock{now: t0}
+		enqueueN(t, d, 20, t0, "mid")
+		w := newTestWorker(t, d, s.url(), c)
+		res, err := w.Drain(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
+		if res.Sent != 18 || res.Failed != 2 {
+			t.Fatalf("first pass = %+v, want 18 sent, 2 failed", res)
+		}
+		c.Add(5 * time.Minute)
+		if res, err = w.Drain(context.Background()); err != nil || res.Sent != 2 {
+			t.Fatalf("retry pass = %+v, %v", res, err)
+		}
+		ids := s.byMessageID()
+		if len(ids) != 20 {
+			t.Fatalf("delivered %d distinct, want 20", len(ids))
+		}
+		for id, n := range ids {
+			if n != 1 {
+				t.Errorf("%s delivered %d times", id, n)
+			}
+		}
 	})
-	c := &clock{now: t0}
-	enqueueN(t, d, 20, t0, "mid")
-	w := newTestWorker(t, d, s.url(), c)
-	res, err := w.Drain(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Sent != 18 || res.Failed != 2 {
-		t.Fatalf("first pass = %+v, want 18 sent, 2 failed", res)
-	}
-	c.Add(5 * time.Minute)
-	if res, err = w.Drain(context.Background()); err != nil || res.Sent != 2 {
-		t.Fatalf("retry pass = %+v, %v", res, err)
-	}
-	ids := s.byMessageID()
-	if len(ids) != 20 {
-		t.Fatalf("delivered %d distinct, want 20", len(ids))
-	}
-	for id, n := range ids {
-		if n != 1 {
-			t.Errorf("%s delivered %d times", id, n)
-		}
-	}
 }
 
 func TestPermanentRejectionAndMaxAttemptsMakeDeadAndAdminRetryRevives(t *testing.T) {
-	d := openTestDB(t, "")
-	s := newSink(t)
-	var mu sync.Mutex
-	reject, tempFail := true, false
-	s.setHook(false, func(int) error {
-		mu.Lock()
-		defer mu.Unlock()
-		switch {
-		case reject:
-			return &smtp.SMTPError{Code: 550, Message: "no such mailbox"}
-		case tempFail:
-			return &smtp.SMTPError{Code: 451, Message: "try again later"}
-		}
-		return nil
-	})
-	c := &clock{now: t0}
-	enqueueN(t, d, 1, t0, "dead")
-	w := newTestWorker(t, d, s.url(), c)
-	if res, _ := w.Drain(context.Background()); res.Dead != 1 {
-		t.Fatalf("a 550 should make the message dead at once, got %+v", res)
-	}
-	o := NewOutbox(d)
-	row, _ := o.Get(context.Background(), 1)
-	if !strings.Contains(row.LastError, "no such mailbox") {
-		t.Errorf("last error %q should keep the server's reply", row.LastError)
-	}
-	admin := int64(1)
-	if err := o.Retry(context.Background(), 1, &admin, "user:1", c.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if err := o.Retry(context.Background(), 1, &admin, "user:1", c.Now()); err != ErrNotDead {
-		t.Errorf("retrying a queued message: %v, want ErrNotDead", err)
-	}
-	var actions []string
-	if err := d.Select(&actions, `SELECT action || ' ' || target FROM audit_log`); err != nil {
-		t.Fatal(err)
-	}
-	if len(actions) != 1 || actions[0] != "mail.retry outbox:1" {
-		t.Errorf("audit log %v", actions)
-	}
-	mu.Lock()
-	reject = false
-	mu.Unlock()
-	if res, _ := w.Drain(context.Background()); res.Sent != 1 {
-		t.Fatalf("after retry: %+v", res)
-	}
-
-	// Temporary failures: dead after MaxAttempts, with growing delays.
-	mu.Lock()
-	tempFail = true
-	mu.Unlock()
-	enqueueN(t, d, 1, c.Now(), "temp")
-	var delays []time.Duration
-	for i := 0; i < 8; i++ {
-		w.Drain(context.Background())
-		row, _ := o.Get(context.Background(), 2)
-		if row.Status == StatusDead {
-			if row.Attempts != 8 || i != 7 {
-				t.Fatalf("dead after %d attempts (pass %d), want 8", row.Attempts, i)
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		s := newSink(t)
+		var mu sync.Mutex
+		reject, tempFail := true, false
+		s.setHook(false, func(int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case reject:
+				return &smtp.SMTPError{Code: 550, Message: "no such mailbox"}
+			case tempFail:
+				return &smtp.SMTPError{Code: 451, Message: "try again later"}
 			}
-			break
+			return nil
+		})
+		c := &clock{now: t0}
+		enqueueN(t, d, 1, t0, "dead")
+		w := newTestWorker(t, d, s.url(), c)
+		if res, _ := w.Drain(context.Background()); res.Dead != 1 {
+			t.Fatalf("a 550 should make the message dead at once, got %+v", res)
 		}
-		delays = append(delays, row.NextAttemptAt.Sub(c.Now()))
-		c.now = row.NextAttemptAt
-	}
-	for i := 1; i < len(delays); i++ {
-		if delays[i] <= delays[i-1] {
-			t.Errorf("backoff not growing: %v", delays)
+		o := NewOutbox(d)
+		row, _ := o.Get(context.Background(), 1)
+		if !strings.Contains(row.LastError, "no such mailbox") {
+			t.Errorf("last error %q should keep the server's reply", row.LastError)
 		}
-	}
-	if row, _ := o.Get(context.Background(), 2); row.Status != StatusDead {
-		t.Errorf("status %s after 8 failures", row.Status)
-	}
+		admin := int64(1)
+		if err := o.Retry(context.Background(), 1, &admin, "user:1", c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Retry(context.Background(), 1, &admin, "user:1", c.Now()); err != ErrNotDead {
+			t.Errorf("retrying a queued message: %v, want ErrNotDead", err)
+		}
+		var actions []string
+		if err := d.Select(&actions, `SELECT action || ' ' || target FROM audit_log`); err != nil {
+			t.Fatal(err)
+		}
+		if len(actions) != 1 || actions[0] != "mail.retry outbox:1" {
+			t.Errorf("audit log %v", actions)
+		}
+		mu.Lock()
+		reject = false
+		mu.Unlock()
+		if res, _ := w.Drain(context.Background()); res.Sent != 1 {
+			t.Fatalf("after retry: %+v", res)
+		}
+
+		// Temporary failures: dead after MaxAttempts, with growing delays.
+		mu.Lock()
+		tempFail = true
+		mu.Unlock()
+		enqueueN(t, d, 1, c.Now(), "temp")
+		var delays []time.Duration
+		for i := 0; i < 8; i++ {
+			w.Drain(context.Background())
+			row, _ := o.Get(context.Background(), 2)
+			if row.Status == StatusDead {
+				if row.Attempts != 8 || i != 7 {
+					t.Fatalf("dead after %d attempts (pass %d), want 8", row.Attempts, i)
+				}
+				break
+			}
+			delays = append(delays, row.NextAttemptAt.Sub(c.Now()))
+			c.now = row.NextAttemptAt
+		}
+		for i := 1; i < len(delays); i++ {
+			if delays[i] <= delays[i-1] {
+				t.Errorf("backoff not growing: %v", delays)
+			}
+		}
+		if row, _ := o.Get(context.Background(), 2); row.Status != StatusDead {
+			t.Errorf("status %s after 8 failures", row.Status)
+		}
+	})
 }
 
 type refuseKind string
@@ -284,81 +289,84 @@ func (r refuseKind) StillWanted(_ context.Context, m Outgoing) (bool, error) {
 }
 
 func TestMessageWhoseReasonIsGoneIsDropped(t *testing.T) {
-	d := openTestDB(t, "")
-	s := newSink(t)
-	c := &clock{now: t0}
-	enqueueN(t, d, 2, t0, "keep")
-	if err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
-		_, err := Enqueue(context.Background(), tx, Message{To: "x@example.com", Kind: "reminders", Subject: "s", Text: "t", DedupeKey: "gone"}, t0)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	w := newTestWorker(t, d, s.url(), c)
-	w.Check = refuseKind("reminders")
-	res, err := w.Drain(context.Background())
-	if err != nil || res.Sent != 2 || res.Dropped != 1 {
-		t.Fatalf("drain = %+v, %v", res, err)
-	}
-	for _, m := range s.messages() {
-		if m.To == "x@example.com" {
-			t.Error("a dropped message reached the server")
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		s := newSink(t)
+		c := &clock{now: t0}
+		enqueueN(t, d, 2, t0, "keep")
+		if err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
+			_, err := Enqueue(context.Background(), tx, Message{To: "x@example.com", Kind: "reminders", Subject: "s", Text: "t", DedupeKey: "gone"}, t0)
+			return err
+		}); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if statusCounts(t, d)[StatusDropped] != 1 {
-		t.Errorf("status %v", statusCounts(t, d))
-	}
+		w := newTestWorker(t, d, s.url(), c)
+		w.Check = refuseKind("reminders")
+		res, err := w.Drain(context.Background())
+		if err != nil || res.Sent != 2 || res.Dropped != 1 {
+			t.Fatalf("drain = %+v, %v", res, err)
+		}
+		for _, m := range s.messages() {
+			if m.To == "x@example.com" {
+				t.Error("a dropped message reached the server")
+			}
+		}
+		if statusCounts(t, d)[StatusDropped] != 1 {
+			t.Errorf("status %v", statusCounts(t, d))
+		}
+	})
 }
 
 func TestTwoWorkersNeverSendTheSameRow(t *testing.T) {
-	path := t.TempDir() + "/steward.db"
-	d1 := openTestDB(t, path)
-	d2 := openTestDB(t, path)
-	s := newSink(t)
-	c := &clock{now: t0}
-	enqueueN(t, d1, 200, t0, "pair")
-	var wg sync.WaitGroup
-	for _, d := range []*db.DB{d1, d2} {
-		w := newTestWorker(t, d, s.url(), c)
-		w.BatchSize = 10
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := w.Drain(context.Background()); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	ids := s.byMessageID()
-	if len(ids) != 200 {
-		t.Fatalf("delivered %d distinct, want 200", len(ids))
-	}
-	for id, n := range ids {
-		if n != 1 {
-			t.Errorf("%s delivered %d times", id, n)
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		d1 := d
+		d2 := dbtest.Reopen(t, d)
+		s := newSink(t)
+		c := &clock{now: t0}
+		enqueueN(t, d1, 200, t0, "pair")
+		var wg sync.WaitGroup
+		for _, d := range []*db.DB{d1, d2} {
+			w := newTestWorker(t, d, s.url(), c)
+			w.BatchSize = 10
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := w.Drain(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}()
 		}
-	}
+		wg.Wait()
+		ids := s.byMessageID()
+		if len(ids) != 200 {
+			t.Fatalf("delivered %d distinct, want 200", len(ids))
+		}
+		for id, n := range ids {
+			if n != 1 {
+				t.Errorf("%s delivered %d times", id, n)
+			}
+		}
+	})
 }
 
 func TestRecoverRequeuesOnlyAbandonedClaims(t *testing.T) {
-	d := openTestDB(t, "")
-	c := &clock{now: t0}
-	enqueueN(t, d, 3, t0, "rec")
-	w := newTestWorker(t, d, "smtp://127.0.0.1:1?starttls=none", c)
-	if _, _, err := w.claim(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := w.Recover(context.Background()); n != 0 {
-		t.Fatalf("recovered %d rows another worker is sending right now", n)
-	}
-	c.Add(w.StaleAfter)
-	if n, _ := w.Recover(context.Background()); n != 3 {
-		t.Fatalf("recovered %d abandoned rows, want 3", n)
-	}
-	if got := statusCounts(t, d)[StatusQueued]; got != 3 {
-		t.Fatalf("queued = %d", got)
-	}
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		c := &clock{now: t0}
+		enqueueN(t, d, 3, t0, "rec")
+		w := newTestWorker(t, d, "smtp://127.0.0.1:1?starttls=none", c)
+		if _, _, err := w.claim(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := w.Recover(context.Background()); n != 0 {
+			t.Fatalf("recovered %d rows another worker is sending right now", n)
+		}
+		c.Add(w.StaleAfter)
+		if n, _ := w.Recover(context.Background()); n != 3 {
+			t.Fatalf("recovered %d abandoned rows, want 3", n)
+		}
+		if got := statusCounts(t, d)[StatusQueued]; got != 3 {
+			t.Fatalf("queued = %d", got)
+		}
+	})
 }
 
 // TestCrashWhileSendingResendsWithSameMessageID kills a real worker process
@@ -509,32 +517,33 @@ func BenchmarkOutboxToSMTP(b *testing.B) {
 }
 
 func TestEnqueueManyQueuesNewKeysOnly(t *testing.T) {
-	d := openTestDB(t, "")
-	enqueueN(t, d, 1, t0, "many") // many:0 exists already
-	var msgs []Message
-	for i := 0; i < 120; i++ {
-		msgs = append(msgs, Message{To: "x@example.com", Kind: "test", Subject: "s", Text: "t", DedupeKey: fmt.Sprintf("many:%d", i)})
-	}
-	msgs = append(msgs, msgs[5]) // a repeated key in the same call
-	var queued []bool
-	err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
-		var err error
-		queued, err = EnqueueMany(context.Background(), tx, msgs, t0)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, q := range queued {
-		if q {
-			n++
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		enqueueN(t, d, 1, t0, "many") // many:0 exists already
+		var msgs []Message
+		for i := 0; i < 120; i++ {
+			msgs = append(msgs, Message{To: "x@example.com", Kind: "test", Subject: "s", Text: "t", DedupeKey: fmt.Sprintf("many:%d", i)})
 		}
-	}
-	if queued[0] || !queued[1] || !queued[119] || queued[120] || n != 119 {
-		t.Errorf("queued %d (first %v, last %v, repeat %v), want 119 new", n, queued[0], queued[119], queued[120])
-	}
-	if c := statusCounts(t, d)[StatusQueued]; c != 120 {
-		t.Errorf("outbox holds %d, want 120", c)
-	}
+		msgs = append(msgs, msgs[5]) // a repeated key in the same call
+		var queued []bool
+		err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
+			var err error
+			queued, err = EnqueueMany(context.Background(), tx, msgs, t0)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, q := range queued {
+			if q {
+				n++
+			}
+		}
+		if queued[0] || !queued[1] || !queued[119] || queued[120] || n != 119 {
+			t.Errorf("queued %d (first %v, last %v, repeat %v), want 119 new", n, queued[0], queued[119], queued[120])
+		}
+		if c := statusCounts(t, d)[StatusQueued]; c != 120 {
+			t.Errorf("outbox holds %d, want 120", c)
+		}
+	})
 }
