@@ -37,7 +37,7 @@ func reportScope(u *people.User) int64 {
 
 // reportFilter reads and checks the team, course and status filters. An
 // unknown value is a 400 with a message that says which one.
-func (s *Server) reportFilter(c *fiber.Ctx, rs *reports.Store, all []reports.Course) (reports.Filter, error) {
+func reportFilter(c *fiber.Ctx, all []reports.Course) (reports.Filter, error) {
 	f := reports.Filter{Status: c.Query("status", reports.NeedsAction)}
 	if !reports.ValidStatus(f.Status) {
 		return f, fiber.NewError(fiber.StatusBadRequest, "Unknown status in the filter; choose one from the list.")
@@ -82,7 +82,7 @@ func (s *Server) teamReportData(c *fiber.Ctx) (*reports.Line, reports.Filter, []
 	if err != nil {
 		return nil, reports.Filter{}, nil, nil, err
 	}
-	f, err := s.reportFilter(c, rs, all)
+	f, err := reportFilter(c, all)
 	if err != nil {
 		return nil, f, nil, nil, err
 	}
@@ -134,7 +134,7 @@ func (s *Server) teamReport(c *fiber.Ctx) error {
 		"Title": title, "Report": l, "Filter": f, "Courses": all, "Teams": teams, "Statuses": statusOptions(),
 		"TeamFilter": c.Query("team"), "CourseFilter": c.Query("course"), "StatusFilter": f.Status,
 		"Rows": rows, "Columns": itemColumns, "Total": len(l.Items), "Page": page, "Pages": pages, "First": (page-1)*reportPageSize + 1,
-		"Query": q.Encode(), "Bars": courseBars(l.Courses, q), "Trend": trendChart(l.Trend, "Compliance of your reporting line"),
+		"Query": q.Encode(), "Bars": courseBars(l.Courses), "Trend": trendChart(l.Trend, "Compliance of your reporting line"),
 		"StatusTitle": reports.StatusLabel(f.Status), "Org": reportScope(u) == 0,
 	})
 }
@@ -285,7 +285,7 @@ func (s *Server) orgReport(c *fiber.Ctx) error {
 		return err
 	}
 	return s.render(c, fiber.StatusOK, "reports/org", fiber.Map{
-		"Title": "Organisation report", "Org": o, "Bars": courseBars(o.Courses, nil),
+		"Title": "Organisation report", "Org": o, "Bars": courseBars(o.Courses),
 		"Trend": trendChart(o.Trend, "Compliance of the organisation"),
 	})
 }

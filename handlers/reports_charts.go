@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -36,7 +35,7 @@ const (
 )
 
 // courseBars draws one bar per course with its completion rate.
-func courseBars(cs []reports.CourseFigures, _ url.Values) barChart {
+func courseBars(cs []reports.CourseFigures) barChart {
 	ch := barChart{Title: "Completion rate by course", Width: 640, Height: max(1, len(cs))*barRow + 4}
 	var desc []string
 	for i, c := range cs {
