@@ -202,8 +202,8 @@ func hashFormerCustomers(ctx context.Context, tx *sqlx.Tx, _ Policy, _ time.Time
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET recipient = ?, status = ?,
 			last_error = CASE WHEN ? = '' THEN last_error ELSE ? END,
-			body_text = '', body_html = '', headers = '{}' WHERE id = ?`),
-			hashedPrefix+HashAddress(r.Recipient), status, reason, reason, r.ID); err != nil {
+			body_text = '', body_html = '', headers = '{}' WHERE id = ? AND status = ?`),
+			hashedPrefix+HashAddress(r.Recipient), status, reason, reason, r.ID, r.Status); err != nil {
 			return fmt.Errorf("retention: hash recipient of message %d: %w", r.ID, err)
 		}
 		rep.Addresses++
