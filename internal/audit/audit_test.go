@@ -41,7 +41,11 @@ func seed(t *testing.T, d *db.DB, n int) {
 // would: the append-only triggers are dropped first.
 func tamper(t *testing.T, d *db.DB, stmts ...string) {
 	t.Helper()
-	all := append([]string{`DROP TRIGGER audit_log_no_update`, `DROP TRIGGER audit_log_no_delete`}, stmts...)
+	on := ""
+	if d.Dialect == db.Postgres {
+		on = " ON audit_log"
+	}
+	all := append([]string{`DROP TRIGGER audit_log_no_update` + on, `DROP TRIGGER audit_log_no_delete` + on}, stmts...)
 	for _, s := range all {
 		if _, err := d.Exec(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
@@ -66,28 +70,38 @@ func TestVerifyNamesTheFirstTamperedEntry(t *testing.T) {
 			`UPDATE audit_log SET id = 7 WHERE id = 8`,
 			`UPDATE audit_log SET id = 8 WHERE id = 100`}, 7},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			d := dbtest.Open(t)
-			seed(t, d, 10)
-			if n, err := audit.Verify(ctx, d); err != nil || n != 10 {
-				t.Fatalf("before tampering: %d entries, %v", n, err)
-			}
-			tamper(t, d, tc.sql...)
-			n, err := audit.Verify(ctx, d)
-			var br *audit.Break
-			if !errors.As(err, &br) {
-				t.Fatalf("verify after tampering: %d entries, %v", n, err)
-			}
-			if br.ID != tc.wantID || n != int(tc.wantID-1) {
-				t.Fatalf("break at %d after %d good entries (%s), want %d", br.ID, n, br.Reason, tc.wantID)
-			}
-		})
+	// A fresh database per case, on each dialect under test.
+	opens := map[string]func(testing.TB) *db.DB{"sqlite": dbtest.Open}
+	if dbtest.PostgresURL() != "" {
+		opens["postgres"] = dbtest.OpenPostgres
+	}
+	for dialect, open := range opens {
+		for _, tc := range cases {
+			t.Run(dialect+"/"+tc.name, func(t *testing.T) {
+				d := open(t)
+				seed(t, d, 10)
+				if n, err := audit.Verify(ctx, d); err != nil || n != 10 {
+					t.Fatalf("before tampering: %d entries, %v", n, err)
+				}
+				tamper(t, d, tc.sql...)
+				n, err := audit.Verify(ctx, d)
+				var br *audit.Break
+				if !errors.As(err, &br) {
+					t.Fatalf("verify after tampering: %d entries, %v", n, err)
+				}
+				if br.ID != tc.wantID || n != int(tc.wantID-1) {
+					t.Fatalf("break at %d after %d good entries (%s), want %d", br.ID, n, br.Reason, tc.wantID)
+				}
+			})
+		}
 	}
 }
 
 func TestTheAppendOnlyTriggersRefuseEditsAndDeletes(t *testing.T) {
-	d := dbtest.Open(t)
+	dbtest.Dialects(t, testTriggers)
+}
+
+func testTriggers(t *testing.T, d *db.DB) {
 	seed(t, d, 2)
 	if _, err := d.Exec(`UPDATE audit_log SET detail = 'x' WHERE id = 1`); err == nil {
 		t.Fatal("an UPDATE of the audit log went through")
@@ -97,9 +111,10 @@ func TestTheAppendOnlyTriggersRefuseEditsAndDeletes(t *testing.T) {
 	}
 }
 
-func TestListFiltersAndPages(t *testing.T) {
+func TestListFiltersAndPages(t *testing.T) { dbtest.Dialects(t, testList) }
+
+func testList(t *testing.T, d *db.DB) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
 	seed(t, d, 30) // ids 1..30, one an hour from t0
 	seven, one := int64(7), int64(1)
 	cases := []struct {

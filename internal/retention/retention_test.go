@@ -21,9 +21,8 @@ import (
 
 var t0 = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 
-func demoDB(t *testing.T) *db.DB {
+func demoDB(t *testing.T, d *db.DB) *db.DB {
 	t.Helper()
-	d := dbtest.Open(t)
 	if _, err := demo.Seed(context.Background(), d, t0, demo.Options{BcryptCost: bcrypt.MinCost}); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +44,7 @@ func snapshot(t *testing.T, d *db.DB) string {
 	t.Helper()
 	var b strings.Builder
 	for _, q := range []string{
-		`SELECT id, email, name, password_hash, COALESCE(pseudonymised_at, '') FROM users ORDER BY id`,
+		`SELECT id, email, name, password_hash, pseudonymised_at IS NULL FROM users ORDER BY id`,
 		`SELECT id, recipient, status, body_text FROM outbox ORDER BY id`,
 		`SELECT id, email FROM policy_subscriptions ORDER BY id`,
 		`SELECT id, hash FROM audit_log ORDER BY id`,
@@ -76,8 +75,12 @@ func evidence(t *testing.T, d *db.DB, id int64) [3]int {
 }
 
 func TestPeopleArePseudonymisedAfterTheRetentionPeriodWithTheirEvidenceKept(t *testing.T) {
+	dbtest.Dialects(t, testPseudonymise)
+}
+
+func testPseudonymise(t *testing.T, d *db.DB) {
 	ctx := context.Background()
-	d := demoDB(t)
+	demoDB(t, d)
 	store := people.NewStore(d)
 	eli, err := store.ByEmail(ctx, "employee@example.com")
 	if err != nil {
@@ -174,8 +177,11 @@ func TestPeopleArePseudonymisedAfterTheRetentionPeriodWithTheirEvidenceKept(t *t
 }
 
 func TestSubscriptionsExpireAndUnsubscribedAddressesAreOnlyHashed(t *testing.T) {
+	dbtest.Dialects(t, testSubscriptions)
+}
+
+func testSubscriptions(t *testing.T, d *db.DB) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
 	r, err := mail.NewRenderer("http://steward.test")
 	if err != nil {
 		t.Fatal(err)
@@ -254,9 +260,10 @@ func TestSubscriptionsExpireAndUnsubscribedAddressesAreOnlyHashed(t *testing.T) 
 	}
 }
 
-func TestSentBodiesAreDeletedAfterTheirPeriod(t *testing.T) {
+func TestSentBodiesAreDeletedAfterTheirPeriod(t *testing.T) { dbtest.Dialects(t, testSentBodies) }
+
+func testSentBodies(t *testing.T, d *db.DB) {
 	ctx := context.Background()
-	d := dbtest.Open(t)
 	sentAt := t0
 	for i, status := range []string{"sent", "sent", "queued", "dead"} {
 		tx := d.MustBegin()
