@@ -219,6 +219,23 @@ func testSubscriptions(t *testing.T, d *db.DB) {
 	if wanted, err := check.StillWanted(ctx, queued); err != nil || wanted {
 		t.Fatalf("a notice to an unsubscribed address is still wanted: %v %v", wanted, err)
 	}
+	staff := queued
+	staff.UserID = new(int64)
+	for _, tc := range []struct {
+		name   string
+		checks retention.AllChecks
+		m      mail.Outgoing
+		want   bool
+	}{
+		{"suppressed customer", retention.AllChecks{check}, queued, false},
+		{"staff at the same address", retention.AllChecks{check}, staff, true},
+		{"no checks", retention.AllChecks{}, queued, true},
+		{"every check must agree", retention.AllChecks{retention.AllChecks{}, check}, queued, false},
+	} {
+		if got, err := tc.checks.StillWanted(ctx, tc.m); err != nil || got != tc.want {
+			t.Errorf("%s: wanted %v (%v), want %v", tc.name, got, err, tc.want)
+		}
+	}
 	if n := count(t, d, `SELECT COUNT(*) FROM policy_subscriptions WHERE email = 'leaves@example.com'`); n != 0 {
 		t.Fatal("the unsubscribed address is still stored")
 	}

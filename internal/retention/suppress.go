@@ -55,3 +55,21 @@ func (s SuppressionCheck) StillWanted(ctx context.Context, m mail.Outgoing) (boo
 	gone, err := Suppressed(ctx, s.DB, m.Recipient)
 	return !gone, err
 }
+
+// AllChecks is a send-time check made of several: a message goes only when
+// every one of them still wants it. The outbox worker takes one check; this
+// lets it take the reminders' and the suppression check together.
+type AllChecks []mail.Checker
+
+var _ mail.Checker = AllChecks{}
+
+// StillWanted implements mail.Checker.
+func (cs AllChecks) StillWanted(ctx context.Context, m mail.Outgoing) (bool, error) {
+	for _, c := range cs {
+		wanted, err := c.StillWanted(ctx, m)
+		if err != nil || !wanted {
+			return wanted, err
+		}
+	}
+	return true, nil
+}
