@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"steward/internal/db"
 )
 
 func cmdBackup(ctx context.Context, e *env, args []string) error {
@@ -22,4 +26,55 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "backed up %s to %s\n", e.cfg.DatabaseURL, fs.Arg(0))
 	return nil
+}
+
+// cmdDBCopy moves an installation to PostgreSQL: every table of --from is
+// copied into the empty database --to names, then the row counts of both
+// are compared and printed.
+func cmdDBCopy(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "db copy")
+	from := fs.String("from", e.cfg.DatabaseURL, "the database to copy (sqlite:steward.db, a file path, or postgres://...)")
+	to := fs.String("to", "", "the empty PostgreSQL database to copy into (postgres://...)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if !db.IsPostgresURL(*to) {
+		return usagef("--to must name a PostgreSQL database (postgres://user:pass@host/db)")
+	}
+	if *from == *to {
+		return usagef("--from and --to name the same database")
+	}
+	if !db.IsPostgresURL(*from) {
+		if _, err := os.Stat(db.SQLitePath(*from)); err != nil {
+			return fmt.Errorf("--from: %w", err)
+		}
+	}
+	src, err := db.Open(*from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := db.Open(*to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	counts, err := db.Copy(ctx, src, dst)
+	if len(counts) > 0 {
+		tw := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "table\tsource rows\tcopied rows\t")
+		var total int64
+		for _, c := range counts {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t\n", c.Table, c.Source, c.Target)
+			total += c.Target
+		}
+		tw.Flush()
+		if err == nil {
+			fmt.Fprintf(e.stdout, "copied %d rows in %d tables; every count matches\n", total, len(counts))
+		}
+	}
+	return err
 }

@@ -34,6 +34,7 @@ func commands() []command {
 		{"serve", "[--demo]", "run the web app (and its mail worker and scheduler)", cmdServe},
 		{"migrate", "", "apply the embedded database migrations", cmdMigrate},
 		{"backup", "FILE", "write a consistent copy of the SQLite database while it serves", cmdBackup},
+		{"db copy", "--to postgres://... [--from sqlite:steward.db]", "copy every table into an empty PostgreSQL database and compare row counts", cmdDBCopy},
 		{"demo", "", "load the demo organisation into an empty database", cmdDemo},
 		{"people import", "FILE.csv", "import a roster CSV (email,name,team,manager_email,role,hired_on)", cmdPeopleImport},
 		{"user add", "--email E --name N [--role R] [--team T] [--manager E]", "add a person and set their password", cmdUserAdd},

@@ -68,9 +68,9 @@ func openPostgres(rawURL string) (*DB, error) {
 	return &DB{DB: x, Dialect: Postgres}, nil
 }
 
-// sqlitePath turns "sqlite:steward.db", "file:steward.db" or "steward.db"
+// SQLitePath turns "sqlite:steward.db", "file:steward.db" or "steward.db"
 // into a file path.
-func sqlitePath(raw string) string {
+func SQLitePath(raw string) string {
 	for _, p := range []string{"sqlite://", "sqlite:", "file:"} {
 		if strings.HasPrefix(raw, p) {
 			raw = strings.TrimPrefix(raw, p)
@@ -84,7 +84,7 @@ func sqlitePath(raw string) string {
 }
 
 func openSQLite(raw string) (*DB, error) {
-	path := sqlitePath(raw)
+	path := SQLitePath(raw)
 	if path == "" {
 		return nil, fmt.Errorf("%w: empty SQLite path", ErrUnsupported)
 	}
