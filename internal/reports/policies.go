@@ -3,7 +3,6 @@ package reports
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -61,7 +60,8 @@ type lastAck struct {
 // for earlier versions, and only the latest one is weighed. Versions
 // before the last material one are left out: acknowledging them no longer
 // counts, so Evaluate decides the same without them.
-func (s *Store) lastAcks(ctx context.Context, sc scope, ts []*policies.Timeline, at time.Time) (map[[2]int64]lastAck, error) {
+// The result is keyed by policy, then by person.
+func (s *Store) lastAcks(ctx context.Context, sc scope, ts []*policies.Timeline, at time.Time) (map[int64]map[int64]lastAck, error) {
 	var vals []string
 	var vargs []any
 	for _, t := range ts {
@@ -70,7 +70,7 @@ func (s *Store) lastAcks(ctx context.Context, sc scope, ts []*policies.Timeline,
 			vargs = append(vargs, t.Policy.ID, baseNumber(t, cur), cur.Number)
 		}
 	}
-	out := map[[2]int64]lastAck{}
+	out := map[int64]map[int64]lastAck{}
 	if len(vals) == 0 {
 		return out, nil
 	}
@@ -104,7 +104,12 @@ func (s *Store) lastAcks(ctx context.Context, sc scope, ts []*policies.Timeline,
 			return nil, fmt.Errorf("reports: acknowledgements: %w", err)
 		}
 		a.AcknowledgedAt = at.Time
-		out[[2]int64{a.UserID, a.PolicyID}] = a
+		m, ok := out[a.PolicyID]
+		if !ok {
+			m = map[int64]lastAck{}
+			out[a.PolicyID] = m
+		}
+		m[a.UserID] = a
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reports: acknowledgements: %w", err)
@@ -125,9 +130,9 @@ func baseNumber(t *policies.Timeline, cur policies.Version) int {
 }
 
 // evaluate applies policies.Evaluate to one person and one policy.
-func evaluate(t *policies.Timeline, last map[[2]int64]lastAck, userID int64, since, at time.Time) policies.AckStatus {
+func evaluate(t *policies.Timeline, last map[int64]lastAck, userID int64, since, at time.Time) policies.AckStatus {
 	var acks []policies.Acknowledgement
-	if a, ok := last[[2]int64{userID, t.Policy.ID}]; ok {
+	if a, ok := last[userID]; ok {
 		acks = []policies.Acknowledgement{{UserID: userID, PolicyID: a.PolicyID, Number: a.Number, AcknowledgedAt: a.AcknowledgedAt.UTC()}}
 	}
 	return policies.Evaluate(t, acks, since.UTC(), at)
@@ -157,11 +162,6 @@ func (s *Store) policyFigures(ctx context.Context, sc scope, f Filter, ppl map[i
 	if err != nil {
 		return nil, nil, err
 	}
-	ids := make([]int64, 0, len(ppl))
-	for id := range ppl {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	var figs []PolicyFigures
 	var items []Item
 	for _, t := range ts {
@@ -170,9 +170,9 @@ func (s *Store) policyFigures(ctx context.Context, sc scope, f Filter, ppl map[i
 			continue
 		}
 		pf := PolicyFigures{ID: t.Policy.ID, Slug: t.Policy.Slug, Title: t.Policy.Title, Version: cur.Number}
-		for _, id := range ids {
-			p := ppl[id]
-			st := evaluate(t, last, id, p.CreatedAt, now)
+		mine := last[t.Policy.ID]
+		for id, p := range ppl {
+			st := evaluate(t, mine, id, p.CreatedAt, now)
 			pf.Required++
 			status := ackStatus(st.State)
 			if tally != nil {
