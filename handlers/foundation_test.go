@@ -368,3 +368,17 @@ func TestHomeShowsMyTrainingAndPolicies(t *testing.T) {
 	res.expect(t, http.StatusOK, "Training", "Responsible use of customer data", "Policies to acknowledge", "Acceptable use of customer data")
 	ts.as(adminEmail).get("/home").expect(t, http.StatusOK, `href="/admin/policies"`, `href="/admin/courses"`, `href="/admin/outbox"`)
 }
+
+func TestControlCharactersAreRefusedAndWriteNothing(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.as(adminEmail)
+	before := ts.count(`SELECT COUNT(*) FROM teams`)
+	c.post("/admin/teams", url.Values{"name": {"Le\x00gal"}}).expect(t, http.StatusBadRequest, "control characters")
+	c.post("/admin/teams", url.Values{"name": {"Bell\x07"}}).expect(t, http.StatusBadRequest)
+	c.get("/admin/people?q=%00").expect(t, http.StatusBadRequest)
+	if after := ts.count(`SELECT COUNT(*) FROM teams`); after != before {
+		t.Fatalf("teams %d -> %d", before, after)
+	}
+	// Text with tabs and line breaks is still text.
+	c.post("/admin/teams", url.Values{"name": {"Legal\tand Risk"}}).expect(t, http.StatusSeeOther)
+}

@@ -157,3 +157,46 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	reg.MustRegister(m.requests, m.duration)
 	return m
 }
+
+// rejectControlChars refuses a request whose path, query or form fields
+// carry NUL or other control characters (tab, newline and carriage return
+// are text). No form of Steward's takes them, PostgreSQL refuses NUL in
+// text, and they make logs and CSV exports lie. Uploaded files are not
+// form fields and are checked by their own parsers.
+func (s *Server) rejectControlChars(c *fiber.Ctx) error {
+	bad := hasControl([]byte(c.Path()))
+	check := func(k, v []byte) {
+		if !bad && (hasControl(k) || hasControl(v)) {
+			bad = true
+		}
+	}
+	c.Request().URI().QueryArgs().VisitAll(check)
+	if unsafeMethod(c.Method()) {
+		ct := string(c.Request().Header.ContentType())
+		switch {
+		case strings.HasPrefix(ct, fiber.MIMEApplicationForm):
+			c.Request().PostArgs().VisitAll(check)
+		case strings.HasPrefix(ct, fiber.MIMEMultipartForm):
+			if f, err := c.MultipartForm(); err == nil {
+				for k, vs := range f.Value {
+					for _, v := range vs {
+						check([]byte(k), []byte(v))
+					}
+				}
+			}
+		}
+	}
+	if bad {
+		return fiber.NewError(fiber.StatusBadRequest, "The request contains control characters (such as NUL), which Steward does not accept in text.")
+	}
+	return c.Next()
+}
+
+func hasControl(b []byte) bool {
+	for _, ch := range b {
+		if ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' || ch == 0x7f {
+			return true
+		}
+	}
+	return false
+}

@@ -24,6 +24,7 @@ func (s *Server) routes() {
 		Root: http.FS(staticfiles.FS), MaxAge: 86400,
 	}))
 	app.Use(s.loadSession)
+	app.Use(s.rejectControlChars)
 
 	// ---- trust: limits on expensive work, the audit log, my data ----
 	// One import or export at a time per person, four in all (see limits.go).

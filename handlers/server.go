@@ -117,9 +117,11 @@ func New(d Deps) (*Server, error) {
 		DisableStartupMessage: true,
 		BodyLimit:             10 << 20,
 		ReadTimeout:           15 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           60 * time.Second,
-		ReadBufferSize:        16 << 10,
+		// Streamed exports (evidence, audit CSV) write for as long as
+		// they need; slow clients are bounded by ReadTimeout and IdleTimeout.
+		WriteTimeout:   5 * time.Minute,
+		IdleTimeout:    60 * time.Second,
+		ReadBufferSize: 16 << 10,
 		// Handlers keep strings from forms and params beyond the request
 		// (sessions, stores, caches); Immutable makes that safe.
 		Immutable: true,

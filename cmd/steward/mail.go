@@ -11,6 +11,7 @@ import (
 	"steward/internal/db"
 	"steward/internal/mail"
 	"steward/internal/reminders"
+	"steward/internal/retention"
 )
 
 // cmdRemind runs the reminder sweep once, now or at the time --now names,
@@ -94,7 +95,9 @@ func newMailWorker(e *env, d *db.DB, dialer mail.Dialer) *mail.Worker {
 	w.Logger = e.log
 	check := reminders.NewChecker(d)
 	check.Now = e.now
-	w.Check = check
+	// A reminder whose reason has gone, or an email to someone who has
+	// unsubscribed since it was queued, is dropped rather than sent.
+	w.Check = retention.AllChecks{check, retention.SuppressionCheck{DB: d}}
 	return w
 }
 

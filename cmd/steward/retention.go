@@ -13,7 +13,7 @@ func cmdRetentionRun(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "retention run")
 	dry := fs.Bool("dry-run", false, "report what would be purged without changing anything")
 	at := fs.String("now", "", "run as if it were this time (RFC 3339, e.g. 2028-01-01T00:00:00Z)")
-	mailDays := fs.Int("mail-days", int(retention.DefaultMailBodies.Hours()/24), "delete the text of emails sent more than this many days ago")
+	mailDays := fs.Int("mail-days", e.cfg.MailRetentionDays, "delete the text of emails sent more than this many days ago (default from STEWARD_MAIL_RETENTION_DAYS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func cmdRetentionRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := retention.NewPolicy(e.cfg.RetentionDays)
+	p := retentionPolicy(e)
 	p.MailBodies = time.Duration(*mailDays) * 24 * time.Hour
 	rep, err := retention.Run(ctx, d, p, now, *dry)
 	if err != nil {
@@ -84,4 +84,11 @@ func runRetentionDaily(ctx context.Context, e *env, d *db.DB, p retention.Policy
 		case <-tick.C:
 		}
 	}
+}
+
+// retentionPolicy is the retention configured by the environment.
+func retentionPolicy(e *env) retention.Policy {
+	p := retention.NewPolicy(e.cfg.RetentionDays)
+	p.MailBodies = time.Duration(e.cfg.MailRetentionDays) * 24 * time.Hour
+	return p
 }

@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"steward/internal/db"
-	"steward/internal/retention"
 )
 
 // startWorkers starts the background goroutines of serve (the outbox
@@ -19,7 +18,7 @@ func startWorkers(ctx context.Context, e *env, d *db.DB) <-chan struct{} {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		runRetentionDaily(ctx, e, d, retention.NewPolicy(e.cfg.RetentionDays))
+		runRetentionDaily(ctx, e, d, retentionPolicy(e))
 	}()
 	done := make(chan struct{})
 	go func() {

@@ -26,18 +26,19 @@ const devSessionKey = "steward-development-session-key-do-not-use-in-prod"
 
 // Config is every setting Steward reads from the environment.
 type Config struct {
-	Env           string        // STEWARD_ENV: development | production
-	Addr          string        // STEWARD_ADDR, or ":"+PORT
-	DatabaseURL   string        // STEWARD_DATABASE_URL
-	BaseURL       *url.URL      // STEWARD_BASE_URL
-	SessionKeys   [][]byte      // STEWARD_SESSION_KEYS: comma-separated, newest first
-	SMTPURL       string        // STEWARD_SMTP_URL: smtp://user:pass@host:port
-	MailFrom      string        // STEWARD_MAIL_FROM
-	SweepHour     int           // STEWARD_SWEEP_HOUR: hour of day (UTC) for the daily reminder sweep
-	RetentionDays int           // STEWARD_RETENTION_DAYS: days after deactivation before personal data is pseudonymised
-	MinGroupSize  int           // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
-	IdleTimeout   time.Duration // session idle timeout
-	MaxSession    time.Duration // session absolute lifetime
+	Env               string        // STEWARD_ENV: development | production
+	Addr              string        // STEWARD_ADDR, or ":"+PORT
+	DatabaseURL       string        // STEWARD_DATABASE_URL
+	BaseURL           *url.URL      // STEWARD_BASE_URL
+	SessionKeys       [][]byte      // STEWARD_SESSION_KEYS: comma-separated, newest first
+	SMTPURL           string        // STEWARD_SMTP_URL: smtp://user:pass@host:port
+	MailFrom          string        // STEWARD_MAIL_FROM
+	SweepHour         int           // STEWARD_SWEEP_HOUR: hour of day (UTC) for the daily reminder sweep
+	RetentionDays     int           // STEWARD_RETENTION_DAYS: days after deactivation before personal data is pseudonymised
+	MailRetentionDays int           // STEWARD_MAIL_RETENTION_DAYS: days after sending before an email's text is deleted
+	MinGroupSize      int           // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
+	IdleTimeout       time.Duration // session idle timeout
+	MaxSession        time.Duration // session absolute lifetime
 }
 
 // Production reports whether Steward runs in production mode.
@@ -141,6 +142,7 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.SweepHour = intVar(getenv, "STEWARD_SWEEP_HOUR", 6, 0, 23, bad)
 	c.RetentionDays = intVar(getenv, "STEWARD_RETENTION_DAYS", 365, 1, 36500, bad)
+	c.MailRetentionDays = intVar(getenv, "STEWARD_MAIL_RETENTION_DAYS", 90, 1, 36500, bad)
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 
 	if len(problems) > 0 {
