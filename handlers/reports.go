@@ -126,15 +126,15 @@ func (s *Server) teamReport(c *fiber.Ctx) error {
 	}
 	q := filterQuery(c)
 	u := currentUser(c)
-	title := "Team report"
+	title, chart := "Team report", "Compliance of your reporting line"
 	if reportScope(u) == 0 {
-		title = "Team report: everyone"
+		title, chart = "Team report: everyone", "Compliance of the organisation"
 	}
 	return s.render(c, fiber.StatusOK, "reports/team", fiber.Map{
 		"Title": title, "Report": l, "Filter": f, "Courses": all, "Teams": teams, "Statuses": statusOptions(),
 		"TeamFilter": c.Query("team"), "CourseFilter": c.Query("course"), "StatusFilter": f.Status,
 		"Rows": rows, "Columns": itemColumns, "Total": len(l.Items), "Page": page, "Pages": pages, "First": (page-1)*reportPageSize + 1,
-		"Query": q.Encode(), "Bars": courseBars(l.Courses), "Trend": trendChart(l.Trend, "Compliance of your reporting line"),
+		"Query": q.Encode(), "Bars": courseBars(l.Courses), "Trend": trendChart(l.Trend, chart),
 		"StatusTitle": reports.StatusLabel(f.Status), "Org": reportScope(u) == 0,
 	})
 }
