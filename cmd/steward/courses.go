@@ -79,6 +79,9 @@ func cmdCoursesExport(ctx context.Context, e *env, args []string) error {
 	if err := courses.WriteFolder(dir, files); err != nil {
 		return err
 	}
+	if err := audited(ctx, e, "course.export", "course:"+slug, fmt.Sprintf("files=%d", len(files))); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "exported %s to %s: %d files\n", slug, dir, len(files))
 	return nil
 }

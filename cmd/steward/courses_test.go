@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"steward/internal/db"
 )
 
 func TestCoursesImportExport(t *testing.T) {
@@ -45,6 +47,19 @@ func TestCoursesImportExport(t *testing.T) {
 	code, out, _ = steward(t, env, "", "courses", "import", exported)
 	if code != 0 || !strings.Contains(out, "unchanged at revision 1") {
 		t.Fatalf("importing the export: exit %d %q", code, out)
+	}
+	if code, out, _ := steward(t, env, "", "audit", "verify"); code != 0 || !strings.Contains(out, "entries") {
+		t.Fatalf("audit verify after import and export: exit %d %q", code, out)
+	}
+	d, err := db.Open(env["STEWARD_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var exports int
+	d.Get(&exports, `SELECT COUNT(*) FROM audit_log WHERE action = 'course.export' AND actor = 'cli'`)
+	if exports != 1 {
+		t.Fatalf("course exports audited: %d, want 1", exports)
 	}
 	if code, _, stderr := steward(t, env, "", "courses", "export", "no-such-course", filepath.Join(dir, "x")); code != 1 || !strings.Contains(stderr, "no course has the slug") {
 		t.Fatalf("unknown slug: exit %d %q", code, stderr)

@@ -16,6 +16,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
+	"steward/internal/audit"
 	"steward/internal/config"
 	"steward/internal/db"
 )
@@ -191,4 +194,15 @@ func (f flagSet) Parse(args []string) error {
 		return err
 	}
 	return usageError{msg: err.Error(), shown: true}
+}
+
+// audited records an operator's action at the command line in the audit log.
+func audited(ctx context.Context, e *env, action, target, detail string) error {
+	d, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	return d.Tx(ctx, func(tx *sqlx.Tx) error {
+		return audit.Record(ctx, tx, audit.CLI.Entry(e.now(), action, target, detail))
+	})
 }

@@ -84,6 +84,9 @@ func cmdPoliciesExport(ctx context.Context, e *env, args []string) error {
 	for _, p := range paths {
 		fmt.Fprintln(e.stdout, p)
 	}
+	if err := audited(ctx, e, "policies.export", "", fmt.Sprintf("versions=%d", len(paths))); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "exported %d versions to %s\n", len(paths), fs.Arg(0))
 	return nil
 }
