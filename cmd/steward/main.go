@@ -173,6 +173,10 @@ Configuration comes from the environment:
   STEWARD_ENV            development (default) or production
   STEWARD_SMTP_URL       smtp://user:pass@host:port; empty keeps mail in the outbox
   STEWARD_MAIL_FROM      sender address
+  STEWARD_SWEEP_HOUR     hour (UTC) of the daily reminder sweep (default 6)
+  STEWARD_RETENTION_DAYS days before leavers are pseudonymised (default 365)
+  STEWARD_MAIL_RETENTION_DAYS  days before sent email text is deleted (default 90)
+  STEWARD_MIN_GROUP_SIZE smallest group shown in organisation aggregates (default 5)
 
 Run "steward COMMAND --help" for a command's flags.`)
 }
