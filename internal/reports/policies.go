@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -62,54 +63,60 @@ type lastAck struct {
 // counts, so Evaluate decides the same without them.
 // The result is keyed by policy, then by person.
 func (s *Store) lastAcks(ctx context.Context, sc scope, ts []*policies.Timeline, at time.Time) (map[int64]map[int64]lastAck, error) {
-	var vals []string
-	var vargs []any
+	type window struct {
+		policy int64
+		lo, hi int
+	}
+	var ws []window
 	for _, t := range ts {
 		if cur, ok := t.InEffect(at); ok {
-			vals = append(vals, "(?, ?, ?)")
-			vargs = append(vargs, t.Policy.ID, baseNumber(t, cur), cur.Number)
+			ws = append(ws, window{t.Policy.ID, baseNumber(t, cur), cur.Number})
 		}
 	}
 	out := map[int64]map[int64]lastAck{}
-	if len(vals) == 0 {
+	if len(ws) == 0 {
 		return out, nil
 	}
-	pre, args := sc.prefix()
-	from, cond := sc.from("policy_acknowledgements a", "a.user_id")
-	if pre == "" {
-		pre = "WITH "
-	} else {
-		pre += ", "
-	}
+	// One row per person, two columns per policy: grouping by person alone
+	// follows the index on acknowledgements by person, so nothing is sorted.
 	// The latest acknowledgement is also the highest version acknowledged:
 	// only the version in effect can be acknowledged, and versions take
-	// effect in number order. So one grouped pass gives both.
-	q := pre + `cur(pid, lo, n) AS (VALUES ` + strings.Join(vals, ", ") + `)
-		SELECT a.user_id, v.policy_id, MAX(v.number) AS number, MAX(a.acknowledged_at) AS acknowledged_at
-		FROM ` + from + `
-		JOIN policy_versions v ON v.id = a.version_id
-		JOIN cur ON cur.pid = v.policy_id AND v.number BETWEEN cur.lo AND cur.n
+	// effect in number order. So MAX of each gives the pair.
+	pre, args := sc.prefix()
+	from, cond := sc.from("policy_acknowledgements a", "a.user_id")
+	var cols []string
+	for _, w := range ws {
+		in := `v.policy_id = ? AND v.number BETWEEN ? AND ?`
+		cols = append(cols, `MAX(CASE WHEN `+in+` THEN v.number END)`, `MAX(CASE WHEN `+in+` THEN a.acknowledged_at END)`)
+		args = append(args, w.policy, w.lo, w.hi, w.policy, w.lo, w.hi)
+	}
+	q := pre + `SELECT a.user_id, ` + strings.Join(cols, ", ") + `
+		FROM ` + from + ` JOIN policy_versions v ON v.id = a.version_id
 		WHERE a.acknowledged_at <= ?` + cond + `
-		GROUP BY a.user_id, v.policy_id`
-	args = append(append(args, vargs...), at.UTC())
+		GROUP BY a.user_id`
+	args = append(args, at.UTC())
 	rows, err := s.q.rows(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reports: acknowledgements: %w", err)
 	}
 	defer rows.Close()
+	var user int64
+	numbers := make([]sql.NullInt64, len(ws))
+	times := make([]sqlTime, len(ws))
+	dest := []any{&user}
+	for i := range ws {
+		dest = append(dest, &numbers[i], &times[i])
+		out[ws[i].policy] = map[int64]lastAck{}
+	}
 	for rows.Next() {
-		var a lastAck
-		var at sqlTime
-		if err := rows.Scan(&a.UserID, &a.PolicyID, &a.Number, &at); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("reports: acknowledgements: %w", err)
 		}
-		a.AcknowledgedAt = at.Time
-		m, ok := out[a.PolicyID]
-		if !ok {
-			m = map[int64]lastAck{}
-			out[a.PolicyID] = m
+		for i, w := range ws {
+			if numbers[i].Valid {
+				out[w.policy][user] = lastAck{UserID: user, PolicyID: w.policy, Number: int(numbers[i].Int64), AcknowledgedAt: times[i].Time}
+			}
 		}
-		m[a.UserID] = a
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reports: acknowledgements: %w", err)
