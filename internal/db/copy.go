@@ -74,16 +74,13 @@ func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
 				return fmt.Errorf("db: copy %s: %w", t.name, err)
 			}
 			counts[i] = TableCount{Table: t.name, Source: n}
-			if t.identity != "" {
-				if _, err := dst.ExecContext(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', '%s'),
-					COALESCE((SELECT MAX(%s) FROM %s), 0) + 1, false)`, t.name, t.identity, t.identity, t.name)); err != nil {
-					return fmt.Errorf("db: copy %s: reset its id sequence: %w", t.name, err)
-				}
-			}
 		}
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := to.ResetSequences(ctx); err != nil {
 		return nil, err
 	}
 

@@ -130,3 +130,23 @@ func tables(t *testing.T, d *db.DB) []string {
 	sort.Strings(names) // the two databases collate names differently
 	return names
 }
+
+func TestResetSequencesAfterExplicitIDs(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+		if _, err := d.ExecContext(ctx, d.Rebind(`INSERT INTO teams (id, name, created_at) VALUES (1, 'Ops', ?), (2, 'Sales', ?)`), now, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.ResetSequences(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		if err := d.GetContext(ctx, &id, d.Rebind(`INSERT INTO teams (name, created_at) VALUES ('Support', ?) RETURNING id`), now); err != nil {
+			t.Fatalf("a new team after rows with explicit ids: %v", err)
+		}
+		if id != 3 {
+			t.Fatalf("new team id %d, want 3", id)
+		}
+	})
+}
