@@ -77,6 +77,10 @@ func Large(ctx context.Context, d *db.DB, now time.Time, opts LargeOptions) (Lar
 	if err != nil {
 		return LargeResult{}, err
 	}
+	// The rows above carry their ids; PostgreSQL's sequences must follow.
+	if err := d.ResetSequences(ctx); err != nil {
+		return LargeResult{}, err
+	}
 	g.res.People, g.res.Teams, g.res.Courses, g.res.Policies = len(g.people), len(g.teams), len(g.course), len(g.policy)
 	return g.res, nil
 }
