@@ -21,10 +21,18 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+	"golang.org/x/crypto/bcrypt"
+	"log/slog"
+	"net/http/httptest"
+	"steward/handlers"
+	"steward/internal/config"
 	"steward/internal/db"
 	"steward/internal/db/dbtest"
 	"steward/internal/demo"
 	"steward/internal/mail"
+	"steward/policies"
 )
 
 // Two `steward serve` processes on one PostgreSQL database, as behind a
@@ -340,4 +348,104 @@ func (ss *countingSession) Data(r io.Reader) error {
 	ss.s.byFrom[ss.from]++
 	ss.s.mu.Unlock()
 	return nil
+}
+
+// benchPeople is the size of the organisation the page benchmarks run on,
+// as in the reports package's benchmarks.
+const benchPeople = 10000
+
+// BenchmarkPagesByDatabase serves the public policy page and a manager's
+// team report through the whole app (sessions, SQL, templates) from the
+// same generated organisation on SQLite and on PostgreSQL, in one run.
+func BenchmarkPagesByDatabase(b *testing.B) {
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	opens := []struct {
+		name string
+		open func(testing.TB) *db.DB
+	}{{"sqlite", dbtest.Open}, {"postgres", dbtest.OpenPostgres}}
+	for _, o := range opens {
+		if o.name == "postgres" && dbtest.PostgresURL() == "" {
+			continue
+		}
+		d := o.open(b)
+		ctx := context.Background()
+		if _, err := demo.Large(ctx, d, now, demo.LargeOptions{People: benchPeople, BcryptCost: bcrypt.MinCost}); err != nil {
+			b.Fatal(err)
+		}
+		// The large organisation has staff policies only; add the public ones.
+		r, err := mail.NewRenderer("http://127.0.0.1:8080")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := policies.SeedDemo(ctx, policies.NewStore(d, r), now); err != nil {
+			b.Fatal(err)
+		}
+		cfg, err := config.Load(func(string) string { return "" })
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv, err := handlers.New(handlers.Deps{Config: cfg, DB: d, Now: func() time.Time { return now },
+			BcryptCost: bcrypt.MinCost, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cookie := signIn(b, srv.App(), "manager@example.com")
+		pages := []struct{ name, path, cookie string }{
+			{"policy-page", "/policies/privacy", ""},
+			{"manager-report", "/team/report", cookie},
+		}
+		for _, p := range pages {
+			b.Run(p.name+"/"+o.name, func(b *testing.B) {
+				h := srv.App().Handler()
+				var ctx fasthttp.RequestCtx
+				for b.Loop() {
+					ctx.Request.Reset()
+					ctx.Response.Reset()
+					ctx.Request.Header.SetMethod(fiber.MethodGet)
+					ctx.Request.SetRequestURI(p.path)
+					if p.cookie != "" {
+						ctx.Request.Header.Set(fiber.HeaderCookie, p.cookie)
+					}
+					h(&ctx)
+					if ctx.Response.StatusCode() != fiber.StatusOK {
+						b.Fatalf("%s: status %d", p.path, ctx.Response.StatusCode())
+					}
+				}
+			})
+		}
+	}
+}
+
+// signIn signs in through the login form and returns the Cookie header
+// that carries the session.
+func signIn(b *testing.B, app *fiber.App, email string) string {
+	b.Helper()
+	res, err := app.Test(httptest.NewRequest(http.MethodGet, "/login", nil), -1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	m := csrfField.FindSubmatch(body)
+	if m == nil {
+		b.Fatal("the login page has no CSRF token")
+	}
+	cookies := res.Cookies()
+	form := url.Values{"_csrf": {string(m[1])}, "email": {email}, "password": {demo.Password}}
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	res, err = app.Test(req, -1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) == 0 {
+		b.Fatalf("sign-in as %s: status %d", email, res.StatusCode)
+	}
+	var parts []string
+	for _, c := range res.Cookies() {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	return strings.Join(parts, "; ")
 }
