@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"steward/internal/db"
 )
 
 func day(n int) time.Time { return time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC).AddDate(0, 0, n) }
@@ -66,63 +68,64 @@ func TestEvaluateAcrossTime(t *testing.T) {
 }
 
 func TestAcknowledge(t *testing.T) {
-	s, d := newTestStore(t)
-	ctx := context.Background()
-	ann := addUser(t, d, "ann@example.com", true, day(-300))
-	gone := addUser(t, d, "gone@example.com", false, day(-300))
-	mustCreate(t, s, Settings{Slug: "aup", Title: "Acceptable use", Audience: Staff, RequiresAck: true, AckWithinDays: 14})
-	mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy", Audience: Public})
-	publishVersion(t, s, "aup", "one", Material, day(0), day(0))
-	publishVersion(t, s, "aup", "two", Material, day(30), day(10)) // scheduled until day 30
-	publishVersion(t, s, "privacy", "public", Material, day(0), day(0))
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		ann := addUser(t, d, "ann@example.com", true, day(-300))
+		gone := addUser(t, d, "gone@example.com", false, day(-300))
+		mustCreate(t, s, Settings{Slug: "aup", Title: "Acceptable use", Audience: Staff, RequiresAck: true, AckWithinDays: 14})
+		mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy", Audience: Public})
+		publishVersion(t, s, "aup", "one", Material, day(0), day(0))
+		publishVersion(t, s, "aup", "two", Material, day(30), day(10)) // scheduled until day 30
+		publishVersion(t, s, "privacy", "public", Material, day(0), day(0))
 
-	cases := []struct {
-		name    string
-		user    int64
-		slug    string
-		number  int
-		now     time.Time
-		err     error
-		created bool
-	}{
-		{"the version in effect", ann, "aup", 1, day(5), nil, true},
-		{"again: nothing new", ann, "aup", 1, day(6), nil, false},
-		{"a scheduled version", ann, "aup", 2, day(20), ErrNotInEffect, false},
-		{"a superseded version", ann, "aup", 1, day(31), ErrNotInEffect, false},
-		{"an unknown version", ann, "aup", 9, day(31), ErrNotFound, false},
-		{"an unknown policy", ann, "nope", 1, day(31), ErrNotFound, false},
-		{"a public policy", ann, "privacy", 1, day(31), ErrNotInScope, false},
-		{"an inactive person", gone, "aup", 2, day(31), ErrNotInScope, false},
-		{"an unknown person", 9999, "aup", 2, day(31), ErrNotInScope, false},
-		{"v2 once in effect", ann, "aup", 2, day(31), nil, true},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			created, err := s.Acknowledge(ctx, c.user, c.slug, c.number, c.now)
-			if !errors.Is(err, c.err) || created != c.created {
-				t.Errorf("Acknowledge = %v, %v; want %v, %v", created, err, c.created, c.err)
-			}
-		})
-	}
-	acks, err := s.Acknowledgements(ctx, ann)
-	if err != nil || len(acks) != 2 || !acks[0].AcknowledgedAt.Equal(day(5)) {
-		t.Fatalf("acknowledgements %+v %v", acks, err)
-	}
-	var audited int
-	if err := d.Get(&audited, `SELECT COUNT(*) FROM audit_log WHERE action = 'policy.acknowledge'`); err != nil || audited != 2 {
-		t.Errorf("%d acknowledgements audited, want 2", audited)
-	}
-	if _, err := d.Exec(`UPDATE policy_acknowledgements SET acknowledged_at = ?`, day(1)); err == nil {
-		t.Error("the database let an acknowledgement be overwritten")
-	}
+		cases := []struct {
+			name    string
+			user    int64
+			slug    string
+			number  int
+			now     time.Time
+			err     error
+			created bool
+		}{
+			{"the version in effect", ann, "aup", 1, day(5), nil, true},
+			{"again: nothing new", ann, "aup", 1, day(6), nil, false},
+			{"a scheduled version", ann, "aup", 2, day(20), ErrNotInEffect, false},
+			{"a superseded version", ann, "aup", 1, day(31), ErrNotInEffect, false},
+			{"an unknown version", ann, "aup", 9, day(31), ErrNotFound, false},
+			{"an unknown policy", ann, "nope", 1, day(31), ErrNotFound, false},
+			{"a public policy", ann, "privacy", 1, day(31), ErrNotInScope, false},
+			{"an inactive person", gone, "aup", 2, day(31), ErrNotInScope, false},
+			{"an unknown person", 9999, "aup", 2, day(31), ErrNotInScope, false},
+			{"v2 once in effect", ann, "aup", 2, day(31), nil, true},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				created, err := s.Acknowledge(ctx, c.user, c.slug, c.number, c.now)
+				if !errors.Is(err, c.err) || created != c.created {
+					t.Errorf("Acknowledge = %v, %v; want %v, %v", created, err, c.created, c.err)
+				}
+			})
+		}
+		acks, err := s.Acknowledgements(ctx, ann)
+		if err != nil || len(acks) != 2 || !acks[0].AcknowledgedAt.Equal(day(5)) {
+			t.Fatalf("acknowledgements %+v %v", acks, err)
+		}
+		var audited int
+		if err := d.Get(&audited, `SELECT COUNT(*) FROM audit_log WHERE action = 'policy.acknowledge'`); err != nil || audited != 2 {
+			t.Errorf("%d acknowledgements audited, want 2", audited)
+		}
+		if _, err := d.Exec(d.Rebind(`UPDATE policy_acknowledgements SET acknowledged_at = ?`), day(1)); err == nil {
+			t.Error("the database let an acknowledgement be overwritten")
+		}
 
-	sts, err := s.StatusFor(ctx, ann, day(32))
-	if err != nil || len(sts) != 1 || sts[0].State != AckAcknowledged || sts[0].Last.Number != 2 {
-		t.Errorf("status for ann: %+v %v", sts, err)
-	}
-	bob := addUser(t, d, "bob@example.com", true, day(-300))
-	open, err := s.Open(ctx, day(50))
-	if err != nil || len(open) != 1 || open[0].UserID != bob || open[0].State != AckOverdue {
-		t.Errorf("open items: %+v %v", open, err)
-	}
+		sts, err := s.StatusFor(ctx, ann, day(32))
+		if err != nil || len(sts) != 1 || sts[0].State != AckAcknowledged || sts[0].Last.Number != 2 {
+			t.Errorf("status for ann: %+v %v", sts, err)
+		}
+		bob := addUser(t, d, "bob@example.com", true, day(-300))
+		open, err := s.Open(ctx, day(50))
+		if err != nil || len(open) != 1 || open[0].UserID != bob || open[0].State != AckOverdue {
+			t.Errorf("open items: %+v %v", open, err)
+		}
+	})
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"steward/internal/db"
 )
 
 const goodFile = `---
@@ -75,155 +77,158 @@ func TestParseFile(t *testing.T) {
 }
 
 func TestPublishFileAndExport(t *testing.T) {
-	s, d := newTestStore(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	f, err := ParseFile("privacy.md", []byte(goodFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.PublishFile(ctx, f, SystemActor("cli"), now)
-	if err != nil || !res.Published || res.Version.Number != 1 {
-		t.Fatalf("first publish: %+v %v", res, err)
-	}
-	if !strings.Contains(res.Message, "scheduled") {
-		t.Errorf("a future effective date should say scheduled: %q", res.Message)
-	}
-	again, err := s.PublishFile(ctx, f, SystemActor("cli"), now.Add(time.Hour))
-	if err != nil || again.Published || !strings.Contains(again.Message, "identical") {
-		t.Fatalf("identical file: %+v %v", again, err)
-	}
-	// Whitespace at line ends and CRLF do not make a new version either.
-	crlf := strings.ReplaceAll(strings.Replace(goodFile, "18 months.", "18 months.   ", 1), "\n", "\r\n")
-	f2, err := ParseFile("privacy-crlf.md", []byte(crlf))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r, err := s.PublishFile(ctx, f2, SystemActor("cli"), now); err != nil || r.Published {
-		t.Errorf("CRLF copy published a version: %+v %v", r, err)
-	}
-	var n int
-	if err := d.Get(&n, `SELECT COUNT(*) FROM policy_versions`); err != nil || n != 1 {
-		t.Fatalf("%d versions after no-op publishes", n)
-	}
-
-	// A later file may retitle; it may not move a public policy to staff.
-	v2src := strings.Replace(strings.Replace(goodFile, "18 months", "12 months", 1), "title: Privacy policy", "title: Privacy notice", 1)
-	f3, _ := ParseFile("v2.md", []byte(v2src))
-	r3, err := s.PublishFile(ctx, f3, SystemActor("cli"), now)
-	if err != nil || r3.Version.Number != 2 || r3.Policy.Title != "Privacy notice" {
-		t.Fatalf("second version: %+v %v", r3, err)
-	}
-	staffSrc := strings.Replace(strings.Replace(goodFile, "audience: public", "audience: staff", 1), "18 months", "6 months", 1)
-	f4, _ := ParseFile("moved.md", []byte(staffSrc))
-	_, err = s.PublishFile(ctx, f4, SystemActor("cli"), now)
-	var fe *FileError
-	if !errors.As(err, &fe) || fe.Fields["audience"] == "" || fe.File != "moved.md" {
-		t.Errorf("audience change: %v", err)
-	}
-
-	dir := t.TempDir()
-	paths, err := s.Export(ctx, dir)
-	if err != nil || len(paths) != 2 {
-		t.Fatalf("export: %v %v", paths, err)
-	}
-	// Every exported file reads back as the version it came from.
-	tl, _ := s.Timeline(ctx, "privacy")
-	for _, v := range tl.Versions {
-		p := filepath.Join(dir, "privacy", fmt.Sprintf("v%d.md", v.Number))
-		data, err := os.ReadFile(p)
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+		f, err := ParseFile("privacy.md", []byte(goodFile))
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := ParseFile(p, data)
+		res, err := s.PublishFile(ctx, f, SystemActor("cli"), now)
+		if err != nil || !res.Published || res.Version.Number != 1 {
+			t.Fatalf("first publish: %+v %v", res, err)
+		}
+		if !strings.Contains(res.Message, "scheduled") {
+			t.Errorf("a future effective date should say scheduled: %q", res.Message)
+		}
+		again, err := s.PublishFile(ctx, f, SystemActor("cli"), now.Add(time.Hour))
+		if err != nil || again.Published || !strings.Contains(again.Message, "identical") {
+			t.Fatalf("identical file: %+v %v", again, err)
+		}
+		// Whitespace at line ends and CRLF do not make a new version either.
+		crlf := strings.ReplaceAll(strings.Replace(goodFile, "18 months.", "18 months.   ", 1), "\n", "\r\n")
+		f2, err := ParseFile("privacy-crlf.md", []byte(crlf))
 		if err != nil {
-			t.Fatalf("exported file does not parse: %v", err)
+			t.Fatal(err)
 		}
-		if Hash(back.Body) != v.SHA256 || back.Summary != v.Summary || back.Change != v.ChangeKind || !back.Effective.Equal(v.EffectiveAt) {
-			t.Errorf("round trip of v%d: %+v", v.Number, back)
+		if r, err := s.PublishFile(ctx, f2, SystemActor("cli"), now); err != nil || r.Published {
+			t.Errorf("CRLF copy published a version: %+v %v", r, err)
 		}
-	}
+		var n int
+		if err := d.Get(&n, `SELECT COUNT(*) FROM policy_versions`); err != nil || n != 1 {
+			t.Fatalf("%d versions after no-op publishes", n)
+		}
+
+		// A later file may retitle; it may not move a public policy to staff.
+		v2src := strings.Replace(strings.Replace(goodFile, "18 months", "12 months", 1), "title: Privacy policy", "title: Privacy notice", 1)
+		f3, _ := ParseFile("v2.md", []byte(v2src))
+		r3, err := s.PublishFile(ctx, f3, SystemActor("cli"), now)
+		if err != nil || r3.Version.Number != 2 || r3.Policy.Title != "Privacy notice" {
+			t.Fatalf("second version: %+v %v", r3, err)
+		}
+		staffSrc := strings.Replace(strings.Replace(goodFile, "audience: public", "audience: staff", 1), "18 months", "6 months", 1)
+		f4, _ := ParseFile("moved.md", []byte(staffSrc))
+		_, err = s.PublishFile(ctx, f4, SystemActor("cli"), now)
+		var fe *FileError
+		if !errors.As(err, &fe) || fe.Fields["audience"] == "" || fe.File != "moved.md" {
+			t.Errorf("audience change: %v", err)
+		}
+
+		dir := t.TempDir()
+		paths, err := s.Export(ctx, dir)
+		if err != nil || len(paths) != 2 {
+			t.Fatalf("export: %v %v", paths, err)
+		}
+		// Every exported file reads back as the version it came from.
+		tl, _ := s.Timeline(ctx, "privacy")
+		for _, v := range tl.Versions {
+			p := filepath.Join(dir, "privacy", fmt.Sprintf("v%d.md", v.Number))
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := ParseFile(p, data)
+			if err != nil {
+				t.Fatalf("exported file does not parse: %v", err)
+			}
+			if Hash(back.Body) != v.SHA256 || back.Summary != v.Summary || back.Change != v.ChangeKind || !back.Effective.Equal(v.EffectiveAt) {
+				t.Errorf("round trip of v%d: %+v", v.Number, back)
+			}
+		}
+	})
 }
 
 func TestSeedDemo(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	for i := 0; i < 2; i++ { // the second run changes nothing
-		if err := SeedDemo(ctx, s, now); err != nil {
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+		for i := 0; i < 2; i++ { // the second run changes nothing
+			if err := SeedDemo(ctx, s, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tl, err := s.Timeline(ctx, "privacy")
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	tl, err := s.Timeline(ctx, "privacy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tl.Versions) != 3 || tl.Policy.Audience != Public {
-		t.Fatalf("privacy has %d versions", len(tl.Versions))
-	}
-	kinds := []ChangeKind{tl.Versions[0].ChangeKind, tl.Versions[1].ChangeKind, tl.Versions[2].ChangeKind}
-	if kinds[1] != Minor || kinds[2] != Material {
-		t.Errorf("kinds %v: want v2 minor and v3 material", kinds)
-	}
-	if cur, ok := tl.InEffect(now); !ok || cur.Number != 3 {
-		t.Errorf("in effect now: %d", cur.Number)
-	}
-	for _, v := range tl.Versions {
-		if !v.EffectiveAt.Before(now) || v.PublishedAt.After(v.EffectiveAt) {
-			t.Errorf("v%d effective %v published %v", v.Number, v.EffectiveAt, v.PublishedAt)
+		if len(tl.Versions) != 3 || tl.Policy.Audience != Public {
+			t.Fatalf("privacy has %d versions", len(tl.Versions))
 		}
-	}
-	if y := tl.Versions[0].EffectiveAt; y.Year() != 2025 || y.Month() != time.January {
-		t.Errorf("v1 effective %v", y)
-	}
-	staff, err := s.Timeline(ctx, "acceptable-use-of-customer-data")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := staff.Policy; p.Title != "Acceptable use of customer data" || p.Audience != Staff || !p.RequiresAck || p.AckWithinDays != 14 {
-		t.Errorf("staff policy %+v", p)
-	}
+		kinds := []ChangeKind{tl.Versions[0].ChangeKind, tl.Versions[1].ChangeKind, tl.Versions[2].ChangeKind}
+		if kinds[1] != Minor || kinds[2] != Material {
+			t.Errorf("kinds %v: want v2 minor and v3 material", kinds)
+		}
+		if cur, ok := tl.InEffect(now); !ok || cur.Number != 3 {
+			t.Errorf("in effect now: %d", cur.Number)
+		}
+		for _, v := range tl.Versions {
+			if !v.EffectiveAt.Before(now) || v.PublishedAt.After(v.EffectiveAt) {
+				t.Errorf("v%d effective %v published %v", v.Number, v.EffectiveAt, v.PublishedAt)
+			}
+		}
+		if y := tl.Versions[0].EffectiveAt; y.Year() != 2025 || y.Month() != time.January {
+			t.Errorf("v1 effective %v", y)
+		}
+		staff, err := s.Timeline(ctx, "acceptable-use-of-customer-data")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := staff.Policy; p.Title != "Acceptable use of customer data" || p.Audience != Staff || !p.RequiresAck || p.AckWithinDays != 14 {
+			t.Errorf("staff policy %+v", p)
+		}
+	})
 }
 
 func TestPublishFileNoOpAgainstInEffectAndScheduled(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	file := func(body, effective string) File {
-		t.Helper()
-		src := "---\nslug: privacy\ntitle: Privacy policy\nsummary: s\nchange: material\n"
-		if effective != "" {
-			src += "effective: " + effective + "\n"
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+		file := func(body, effective string) File {
+			t.Helper()
+			src := "---\nslug: privacy\ntitle: Privacy policy\nsummary: s\nchange: material\n"
+			if effective != "" {
+				src += "effective: " + effective + "\n"
+			}
+			f, err := ParseFile("p.md", []byte(src+"---\n"+body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
 		}
-		f, err := ParseFile("p.md", []byte(src+"---\n"+body))
-		if err != nil {
-			t.Fatal(err)
+		publish := func(f File) Result {
+			t.Helper()
+			r, err := s.PublishFile(ctx, f, SystemActor("cli"), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
 		}
-		return f
-	}
-	publish := func(f File) Result {
-		t.Helper()
-		r, err := s.PublishFile(ctx, f, SystemActor("cli"), now)
-		if err != nil {
-			t.Fatal(err)
+		publish(file("One.", "2026-01-01"))
+		publish(file("Two.", "2026-06-01"))
+		publish(file("Three.", "2026-12-15")) // scheduled
+		cases := []struct {
+			body, effective string
+			published       bool
+		}{
+			{"Two.", "", false},             // the version in effect
+			{"Three.", "2026-12-15", false}, // the scheduled one
+			{"One.", "2026-12-20", true},    // an older text, published again on purpose
 		}
-		return r
-	}
-	publish(file("One.", "2026-01-01"))
-	publish(file("Two.", "2026-06-01"))
-	publish(file("Three.", "2026-12-15")) // scheduled
-	cases := []struct {
-		body, effective string
-		published       bool
-	}{
-		{"Two.", "", false},             // the version in effect
-		{"Three.", "2026-12-15", false}, // the scheduled one
-		{"One.", "2026-12-20", true},    // an older text, published again on purpose
-	}
-	for _, c := range cases {
-		r := publish(file(c.body, c.effective))
-		if r.Published != c.published {
-			t.Errorf("%q: published %v (%s), want %v", c.body, r.Published, r.Message, c.published)
+		for _, c := range cases {
+			r := publish(file(c.body, c.effective))
+			if r.Published != c.published {
+				t.Errorf("%q: published %v (%s), want %v", c.body, r.Published, r.Message, c.published)
+			}
 		}
-	}
+	})
 }

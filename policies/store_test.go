@@ -3,13 +3,13 @@ package policies
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"steward/internal/audit"
 	"steward/internal/db"
+	"steward/internal/db/dbtest"
 	"steward/internal/mail"
 )
 
@@ -17,19 +17,25 @@ var t0 = time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
 
 func newTestStore(t testing.TB) (*Store, *db.DB) {
 	t.Helper()
-	d, err := db.Open(filepath.Join(t.TempDir(), "steward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	return storeOver(t, dbtest.Open(t))
+}
+
+func storeOver(t testing.TB, d *db.DB) (*Store, *db.DB) {
+	t.Helper()
 	r, err := mail.NewRenderer("https://steward.example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return NewStore(d, r), d
+}
+
+// eachDB runs a store test on SQLite, and on PostgreSQL when
+// STEWARD_TEST_POSTGRES_URL names a server.
+func eachDB(t *testing.T, fn func(t *testing.T, s *Store, d *db.DB)) {
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		s, _ := storeOver(t, d)
+		fn(t, s, d)
+	})
 }
 
 func addUser(t testing.TB, d *db.DB, email string, active bool, created time.Time) int64 {
@@ -67,218 +73,223 @@ func mustCreate(t testing.TB, s *Store, st Settings) Policy {
 }
 
 func TestPublishedVersionsCannotChange(t *testing.T) {
-	s, d := newTestStore(t)
-	ctx := context.Background()
-	mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
-	v1 := publishVersion(t, s, "privacy", "# Privacy\n\nWe keep little.", Material, time.Time{}, t0)
-	if v1.Number != 1 || v1.Draft || v1.SHA256 != Hash(v1.BodyMD) || !v1.EffectiveAt.Equal(t0) {
-		t.Fatalf("published %+v", v1)
-	}
-
-	if _, err := s.UpdateDraft(ctx, v1.ID, DraftInput{Body: "changed", Summary: "x", ChangeKind: Minor}, t0); !errors.Is(err, ErrPublished) {
-		t.Errorf("store UpdateDraft on a published version: %v, want ErrPublished", err)
-	}
-	if err := s.DeleteDraft(ctx, v1.ID); !errors.Is(err, ErrPublished) {
-		t.Errorf("store DeleteDraft on a published version: %v, want ErrPublished", err)
-	}
-	for _, q := range []string{
-		`UPDATE policy_versions SET body_md = 'tampered' WHERE id = ?`,
-		`UPDATE policy_versions SET status = 'draft' WHERE id = ?`,
-		`UPDATE policy_versions SET effective_at = effective_at WHERE id = ?`,
-		`DELETE FROM policy_versions WHERE id = ?`,
-	} {
-		if _, err := d.Exec(d.Rebind(q), v1.ID); err == nil || !strings.Contains(err.Error(), "immutable") {
-			t.Errorf("%s: %v, want the trigger to refuse", q, err)
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
+		v1 := publishVersion(t, s, "privacy", "# Privacy\n\nWe keep little.", Material, time.Time{}, t0)
+		if v1.Number != 1 || v1.Draft || v1.SHA256 != Hash(v1.BodyMD) || !v1.EffectiveAt.Equal(t0) {
+			t.Fatalf("published %+v", v1)
 		}
-	}
-	var body string
-	if err := d.Get(&body, `SELECT body_md FROM policy_versions WHERE id = ?`, v1.ID); err != nil || body != v1.BodyMD {
-		t.Errorf("body after refused writes = %q, %v", body, err)
-	}
 
-	// Editing starts a new draft from the published text; there is only one.
-	d1, err := s.StartDraft(ctx, "privacy", SystemActor("test"), t0)
-	if err != nil || !d1.Draft || d1.BodyMD != v1.BodyMD {
-		t.Fatalf("StartDraft = %+v, %v", d1, err)
-	}
-	d2, err := s.StartDraft(ctx, "privacy", SystemActor("test"), t0)
-	if err != nil || d2.ID != d1.ID {
-		t.Errorf("second StartDraft = %d, %v; want the same draft %d", d2.ID, err, d1.ID)
-	}
-	if _, err := d.Exec(`INSERT INTO policy_versions (policy_id, status, created_at, updated_at) VALUES (?, 'draft', ?, ?)`,
-		v1.PolicyID, t0, t0); err == nil {
-		t.Error("the database accepted a second draft for one policy")
-	}
-	if _, err := s.UpdateDraft(ctx, d1.ID, DraftInput{Body: "# Privacy\n\nWe keep less.", Summary: "less", ChangeKind: Minor}, t0); err != nil {
-		t.Fatal(err)
-	}
-	v2, err := s.Publish(ctx, "privacy", time.Time{}, SystemActor("test"), t0.Add(time.Hour))
-	if err != nil || v2.Number != 2 || v2.ChangeKind != Minor {
-		t.Fatalf("publish v2 = %+v, %v", v2, err)
-	}
-	if _, err := s.Publish(ctx, "privacy", time.Time{}, SystemActor("test"), t0); !errors.Is(err, ErrNoDraft) {
-		t.Errorf("publish without a draft: %v, want ErrNoDraft", err)
-	}
+		if _, err := s.UpdateDraft(ctx, v1.ID, DraftInput{Body: "changed", Summary: "x", ChangeKind: Minor}, t0); !errors.Is(err, ErrPublished) {
+			t.Errorf("store UpdateDraft on a published version: %v, want ErrPublished", err)
+		}
+		if err := s.DeleteDraft(ctx, v1.ID); !errors.Is(err, ErrPublished) {
+			t.Errorf("store DeleteDraft on a published version: %v, want ErrPublished", err)
+		}
+		for _, q := range []string{
+			`UPDATE policy_versions SET body_md = 'tampered' WHERE id = ?`,
+			`UPDATE policy_versions SET status = 'draft' WHERE id = ?`,
+			`UPDATE policy_versions SET effective_at = effective_at WHERE id = ?`,
+			`DELETE FROM policy_versions WHERE id = ?`,
+		} {
+			if _, err := d.Exec(d.Rebind(q), v1.ID); err == nil || !strings.Contains(err.Error(), "immutable") {
+				t.Errorf("%s: %v, want the trigger to refuse", q, err)
+			}
+		}
+		var body string
+		if err := d.Get(&body, d.Rebind(`SELECT body_md FROM policy_versions WHERE id = ?`), v1.ID); err != nil || body != v1.BodyMD {
+			t.Errorf("body after refused writes = %q, %v", body, err)
+		}
 
-	var actions []string
-	if err := d.Select(&actions, `SELECT target FROM audit_log WHERE action = 'policy.publish' ORDER BY id`); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(actions, ",") != "policy:privacy/v1,policy:privacy/v2" {
-		t.Errorf("audit publications = %v", actions)
-	}
-	if n, err := audit.Verify(ctx, d); err != nil || n != 2 {
-		t.Errorf("audit chain: %d entries, %v", n, err)
-	}
+		// Editing starts a new draft from the published text; there is only one.
+		d1, err := s.StartDraft(ctx, "privacy", SystemActor("test"), t0)
+		if err != nil || !d1.Draft || d1.BodyMD != v1.BodyMD {
+			t.Fatalf("StartDraft = %+v, %v", d1, err)
+		}
+		d2, err := s.StartDraft(ctx, "privacy", SystemActor("test"), t0)
+		if err != nil || d2.ID != d1.ID {
+			t.Errorf("second StartDraft = %d, %v; want the same draft %d", d2.ID, err, d1.ID)
+		}
+		if _, err := d.Exec(d.Rebind(`INSERT INTO policy_versions (policy_id, status, created_at, updated_at) VALUES (?, 'draft', ?, ?)`),
+			v1.PolicyID, t0, t0); err == nil {
+			t.Error("the database accepted a second draft for one policy")
+		}
+		if _, err := s.UpdateDraft(ctx, d1.ID, DraftInput{Body: "# Privacy\n\nWe keep less.", Summary: "less", ChangeKind: Minor}, t0); err != nil {
+			t.Fatal(err)
+		}
+		v2, err := s.Publish(ctx, "privacy", time.Time{}, SystemActor("test"), t0.Add(time.Hour))
+		if err != nil || v2.Number != 2 || v2.ChangeKind != Minor {
+			t.Fatalf("publish v2 = %+v, %v", v2, err)
+		}
+		if _, err := s.Publish(ctx, "privacy", time.Time{}, SystemActor("test"), t0); !errors.Is(err, ErrNoDraft) {
+			t.Errorf("publish without a draft: %v, want ErrNoDraft", err)
+		}
+
+		var actions []string
+		if err := d.Select(&actions, `SELECT target FROM audit_log WHERE action = 'policy.publish' ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(actions, ",") != "policy:privacy/v1,policy:privacy/v2" {
+			t.Errorf("audit publications = %v", actions)
+		}
+		if n, err := audit.Verify(ctx, d); err != nil || n != 2 {
+			t.Errorf("audit chain: %d entries, %v", n, err)
+		}
+	})
 }
 
 func TestDraftValidation(t *testing.T) {
-	s, d := newTestStore(t)
-	ctx := context.Background()
-	mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
-	cases := []struct {
-		name  string
-		in    DraftInput
-		field string
-	}{
-		{"empty body", DraftInput{Body: "  \n", Summary: "s", ChangeKind: Minor}, "body"},
-		{"no summary", DraftInput{Body: "text", ChangeKind: Minor}, "summary"},
-		{"bad kind", DraftInput{Body: "text", Summary: "s", ChangeKind: "huge"}, "change"},
-		{"too long", DraftInput{Body: strings.Repeat("a", MaxBody+1), Summary: "s", ChangeKind: Minor}, "body"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := s.SaveDraft(ctx, "privacy", c.in, SystemActor("test"), t0)
-			var ve *ValidationError
-			if !errors.As(err, &ve) || ve.Fields[c.field] == "" {
-				t.Fatalf("SaveDraft = %v, want a message for %s", err, c.field)
-			}
-		})
-	}
-	var n int
-	if err := d.Get(&n, `SELECT COUNT(*) FROM policy_versions`); err != nil || n != 0 {
-		t.Errorf("%d versions written by invalid drafts", n)
-	}
-	for _, st := range []Settings{
-		{Slug: "Privacy Policy", Title: "x", Audience: Public},
-		{Slug: "ok", Title: "", Audience: Public},
-		{Slug: "ok", Title: "x", Audience: "everyone"},
-		{Slug: "ok", Title: "x", Audience: Public, RequiresAck: true, AckWithinDays: 14},
-		{Slug: "ok", Title: "x", Audience: Staff, RequiresAck: true},
-	} {
-		if _, err := s.CreatePolicy(ctx, st, t0); err == nil {
-			t.Errorf("CreatePolicy(%+v) accepted", st)
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
+		cases := []struct {
+			name  string
+			in    DraftInput
+			field string
+		}{
+			{"empty body", DraftInput{Body: "  \n", Summary: "s", ChangeKind: Minor}, "body"},
+			{"no summary", DraftInput{Body: "text", ChangeKind: Minor}, "summary"},
+			{"bad kind", DraftInput{Body: "text", Summary: "s", ChangeKind: "huge"}, "change"},
+			{"too long", DraftInput{Body: strings.Repeat("a", MaxBody+1), Summary: "s", ChangeKind: Minor}, "body"},
 		}
-	}
-	if _, err := s.CreatePolicy(ctx, Settings{Slug: "privacy", Title: "Again", Audience: Public}, t0); !errors.Is(err, ErrSlugTaken) {
-		t.Errorf("duplicate slug: %v", err)
-	}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				_, err := s.SaveDraft(ctx, "privacy", c.in, SystemActor("test"), t0)
+				var ve *ValidationError
+				if !errors.As(err, &ve) || ve.Fields[c.field] == "" {
+					t.Fatalf("SaveDraft = %v, want a message for %s", err, c.field)
+				}
+			})
+		}
+		var n int
+		if err := d.Get(&n, `SELECT COUNT(*) FROM policy_versions`); err != nil || n != 0 {
+			t.Errorf("%d versions written by invalid drafts", n)
+		}
+		for _, st := range []Settings{
+			{Slug: "Privacy Policy", Title: "x", Audience: Public},
+			{Slug: "ok", Title: "", Audience: Public},
+			{Slug: "ok", Title: "x", Audience: "everyone"},
+			{Slug: "ok", Title: "x", Audience: Public, RequiresAck: true, AckWithinDays: 14},
+			{Slug: "ok", Title: "x", Audience: Staff, RequiresAck: true},
+		} {
+			if _, err := s.CreatePolicy(ctx, st, t0); err == nil {
+				t.Errorf("CreatePolicy(%+v) accepted", st)
+			}
+		}
+		if _, err := s.CreatePolicy(ctx, Settings{Slug: "privacy", Title: "Again", Audience: Public}, t0); !errors.Is(err, ErrSlugTaken) {
+			t.Errorf("duplicate slug: %v", err)
+		}
+	})
 }
 
 func TestVersionInEffectAcrossTime(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
-	jan, mar, jun := t0, t0.AddDate(0, 2, 0), t0.AddDate(0, 5, 0)
-	publishVersion(t, s, "privacy", "one", Material, jan, jan)
-	publishVersion(t, s, "privacy", "two", Minor, mar, jan.Add(time.Hour))
-	// v3 is published in April to take effect in June: scheduled until then.
-	publishVersion(t, s, "privacy", "three", Material, jun, jun.AddDate(0, 0, -30))
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
+		jan, mar, jun := t0, t0.AddDate(0, 2, 0), t0.AddDate(0, 5, 0)
+		publishVersion(t, s, "privacy", "one", Material, jan, jan)
+		publishVersion(t, s, "privacy", "two", Minor, mar, jan.Add(time.Hour))
+		// v3 is published in April to take effect in June: scheduled until then.
+		publishVersion(t, s, "privacy", "three", Material, jun, jun.AddDate(0, 0, -30))
 
-	tl, err := s.Timeline(ctx, "privacy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		name     string
-		now      time.Time
-		inEffect int // 0: none
-		next     int // 0: none scheduled
-	}{
-		{"before the first", jan.Add(-time.Second), 0, 1},
-		{"the first moment", jan, 1, 2},
-		{"between", mar.Add(-time.Nanosecond), 1, 2},
-		{"v2 takes effect", mar, 2, 3},
-		{"v3 still scheduled", jun.Add(-time.Minute), 2, 3},
-		{"v3 takes effect without a job", jun, 3, 0},
-		{"long after", jun.AddDate(3, 0, 0), 3, 0},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			v, ok := tl.InEffect(c.now)
-			if got := map[bool]int{true: v.Number, false: 0}[ok]; got != c.inEffect {
-				t.Errorf("in effect = %d, want %d", got, c.inEffect)
-			}
-			n, ok := tl.Next(c.now)
-			if got := map[bool]int{true: n.Number, false: 0}[ok]; got != c.next {
-				t.Errorf("next = %d, want %d", got, c.next)
-			}
-			for _, v := range tl.Versions {
-				want := StatusSuperseded
-				switch {
-				case v.Number == c.inEffect:
-					want = StatusInEffect
-				case v.Number > c.inEffect:
-					want = StatusScheduled
+		tl, err := s.Timeline(ctx, "privacy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			name     string
+			now      time.Time
+			inEffect int // 0: none
+			next     int // 0: none scheduled
+		}{
+			{"before the first", jan.Add(-time.Second), 0, 1},
+			{"the first moment", jan, 1, 2},
+			{"between", mar.Add(-time.Nanosecond), 1, 2},
+			{"v2 takes effect", mar, 2, 3},
+			{"v3 still scheduled", jun.Add(-time.Minute), 2, 3},
+			{"v3 takes effect without a job", jun, 3, 0},
+			{"long after", jun.AddDate(3, 0, 0), 3, 0},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				v, ok := tl.InEffect(c.now)
+				if got := map[bool]int{true: v.Number, false: 0}[ok]; got != c.inEffect {
+					t.Errorf("in effect = %d, want %d", got, c.inEffect)
 				}
-				if got := tl.StatusOf(v, c.now); got != want {
-					t.Errorf("v%d is %s, want %s", v.Number, got, want)
+				n, ok := tl.Next(c.now)
+				if got := map[bool]int{true: n.Number, false: 0}[ok]; got != c.next {
+					t.Errorf("next = %d, want %d", got, c.next)
 				}
-			}
-		})
-	}
+				for _, v := range tl.Versions {
+					want := StatusSuperseded
+					switch {
+					case v.Number == c.inEffect:
+						want = StatusInEffect
+					case v.Number > c.inEffect:
+						want = StatusScheduled
+					}
+					if got := tl.StatusOf(v, c.now); got != want {
+						t.Errorf("v%d is %s, want %s", v.Number, got, want)
+					}
+				}
+			})
+		}
 
-	// A version may not take effect before the latest published one.
-	_, err = s.SaveDraft(ctx, "privacy", DraftInput{Body: "four", Summary: "s", ChangeKind: Minor}, SystemActor("test"), jun)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.Publish(ctx, "privacy", mar, SystemActor("test"), jun)
-	var ve *ValidationError
-	if !errors.As(err, &ve) || ve.Fields["effective"] == "" {
-		t.Errorf("publish effective before v3: %v", err)
-	}
-	if _, err := s.Timeline(ctx, "nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("unknown slug: %v", err)
-	}
+		// A version may not take effect before the latest published one.
+		_, err = s.SaveDraft(ctx, "privacy", DraftInput{Body: "four", Summary: "s", ChangeKind: Minor}, SystemActor("test"), jun)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Publish(ctx, "privacy", mar, SystemActor("test"), jun)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Fields["effective"] == "" {
+			t.Errorf("publish effective before v3: %v", err)
+		}
+		if _, err := s.Timeline(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown slug: %v", err)
+		}
+	})
 }
 
 func TestTimelineSeesPublicationAtOnce(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
-	publishVersion(t, s, "privacy", "one", Material, t0, t0)
-	if tl, err := s.Timeline(ctx, "privacy"); err != nil || len(tl.Versions) != 1 {
-		t.Fatalf("timeline %v %v", tl, err)
-	}
-	publishVersion(t, s, "privacy", "two", Material, t0.Add(time.Hour), t0.Add(time.Hour))
-	tl, err := s.Timeline(ctx, "privacy")
-	if err != nil || len(tl.Versions) != 2 {
-		t.Fatalf("after a second publication the cached timeline has %d versions, %v", len(tl.Versions), err)
-	}
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
+		publishVersion(t, s, "privacy", "one", Material, t0, t0)
+		if tl, err := s.Timeline(ctx, "privacy"); err != nil || len(tl.Versions) != 1 {
+			t.Fatalf("timeline %v %v", tl, err)
+		}
+		publishVersion(t, s, "privacy", "two", Material, t0.Add(time.Hour), t0.Add(time.Hour))
+		tl, err := s.Timeline(ctx, "privacy")
+		if err != nil || len(tl.Versions) != 2 {
+			t.Fatalf("after a second publication the cached timeline has %d versions, %v", len(tl.Versions), err)
+		}
+	})
 }
 
 // Another instance's publication reaches this one when its cached timeline
 // expires; until then this one serves what it had.
 func TestTimelineFromAnotherInstance(t *testing.T) {
-	s, d := newTestStore(t)
-	ctx := context.Background()
-	other := NewStore(d, s.mail)
-	mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
-	publishVersion(t, s, "privacy", "one", Material, t0, t0)
-	if tl, err := s.Timeline(ctx, "privacy"); err != nil || len(tl.Versions) != 1 {
-		t.Fatalf("timeline: %v", err)
-	}
-	publishVersion(t, other, "privacy", "two", Material, t0.Add(time.Hour), t0.Add(time.Hour))
-	if tl, _ := s.Timeline(ctx, "privacy"); len(tl.Versions) != 1 {
-		t.Errorf("within its lifetime the cached timeline should be served: %d versions", len(tl.Versions))
-	}
-	s.mu.Lock() // let the cached entry's lifetime run out
-	e := s.timelines["privacy"]
-	e.expires = time.Time{}
-	s.timelines["privacy"] = e
-	s.mu.Unlock()
-	if tl, _ := s.Timeline(ctx, "privacy"); len(tl.Versions) != 2 {
-		t.Errorf("after expiry: %d versions, want 2", len(tl.Versions))
-	}
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		other := NewStore(d, s.mail)
+		mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
+		publishVersion(t, s, "privacy", "one", Material, t0, t0)
+		if tl, err := s.Timeline(ctx, "privacy"); err != nil || len(tl.Versions) != 1 {
+			t.Fatalf("timeline: %v", err)
+		}
+		publishVersion(t, other, "privacy", "two", Material, t0.Add(time.Hour), t0.Add(time.Hour))
+		if tl, _ := s.Timeline(ctx, "privacy"); len(tl.Versions) != 1 {
+			t.Errorf("within its lifetime the cached timeline should be served: %d versions", len(tl.Versions))
+		}
+		s.mu.Lock() // let the cached entry's lifetime run out
+		e := s.timelines["privacy"]
+		e.expires = time.Time{}
+		s.timelines["privacy"] = e
+		s.mu.Unlock()
+		if tl, _ := s.Timeline(ctx, "privacy"); len(tl.Versions) != 2 {
+			t.Errorf("after expiry: %d versions, want 2", len(tl.Versions))
+		}
+	})
 }

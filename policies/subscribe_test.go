@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"steward/internal/db"
 )
 
 type outboxRow struct {
@@ -18,121 +20,128 @@ type outboxRow struct {
 }
 
 func TestSubscriptionDoubleOptIn(t *testing.T) {
-	s, d := newTestStore(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	outbox := func() []outboxRow {
-		var rows []outboxRow
-		if err := d.Select(&rows, `SELECT recipient, kind, subject, body_text, headers FROM outbox ORDER BY id`); err != nil {
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+		outbox := func() []outboxRow {
+			var rows []outboxRow
+			if err := d.Select(&rows, `SELECT recipient, kind, subject, body_text, headers FROM outbox ORDER BY id`); err != nil {
+				t.Fatal(err)
+			}
+			return rows
+		}
+
+		for _, bad := range []string{"", "not an email", "a@b", "Ann <ann@example.com>", strings.Repeat("a", 250) + "@example.com"} {
+			var ve *ValidationError
+			if err := s.Subscribe(ctx, bad, now); !errors.As(err, &ve) || ve.Fields["email"] == "" {
+				t.Errorf("Subscribe(%q) = %v, want a message for email", bad, err)
+			}
+		}
+		if len(outbox()) != 0 {
+			t.Fatal("invalid addresses queued email")
+		}
+
+		if err := s.Subscribe(ctx, " Carol@Example.com ", now); err != nil {
 			t.Fatal(err)
 		}
-		return rows
-	}
-
-	for _, bad := range []string{"", "not an email", "a@b", "Ann <ann@example.com>", strings.Repeat("a", 250) + "@example.com"} {
-		var ve *ValidationError
-		if err := s.Subscribe(ctx, bad, now); !errors.As(err, &ve) || ve.Fields["email"] == "" {
-			t.Errorf("Subscribe(%q) = %v, want a message for email", bad, err)
+		if err := s.Subscribe(ctx, "carol@example.com", now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(outbox()) != 0 {
-		t.Fatal("invalid addresses queued email")
-	}
+		rows := outbox()
+		if len(rows) != 1 || rows[0].Kind != "subscribe_confirm" || rows[0].Recipient != "carol@example.com" {
+			t.Fatalf("outbox after two requests the same day: %+v", rows)
+		}
+		var token string
+		if err := d.Get(&token, `SELECT token FROM policy_subscriptions WHERE email = 'carol@example.com'`); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(rows[0].Text, "https://steward.example.com/subscribe/confirm/"+token) {
+			t.Errorf("confirmation email lacks the link:\n%s", rows[0].Text)
+		}
+		var cols []string
+		q := `SELECT name FROM pragma_table_info('policy_subscriptions') ORDER BY cid`
+		if d.Dialect == db.Postgres {
+			q = `SELECT column_name FROM information_schema.columns
+				WHERE table_name = 'policy_subscriptions' AND table_schema = current_schema() ORDER BY ordinal_position`
+		}
+		if err := d.Select(&cols, q); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(cols, ",") != "id,email,token,created_at,confirmed_at" {
+			t.Errorf("subscriptions keep more than the email, a token and dates: %v", cols)
+		}
 
-	if err := s.Subscribe(ctx, " Carol@Example.com ", now); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Subscribe(ctx, "carol@example.com", now.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	rows := outbox()
-	if len(rows) != 1 || rows[0].Kind != "subscribe_confirm" || rows[0].Recipient != "carol@example.com" {
-		t.Fatalf("outbox after two requests the same day: %+v", rows)
-	}
-	var token string
-	if err := d.Get(&token, `SELECT token FROM policy_subscriptions WHERE email = 'carol@example.com'`); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(rows[0].Text, "https://steward.example.com/subscribe/confirm/"+token) {
-		t.Errorf("confirmation email lacks the link:\n%s", rows[0].Text)
-	}
-	var cols []string
-	if err := d.Select(&cols, `SELECT name FROM pragma_table_info('policy_subscriptions') ORDER BY cid`); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(cols, ",") != "id,email,token,created_at,confirmed_at" {
-		t.Errorf("subscriptions keep more than the email, a token and dates: %v", cols)
-	}
+		// Not confirmed yet: a publication tells nobody.
+		mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
+		publishVersion(t, s, "privacy", "one", Material, now, now)
+		if n := len(outbox()); n != 1 {
+			t.Fatalf("unconfirmed subscriber got a notice (%d emails)", n)
+		}
 
-	// Not confirmed yet: a publication tells nobody.
-	mustCreate(t, s, Settings{Slug: "privacy", Title: "Privacy policy", Audience: Public})
-	publishVersion(t, s, "privacy", "one", Material, now, now)
-	if n := len(outbox()); n != 1 {
-		t.Fatalf("unconfirmed subscriber got a notice (%d emails)", n)
-	}
+		if _, err := s.Confirm(ctx, "wrong-token", now); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown token: %v", err)
+		}
+		if _, err := s.Confirm(ctx, token, now.Add(ConfirmWithin+time.Minute)); !errors.Is(err, ErrTokenExpired) {
+			t.Errorf("late confirmation: %v", err)
+		}
+		sub, err := s.Confirm(ctx, token, now.Add(time.Hour))
+		if err != nil || sub.ConfirmedAt == nil {
+			t.Fatalf("confirm: %+v %v", sub, err)
+		}
+		if _, err := s.Confirm(ctx, token, now.Add(2*time.Hour)); err != nil {
+			t.Errorf("confirming twice: %v", err)
+		}
 
-	if _, err := s.Confirm(ctx, "wrong-token", now); !errors.Is(err, ErrNotFound) {
-		t.Errorf("unknown token: %v", err)
-	}
-	if _, err := s.Confirm(ctx, token, now.Add(ConfirmWithin+time.Minute)); !errors.Is(err, ErrTokenExpired) {
-		t.Errorf("late confirmation: %v", err)
-	}
-	sub, err := s.Confirm(ctx, token, now.Add(time.Hour))
-	if err != nil || sub.ConfirmedAt == nil {
-		t.Fatalf("confirm: %+v %v", sub, err)
-	}
-	if _, err := s.Confirm(ctx, token, now.Add(2*time.Hour)); err != nil {
-		t.Errorf("confirming twice: %v", err)
-	}
+		publishVersion(t, s, "privacy", "two", Minor, now.Add(3*time.Hour), now.Add(3*time.Hour))
+		if n := len(outbox()); n != 1 {
+			t.Fatalf("a minor change sent %d notices", n-1)
+		}
+		publishVersion(t, s, "privacy", "three", Material, now.AddDate(0, 0, 30), now.Add(4*time.Hour))
+		rows = outbox()
+		if len(rows) != 2 || rows[1].Kind != "policy_notice" || rows[1].Recipient != "carol@example.com" {
+			t.Fatalf("material change notice: %+v", rows)
+		}
+		var h map[string]string
+		if err := json.Unmarshal([]byte(rows[1].Headers), &h); err != nil {
+			t.Fatal(err)
+		}
+		unsub := "https://steward.example.com/unsubscribe/" + token
+		if h["List-Unsubscribe"] != "<"+unsub+">" || h["List-Unsubscribe-Post"] != "List-Unsubscribe=One-Click" {
+			t.Errorf("RFC 8058 headers: %v", h)
+		}
+		if !strings.Contains(rows[1].Text, unsub) || !strings.Contains(rows[1].Text, "/policies/privacy/diff/2/3") {
+			t.Errorf("notice text:\n%s", rows[1].Text)
+		}
 
-	publishVersion(t, s, "privacy", "two", Minor, now.Add(3*time.Hour), now.Add(3*time.Hour))
-	if n := len(outbox()); n != 1 {
-		t.Fatalf("a minor change sent %d notices", n-1)
-	}
-	publishVersion(t, s, "privacy", "three", Material, now.AddDate(0, 0, 30), now.Add(4*time.Hour))
-	rows = outbox()
-	if len(rows) != 2 || rows[1].Kind != "policy_notice" || rows[1].Recipient != "carol@example.com" {
-		t.Fatalf("material change notice: %+v", rows)
-	}
-	var h map[string]string
-	if err := json.Unmarshal([]byte(rows[1].Headers), &h); err != nil {
-		t.Fatal(err)
-	}
-	unsub := "https://steward.example.com/unsubscribe/" + token
-	if h["List-Unsubscribe"] != "<"+unsub+">" || h["List-Unsubscribe-Post"] != "List-Unsubscribe=One-Click" {
-		t.Errorf("RFC 8058 headers: %v", h)
-	}
-	if !strings.Contains(rows[1].Text, unsub) || !strings.Contains(rows[1].Text, "/policies/privacy/diff/2/3") {
-		t.Errorf("notice text:\n%s", rows[1].Text)
-	}
-
-	// Subscribing again once confirmed sends nothing (and says nothing different).
-	if err := s.Subscribe(ctx, "carol@example.com", now.AddDate(0, 0, 2)); err != nil || len(outbox()) != 2 {
-		t.Errorf("resubscribe of a confirmed address: %v", err)
-	}
-	if ok, err := s.Unsubscribe(ctx, token); !ok || err != nil {
-		t.Errorf("unsubscribe: %v %v", ok, err)
-	}
-	if ok, err := s.Unsubscribe(ctx, token); ok || err != nil {
-		t.Errorf("second unsubscribe: %v %v", ok, err)
-	}
-	if n, err := s.Subscribers(ctx); n != 0 || err != nil {
-		t.Errorf("%d subscribers left", n)
-	}
+		// Subscribing again once confirmed sends nothing (and says nothing different).
+		if err := s.Subscribe(ctx, "carol@example.com", now.AddDate(0, 0, 2)); err != nil || len(outbox()) != 2 {
+			t.Errorf("resubscribe of a confirmed address: %v", err)
+		}
+		if ok, err := s.Unsubscribe(ctx, token); !ok || err != nil {
+			t.Errorf("unsubscribe: %v %v", ok, err)
+		}
+		if ok, err := s.Unsubscribe(ctx, token); ok || err != nil {
+			t.Errorf("second unsubscribe: %v %v", ok, err)
+		}
+		if n, err := s.Subscribers(ctx); n != 0 || err != nil {
+			t.Errorf("%d subscribers left", n)
+		}
+	})
 }
 
 func TestPurgeUnconfirmed(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	if err := s.Subscribe(ctx, "old@example.com", now); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Subscribe(ctx, "new@example.com", now.AddDate(0, 0, 6)); err != nil {
-		t.Fatal(err)
-	}
-	n, err := s.PurgeUnconfirmed(ctx, now.AddDate(0, 0, 8))
-	if err != nil || n != 1 {
-		t.Errorf("purged %d, %v; want the one older than 7 days", n, err)
-	}
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		if err := s.Subscribe(ctx, "old@example.com", now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Subscribe(ctx, "new@example.com", now.AddDate(0, 0, 6)); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.PurgeUnconfirmed(ctx, now.AddDate(0, 0, 8))
+		if err != nil || n != 1 {
+			t.Errorf("purged %d, %v; want the one older than 7 days", n, err)
+		}
+	})
 }
