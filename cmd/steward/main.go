@@ -38,7 +38,7 @@ func commands() []command {
 		{"migrate", "", "apply the embedded database migrations", cmdMigrate},
 		{"backup", "FILE", "write a consistent copy of the SQLite database while it serves", cmdBackup},
 		{"db copy", "--to postgres://... [--from sqlite:steward.db]", "copy every table into an empty PostgreSQL database and compare row counts", cmdDBCopy},
-		{"demo", "", "load the demo organisation into an empty database", cmdDemo},
+		{"demo", "[--people N]", "load the demo organisation into an empty database (--people N: a generated organisation of N people with three years of history)", cmdDemo},
 		{"people import", "FILE.csv", "import a roster CSV (email,name,team,manager_email,role,hired_on)", cmdPeopleImport},
 		{"user add", "--email E --name N [--role R] [--team T] [--manager E]", "add a person and set their password", cmdUserAdd},
 		{"user passwd", "EMAIL", "set a person's password (read from standard input)", cmdUserPasswd},
