@@ -394,22 +394,28 @@ func BenchmarkPagesByDatabase(b *testing.B) {
 			{"policy-page", "/policies/privacy", ""},
 			{"manager-report", "/team/report", cookie},
 		}
+		h := srv.App().Handler()
 		for _, p := range pages {
+			var ctx fasthttp.RequestCtx
+			serve := func(b *testing.B) {
+				ctx.Request.Reset()
+				ctx.Response.Reset()
+				ctx.Request.Header.SetMethod(fiber.MethodGet)
+				ctx.Request.SetRequestURI(p.path)
+				if p.cookie != "" {
+					ctx.Request.Header.Set(fiber.HeaderCookie, p.cookie)
+				}
+				h(&ctx)
+				if ctx.Response.StatusCode() != fiber.StatusOK {
+					b.Fatalf("%s on %s: status %d", p.path, o.name, ctx.Response.StatusCode())
+				}
+			}
+			// The first view fills caches and computes the ended months of
+			// the trend; measure the views after it.
+			serve(b)
 			b.Run(p.name+"/"+o.name, func(b *testing.B) {
-				h := srv.App().Handler()
-				var ctx fasthttp.RequestCtx
 				for b.Loop() {
-					ctx.Request.Reset()
-					ctx.Response.Reset()
-					ctx.Request.Header.SetMethod(fiber.MethodGet)
-					ctx.Request.SetRequestURI(p.path)
-					if p.cookie != "" {
-						ctx.Request.Header.Set(fiber.HeaderCookie, p.cookie)
-					}
-					h(&ctx)
-					if ctx.Response.StatusCode() != fiber.StatusOK {
-						b.Fatalf("%s: status %d", p.path, ctx.Response.StatusCode())
-					}
+					serve(b)
 				}
 			})
 		}
