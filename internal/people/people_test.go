@@ -124,40 +124,41 @@ func testImportIsIdempotent(t *testing.T, d *db.DB) {
 }
 
 func TestImportRejectsUnknownManagerAndCyclesWhole(t *testing.T) {
-	ctx := context.Background()
-	d := dbtest.Open(t)
-	s := people.NewStore(d)
-	rows, _ := people.ParseRoster(strings.NewReader(goodRoster))
-	if _, err := s.Import(ctx, rows, audit.CLI, now); err != nil {
-		t.Fatal(err)
-	}
-	before, _ := s.Count(ctx)
-	bad := `email,name,team,manager_email,role,hired_on
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := people.NewStore(d)
+		rows, _ := people.ParseRoster(strings.NewReader(goodRoster))
+		if _, err := s.Import(ctx, rows, audit.CLI, now); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := s.Count(ctx)
+		bad := `email,name,team,manager_email,role,hired_on
 new@example.com,New Person,Sales,,employee,
 boss@example.com,Bea Boss,Marketing,ann@example.com,manager,2020-01-06
 ghost@example.com,Ghost,Sales,nobody@example.com,employee,
 `
-	rows, err := people.ParseRoster(strings.NewReader(bad))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.Import(ctx, rows, audit.CLI, now)
-	var re *people.RosterError
-	if !errors.As(err, &re) || len(re.Problems) != 2 || re.Problems[0].Line != 3 || re.Problems[1].Line != 4 {
-		t.Fatalf("err = %v", err)
-	}
-	if !strings.Contains(re.Problems[0].Message, "cycle") || !strings.Contains(re.Problems[1].Message, "nobody@example.com") {
-		t.Fatalf("messages: %v", re)
-	}
-	after, _ := s.Count(ctx)
-	if after != before {
-		t.Fatalf("a rejected import wrote people: %d -> %d", before, after)
-	}
-	var teams int
-	d.Get(&teams, `SELECT COUNT(*) FROM teams WHERE name = 'Sales'`)
-	if teams != 0 {
-		t.Fatal("a rejected import created a team")
-	}
+		rows, err := people.ParseRoster(strings.NewReader(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Import(ctx, rows, audit.CLI, now)
+		var re *people.RosterError
+		if !errors.As(err, &re) || len(re.Problems) != 2 || re.Problems[0].Line != 3 || re.Problems[1].Line != 4 {
+			t.Fatalf("err = %v", err)
+		}
+		if !strings.Contains(re.Problems[0].Message, "cycle") || !strings.Contains(re.Problems[1].Message, "nobody@example.com") {
+			t.Fatalf("messages: %v", re)
+		}
+		after, _ := s.Count(ctx)
+		if after != before {
+			t.Fatalf("a rejected import wrote people: %d -> %d", before, after)
+		}
+		var teams int
+		d.Get(&teams, `SELECT COUNT(*) FROM teams WHERE name = 'Sales'`)
+		if teams != 0 {
+			t.Fatal("a rejected import created a team")
+		}
+	})
 }
 
 func TestUpdateRefusesManagerCycleAndLastAdmin(t *testing.T) { dbtest.Dialects(t, testUpdateRefuses) }
