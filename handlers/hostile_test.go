@@ -274,7 +274,7 @@ func TestHostileInputChangesNothing(t *testing.T) {
 					if res.StatusCode < 400 {
 						accepted[key] = append(accepted[key], i)
 					}
-					if r.Path == "/logout" && w != "" {
+					if r.Path == "/logout" && w != "" && res.StatusCode < 400 {
 						c.csrf = ""
 						c.login(w)
 					}

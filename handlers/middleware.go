@@ -1,10 +1,11 @@
 package handlers
 
 import (
-	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -93,18 +94,31 @@ func isAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
 // script there is lives in /static.
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	h := &c.Response().Header
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	for _, kv := range securityHeaderList {
+		h.SetCanonical(kv[0], kv[1])
+	}
 	if s.cfg.SecureCookies() {
-		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		h.SetCanonical(hstsKey, hstsValue)
 	}
 	return c.Next()
 }
+
+// securityHeaderList is built once, with keys already in canonical form,
+// so setting them costs no parsing per request.
+var securityHeaderList = [][2][]byte{
+	{[]byte("Content-Security-Policy"), []byte("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")},
+	{[]byte("X-Content-Type-Options"), []byte("nosniff")},
+	{[]byte("Referrer-Policy"), []byte("same-origin")},
+	{[]byte("X-Frame-Options"), []byte("DENY")},
+	{[]byte("Permissions-Policy"), []byte("camera=(), microphone=(), geolocation=(), interest-cohort=()")},
+	{[]byte("Cross-Origin-Opener-Policy"), []byte("same-origin")},
+}
+
+var (
+	hstsKey   = []byte("Strict-Transport-Security")
+	hstsValue = []byte("max-age=63072000; includeSubDomains")
+)
 
 // requestLog gives each request an id and logs one line when it ends, with
 // no personal data beyond the user id.
@@ -112,7 +126,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	start := time.Now()
 	id := c.Get(fiber.HeaderXRequestID)
 	if id == "" || len(id) > 64 {
-		id = randomToken(9)
+		id = s.requestIDs.next()
 	}
 	c.Locals("request_id", id)
 	c.Set(fiber.HeaderXRequestID, id)
@@ -130,13 +144,35 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	route := c.Route().Path
 	s.metrics.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(c.Method(), route).Observe(elapsed.Seconds())
-	attrs := []any{"method", c.Method(), "path", c.Path(), "status", status,
-		"duration_ms", fmt.Sprintf("%.2f", float64(elapsed.Microseconds())/1000), "request_id", id}
-	if u := currentUser(c); u != nil {
-		attrs = append(attrs, "user_id", u.ID)
+	if !s.log.Enabled(c.UserContext(), slog.LevelInfo) {
+		return err
 	}
-	s.log.Info("request", attrs...)
+	// Typed attributes: no boxing, no Sprintf, on the path every request takes.
+	attrs := [7]slog.Attr{
+		slog.String("method", c.Method()), slog.String("path", c.Path()), slog.Int("status", status),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("request_id", id),
+	}
+	n := 5
+	if u := currentUser(c); u != nil {
+		attrs[n] = slog.Int64("user_id", u.ID)
+		n++
+	}
+	s.log.LogAttrs(c.UserContext(), slog.LevelInfo, "request", attrs[:n]...)
 	return err
+}
+
+// requestIDs makes request ids without reading crypto/rand per request: a
+// random prefix per process, then a counter. Ids stay unique across several
+// instances and reveal nothing but an order.
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs { return &requestIDs{prefix: randomToken(6)} }
+
+func (r *requestIDs) next() string {
+	return r.prefix + "-" + strconv.FormatUint(r.n.Add(1), 36)
 }
 
 type metrics struct {

@@ -53,13 +53,14 @@ type Server struct {
 
 	courses *courses.Store
 
-	app      *fiber.App
-	views    *html.Engine
-	codecs   []securecookie.Codec
-	cookie   string
-	limiter  *loginLimiter
-	metrics  *metrics
-	registry *prometheus.Registry
+	app        *fiber.App
+	views      *html.Engine
+	codecs     []securecookie.Codec
+	cookie     string
+	limiter    *loginLimiter
+	requestIDs *requestIDs
+	metrics    *metrics
+	registry   *prometheus.Registry
 
 	// rules records the access rule of every route, by "METHOD path".
 	rules map[string]access
@@ -86,6 +87,7 @@ func New(d Deps) (*Server, error) {
 		people:     people.NewStore(d.DB),
 		courses:    courses.NewStore(d.DB),
 		limiter:    newLoginLimiter(),
+		requestIDs: newRequestIDs(),
 		rules:      map[string]access{},
 		registry:   prometheus.NewRegistry(),
 	}

@@ -196,6 +196,9 @@ func (c *client) token() string {
 	if c.csrf == "" {
 		c.get("/login")
 	}
+	if c.csrf == "" { // signed in: /login redirects, /home has the sign-out form
+		c.get("/home")
+	}
 	return c.csrf
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -24,6 +25,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return usagef("--demo is refused with STEWARD_ENV=production: demo accounts have public passwords")
 	}
 	start := time.Now()
+	// The server logs a line per request: buffer them (flushed every
+	// 200 ms and at exit) instead of a write per request.
+	logs := newLogWriter(e.stderr, 200*time.Millisecond)
+	defer logs.Close()
+	e.log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	d, err := e.open(ctx)
 	if err != nil {
 		return err
