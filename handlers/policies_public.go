@@ -242,18 +242,11 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 
 // policyVersion shows one published version.
 func (s *Server) policyVersion(c *fiber.Ctx) error {
-	t, err := s.publicTimeline(c)
+	t, v, err := s.publicVersion(c)
 	if err != nil {
 		return err
 	}
-	n, err := versionParam(c, "n")
-	if err != nil {
-		return err
-	}
-	v, ok := t.Version(n)
-	if !ok {
-		return policyError(policies.ErrNotFound)
-	}
+	n := v.Number
 	now := s.now()
 	vv := viewOf(t, v, now)
 	key := pageKey(t, "version "+string(vv.Status), n, vv.Current)
@@ -268,20 +261,30 @@ func (s *Server) policyVersion(c *fiber.Ctx) error {
 	return sendPage(c, page, maxAge(t, now))
 }
 
-// policyMarkdown serves a version's source, which never changes.
-func (s *Server) policyMarkdown(c *fiber.Ctx) error {
+// publicVersion is the published version /{n} names, with its policy's timeline.
+func (s *Server) publicVersion(c *fiber.Ctx) (*policies.Timeline, policies.Version, error) {
 	t, err := s.publicTimeline(c)
 	if err != nil {
-		return err
+		return nil, policies.Version{}, err
 	}
 	n, err := versionParam(c, "n")
 	if err != nil {
-		return err
+		return nil, policies.Version{}, err
 	}
 	v, ok := t.Version(n)
 	if !ok {
-		return policyError(policies.ErrNotFound)
+		return nil, policies.Version{}, policyError(policies.ErrNotFound)
 	}
+	return t, v, nil
+}
+
+// policyMarkdown serves a version's source, which never changes.
+func (s *Server) policyMarkdown(c *fiber.Ctx) error {
+	t, v, err := s.publicVersion(c)
+	if err != nil {
+		return err
+	}
+	n := v.Number
 	page, err := s.policies.Pages.Get(pageKey(t, "md", n), func() (policies.Page, error) {
 		return policies.Page{Body: []byte(v.BodyMD), ContentType: mimeMarkdown, ETag: `"` + v.SHA256[:24] + `"`}, nil
 	})
@@ -446,18 +449,11 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 
 // apiPolicyVersion is one version with its body.
 func (s *Server) apiPolicyVersion(c *fiber.Ctx) error {
-	t, err := s.publicTimeline(c)
+	t, v, err := s.publicVersion(c)
 	if err != nil {
 		return err
 	}
-	n, err := versionParam(c, "n")
-	if err != nil {
-		return err
-	}
-	v, ok := t.Version(n)
-	if !ok {
-		return policyError(policies.ErrNotFound)
-	}
+	n := v.Number
 	now := s.now()
 	key := pageKey(t, "api version "+string(t.StatusOf(v, now)), n)
 	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
