@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 //go:embed migrations
@@ -67,10 +69,14 @@ func (d *DB) Migrate(ctx context.Context) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	err = d.locked(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
-		applied_at TIMESTAMP NOT NULL)`); err != nil {
+		applied_at TIMESTAMP NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("db: create schema_migrations: %w", err)
 	}
 	var applied []int
@@ -93,23 +99,52 @@ func (d *DB) Migrate(ctx context.Context) ([]int, error) {
 		if done[m.Version] {
 			continue
 		}
-		tx, err := d.BeginTxx(ctx, nil)
+		applied := false
+		err := d.locked(ctx, func(tx *sqlx.Tx) error {
+			// Another process starting at the same moment may have
+			// applied it while this one waited for the lock.
+			var n int
+			if err := tx.GetContext(ctx, &n, d.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.Version); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("db: migration %04d_%s: %w", m.Version, m.Name, err)
+			}
+			if _, err := tx.ExecContext(ctx, d.Rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+				m.Version, m.Name, time.Now().UTC()); err != nil {
+				return fmt.Errorf("db: migration %d: record: %w", m.Version, err)
+			}
+			applied = true
+			return nil
+		})
 		if err != nil {
-			return ran, fmt.Errorf("db: migration %d: begin: %w", m.Version, err)
+			return ran, err
 		}
-		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-			_ = tx.Rollback()
-			return ran, fmt.Errorf("db: migration %04d_%s: %w", m.Version, m.Name, err)
+		if applied {
+			ran = append(ran, m.Version)
 		}
-		if _, err := tx.ExecContext(ctx, d.Rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-			m.Version, m.Name, time.Now().UTC()); err != nil {
-			_ = tx.Rollback()
-			return ran, fmt.Errorf("db: migration %d: record: %w", m.Version, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return ran, fmt.Errorf("db: migration %d: commit: %w", m.Version, err)
-		}
-		ran = append(ran, m.Version)
 	}
 	return ran, nil
+}
+
+// migrationLock is the PostgreSQL advisory lock key that keeps processes
+// starting together from migrating at the same time.
+const migrationLock = 0x57_4d_49_47 // "WMIG"
+
+// locked runs fn in a transaction that no other process's Migrate runs
+// beside. SQLite needs nothing more: Steward's SQLite transactions begin
+// IMMEDIATE and so hold the write lock already. PostgreSQL takes a
+// transaction-scoped advisory lock, released at commit.
+func (d *DB) locked(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return d.Tx(ctx, func(tx *sqlx.Tx) error {
+		if d.Dialect == Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+				return fmt.Errorf("db: lock migrations: %w", err)
+			}
+		}
+		return fn(tx)
+	})
 }

@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"path/filepath"
 	"steward/internal/db"
 	"steward/internal/db/dbtest"
+	"sync"
 )
 
 // Every schema change must exist for both databases under the same
@@ -149,4 +151,50 @@ func TestResetSequencesAfterExplicitIDs(t *testing.T) {
 			t.Fatalf("new team id %d, want 3", id)
 		}
 	})
+}
+
+// Several instances started together on a new database all come up: one
+// applies each migration, the others find it applied.
+func TestProcessesStartingTogetherMigrateOnce(t *testing.T) {
+	urls := map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "new.db") },
+		"postgres": func(t *testing.T) string { return dbtest.PostgresSchema(t) },
+	}
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			u := urls[name](t)
+			ms, err := db.Migrations(db.Dialect(name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			const processes = 4
+			ran := make(chan int, processes)
+			var wg sync.WaitGroup
+			for range processes {
+				d, err := db.Open(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer d.Close()
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					vs, err := d.Migrate(context.Background())
+					if err != nil {
+						t.Errorf("migrate: %v", err)
+					}
+					ran <- len(vs)
+				}()
+			}
+			wg.Wait()
+			close(ran)
+			total := 0
+			for n := range ran {
+				total += n
+			}
+			if total != len(ms) {
+				t.Fatalf("%d migrations applied in all, want each of the %d once", total, len(ms))
+			}
+		})
+	}
 }
