@@ -80,7 +80,13 @@ func loadDemo(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	res, err := demo.Seed(ctx, d, e.now(), demo.Options{})
+	// Instances started together on one PostgreSQL database load it once;
+	// the others find it there.
+	var res demo.Result
+	err = d.Exclusive(ctx, "demo", func() error {
+		res, err = demo.Seed(ctx, d, e.now(), demo.Options{})
+		return err
+	})
 	if errors.Is(err, demo.ErrNotEmpty) {
 		e.log.Info("demo data not loaded: the database already has people")
 		return nil

@@ -198,3 +198,39 @@ func TestProcessesStartingTogetherMigrateOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestExclusiveRunsOneAtATimeAcrossConnections(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		var mu sync.Mutex
+		inside, most := 0, 0
+		var wg sync.WaitGroup
+		for i := range 4 {
+			h := d
+			if i%2 == 1 {
+				h = dbtest.Reopen(t, d) // another process
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := h.Exclusive(context.Background(), "test", func() error {
+					mu.Lock()
+					inside++
+					most = max(most, inside)
+					mu.Unlock()
+					time.Sleep(20 * time.Millisecond)
+					mu.Lock()
+					inside--
+					mu.Unlock()
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if d.Dialect == db.Postgres && most != 1 {
+			t.Fatalf("%d callers ran at once", most)
+		}
+	})
+}
