@@ -64,19 +64,27 @@ func runRetentionDaily(ctx context.Context, e *env, d *db.DB, p retention.Policy
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
-		now := e.now()
-		last, err := retention.LastRun(ctx, d)
-		switch {
-		case err != nil:
-			e.log.Error("retention: read last run", "err", err)
-		case now.Sub(last) >= retentionEvery:
-			rep, err := retention.Run(ctx, d, p, now, false)
-			if err != nil {
-				e.log.Error("retention run", "err", err)
-			} else {
-				e.log.Info("retention run", "people", rep.People, "subscriptions", rep.Subscriptions,
-					"addresses", rep.Addresses, "dropped_mail", rep.DroppedMail, "mail_bodies", rep.MailBodies)
+		// Instances on one PostgreSQL database take turns, so the one
+		// that comes second finds today's run recorded.
+		err := d.Exclusive(ctx, "retention", func() error {
+			now := e.now()
+			last, err := retention.LastRun(ctx, d)
+			switch {
+			case err != nil:
+				e.log.Error("retention: read last run", "err", err)
+			case now.Sub(last) >= retentionEvery:
+				rep, err := retention.Run(ctx, d, p, now, false)
+				if err != nil {
+					e.log.Error("retention run", "err", err)
+				} else {
+					e.log.Info("retention run", "people", rep.People, "subscriptions", rep.Subscriptions,
+						"addresses", rep.Addresses, "dropped_mail", rep.DroppedMail, "mail_bodies", rep.MailBodies)
+				}
 			}
+			return nil
+		})
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("retention", "err", err)
 		}
 		select {
 		case <-ctx.Done():

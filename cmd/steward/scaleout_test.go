@@ -167,7 +167,7 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
-	t.Run("the daily sweep ran once", func(t *testing.T) {
+	t.Run("the daily sweep and retention ran once", func(t *testing.T) {
 		var runs int
 		d.Get(&runs, `SELECT COUNT(*) FROM reminder_runs`)
 		var digests, people int
@@ -177,6 +177,11 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 			t.Fatalf("%d sweeps, %d reminder emails for %d people; want one sweep and one email each", runs, digests, people)
 		}
 		t.Logf("one sweep queued %d reminder emails", digests)
+		var retentionRuns int
+		d.Get(&retentionRuns, `SELECT COUNT(*) FROM retention_runs`)
+		if retentionRuns != 1 {
+			t.Fatalf("retention ran %d times at start, want once", retentionRuns)
+		}
 	})
 
 	t.Run("every message sent once", func(t *testing.T) {
