@@ -329,7 +329,7 @@ func (s *Store) ackCursor(ctx context.Context, ts []*policies.Timeline, at time.
 	var args []any
 	for _, t := range ts {
 		if cur, ok := t.InEffect(at); ok {
-			vals = append(vals, "(?, ?)")
+			vals = append(vals, s.valuesRow("(CAST(? AS BIGINT), CAST(? AS INTEGER))", "(?, ?)"))
 			args = append(args, t.Policy.ID, cur.Number)
 		}
 	}

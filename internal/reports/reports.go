@@ -283,3 +283,13 @@ func (t *sqlTime) parse(s string) error {
 	}
 	return fmt.Errorf("reports: cannot read %q as a time", s)
 }
+
+// valuesRow picks the row of a VALUES list for the dialect. PostgreSQL
+// types a bare bind variable in VALUES as text, so its rows cast; SQLite
+// must not cast (CAST(x AS TIMESTAMP) would turn a date into a number).
+func (s *Store) valuesRow(postgres, sqlite string) string {
+	if s.db.Dialect == db.Postgres {
+		return postgres
+	}
+	return sqlite
+}

@@ -22,13 +22,23 @@ import (
 var testNow = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 
 // org builds a generated organisation of n people with three years of history.
-func org(t testing.TB, n int) *db.DB {
+func org(t testing.TB, n int) *db.DB { return orgIn(t, dbtest.Open(t), n) }
+
+// orgIn builds the organisation in d.
+func orgIn(t testing.TB, d *db.DB, n int) *db.DB {
 	t.Helper()
-	d := dbtest.Open(t)
 	if _, err := demo.Large(context.Background(), d, testNow, demo.LargeOptions{People: n, BcryptCost: bcrypt.MinCost, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// fresh opens another empty database of the same dialect as like.
+func fresh(t testing.TB, like *db.DB) *db.DB {
+	if like.Dialect == db.Postgres {
+		return dbtest.OpenPostgres(t)
+	}
+	return dbtest.Open(t)
 }
 
 func idOf(t testing.TB, d *db.DB, email string) int64 {
@@ -116,159 +126,163 @@ func TestStatusExprMatchesCourses(t *testing.T) {
 // The manager's figures agree with the courses and policies packages' own
 // answers, person by person, for everyone in the line.
 func TestLineAgreesWithDomainPackages(t *testing.T) {
-	d := org(t, 200)
-	ctx := context.Background()
-	mgr := idOf(t, d, "manager@example.com")
-	s := New(d, 5, 365)
-	l, err := s.Line(ctx, mgr, Filter{Status: "all"}, testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, err := people.NewStore(d).ReportingLine(ctx, mgr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	active := map[int64]bool{}
-	for _, u := range line {
-		if u.Active {
-			active[u.ID] = true
-		}
-	}
-	if l.People != len(active) || len(active) < 20 {
-		t.Fatalf("report counts %d people, the line has %d active", l.People, len(active))
-	}
-	cs := courses.NewStore(d)
-	current, err := cs.CurrentCycles(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[int64]map[courses.Status]int{}
-	for _, c := range current {
-		if active[c.UserID] {
-			if want[c.CourseID] == nil {
-				want[c.CourseID] = map[courses.Status]int{}
-			}
-			want[c.CourseID][c.Status(testNow)]++
-		}
-	}
-	for _, f := range l.Courses {
-		w := want[f.ID]
-		got := map[courses.Status]int{courses.StatusCompleted: f.Completed, courses.StatusDueSoon: f.DueSoon, courses.StatusOverdue: f.Overdue,
-			courses.StatusLapsed: f.Lapsed, courses.StatusExempt: f.Exempt, courses.StatusInProgress: f.InProgress, courses.StatusNotStarted: f.NotStarted}
-		for st, n := range got {
-			if w[st] != n {
-				t.Errorf("%s: %d %s, courses says %d", f.Title, n, st, w[st])
-			}
-		}
-	}
-	r, err := mail.NewRenderer("http://steward.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := policies.NewStore(d, r)
-	type counts struct{ acked, pending, overdue int }
-	wantP := map[string]*counts{}
-	for id := range active {
-		sts, err := ps.StatusFor(ctx, id, testNow)
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 200)
+		ctx := context.Background()
+		mgr := idOf(t, d, "manager@example.com")
+		s := New(d, 5, 365)
+		l, err := s.Line(ctx, mgr, Filter{Status: "all"}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, st := range sts {
-			c := wantP[st.Policy.Slug]
-			if c == nil {
-				c = &counts{}
-				wantP[st.Policy.Slug] = c
-			}
-			switch st.State {
-			case policies.AckAcknowledged:
-				c.acked++
-			case policies.AckPending:
-				c.pending++
-			case policies.AckOverdue:
-				c.overdue++
+		line, err := people.NewStore(d).ReportingLine(ctx, mgr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		active := map[int64]bool{}
+		for _, u := range line {
+			if u.Active {
+				active[u.ID] = true
 			}
 		}
-	}
-	if len(l.Policies) != len(wantP) || len(l.Policies) == 0 {
-		t.Fatalf("%d policies in the report, policies says %d", len(l.Policies), len(wantP))
-	}
-	for _, p := range l.Policies {
-		w := wantP[p.Slug]
-		if p.Acknowledged != w.acked || p.Pending != w.pending || p.Overdue != w.overdue {
-			t.Errorf("%s: report %d/%d/%d acknowledged/pending/overdue, policies says %d/%d/%d", p.Slug,
-				p.Acknowledged, p.Pending, p.Overdue, w.acked, w.pending, w.overdue)
+		if l.People != len(active) || len(active) < 20 {
+			t.Fatalf("report counts %d people, the line has %d active", l.People, len(active))
 		}
-	}
-	// Every item listed is someone in the line.
-	for _, it := range l.Items {
-		if !active[it.UserID] {
-			t.Fatalf("item of user %d, who is not in the line", it.UserID)
+		cs := courses.NewStore(d)
+		current, err := cs.CurrentCycles(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		want := map[int64]map[courses.Status]int{}
+		for _, c := range current {
+			if active[c.UserID] {
+				if want[c.CourseID] == nil {
+					want[c.CourseID] = map[courses.Status]int{}
+				}
+				want[c.CourseID][c.Status(testNow)]++
+			}
+		}
+		for _, f := range l.Courses {
+			w := want[f.ID]
+			got := map[courses.Status]int{courses.StatusCompleted: f.Completed, courses.StatusDueSoon: f.DueSoon, courses.StatusOverdue: f.Overdue,
+				courses.StatusLapsed: f.Lapsed, courses.StatusExempt: f.Exempt, courses.StatusInProgress: f.InProgress, courses.StatusNotStarted: f.NotStarted}
+			for st, n := range got {
+				if w[st] != n {
+					t.Errorf("%s: %d %s, courses says %d", f.Title, n, st, w[st])
+				}
+			}
+		}
+		r, err := mail.NewRenderer("http://steward.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := policies.NewStore(d, r)
+		type counts struct{ acked, pending, overdue int }
+		wantP := map[string]*counts{}
+		for id := range active {
+			sts, err := ps.StatusFor(ctx, id, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range sts {
+				c := wantP[st.Policy.Slug]
+				if c == nil {
+					c = &counts{}
+					wantP[st.Policy.Slug] = c
+				}
+				switch st.State {
+				case policies.AckAcknowledged:
+					c.acked++
+				case policies.AckPending:
+					c.pending++
+				case policies.AckOverdue:
+					c.overdue++
+				}
+			}
+		}
+		if len(l.Policies) != len(wantP) || len(l.Policies) == 0 {
+			t.Fatalf("%d policies in the report, policies says %d", len(l.Policies), len(wantP))
+		}
+		for _, p := range l.Policies {
+			w := wantP[p.Slug]
+			if p.Acknowledged != w.acked || p.Pending != w.pending || p.Overdue != w.overdue {
+				t.Errorf("%s: report %d/%d/%d acknowledged/pending/overdue, policies says %d/%d/%d", p.Slug,
+					p.Acknowledged, p.Pending, p.Overdue, w.acked, w.pending, w.overdue)
+			}
+		}
+		// Every item listed is someone in the line.
+		for _, it := range l.Items {
+			if !active[it.UserID] {
+				t.Fatalf("item of user %d, who is not in the line", it.UserID)
+			}
+		}
+	})
 }
 
 // The trend recomputes each month's end from the cycles as they stood
 // then, for the organisation and for a manager's line, the second time
 // from the stored months.
 func TestTrendIsPointInTime(t *testing.T) {
-	d := org(t, 150)
-	ctx := context.Background()
-	s := New(d, 5, 365)
-	mgr := idOf(t, d, "manager@example.com")
-	line, err := people.NewStore(d).ReportingLine(ctx, mgr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inLine := map[int64]bool{}
-	for _, u := range line {
-		inLine[u.ID] = true
-	}
-	cycles := allCycles(t, d)
-	for _, c := range []struct {
-		name    string
-		manager int64
-		counts  func(userID int64) bool
-	}{
-		{"organisation", 0, func(int64) bool { return true }},
-		{"line", mgr, func(id int64) bool { return inLine[id] }},
-		{"organisation again", 0, func(int64) bool { return true }},
-		{"line again", mgr, func(id int64) bool { return inLine[id] }},
-	} {
-		tr, err := s.Line(ctx, c.manager, Filter{}, testNow)
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 150)
+		ctx := context.Background()
+		s := New(d, 5, 365)
+		mgr := idOf(t, d, "manager@example.com")
+		line, err := people.NewStore(d).ReportingLine(ctx, mgr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tr.Trend) != TrendMonths {
-			t.Fatalf("%d points, want %d", len(tr.Trend), TrendMonths)
+		inLine := map[int64]bool{}
+		for _, u := range line {
+			inLine[u.ID] = true
 		}
-		for i, p := range tr.Trend {
-			if i > 0 && !p.At.After(tr.Trend[i-1].At) {
-				t.Fatalf("points out of order: %s after %s", p.At, tr.Trend[i-1].At)
+		cycles := allCycles(t, d)
+		for _, c := range []struct {
+			name    string
+			manager int64
+			counts  func(userID int64) bool
+		}{
+			{"organisation", 0, func(int64) bool { return true }},
+			{"line", mgr, func(id int64) bool { return inLine[id] }},
+			{"organisation again", 0, func(int64) bool { return true }},
+			{"line again", mgr, func(id int64) bool { return inLine[id] }},
+		} {
+			tr, err := s.Line(ctx, c.manager, Filter{}, testNow)
+			if err != nil {
+				t.Fatal(err)
 			}
-			items, good := 0, 0
-			for _, cy := range cycles {
-				if !c.counts(cy.UserID) || !currentAtMoment(cy, p.At) {
-					continue
+			if len(tr.Trend) != TrendMonths {
+				t.Fatalf("%d points, want %d", len(tr.Trend), TrendMonths)
+			}
+			for i, p := range tr.Trend {
+				if i > 0 && !p.At.After(tr.Trend[i-1].At) {
+					t.Fatalf("points out of order: %s after %s", p.At, tr.Trend[i-1].At)
 				}
-				items++
-				then := asOf(cy, p.At)
-				if st := then.Status(p.At); st != courses.StatusOverdue && st != courses.StatusLapsed {
-					good++
+				items, good := 0, 0
+				for _, cy := range cycles {
+					if !c.counts(cy.UserID) || !currentAtMoment(cy, p.At) {
+						continue
+					}
+					items++
+					then := asOf(cy, p.At)
+					if st := then.Status(p.At); st != courses.StatusOverdue && st != courses.StatusLapsed {
+						good++
+					}
+				}
+				if p.Items != items || p.Good != good {
+					t.Errorf("%s, %s: report %d of %d in good standing, recomputed %d of %d", c.name, p.Label, p.Good, p.Items, good, items)
 				}
 			}
-			if p.Items != items || p.Good != good {
-				t.Errorf("%s, %s: report %d of %d in good standing, recomputed %d of %d", c.name, p.Label, p.Good, p.Items, good, items)
+			if last := tr.Trend[len(tr.Trend)-1]; !last.At.Equal(testNow) {
+				t.Fatalf("the last point is %s, not now", last.At)
 			}
 		}
-		if last := tr.Trend[len(tr.Trend)-1]; !last.At.Equal(testNow) {
-			t.Fatalf("the last point is %s, not now", last.At)
-		}
-	}
+	})
 }
 
 // pageQueries counts the queries of every report page on an organisation.
-func pageQueries(t *testing.T, n int) map[string]int64 {
-	d := org(t, n)
+func pageQueries(t *testing.T, d *db.DB, n int) map[string]int64 {
+	orgIn(t, d, n)
 	ctx := context.Background()
 	s := New(d, 5, 365)
 	mgr := idOf(t, d, "manager@example.com")
@@ -302,7 +316,11 @@ func pageQueries(t *testing.T, n int) map[string]int64 {
 
 // A page costs the same number of queries for 60 people as for 400.
 func TestQueriesDoNotGrowWithPeople(t *testing.T) {
-	small, large := pageQueries(t, 60), pageQueries(t, 400)
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) { queriesDoNotGrow(t, d) })
+}
+
+func queriesDoNotGrow(t *testing.T, d *db.DB) {
+	small, large := pageQueries(t, d, 60), pageQueries(t, fresh(t, d), 400)
 	for page, n := range small {
 		if large[page] != n {
 			t.Errorf("%s: %d queries for 60 people, %d for 400", page, n, large[page])
@@ -314,66 +332,68 @@ func TestQueriesDoNotGrowWithPeople(t *testing.T) {
 // The evidence export has one row per current cycle and per policy in
 // effect for everyone there that day, and nothing completed after it.
 func TestEvidenceAsOfADay(t *testing.T) {
-	d := org(t, 120)
-	ctx := context.Background()
-	s := New(d, 5, 365)
-	at, err := ParseAsOf("2026-03-15", testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	n, err := s.Evidence(ctx, &b, FormatCSV, EvidenceMeta{AsOf: at, GeneratedAt: testNow, GeneratedBy: "Tess Ter <tess@example.com>"}, testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := b.String()
-	if !strings.Contains(text, "# Steward evidence export") || !strings.Contains(text, "2026-03-15") || !strings.Contains(text, "by Tess Ter <tess@example.com>") {
-		t.Fatalf("preamble missing:\n%s", text[:300])
-	}
-	r := csv.NewReader(strings.NewReader(text))
-	r.Comment = '#'
-	rows, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows)-1 != n {
-		t.Fatalf("%d rows written, %d read", n, len(rows)-1)
-	}
-	courseRows := 0
-	for _, row := range rows[1:] {
-		if row[5] == "course" {
-			courseRows++
-			if done := row[11]; done != "" && done > at.Format(time.RFC3339) {
-				t.Fatalf("row completed after the day: %v", row)
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 120)
+		ctx := context.Background()
+		s := New(d, 5, 365)
+		at, err := ParseAsOf("2026-03-15", testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		n, err := s.Evidence(ctx, &b, FormatCSV, EvidenceMeta{AsOf: at, GeneratedAt: testNow, GeneratedBy: "Tess Ter <tess@example.com>"}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := b.String()
+		if !strings.Contains(text, "# Steward evidence export") || !strings.Contains(text, "2026-03-15") || !strings.Contains(text, "by Tess Ter <tess@example.com>") {
+			t.Fatalf("preamble missing:\n%s", text[:300])
+		}
+		r := csv.NewReader(strings.NewReader(text))
+		r.Comment = '#'
+		rows, err := r.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows)-1 != n {
+			t.Fatalf("%d rows written, %d read", n, len(rows)-1)
+		}
+		courseRows := 0
+		for _, row := range rows[1:] {
+			if row[5] == "course" {
+				courseRows++
+				if done := row[11]; done != "" && done > at.Format(time.RFC3339) {
+					t.Fatalf("row completed after the day: %v", row)
+				}
+				if row[8] == "completed" && row[11] == "" {
+					t.Fatalf("completed without a date: %v", row)
+				}
 			}
-			if row[8] == "completed" && row[11] == "" {
-				t.Fatalf("completed without a date: %v", row)
+		}
+		want := 0
+		retained := testNow.AddDate(0, 0, -365)
+		var left []struct {
+			ID int64      `db:"id"`
+			At *time.Time `db:"deactivated_at"`
+		}
+		if err := d.Select(&left, `SELECT id, deactivated_at FROM users`); err != nil {
+			t.Fatal(err)
+		}
+		gone := map[int64]bool{}
+		for _, u := range left {
+			if u.At != nil && (!u.At.After(at) || !u.At.After(retained)) {
+				gone[u.ID] = true
 			}
 		}
-	}
-	want := 0
-	retained := testNow.AddDate(0, 0, -365)
-	var left []struct {
-		ID int64      `db:"id"`
-		At *time.Time `db:"deactivated_at"`
-	}
-	if err := d.Select(&left, `SELECT id, deactivated_at FROM users`); err != nil {
-		t.Fatal(err)
-	}
-	gone := map[int64]bool{}
-	for _, u := range left {
-		if u.At != nil && (!u.At.After(at) || !u.At.After(retained)) {
-			gone[u.ID] = true
+		for _, c := range allCycles(t, d) {
+			if currentAtMoment(c, at) && !gone[c.UserID] {
+				want++
+			}
 		}
-	}
-	for _, c := range allCycles(t, d) {
-		if currentAtMoment(c, at) && !gone[c.UserID] {
-			want++
+		if courseRows != want || want == 0 {
+			t.Fatalf("%d course rows, %d cycles were current that day", courseRows, want)
 		}
-	}
-	if courseRows != want || want == 0 {
-		t.Fatalf("%d course rows, %d cycles were current that day", courseRows, want)
-	}
+	})
 }
 
 // The generated organisation looks like the one the issue asks for: ten

@@ -119,7 +119,7 @@ func (s *Store) ensureMonths(ctx context.Context, months []time.Time) error {
 	if have == len(months) {
 		return nil
 	}
-	vals := strings.TrimSuffix(strings.Repeat("(?), ", len(months)), ", ")
+	vals := strings.TrimSuffix(strings.Repeat(s.valuesRow("(CAST(? AS TIMESTAMPTZ)), ", "(?), "), len(months)), ", ")
 	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		s.q.n.Add(3)
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`WITH m(at) AS (VALUES `+vals+`)
