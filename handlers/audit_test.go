@@ -132,7 +132,7 @@ func TestAuditExportIsCSVAndIsItselfAudited(t *testing.T) {
 	c.get("/admin/audit.csv?from=never").expect(t, http.StatusUnprocessableEntity)
 
 	// Filtering on a person is recorded by their id, not their email.
-	c.get("/admin/audit.csv?who=" + url.QueryEscape(employeeEmail)).expect(t, http.StatusOK)
+	c.get("/admin/audit.csv?who="+url.QueryEscape(employeeEmail)).expect(t, http.StatusOK)
 	if n := ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'audit.export' AND detail = ?`, "who=user%3A"+itoa(ts.userID(employeeEmail))); n != 1 {
 		t.Fatalf("the export by person is audited %d times by id", n)
 	}
