@@ -95,7 +95,7 @@ func (s *Store) trend(ctx context.Context, sc scope, f Filter, now time.Time, fi
 }
 
 // badAt says in SQL whether a cycle was overdue or lapsed at the moment t
-// (a placeholder or a column): the precedence of courses.Cycle.Status,
+// (a bind variable or a column): the precedence of courses.Cycle.Status,
 // asking only whether the status was one of those two.
 func badAt(t string) string {
 	return `(NOT (c.exempt = TRUE AND (c.exempt_at IS NULL OR c.exempt_at <= ` + t + `))
