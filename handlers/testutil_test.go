@@ -23,6 +23,7 @@ import (
 	"steward/internal/config"
 	"steward/internal/db"
 	"steward/internal/demo"
+	"steward/internal/logfmt"
 )
 
 // testStart is the clock's start in tests: a fixed, ordinary day.
@@ -58,7 +59,7 @@ func newTestServer(t testing.TB) *testServer {
 	ts := &testServer{t: t, db: d, now: testStart}
 	srv, err := New(Deps{
 		Config: cfg, DB: d, Now: ts.clock, BcryptCost: bcrypt.MinCost,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(logfmt.New(io.Discard, slog.LevelInfo)),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"steward/internal/audit"
 	"steward/internal/config"
 	"steward/internal/db"
+	"steward/internal/logfmt"
 )
 
 // command is one subcommand: "serve", or two words like "people import".
@@ -121,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	e := &env{
 		cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr,
-		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		log: slog.New(logfmt.New(stderr, slog.LevelInfo)),
 		now: func() time.Time { return time.Now().UTC() },
 	}
 	defer func() {

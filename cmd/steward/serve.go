@@ -10,6 +10,7 @@ import (
 
 	"steward/handlers"
 	"steward/internal/demo"
+	"steward/internal/logfmt"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -29,7 +30,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// 200 ms and at exit) instead of a write per request.
 	logs := newLogWriter(e.stderr, 200*time.Millisecond)
 	defer logs.Close()
-	e.log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	e.log = slog.New(logfmt.New(logs, slog.LevelInfo))
 	d, err := e.open(ctx)
 	if err != nil {
 		return err
