@@ -139,7 +139,7 @@ func (s *Store) Line(ctx context.Context, managerID int64, f Filter, now time.Ti
 // build computes a report; with items false it lists nobody, and returns
 // the people in scope for the caller's own breakdowns.
 func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, now time.Time,
-	tally func(p person, status string), byTeam func(teamID *int64, status string, n int)) (*Line, map[int64]person, error) {
+	tally func(p *person, status string), byTeam func(teamID *int64, status string, n int)) (*Line, []person, error) {
 	now = now.UTC()
 	if !ValidStatus(f.Status) {
 		return nil, nil, ErrUnknownStatus
@@ -238,9 +238,9 @@ func daysBetween(from, to time.Time) int {
 	return int(to.Sub(from) / (24 * time.Hour))
 }
 
-// people loads the active people in scope, by id; names and emails only
-// when the report lists people.
-func (s *Store) people(ctx context.Context, sc scope, teamID int64, named bool) (map[int64]person, error) {
+// people loads the active people in scope; names and emails only when
+// the report lists people.
+func (s *Store) people(ctx context.Context, sc scope, teamID int64, named bool) ([]person, error) {
 	pre, args := sc.prefix()
 	from, cond := sc.from("users u", "u.id")
 	cols := `u.id, '' AS name, '' AS email, '' AS team, u.team_id, u.created_at`
@@ -257,13 +257,14 @@ func (s *Store) people(ctx context.Context, sc scope, teamID int64, named bool) 
 		return nil, fmt.Errorf("reports: people in scope: %w", err)
 	}
 	defer rows.Close()
-	out := map[int64]person{}
+	var out []person
 	for rows.Next() {
 		var p person
 		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Team, &p.TeamID, &p.CreatedAt); err != nil {
 			return nil, fmt.Errorf("reports: people in scope: %w", err)
 		}
-		out[p.ID] = p
+		p.CreatedAt = p.CreatedAt.UTC()
+		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reports: people in scope: %w", err)

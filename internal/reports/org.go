@@ -53,7 +53,7 @@ func (s *Store) Org(ctx context.Context, now time.Time) (*Org, error) {
 		}
 		return t
 	}
-	line, ppl, err := s.build(ctx, scope{}, Filter{}, false, now, func(p person, status string) {
+	line, ppl, err := s.build(ctx, scope{}, Filter{}, false, now, func(p *person, status string) {
 		t := team(p.TeamID)
 		t.AckRequired++
 		if status == StatusAcknowledged {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,7 +48,7 @@ func (s *Store) timelines(ctx context.Context) ([]*policies.Timeline, error) {
 }
 
 // lastAck is a person's latest acknowledgement of a policy, up to the
-// version in effect at the report's moment.
+// version in effect at the report's moment. Number 0 means none.
 type lastAck struct {
 	UserID         int64     `db:"user_id"`
 	PolicyID       int64     `db:"policy_id"`
@@ -55,44 +56,81 @@ type lastAck struct {
 	AcknowledgedAt time.Time `db:"acknowledged_at"`
 }
 
+// ackWindow is a policy in effect and the versions whose acknowledgement
+// counts for it.
+type ackWindow struct {
+	t        *policies.Timeline
+	cur      policies.Version
+	versions []policies.Version // base to cur, by number
+	// timed asks for the time of the latest acknowledgement: it decides
+	// the standing when the policy asks for renewal, and is shown when
+	// acknowledged people are listed. Otherwise it is left out.
+	timed bool
+}
+
+// ackWindows lists the policies in effect at at, in timeline order.
+func ackWindows(ts []*policies.Timeline, at time.Time, listAcked bool) []ackWindow {
+	var ws []ackWindow
+	for _, t := range ts {
+		cur, ok := t.InEffect(at)
+		if !ok {
+			continue
+		}
+		lo := baseNumber(t, cur)
+		w := ackWindow{t: t, cur: cur, timed: listAcked || t.Policy.ReackMonths > 0}
+		for _, v := range t.Versions {
+			if v.Number >= lo && v.Number <= cur.Number {
+				w.versions = append(w.versions, v)
+			}
+		}
+		ws = append(ws, w)
+	}
+	return ws
+}
+
 // lastAcks loads, in one query, the latest acknowledgement made by at of
-// each person in scope for each policy in effect, keyed by user and policy.
+// each person in scope for each policy window: for window i, person with
+// index k (idx maps user ids to indexes) has hers at out[i][k].
 // Evaluate needs no more: later acknowledgements of the same policy count
 // for earlier versions, and only the latest one is weighed. Versions
 // before the last material one are left out: acknowledging them no longer
 // counts, so Evaluate decides the same without them.
-// The result is keyed by policy, then by person.
-func (s *Store) lastAcks(ctx context.Context, sc scope, ts []*policies.Timeline, at time.Time) (map[int64]map[int64]lastAck, error) {
-	type window struct {
-		policy int64
-		lo, hi int
+func (s *Store) lastAcks(ctx context.Context, sc scope, ws []ackWindow, idx map[int64]int32, n int, at time.Time) ([][]lastAck, error) {
+	out := make([][]lastAck, len(ws))
+	for i := range out {
+		out[i] = make([]lastAck, n)
 	}
-	var ws []window
-	for _, t := range ts {
-		if cur, ok := t.InEffect(at); ok {
-			ws = append(ws, window{t.Policy.ID, baseNumber(t, cur), cur.Number})
-		}
-	}
-	out := map[int64]map[int64]lastAck{}
-	if len(ws) == 0 {
+	if len(ws) == 0 || n == 0 {
 		return out, nil
 	}
-	// One row per person, two columns per policy: grouping by person alone
-	// follows the index on acknowledgements by person, so nothing is sorted.
+	// One row per person, a column or two per policy: grouping by person
+	// alone follows the index on acknowledgements by person, so nothing is
+	// sorted, and the version ids (known from the timelines) spare a join.
 	// The latest acknowledgement is also the highest version acknowledged:
 	// only the version in effect can be acknowledged, and versions take
 	// effect in number order. So MAX of each gives the pair.
 	pre, args := sc.prefix()
 	from, cond := sc.from("policy_acknowledgements a", "a.user_id")
-	var cols []string
+	var cols, all []string
 	for _, w := range ws {
-		in := `v.policy_id = ? AND v.number BETWEEN ? AND ?`
-		cols = append(cols, `MAX(CASE WHEN `+in+` THEN v.number END)`, `MAX(CASE WHEN `+in+` THEN a.acknowledged_at END)`)
-		args = append(args, w.policy, w.lo, w.hi, w.policy, w.lo, w.hi)
+		var when, ids []string
+		for _, v := range w.versions {
+			id, num := strconv.FormatInt(v.ID, 10), strconv.Itoa(v.Number)
+			when = append(when, ` WHEN `+id+` THEN `+num)
+			ids = append(ids, id)
+		}
+		all = append(all, ids...)
+		cols = append(cols, `MAX(CASE a.version_id`+strings.Join(when, "")+` END)`)
+		if w.timed {
+			cols = append(cols, `MAX(CASE WHEN a.version_id IN (`+strings.Join(ids, ", ")+`) THEN a.acknowledged_at END)`)
+		}
+	}
+	if len(all) == 0 {
+		return out, nil
 	}
 	q := pre + `SELECT a.user_id, ` + strings.Join(cols, ", ") + `
-		FROM ` + from + ` JOIN policy_versions v ON v.id = a.version_id
-		WHERE a.acknowledged_at <= ?` + cond + `
+		FROM ` + from + `
+		WHERE a.acknowledged_at <= ? AND a.version_id IN (` + strings.Join(all, ", ") + `)` + cond + `
 		GROUP BY a.user_id`
 	args = append(args, at.UTC())
 	rows, err := s.q.rows(ctx, q, args...)
@@ -104,17 +142,23 @@ func (s *Store) lastAcks(ctx context.Context, sc scope, ts []*policies.Timeline,
 	numbers := make([]sql.NullInt64, len(ws))
 	times := make([]sqlTime, len(ws))
 	dest := []any{&user}
-	for i := range ws {
-		dest = append(dest, &numbers[i], &times[i])
-		out[ws[i].policy] = map[int64]lastAck{}
+	for i, w := range ws {
+		dest = append(dest, &numbers[i])
+		if w.timed {
+			dest = append(dest, &times[i])
+		}
 	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("reports: acknowledgements: %w", err)
 		}
+		k, ok := idx[user]
+		if !ok {
+			continue // not in scope: inactive, or in another team
+		}
 		for i, w := range ws {
 			if numbers[i].Valid {
-				out[w.policy][user] = lastAck{UserID: user, PolicyID: w.policy, Number: int(numbers[i].Int64), AcknowledgedAt: times[i].Time}
+				out[i][k] = lastAck{UserID: user, PolicyID: w.t.Policy.ID, Number: int(numbers[i].Int64), AcknowledgedAt: times[i].Time}
 			}
 		}
 	}
@@ -136,13 +180,15 @@ func baseNumber(t *policies.Timeline, cur policies.Version) int {
 	return base
 }
 
-// evaluate applies policies.Evaluate to one person and one policy.
-func evaluate(t *policies.Timeline, last map[int64]lastAck, userID int64, since, at time.Time) policies.AckStatus {
+// evaluate applies policies.Evaluate to one person and one policy; buf
+// holds the acknowledgement so that no slice is made per person.
+func evaluate(t *policies.Timeline, a *lastAck, buf *[1]policies.Acknowledgement, since, at time.Time) policies.AckStatus {
 	var acks []policies.Acknowledgement
-	if a, ok := last[userID]; ok {
-		acks = []policies.Acknowledgement{{UserID: userID, PolicyID: a.PolicyID, Number: a.Number, AcknowledgedAt: a.AcknowledgedAt.UTC()}}
+	if a.Number != 0 {
+		buf[0] = policies.Acknowledgement{UserID: a.UserID, PolicyID: a.PolicyID, Number: a.Number, AcknowledgedAt: a.AcknowledgedAt}
+		acks = buf[:]
 	}
-	return policies.Evaluate(t, acks, since.UTC(), at)
+	return policies.Evaluate(t, acks, since, at)
 }
 
 // ackStatus maps a policy state to a report status.
@@ -159,27 +205,32 @@ func ackStatus(st policies.AckState) string {
 
 // policyFigures evaluates every person in scope against every policy in
 // effect; tally, when not nil, sees each person's standing.
-func (s *Store) policyFigures(ctx context.Context, sc scope, f Filter, ppl map[int64]person, now time.Time,
-	withItems bool, tally func(p person, status string)) ([]PolicyFigures, []Item, error) {
+func (s *Store) policyFigures(ctx context.Context, sc scope, f Filter, ppl []person, now time.Time,
+	withItems bool, tally func(p *person, status string)) ([]PolicyFigures, []Item, error) {
 	ts, err := s.timelines(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	last, err := s.lastAcks(ctx, sc, ts, now)
+	ws := ackWindows(ts, now, withItems && f.wantPolicy(StatusAcknowledged))
+	idx := make(map[int64]int32, len(ppl))
+	for k := range ppl {
+		idx[ppl[k].ID] = int32(k)
+	}
+	last, err := s.lastAcks(ctx, sc, ws, idx, len(ppl), now)
 	if err != nil {
 		return nil, nil, err
 	}
 	var figs []PolicyFigures
 	var items []Item
-	for _, t := range ts {
-		cur, ok := t.InEffect(now)
-		if !ok {
-			continue
-		}
+	var buf [1]policies.Acknowledgement
+	for i, w := range ws {
+		t, cur := w.t, w.cur
 		pf := PolicyFigures{ID: t.Policy.ID, Slug: t.Policy.Slug, Title: t.Policy.Title, Version: cur.Number}
-		mine := last[t.Policy.ID]
-		for id, p := range ppl {
-			st := evaluate(t, mine, id, p.CreatedAt, now)
+		title := fmt.Sprintf("%s (version %d)", t.Policy.Title, cur.Number)
+		mine := last[i]
+		for k := range ppl {
+			p := &ppl[k]
+			st := evaluate(t, &mine[k], &buf, p.CreatedAt, now)
 			pf.Required++
 			status := ackStatus(st.State)
 			if tally != nil {
@@ -196,8 +247,8 @@ func (s *Store) policyFigures(ctx context.Context, sc scope, f Filter, ppl map[i
 			if !withItems || !f.wantPolicy(status) {
 				continue
 			}
-			it := Item{UserID: id, Name: p.Name, Email: p.Email, Team: p.Team, Kind: "policy", Slug: t.Policy.Slug,
-				Title: fmt.Sprintf("%s (version %d)", t.Policy.Title, cur.Number), Status: status, Due: st.Due}
+			it := Item{UserID: p.ID, Name: p.Name, Email: p.Email, Team: p.Team, Kind: "policy", Slug: t.Policy.Slug,
+				Title: title, Status: status, Due: st.Due}
 			if st.Last != nil {
 				at := st.Last.AcknowledgedAt
 				it.Done = &at

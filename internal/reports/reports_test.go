@@ -449,3 +449,64 @@ func TestLargeOrganisationShape(t *testing.T) {
 		t.Errorf("only %d acknowledgements", n)
 	}
 }
+
+// Policy figures do not depend on what the page lists: the organisation
+// view and a manager page filtered to late items (which read no
+// acknowledgement times for policies without renewal) count as the page
+// that lists everyone does.
+func TestPolicyFiguresIgnoreTheListing(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 200)
+		ctx := context.Background()
+		s := New(d, 1, 365)
+		mgr := idOf(t, d, "manager@example.com")
+		for _, c := range []struct {
+			name    string
+			manager int64
+		}{{"organisation", 0}, {"line", mgr}} {
+			all, err := s.Line(ctx, c.manager, Filter{Status: "all"}, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			late, err := s.Line(ctx, c.manager, Filter{Status: NeedsAction}, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all.Policies) == 0 || len(late.Policies) != len(all.Policies) {
+				t.Fatalf("%s: %d policies listing late items, %d listing all", c.name, len(late.Policies), len(all.Policies))
+			}
+			for i := range all.Policies {
+				if late.Policies[i] != all.Policies[i] {
+					t.Errorf("%s: listing late items %+v, listing all %+v", c.name, late.Policies[i], all.Policies[i])
+				}
+			}
+			if c.manager == 0 {
+				o, err := s.Org(ctx, testNow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range all.Policies {
+					if o.Policies[i] != all.Policies[i] {
+						t.Errorf("organisation view %+v, organisation page %+v", o.Policies[i], all.Policies[i])
+					}
+				}
+			}
+			overdue := 0
+			for _, p := range all.Policies {
+				overdue += p.Overdue
+			}
+			listed := 0
+			for _, it := range late.Items {
+				if it.Kind == "policy" {
+					listed++
+					if it.Status != "overdue" || it.Due.IsZero() || it.DaysOverdue < 0 {
+						t.Errorf("%s: late item %+v", c.name, it)
+					}
+				}
+			}
+			if listed != overdue {
+				t.Errorf("%s: %d overdue acknowledgements listed, %d counted", c.name, listed, overdue)
+			}
+		}
+	})
+}
