@@ -243,11 +243,11 @@ func daysBetween(from, to time.Time) int {
 func (s *Store) people(ctx context.Context, sc scope, teamID int64, named bool) ([]person, error) {
 	pre, args := sc.prefix()
 	from, cond := sc.from("users u", "u.id")
-	cols := `u.id, '' AS name, '' AS email, '' AS team, u.team_id, u.created_at`
+	q := pre + `SELECT u.id, '' AS name, '' AS email, '' AS team, u.team_id, u.created_at FROM ` + from + ` WHERE u.active = TRUE` + cond
 	if named {
-		cols = `u.id, u.name, u.email, COALESCE(t.name, '') AS team, u.team_id, u.created_at`
+		q = pre + `SELECT u.id, u.name, u.email, COALESCE(t.name, '') AS team, u.team_id, u.created_at
+			FROM ` + from + ` LEFT JOIN teams t ON t.id = u.team_id WHERE u.active = TRUE` + cond
 	}
-	q := pre + `SELECT ` + cols + ` FROM ` + from + ` LEFT JOIN teams t ON t.id = u.team_id WHERE u.active = TRUE` + cond
 	if teamID != 0 {
 		q += ` AND u.team_id = ?`
 		args = append(args, teamID)
