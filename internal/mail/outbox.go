@@ -3,6 +3,7 @@ package mail
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,6 +87,9 @@ func Enqueue(ctx context.Context, tx sqlx.ExtContext, m Message, now time.Time) 
 // enqueueBatch is how many messages one INSERT of EnqueueMany carries.
 const enqueueBatch = 50
 
+// noHeaders is the headers column of a message without extra headers.
+const noHeaders = "{}"
+
 // EnqueueMany is Enqueue for many messages at once, a batch of rows per
 // statement, for the reminder sweep that queues a digest for much of the
 // organisation in one go. It reports, per message, whether it was queued
@@ -93,34 +97,53 @@ const enqueueBatch = 50
 func EnqueueMany(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now time.Time) ([]bool, error) {
 	now = now.UTC()
 	queued := make([]bool, len(msgs))
+	// Full batches share one statement, prepared once when the caller
+	// can prepare: parsing a 500-parameter INSERT for every batch costs
+	// more than binding it.
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	prep, canPrepare := tx.(preparer)
+	args := make([]any, 0, enqueueBatch*10)
+	at := make(map[string]int, enqueueBatch)
 	for start := 0; start < len(msgs); start += enqueueBatch {
 		part := msgs[start:min(start+enqueueBatch, len(msgs))]
-		args := make([]any, 0, len(part)*10)
-		at := make(map[string]int, len(part))
+		args = args[:0]
+		clear(at)
 		for i, m := range part {
 			if err := m.validate(); err != nil {
 				return queued, err
 			}
-			headers := m.Headers
-			if headers == nil {
-				headers = map[string]string{}
-			}
-			h, err := json.Marshal(headers)
-			if err != nil {
-				return queued, fmt.Errorf("mail: encode headers: %w", err)
+			h := noHeaders
+			if len(m.Headers) > 0 {
+				b, err := json.Marshal(m.Headers)
+				if err != nil {
+					return queued, fmt.Errorf("mail: encode headers: %w", err)
+				}
+				h = string(b)
 			}
 			if _, dup := at[m.DedupeKey]; dup {
 				continue // the first of two equal keys wins, as with Enqueue
 			}
 			at[m.DedupeKey] = start + i
-			args = append(args, m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, string(h), now, now)
+			args = append(args, m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, h, now, now)
 		}
-		q := `INSERT INTO outbox
-			(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, status, next_attempt_at, created_at)
-			VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?), ", len(at)), ", ") + `
-			ON CONFLICT (dedupe_key) DO NOTHING
-			RETURNING dedupe_key`
-		rows, err := tx.QueryxContext(ctx, tx.Rebind(q), args...)
+		var rows *sql.Rows
+		var err error
+		switch {
+		case len(at) == enqueueBatch && canPrepare:
+			if full == nil {
+				if full, err = prep.PrepareContext(ctx, tx.Rebind(enqueueQuery(enqueueBatch))); err != nil {
+					return queued, fmt.Errorf("mail: enqueue: %w", err)
+				}
+			}
+			rows, err = full.QueryContext(ctx, args...)
+		default:
+			rows, err = tx.QueryContext(ctx, tx.Rebind(enqueueQuery(len(at))), args...)
+		}
 		if err != nil {
 			return queued, fmt.Errorf("mail: enqueue %d messages: %w", len(part), err)
 		}
@@ -140,4 +163,18 @@ func EnqueueMany(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now ti
 		}
 	}
 	return queued, nil
+}
+
+// preparer is what a transaction or database offers to prepare a statement.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// enqueueQuery inserts n messages, returning the keys it queued.
+func enqueueQuery(n int) string {
+	return `INSERT INTO outbox
+			(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, status, next_attempt_at, created_at)
+			VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?), ", n), ", ") + `
+			ON CONFLICT (dedupe_key) DO NOTHING
+			RETURNING dedupe_key`
 }

@@ -3,6 +3,7 @@ package reminders
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -113,22 +114,71 @@ type event struct {
 }
 
 // arena stores items in fixed chunks, so indexes stay valid and growing
-// never copies the whole set.
-type arena struct{ chunks [][]Item }
+// never copies the whole set. It holds every open item of the
+// organisation while the sweep runs, so it keeps them compact: the
+// strings most items share (subject type, title, path, state) are stored
+// once and an item names them by number.
+type arena struct {
+	chunks [][]storedItem
+	kinds  []itemKind
+	kindOf map[itemKind]int32
+}
+
+// itemKind is what many items have in common.
+type itemKind struct{ typ, title, path, state string }
+
+// storedItem is an Item without its shared strings.
+type storedItem struct {
+	id, userID int64
+	round      string
+	start, due time.Time
+	kind       int32
+	recert     bool
+}
 
 const arenaChunk = 8192
 
 func (a *arena) add(it Item) int32 {
+	k := itemKind{it.Subject.Type, it.Title, it.Path, it.State}
+	ki, ok := a.kindOf[k]
+	if !ok {
+		if a.kindOf == nil {
+			a.kindOf = map[itemKind]int32{}
+		}
+		ki = int32(len(a.kinds))
+		a.kinds = append(a.kinds, k)
+		a.kindOf[k] = ki
+	}
 	n := len(a.chunks)
 	if n == 0 || len(a.chunks[n-1]) == arenaChunk {
-		a.chunks = append(a.chunks, make([]Item, 0, arenaChunk))
+		a.chunks = append(a.chunks, make([]storedItem, 0, arenaChunk))
 		n++
 	}
-	a.chunks[n-1] = append(a.chunks[n-1], it)
+	a.chunks[n-1] = append(a.chunks[n-1], storedItem{
+		id: it.Subject.ID, userID: it.Subject.UserID, round: it.Subject.Round,
+		start: it.Start, due: it.Due, kind: ki, recert: it.Recert,
+	})
 	return int32((n-1)*arenaChunk + len(a.chunks[n-1]) - 1)
 }
 
-func (a *arena) get(i int32) *Item { return &a.chunks[i/arenaChunk][i%arenaChunk] }
+func (a *arena) stored(i int32) *storedItem { return &a.chunks[i/arenaChunk][i%arenaChunk] }
+
+// get returns item i as the source gave it.
+func (a *arena) get(i int32) Item {
+	s := a.stored(i)
+	k := &a.kinds[s.kind]
+	return Item{
+		Subject: Subject{Type: k.typ, ID: s.id, UserID: s.userID, Round: s.round},
+		Title:   k.title, Path: k.path, State: k.state,
+		Start: s.start, Due: s.due, Recert: s.recert,
+	}
+}
+
+// subject returns item i's subject.
+func (a *arena) subject(i int32) Subject {
+	s := a.stored(i)
+	return Subject{Type: a.kinds[s.kind].typ, ID: s.id, UserID: s.userID, Round: s.round}
+}
 
 // Len is the number of digests.
 func (p Plan) Len() int { return len(p.digests) }
@@ -150,7 +200,7 @@ func (p *Plan) digest(i int) Digest {
 	to := p.people[d.to]
 	out := Digest{To: to, DedupeKey: DigestKey(to.ID, p.Now), Events: make([]Event, 0, len(d.events)), Team: d.team}
 	for _, e := range d.events {
-		it := *p.items.get(e.item)
+		it := p.items.get(e.item)
 		ev := Event{Subject: it.Subject, Stage: e.stage, Kind: Kind(it.Subject.Type, e.stage), Recipient: to.ID, Item: it}
 		if it.Subject.UserID != to.ID {
 			ev.Owner = p.people[it.Subject.UserID].Name
@@ -158,7 +208,7 @@ func (p *Plan) digest(i int) Digest {
 		out.Events = append(out.Events, ev)
 	}
 	for _, j := range d.also {
-		out.Also = append(out.Also, *p.items.get(j))
+		out.Also = append(out.Also, p.items.get(j))
 	}
 	return out
 }
@@ -210,18 +260,27 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 		return plan, err
 	}
 	plan.people = people
-	seen := map[Subject]announced{}
+	seen := newSeenSet()
 	for _, src := range s.Sources {
 		if err := src.Announced(ctx, s.DB, now, func(sub Subject, stage string) error {
-			a := seen[sub]
-			a.add(stage)
-			seen[sub] = a
+			seen.add(sub, stage)
 			return nil
 		}); err != nil {
 			return plan, err
 		}
 	}
-	digests := map[int64]*digest{}
+	// The digests are built in place in plan.digests; byTo finds a
+	// recipient's. A digest pointer would not survive the slice growing.
+	byTo := map[int64]int32{}
+	digestOf := func(to int64) *digest {
+		i, ok := byTo[to]
+		if !ok {
+			i = int32(len(plan.digests))
+			plan.digests = append(plan.digests, digest{to: to})
+			byTo[to] = i
+		}
+		return &plan.digests[i]
+	}
 	open := map[int64][]int32{}
 	teamDay := s.TeamWeekly && now.Weekday() == s.TeamDay
 	var counts map[int64]ownerCount
@@ -244,7 +303,7 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 				counts[owner.ID] = c
 			}
 			var stages []string
-			if a, ok := seen[it.Subject]; ok {
+			if a, ok := seen.get(it.Subject); ok {
 				stages = Stages(it, now, &a)
 			} else {
 				stages = Stages(it, now, nil)
@@ -265,11 +324,7 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 					}
 					to = *owner.ManagerID
 				}
-				d := digests[to]
-				if d == nil {
-					d = &digest{to: to}
-					digests[to] = d
-				}
+				d := digestOf(to)
 				d.events = append(d.events, event{item: idx, stage: st})
 				plan.events++
 			}
@@ -279,7 +334,7 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 			return plan, err
 		}
 	}
-	seen = nil
+	seen = seenSet{}
 	if teamDay {
 		out, err := optedOut(ctx, s.DB)
 		if err != nil {
@@ -289,22 +344,51 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 			if out[m] {
 				continue
 			}
-			d := digests[m]
-			if d == nil {
-				d = &digest{to: m}
-				digests[m] = d
-			}
-			d.team = &sum
+			digestOf(m).team = &sum
 		}
 	}
-	plan.digests = make([]digest, 0, len(digests))
-	for id, d := range digests {
-		d.also = open[id]
-		sort.Slice(d.also, func(i, j int) bool { return plan.items.get(d.also[i]).Due.Before(plan.items.get(d.also[j]).Due) })
-		plan.digests = append(plan.digests, *d)
+	byTo = nil
+	for i := range plan.digests {
+		d := &plan.digests[i]
+		d.also = open[d.to]
+		sort.Slice(d.also, func(i, j int) bool { return plan.items.stored(d.also[i]).due.Before(plan.items.stored(d.also[j]).due) })
 	}
 	sort.Slice(plan.digests, func(i, j int) bool { return plan.digests[i].to < plan.digests[j].to })
 	return plan, nil
+}
+
+// seenSet is what has been announced about each subject. After a busy
+// day it holds an entry for most open items of the organisation, so the
+// common subject, a course cycle, is keyed by its two numbers alone.
+type seenSet struct {
+	cycles map[[2]int64]announced // by cycle id and user id
+	other  map[Subject]announced
+}
+
+func newSeenSet() seenSet {
+	return seenSet{cycles: map[[2]int64]announced{}, other: map[Subject]announced{}}
+}
+
+func (s seenSet) add(sub Subject, stage string) {
+	if sub.Type == SubjectCycle && sub.Round == "" {
+		k := [2]int64{sub.ID, sub.UserID}
+		a := s.cycles[k]
+		a.add(stage)
+		s.cycles[k] = a
+		return
+	}
+	a := s.other[sub]
+	a.add(stage)
+	s.other[sub] = a
+}
+
+func (s seenSet) get(sub Subject) (announced, bool) {
+	if sub.Type == SubjectCycle && sub.Round == "" {
+		a, ok := s.cycles[[2]int64{sub.ID, sub.UserID}]
+		return a, ok
+	}
+	a, ok := s.other[sub]
+	return a, ok
 }
 
 // eventBatch is how many events one INSERT statement records.
@@ -324,12 +408,13 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 		err   error
 	}
 	chunks := make(chan rendered, 1)
+	dr := newDigestRenderer(s.Mail)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
 		defer close(chunks)
 		for start := 0; start < plan.Len(); start += chunk {
-			msgs, err := s.render(plan, start, min(start+chunk, plan.Len()))
+			msgs, err := s.render(dr, plan, start, min(start+chunk, plan.Len()))
 			select {
 			case chunks <- rendered{start, msgs, err}:
 			case <-stop:
@@ -356,6 +441,7 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 				return err
 			}
 			rec := &eventWriter{tx: tx, now: plan.Now}
+			defer rec.close()
 			for i, msg := range c.msgs {
 				if !queued[i] {
 					deferred++
@@ -363,7 +449,7 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 				}
 				d := &plan.digests[c.start+i]
 				for _, e := range d.events {
-					if err := rec.add(ctx, plan.items.get(e.item).Subject, e.stage, d.to, msg.DedupeKey); err != nil {
+					if err := rec.add(ctx, plan.items.subject(e.item), e.stage, d.to, msg.DedupeKey); err != nil {
 						return err
 					}
 				}
@@ -388,7 +474,7 @@ func earliest(a, b time.Time) time.Time {
 
 // render builds the emails of digests [start, end) on every CPU: on a
 // busy day rendering, not the database, is the larger part of the sweep.
-func (s *Sweeper) render(plan *Plan, start, end int) ([]mail.Message, error) {
+func (s *Sweeper) render(dr *digestRenderer, plan *Plan, start, end int) ([]mail.Message, error) {
 	msgs := make([]mail.Message, end-start)
 	errs := make([]error, end-start)
 	workers := min(runtime.GOMAXPROCS(0), end-start)
@@ -399,7 +485,8 @@ func (s *Sweeper) render(plan *Plan, start, end int) ([]mail.Message, error) {
 			defer wg.Done()
 			for i := start + w; i < end; i += workers {
 				d := plan.digest(i)
-				msg, err := s.Mail.Render(MailKind, digestView(&d, plan.Now, s.Mail.Link))
+				v := digestView(&d, plan.Now, s.Mail.Link)
+				msg, err := dr.render(&v)
 				uid := d.To.ID
 				msg.To, msg.UserID, msg.DedupeKey = d.To.Email, &uid, d.DedupeKey
 				msgs[i-start], errs[i-start] = msg, err
@@ -410,16 +497,21 @@ func (s *Sweeper) render(plan *Plan, start, end int) ([]mail.Message, error) {
 	return msgs, errors.Join(errs...)
 }
 
-// eventWriter records events a batch of rows per INSERT.
+// eventWriter records events a batch of rows per INSERT. Full batches
+// share one statement prepared for the transaction; close releases it.
 type eventWriter struct {
 	tx   *sqlx.Tx
 	now  time.Time
 	args []any
+	full *sql.Stmt
 }
 
 const eventColumns = 8
 
 func (w *eventWriter) add(ctx context.Context, sub Subject, stage string, recipient int64, digestKey string) error {
+	if w.args == nil {
+		w.args = make([]any, 0, eventBatch*eventColumns)
+	}
 	w.args = append(w.args, sub.Type, sub.ID, sub.UserID, sub.Round, stage, recipient, digestKey, w.now)
 	if len(w.args) == eventBatch*eventColumns {
 		return w.flush(ctx)
@@ -432,15 +524,37 @@ func (w *eventWriter) flush(ctx context.Context) error {
 	if n == 0 {
 		return nil
 	}
-	q := `INSERT INTO reminder_events
-		(subject_type, subject_id, user_id, round, stage, recipient_id, digest_key, created_at) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ") +
-		` ON CONFLICT (subject_type, subject_id, user_id, round, stage) DO NOTHING`
-	if _, err := w.tx.ExecContext(ctx, w.tx.Rebind(q), w.args...); err != nil {
+	var err error
+	if n == eventBatch {
+		if w.full == nil {
+			w.full, err = w.tx.PrepareContext(ctx, w.tx.Rebind(eventQuery(eventBatch)))
+		}
+		if err == nil {
+			_, err = w.full.ExecContext(ctx, w.args...)
+		}
+	} else {
+		_, err = w.tx.ExecContext(ctx, w.tx.Rebind(eventQuery(n)), w.args...)
+	}
+	if err != nil {
 		return fmt.Errorf("reminders: record events: %w", err)
 	}
 	w.args = w.args[:0]
 	return nil
+}
+
+func (w *eventWriter) close() {
+	if w.full != nil {
+		w.full.Close()
+		w.full = nil
+	}
+}
+
+// eventQuery records n events.
+func eventQuery(n int) string {
+	return `INSERT INTO reminder_events
+		(subject_type, subject_id, user_id, round, stage, recipient_id, digest_key, created_at) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ") +
+		` ON CONFLICT (subject_type, subject_id, user_id, round, stage) DO NOTHING`
 }
 
 // Line is one item in a digest as the email template shows it; URL is
@@ -471,28 +585,34 @@ func daysBetween(a, b time.Time) int { return int(b.Sub(a) / day) }
 
 // digestView merges a digest's events into one line per item.
 func digestView(d *Digest, now time.Time, link func(...string) string) digestData {
-	type key struct {
-		s    Subject
-		team bool
-	}
-	best := map[key]Event{}
-	var order []key
-	for _, e := range d.Events {
-		k := key{e.Subject, toManager(e.Stage)}
-		cur, ok := best[k]
-		if !ok {
-			order = append(order, k)
+	// best holds, in order of first appearance, the index of the event
+	// each line shows. A digest has a handful of events (a manager's a few
+	// dozen), so a linear search beats a map per digest.
+	best := make([]int, 0, len(d.Events))
+	for i := range d.Events {
+		e := &d.Events[i]
+		team := toManager(e.Stage)
+		found := false
+		for j, b := range best {
+			cur := &d.Events[b]
+			if cur.Subject == e.Subject && toManager(cur.Stage) == team {
+				if rank(e.Stage) > rank(cur.Stage) {
+					best[j] = i
+				}
+				found = true
+				break
+			}
 		}
-		if !ok || rank(e.Stage) > rank(cur.Stage) {
-			best[k] = e
+		if !found {
+			best = append(best, i)
 		}
 	}
 	v := digestData{Name: d.To.Name}
-	for _, k := range order {
-		e := best[k]
+	for _, b := range best {
+		e := &d.Events[b]
 		l := line(e, now)
 		l.URL = link(l.URL)
-		if k.team {
+		if toManager(e.Stage) {
 			v.Team = append(v.Team, l)
 		} else {
 			v.Own = append(v.Own, l)
@@ -552,7 +672,7 @@ func stateDetail(it Item, now time.Time) string {
 	}
 }
 
-func line(e Event, now time.Time) Line {
+func line(e *Event, now time.Time) Line {
 	it := e.Item
 	l := Line{URL: it.Path}
 	base, _, _ := strings.Cut(e.Stage, ":")
@@ -595,7 +715,7 @@ func line(e Event, now time.Time) Line {
 }
 
 // personName names whose item a manager's line is about.
-func (e Event) personName() string {
+func (e *Event) personName() string {
 	if e.Owner != "" {
 		return e.Owner
 	}
