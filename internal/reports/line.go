@@ -301,7 +301,7 @@ func (s *Store) courseFigures(ctx context.Context, sc scope, f Filter, all []Cou
 	q := pre + `SELECT course_id, team_id, status, COUNT(*) AS n FROM (
 		SELECT c.course_id, CASE WHEN ? THEN u.team_id END AS team_id, ` + statusExpr + ` AS status
 		FROM ` + from + ` JOIN users u ON u.id = c.user_id
-		WHERE c.closed_at IS NULL AND u.active = TRUE` + cond + where + `) x GROUP BY course_id, team_id, status`
+		WHERE c.closed_at IS NULL AND u.active = TRUE` + cond + where + s.unlimited() + `) x GROUP BY course_id, team_id, status`
 	args = append(append(append(args, byTeam != nil), statusArgs(now)...), wargs...)
 	var rows []struct {
 		CourseID int64  `db:"course_id"`

@@ -103,31 +103,46 @@ func (s *Store) lastAcks(ctx context.Context, sc scope, ws []ackWindow, idx map[
 	if len(ws) == 0 || n == 0 {
 		return out, nil
 	}
-	// One row per person, a column or two per policy: grouping by person
-	// alone follows the index on acknowledgements by person, so nothing is
-	// sorted, and the version ids (known from the timelines) spare a join.
-	// The latest acknowledgement is also the highest version acknowledged:
-	// only the version in effect can be acknowledged, and versions take
-	// effect in number order. So MAX of each gives the pair.
+	// One row per person: grouping by person alone follows the index on
+	// acknowledgements by person, so nothing is sorted, and the version
+	// ids (known from the timelines) spare a join. A person acknowledges a
+	// version at most once, so a sum of one bit per version is the set of
+	// versions they acknowledged, 62 versions to a column. The latest
+	// acknowledgement is the highest version acknowledged: only the
+	// version in effect can be acknowledged, and versions take effect in
+	// number order. So the highest bit gives the number, and MAX of the
+	// times its time.
 	pre, args := sc.prefix()
 	from, cond := sc.from("policy_acknowledgements a", "a.user_id")
-	var cols, all []string
-	for _, w := range ws {
-		var when, ids []string
+	type slot struct{ col, bit int }
+	slots := make([][]slot, len(ws)) // by window, then version
+	var sums [][]string
+	var all, times []string
+	for i, w := range ws {
+		var ids []string
 		for _, v := range w.versions {
-			id, num := strconv.FormatInt(v.ID, 10), strconv.Itoa(v.Number)
-			when = append(when, ` WHEN `+id+` THEN `+num)
+			if len(sums) == 0 || len(sums[len(sums)-1]) == 62 {
+				sums = append(sums, nil)
+			}
+			g := len(sums) - 1
+			id := strconv.FormatInt(v.ID, 10)
+			slots[i] = append(slots[i], slot{g, len(sums[g])})
+			sums[g] = append(sums[g], ` WHEN `+id+` THEN `+strconv.FormatInt(int64(1)<<len(sums[g]), 10))
 			ids = append(ids, id)
 		}
 		all = append(all, ids...)
-		cols = append(cols, `MAX(CASE a.version_id`+strings.Join(when, "")+` END)`)
-		if w.timed {
-			cols = append(cols, `MAX(CASE WHEN a.version_id IN (`+strings.Join(ids, ", ")+`) THEN a.acknowledged_at END)`)
+		if w.timed && len(ids) > 0 {
+			times = append(times, `MAX(CASE WHEN a.version_id IN (`+strings.Join(ids, ", ")+`) THEN a.acknowledged_at END)`)
 		}
 	}
 	if len(all) == 0 {
 		return out, nil
 	}
+	var cols []string
+	for _, g := range sums {
+		cols = append(cols, `CAST(SUM(CASE a.version_id`+strings.Join(g, "")+` END) AS BIGINT)`)
+	}
+	cols = append(cols, times...)
 	q := pre + `SELECT a.user_id, ` + strings.Join(cols, ", ") + `
 		FROM ` + from + `
 		WHERE a.acknowledged_at <= ? AND a.version_id IN (` + strings.Join(all, ", ") + `)` + cond + `
@@ -139,13 +154,15 @@ func (s *Store) lastAcks(ctx context.Context, sc scope, ws []ackWindow, idx map[
 	}
 	defer rows.Close()
 	var user int64
-	numbers := make([]sql.NullInt64, len(ws))
-	times := make([]sqlTime, len(ws))
+	bits := make([]sql.NullInt64, len(sums))
+	ts := make([]sqlTime, len(ws))
 	dest := []any{&user}
+	for g := range bits {
+		dest = append(dest, &bits[g])
+	}
 	for i, w := range ws {
-		dest = append(dest, &numbers[i])
-		if w.timed {
-			dest = append(dest, &times[i])
+		if w.timed && len(w.versions) > 0 {
+			dest = append(dest, &ts[i])
 		}
 	}
 	for rows.Next() {
@@ -157,8 +174,12 @@ func (s *Store) lastAcks(ctx context.Context, sc scope, ws []ackWindow, idx map[
 			continue // not in scope: inactive, or in another team
 		}
 		for i, w := range ws {
-			if numbers[i].Valid {
-				out[i][k] = lastAck{UserID: user, PolicyID: w.t.Policy.ID, Number: int(numbers[i].Int64), AcknowledgedAt: times[i].Time}
+			for j := len(w.versions) - 1; j >= 0; j-- {
+				sl := slots[i][j]
+				if bits[sl.col].Int64&(int64(1)<<sl.bit) != 0 {
+					out[i][k] = lastAck{UserID: user, PolicyID: w.t.Policy.ID, Number: w.versions[j].Number, AcknowledgedAt: ts[i].Time}
+					break
+				}
 			}
 		}
 	}

@@ -62,16 +62,17 @@ func (s *Store) trend(ctx context.Context, sc scope, f Filter, now time.Time, fi
 		q += ` JOIN users u ON u.id = r.user_id AND u.team_id = ?`
 		args = append(args, f.TeamID)
 	}
-	// The range repeats what the list says; it lets SQLite read each
-	// person's months as one run of the primary key, not one seek a month.
-	q += ` WHERE r.month_end >= ? AND r.month_end <= ? AND r.month_end IN (` + marks + `)` + cond + ` GROUP BY r.month_end`
+	// Only month ends are ever stored, and the past months are
+	// consecutive, so the range from the first to the last holds exactly
+	// them: each person's months are one run of the primary key.
+	q += ` WHERE r.month_end >= ? AND r.month_end <= ?` + cond + ` GROUP BY r.month_end`
 	args = append(args, past[0], past[len(past)-1])
 	if sc.org() && f.TeamID == 0 {
 		q = `SELECT month_end, items, good FROM report_trend_computed r WHERE month_end IN (` + marks + `)`
 		args = nil
-	}
-	for _, m := range past {
-		args = append(args, m)
+		for _, m := range past {
+			args = append(args, m)
+		}
 	}
 	var rows []struct {
 		MonthEnd time.Time `db:"month_end"`
