@@ -52,6 +52,12 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
+	return newTestServerOn(t, d)
+}
+
+// newTestServerOn starts a server over d, which already holds the demo.
+func newTestServerOn(t testing.TB, d *db.DB) *testServer {
+	t.Helper()
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
