@@ -93,7 +93,7 @@ func TestBrowserFoundationPages(t *testing.T) {
 	eli := ts.userID(employeeEmail)
 	lookAt(t, ts, "", "/login", "/no-such-page")
 	lookAt(t, ts, employeeEmail, "/home", "/account/password", "/admin/people")
-	lookAt(t, ts, managerEmail, "/home", "/team", "/team/people/"+itoa(eli))
+	lookAt(t, ts, managerEmail, "/home", "/team", "/team/people/"+itoa(eli), "/account/settings")
 	lookAt(t, ts, adminEmail, "/home", "/admin/people", "/admin/people/new", "/admin/people/"+itoa(eli),
 		"/admin/teams", "/admin/people/import")
 	lookAt(t, ts, auditorEmail, "/home")

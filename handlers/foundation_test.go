@@ -407,3 +407,21 @@ func TestControlCharactersAreRefusedAndWriteNothing(t *testing.T) {
 	// Text with tabs and line breaks is still text.
 	c.post("/admin/teams", url.Values{"name": {"Legal\tand Risk"}}).expect(t, http.StatusSeeOther)
 }
+
+func TestManagersChooseTheWeeklySummary(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.as(managerEmail)
+	c.get("/account/settings").expect(t, http.StatusOK, `name="team_weekly" checked`)
+	c.post("/account/settings", url.Values{}).expect(t, http.StatusSeeOther)
+	c.get("/account/settings").expect(t, http.StatusOK, "no longer get the weekly summary")
+	if res := c.get("/account/settings"); strings.Contains(res.Body, `name="team_weekly" checked`) {
+		t.Fatal("the opt-out did not stick")
+	}
+	c.post("/account/settings", url.Values{"team_weekly": {"maybe"}}).expect(t, http.StatusUnprocessableEntity)
+	c.post("/account/settings", url.Values{"team_weekly": {"on"}}).expect(t, http.StatusSeeOther)
+	c.get("/account/settings").expect(t, http.StatusOK, `name="team_weekly" checked`)
+	if n := ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'settings.team_weekly'`); n != 2 {
+		t.Fatalf("settings changes audited %d times, want 2", n)
+	}
+	ts.as(employeeEmail).get("/account/settings").expect(t, http.StatusForbidden)
+}

@@ -113,6 +113,8 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/outbox/:id/retry", admin, s.outboxRetry)
 
 	// Managers: their reporting line.
+	s.route(fiber.MethodGet, "/account/settings", managers, s.settingsForm)
+	s.route(fiber.MethodPost, "/account/settings", managers, s.saveSettings)
 	s.route(fiber.MethodGet, "/team", managers, s.teamLine)
 	s.route(fiber.MethodGet, "/team/people/:id", managers, s.teamPerson)
 
