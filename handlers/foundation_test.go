@@ -412,13 +412,16 @@ func TestManagersChooseTheWeeklySummary(t *testing.T) {
 	ts := newTestServer(t)
 	c := ts.as(managerEmail)
 	c.get("/account/settings").expect(t, http.StatusOK, `name="team_weekly" checked`)
-	c.post("/account/settings", url.Values{}).expect(t, http.StatusSeeOther)
+	// As the browser sends it unticked: only the hidden field.
+	c.post("/account/settings", url.Values{"team_weekly": {"off"}}).expect(t, http.StatusSeeOther)
 	c.get("/account/settings").expect(t, http.StatusOK, "no longer get the weekly summary")
 	if res := c.get("/account/settings"); strings.Contains(res.Body, `name="team_weekly" checked`) {
 		t.Fatal("the opt-out did not stick")
 	}
 	c.post("/account/settings", url.Values{"team_weekly": {"maybe"}}).expect(t, http.StatusUnprocessableEntity)
-	c.post("/account/settings", url.Values{"team_weekly": {"on"}}).expect(t, http.StatusSeeOther)
+	c.post("/account/settings", url.Values{}).expect(t, http.StatusUnprocessableEntity)
+	// As the browser sends it ticked: the checkbox first, then the hidden field.
+	c.post("/account/settings", url.Values{"team_weekly": {"on", "off"}}).expect(t, http.StatusSeeOther)
 	c.get("/account/settings").expect(t, http.StatusOK, `name="team_weekly" checked`)
 	if n := ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'settings.team_weekly'`); n != 2 {
 		t.Fatalf("settings changes audited %d times, want 2", n)

@@ -21,13 +21,16 @@ func (s *Server) settingsForm(c *fiber.Ctx) error {
 
 // saveSettings records the choice, audited in the same transaction.
 func (s *Server) saveSettings(c *fiber.Ctx) error {
+	// The form always says which: the checkbox sends "on" and a hidden
+	// field after it sends "off", so the first value is the choice. A post
+	// that says neither changes nothing.
 	var on bool
 	switch c.FormValue("team_weekly") {
 	case "on":
 		on = true
-	case "":
+	case "off":
 	default:
-		return fiber.NewError(fiber.StatusUnprocessableEntity, "The weekly summary setting is either ticked or not.")
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "Say whether you want the weekly summary: tick the box or leave it empty, then save.")
 	}
 	me := currentUser(c)
 	now := s.now()
