@@ -3,10 +3,11 @@ package reminders
 import (
 	"context"
 	"errors"
-	"steward/internal/db"
-	"steward/internal/db/dbtest"
 	"testing"
 	"time"
+
+	"steward/internal/db"
+	"steward/internal/db/dbtest"
 )
 
 // The sweep brings assignments up to date first, so a cycle that Assign
@@ -40,4 +41,40 @@ func TestSweepAssignsBeforePlanningButNotOnDryRuns(t *testing.T) {
 			t.Fatal("a failed assignment did not stop the sweep")
 		}
 	})
+}
+
+// Two schedulers that both found the sweep due, one waiting for the lease
+// while the other sweeps: the second sees the run and does not sweep again.
+func TestSchedulerRechecksUnderTheLease(t *testing.T) {
+	dbtest.Dialects(t, testSchedulerRechecks)
+}
+
+func testSchedulerRechecks(t *testing.T, d *db.DB) {
+	o := smallOrg(t, d)
+	at := day0.Add(time.Hour)
+	o.s.Clock = func() time.Time { return at } // the run is recorded at this time, as in production
+	first := NewScheduler(o.s, 6)
+	first.Now = func() time.Time { return at }
+	second := NewScheduler(o.s, 6)
+	second.Now = func() time.Time { return at }
+	// The second scheduler decided "due" before the first one's run was
+	// recorded: simulate by sweeping with the first, then asking the
+	// second to sweep with its stale decision.
+	if ran, err := first.RunDue(context.Background()); err != nil || !ran {
+		t.Fatalf("first scheduler: ran=%v err=%v", ran, err)
+	}
+	stale := func(ctx context.Context) (bool, error) {
+		last, ran, err := o.s.LastRun(ctx)
+		return err == nil && Due(at, 6, last, ran), err
+	}
+	if _, err := o.s.sweep(context.Background(), at, false, stale); !errors.Is(err, errNotDue) {
+		t.Fatalf("second sweep under the lease: err = %v, want errNotDue", err)
+	}
+	var runs int
+	if err := o.d.Get(&runs, `SELECT COUNT(*) FROM reminder_runs`); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 {
+		t.Fatalf("%d sweep runs recorded, want 1", runs)
+	}
 }

@@ -61,9 +61,13 @@ func (sc *Scheduler) RunDue(ctx context.Context) (bool, error) {
 	if !Due(now, sc.Hour, last, ran) {
 		return false, nil
 	}
-	plan, err := sc.Sweeper.Sweep(ctx, now, false)
-	if errors.Is(err, ErrBusy) {
-		return false, nil // another process is sweeping
+	stillDue := func(ctx context.Context) (bool, error) {
+		last, ran, err := sc.Sweeper.LastRun(ctx)
+		return err == nil && Due(now, sc.Hour, last, ran), err
+	}
+	plan, err := sc.Sweeper.sweep(ctx, now, false, stillDue)
+	if errors.Is(err, ErrBusy) || errors.Is(err, errNotDue) {
+		return false, nil // another process is sweeping, or just did
 	}
 	if err != nil {
 		return false, err

@@ -221,6 +221,16 @@ func DigestKey(userID int64, now time.Time) string {
 // Sweep decides the reminders due at now and, unless dryRun, queues them.
 // Only one sweep runs at a time across every process on the database.
 func (s *Sweeper) Sweep(ctx context.Context, now time.Time, dryRun bool) (Plan, error) {
+	return s.sweep(ctx, now, dryRun, nil)
+}
+
+// errNotDue means another process swept while this one waited for the lease.
+var errNotDue = errors.New("reminders: the sweep already ran")
+
+// sweep runs the sweep; when stillDue is set it is asked again once the
+// lease is held, so that two processes that both found a sweep due run it
+// once between them.
+func (s *Sweeper) sweep(ctx context.Context, now time.Time, dryRun bool, stillDue func(context.Context) (bool, error)) (Plan, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	var holder string
 	if !dryRun {
@@ -230,6 +240,15 @@ func (s *Sweeper) Sweep(ctx context.Context, now time.Time, dryRun bool) (Plan, 
 			return Plan{Now: now}, err
 		}
 		defer s.releaseLease(context.WithoutCancel(ctx), holder)
+		if stillDue != nil {
+			due, err := stillDue(ctx)
+			if err != nil {
+				return Plan{Now: now}, err
+			}
+			if !due {
+				return Plan{Now: now}, errNotDue
+			}
+		}
 	}
 	started := s.Clock()
 	if s.Assign != nil && !dryRun {
