@@ -78,6 +78,15 @@ func (s *Server) renderBytes(name, path string, data fiber.Map) ([]byte, error) 
 
 // sendPage writes a cached page with its validators and answers a
 // matching If-None-Match with 304.
+// servePage sends the cached page under key, building it on first use.
+func (s *Server) servePage(c *fiber.Ctx, key, cacheControl string, build func() (policies.Page, error)) error {
+	page, err := s.policies.Pages.Get(key, build)
+	if err != nil {
+		return err
+	}
+	return sendPage(c, page, cacheControl)
+}
+
 func sendPage(c *fiber.Ctx, p policies.Page, cacheControl string) error {
 	c.Set(fiber.HeaderETag, p.ETag)
 	c.Set(fiber.HeaderCacheControl, cacheControl)
@@ -229,15 +238,11 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 		nextNum = next.Number
 	}
 	key := pageKey(t, "current", cur.Number, nextNum)
-	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
+	return s.servePage(c, key, maxAge(t, now), func() (policies.Page, error) {
 		vv := viewOf(t, cur, now)
 		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true})
 		return policies.Page{Body: body, ContentType: mimeHTML}, err
 	})
-	if err != nil {
-		return err
-	}
-	return sendPage(c, page, maxAge(t, now))
 }
 
 // policyVersion shows one published version.
@@ -250,15 +255,11 @@ func (s *Server) policyVersion(c *fiber.Ctx) error {
 	now := s.now()
 	vv := viewOf(t, v, now)
 	key := pageKey(t, "version "+string(vv.Status), n, vv.Current)
-	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
+	return s.servePage(c, key, maxAge(t, now), func() (policies.Page, error) {
 		body, err := s.renderBytes("policies/show", c.Path(), fiber.Map{
 			"Title": fmt.Sprintf("%s, version %d", t.Policy.Title, n), "V": vv})
 		return policies.Page{Body: body, ContentType: mimeHTML}, err
 	})
-	if err != nil {
-		return err
-	}
-	return sendPage(c, page, maxAge(t, now))
 }
 
 // publicVersion is the published version /{n} names, with its policy's timeline.
@@ -285,13 +286,9 @@ func (s *Server) policyMarkdown(c *fiber.Ctx) error {
 		return err
 	}
 	n := v.Number
-	page, err := s.policies.Pages.Get(pageKey(t, "md", n), func() (policies.Page, error) {
+	return s.servePage(c, pageKey(t, "md", n), "public, max-age=86400, immutable", func() (policies.Page, error) {
 		return policies.Page{Body: []byte(v.BodyMD), ContentType: mimeMarkdown, ETag: `"` + v.SHA256[:24] + `"`}, nil
 	})
-	if err != nil {
-		return err
-	}
-	return sendPage(c, page, "public, max-age=86400, immutable")
 }
 
 // policyHistory lists every published version with its summary.
@@ -310,15 +307,11 @@ func (s *Server) policyHistory(c *fiber.Ctx) error {
 		cur = v.Number
 	}
 	key := pageKey(t, "history", len(t.Versions), cur)
-	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
+	return s.servePage(c, key, maxAge(t, now), func() (policies.Page, error) {
 		body, err := s.renderBytes("policies/history", c.Path(), fiber.Map{
 			"Title": t.Policy.Title + ": history", "Policy": t.Policy, "Versions": views})
 		return policies.Page{Body: body, ContentType: mimeHTML}, err
 	})
-	if err != nil {
-		return err
-	}
-	return sendPage(c, page, maxAge(t, now))
 }
 
 // policyDiff shows the word-level redline between two versions.
@@ -343,7 +336,8 @@ func (s *Server) policyDiff(c *fiber.Ctx) error {
 	if !okA || !okB {
 		return policyError(policies.ErrNotFound)
 	}
-	page, err := s.policies.Pages.Get(pageKey(t, "diff", a, b), func() (policies.Page, error) {
+	// Both versions are immutable, so the redline is too.
+	return s.servePage(c, pageKey(t, "diff", a, b), "public, max-age=86400", func() (policies.Page, error) {
 		r := policies.Compare(va.BodyMD, vb.BodyMD)
 		body, err := s.renderBytes("policies/diff", c.Path(), fiber.Map{
 			"Title":  fmt.Sprintf("%s: changes from version %d to %d", t.Policy.Title, a, b),
@@ -351,11 +345,6 @@ func (s *Server) policyDiff(c *fiber.Ctx) error {
 		})
 		return policies.Page{Body: body, ContentType: mimeHTML}, err
 	})
-	if err != nil {
-		return err
-	}
-	// Both versions are immutable, so the redline is too.
-	return sendPage(c, page, "public, max-age=86400")
 }
 
 // policyFeed is the Atom feed of publications of public policies.
@@ -430,7 +419,7 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 		nextNum = next.Number
 	}
 	key := pageKey(t, "api", cur.Number, nextNum, len(t.Versions))
-	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
+	return s.servePage(c, key, maxAge(t, now), func() (policies.Page, error) {
 		history := make([]apiVersion, 0, len(t.Versions))
 		for _, v := range t.Versions {
 			history = append(history, s.apiVersionOf(t, v, now, false))
@@ -441,10 +430,6 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 		}{s.apiVersionOf(t, cur, now, true), history})
 		return policies.Page{Body: body, ContentType: mimeJSON}, err
 	})
-	if err != nil {
-		return err
-	}
-	return sendPage(c, page, maxAge(t, now))
 }
 
 // apiPolicyVersion is one version with its body.
@@ -456,14 +441,10 @@ func (s *Server) apiPolicyVersion(c *fiber.Ctx) error {
 	n := v.Number
 	now := s.now()
 	key := pageKey(t, "api version "+string(t.StatusOf(v, now)), n)
-	page, err := s.policies.Pages.Get(key, func() (policies.Page, error) {
+	return s.servePage(c, key, maxAge(t, now), func() (policies.Page, error) {
 		body, err := jsonBytes(s.apiVersionOf(t, v, now, true))
 		return policies.Page{Body: body, ContentType: mimeJSON}, err
 	})
-	if err != nil {
-		return err
-	}
-	return sendPage(c, page, maxAge(t, now))
 }
 
 func jsonBytes(v any) ([]byte, error) {
