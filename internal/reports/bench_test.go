@@ -48,10 +48,16 @@ func largeOrg(b *testing.B) *db.DB {
 			return
 		}
 		var n int
-		if large.err = large.db.Get(&n, `SELECT COUNT(*) FROM users`); large.err != nil || n > 0 {
+		if large.err = large.db.Get(&n, `SELECT COUNT(*) FROM users`); large.err != nil {
 			return
 		}
-		_, large.err = demo.Large(ctx, large.db, benchNow, demo.LargeOptions{People: 10000, BcryptCost: bcrypt.MinCost})
+		if n == 0 {
+			if _, large.err = demo.Large(ctx, large.db, benchNow, demo.LargeOptions{People: 10000, BcryptCost: bcrypt.MinCost}); large.err != nil {
+				return
+			}
+		}
+		// As the daily refresh leaves it (see BenchmarkRefresh for its cost).
+		_, large.err = New(large.db, 5, 365).Refresh(ctx, benchNow)
 	})
 	if large.err != nil {
 		b.Fatal(large.err)
@@ -132,6 +138,8 @@ func BenchmarkManagerPage(b *testing.B) {
 }
 
 // BenchmarkOrgReport is the organisation view over all 10,000 people.
+// The standings are as the daily refresh left them; "nothing-remembered"
+// is the worst case, every standing derived from the records.
 func BenchmarkOrgReport(b *testing.B) {
 	d := largeOrg(b)
 	s := New(d, 5, 365)
@@ -149,6 +157,65 @@ func BenchmarkOrgReport(b *testing.B) {
 	}
 	measureCPU(b, cpu)
 	b.ReportMetric(float64(s.Queries()-before)/float64(b.N), "queries/op")
+}
+
+// BenchmarkNothingRemembered is the organisation view and the largest
+// manager page when no standing holds (a moment a year after the last
+// refresh): every status is derived from the records.
+func BenchmarkNothingRemembered(b *testing.B) {
+	d := largeOrg(b)
+	s := New(d, 5, 365)
+	ctx := context.Background()
+	at := benchNow.AddDate(1, 0, 0)
+	head := managerID(b, d, "manager@example.com")
+	for _, page := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"organisation", func() error { _, err := s.Org(ctx, at); return err }},
+		{"largest-manager", func() error { _, err := s.Line(ctx, head, Filter{Status: NeedsAction}, at); return err }},
+	} {
+		b.Run(page.name, func(b *testing.B) {
+			if err := page.fn(); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			cpu := cpuTime()
+			for i := 0; i < b.N; i++ {
+				if err := page.fn(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			measureCPU(b, cpu)
+		})
+	}
+}
+
+// BenchmarkRefresh is the daily refresh of every standing of the 10,000
+// people: each round first forgets them all.
+func BenchmarkRefresh(b *testing.B) {
+	d := largeOrg(b)
+	s := New(d, 5, 365)
+	ctx := context.Background()
+	cpu := cpuTime()
+	var r Refreshed
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if _, err := d.Exec(`UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL`); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := d.Exec(`DELETE FROM policy_standings`); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		var err error
+		if r, err = s.Refresh(ctx, benchNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	measureCPU(b, cpu) // includes forgetting
+	b.ReportMetric(float64(r.Cycles+r.Policies), "standings")
 }
 
 // BenchmarkEvidenceExport streams the evidence of the whole organisation

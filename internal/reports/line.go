@@ -131,16 +131,23 @@ type person struct {
 }
 
 // Line builds the report of managerID's line (0: the organisation) at now.
-// It runs the same eight queries whatever the size of the line.
+// It runs the same few queries whatever the size of the line.
 func (s *Store) Line(ctx context.Context, managerID int64, f Filter, now time.Time) (*Line, error) {
-	l, _, err := s.build(ctx, scope{managerID: managerID}, f, true, now, nil, nil)
+	l, _, err := s.build(ctx, scope{managerID: managerID}, f, true, now, nil)
 	return l, err
 }
 
-// build computes a report; with items false it lists nobody, and returns
-// the people in scope for the caller's own breakdowns.
+// teamCount is how many active people in scope a team has.
+type teamCount struct {
+	TeamID *int64 `db:"team_id"`
+	N      int    `db:"n"`
+}
+
+// build computes a report; with items false it lists nobody. byTeam,
+// when not nil, sees every count of a status by team, for training and
+// policies alike; the headcount by team is returned for the same purpose.
 func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, now time.Time,
-	tally func(p *person, status string), byTeam func(teamID *int64, status string, n int)) (*Line, []person, error) {
+	byTeam func(teamID *int64, kind, status string, n int)) (*Line, []teamCount, error) {
 	now = now.UTC()
 	if !ValidStatus(f.Status) {
 		return nil, nil, ErrUnknownStatus
@@ -162,12 +169,18 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, n
 		}
 	}
 	out := &Line{At: now}
-	ppl, err := s.people(ctx, sc, f.TeamID, withItems)
+	heads, err := s.headcount(ctx, sc, f.TeamID)
 	if err != nil {
 		return nil, nil, err
 	}
-	out.People = len(ppl)
-	if out.Courses, err = s.courseFigures(ctx, sc, f, all, now, byTeam); err != nil {
+	for _, h := range heads {
+		out.People += h.N
+	}
+	var courseTeams func(teamID *int64, status string, n int)
+	if byTeam != nil {
+		courseTeams = func(teamID *int64, status string, n int) { byTeam(teamID, "course", status, n) }
+	}
+	if out.Courses, err = s.courseFigures(ctx, sc, f, all, now, courseTeams); err != nil {
 		return nil, nil, err
 	}
 	var items []Item
@@ -177,7 +190,11 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, n
 		}
 	}
 	if f.CourseID == 0 {
-		pf, pitems, err := s.policyFigures(ctx, sc, f, ppl, now, withItems, tally)
+		var policyTeams func(teamID *int64, status string, n int)
+		if byTeam != nil {
+			policyTeams = func(teamID *int64, status string, n int) { byTeam(teamID, "policy", status, n) }
+		}
+		pf, pitems, err := s.policyFigures(ctx, sc, f, out.People, now, withItems, policyTeams)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -191,7 +208,7 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, n
 	if out.Trend, err = s.trend(ctx, sc, f, now, out.Courses); err != nil {
 		return nil, nil, err
 	}
-	return out, ppl, nil
+	return out, heads, nil
 }
 
 func hasCourse(cs []Course, id int64) bool {
@@ -238,35 +255,17 @@ func daysBetween(from, to time.Time) int {
 	return int(to.Sub(from) / (24 * time.Hour))
 }
 
-// people loads the active people in scope; names and emails only when
-// the report lists people.
-func (s *Store) people(ctx context.Context, sc scope, teamID int64, named bool) ([]person, error) {
+// headcount counts the active people in scope by team.
+func (s *Store) headcount(ctx context.Context, sc scope, teamID int64) ([]teamCount, error) {
 	pre, args := sc.prefix()
 	from, cond := sc.from("users u", "u.id")
-	q := pre + `SELECT u.id, '' AS name, '' AS email, '' AS team, u.team_id, u.created_at FROM ` + from + ` WHERE u.active = TRUE` + cond
-	if named {
-		q = pre + `SELECT u.id, u.name, u.email, COALESCE(t.name, '') AS team, u.team_id, u.created_at
-			FROM ` + from + ` LEFT JOIN teams t ON t.id = u.team_id WHERE u.active = TRUE` + cond
-	}
+	q := pre + `SELECT u.team_id, COUNT(*) AS n FROM ` + from + ` WHERE u.active = TRUE` + cond
 	if teamID != 0 {
 		q += ` AND u.team_id = ?`
 		args = append(args, teamID)
 	}
-	rows, err := s.q.rows(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reports: people in scope: %w", err)
-	}
-	defer rows.Close()
-	var out []person
-	for rows.Next() {
-		var p person
-		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Team, &p.TeamID, &p.CreatedAt); err != nil {
-			return nil, fmt.Errorf("reports: people in scope: %w", err)
-		}
-		p.CreatedAt = p.CreatedAt.UTC()
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
+	var out []teamCount
+	if err := s.q.selectAll(ctx, &out, q+` GROUP BY u.team_id`, args...); err != nil {
 		return nil, fmt.Errorf("reports: people in scope: %w", err)
 	}
 	return out, nil
@@ -299,10 +298,10 @@ func (s *Store) courseFigures(ctx context.Context, sc scope, f Filter, all []Cou
 	where, wargs := cycleWhere(sc, f)
 	from, cond := sc.from("course_cycles c", "c.user_id")
 	q := pre + `SELECT course_id, team_id, status, COUNT(*) AS n FROM (
-		SELECT c.course_id, CASE WHEN ? THEN u.team_id END AS team_id, ` + statusExpr + ` AS status
+		SELECT c.course_id, CASE WHEN ? THEN u.team_id END AS team_id, ` + standingExpr + ` AS status
 		FROM ` + from + ` JOIN users u ON u.id = c.user_id
 		WHERE c.closed_at IS NULL AND u.active = TRUE` + cond + where + s.unlimited() + `) x GROUP BY course_id, team_id, status`
-	args = append(append(append(args, byTeam != nil), statusArgs(now)...), wargs...)
+	args = append(append(append(args, byTeam != nil), standingArgs(now)...), wargs...)
 	var rows []struct {
 		CourseID int64  `db:"course_id"`
 		TeamID   *int64 `db:"team_id"`
@@ -343,11 +342,11 @@ func (s *Store) courseItems(ctx context.Context, sc scope, f Filter, now time.Ti
 	from, cond := sc.from("course_cycles c", "c.user_id")
 	q := pre + `SELECT user_id, name, email, team, slug, title, status, due_at, lapses_at, expires_at, completed_at FROM (
 		SELECT u.id AS user_id, u.name, u.email, COALESCE(t.name, '') AS team, k.slug, k.title,
-			` + statusExpr + ` AS status, c.due_at, c.lapses_at, c.expires_at, c.completed_at
+			` + standingExpr + ` AS status, c.due_at, c.lapses_at, c.expires_at, c.completed_at
 		FROM ` + from + ` JOIN users u ON u.id = c.user_id
 		JOIN courses k ON k.id = c.course_id LEFT JOIN teams t ON t.id = u.team_id
 		WHERE c.closed_at IS NULL AND u.active = TRUE` + cond + where + `) x`
-	args = append(append(args, statusArgs(now)...), wargs...)
+	args = append(append(args, standingArgs(now)...), wargs...)
 	switch f.Status {
 	case "", "all":
 	case NeedsAction:

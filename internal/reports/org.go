@@ -53,14 +53,15 @@ func (s *Store) Org(ctx context.Context, now time.Time) (*Org, error) {
 		}
 		return t
 	}
-	line, ppl, err := s.build(ctx, scope{}, Filter{}, false, now, func(p *person, status string) {
-		t := team(p.TeamID)
-		t.AckRequired++
-		if status == StatusAcknowledged {
-			t.Acked++
-		}
-	}, func(id *int64, status string, n int) {
+	line, heads, err := s.build(ctx, scope{}, Filter{}, false, now, func(id *int64, kind, status string, n int) {
 		t := team(id)
+		if kind == "policy" {
+			t.AckRequired += n
+			if status == StatusAcknowledged {
+				t.Acked += n
+			}
+			return
+		}
 		t.Assigned += n
 		switch status {
 		case "completed":
@@ -82,11 +83,11 @@ func (s *Store) Org(ctx context.Context, now time.Time) (*Org, error) {
 	for _, t := range teams {
 		names[t.ID] = t.Name
 	}
-	for _, p := range ppl {
-		t := team(p.TeamID)
-		t.People++
-		if p.TeamID != nil {
-			t.Name = names[*p.TeamID]
+	for _, h := range heads {
+		t := team(h.TeamID)
+		t.People += h.N
+		if h.TeamID != nil {
+			t.Name = names[*h.TeamID]
 		}
 	}
 	out := &Org{Line: line, MinGroupSize: s.MinGroupSize}

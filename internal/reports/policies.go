@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -224,62 +225,261 @@ func ackStatus(st policies.AckState) string {
 	}
 }
 
-// policyFigures evaluates every person in scope against every policy in
-// effect; tally, when not nil, sees each person's standing.
-func (s *Store) policyFigures(ctx context.Context, sc scope, f Filter, ppl []person, now time.Time,
-	withItems bool, tally func(p *person, status string)) ([]PolicyFigures, []Item, error) {
+// policyFigures counts where the people in scope (people of them) stand
+// with every staff policy in effect and, with withItems, lists those the
+// filter asks for. Remembered standings answer for most people in two
+// set-based queries; whoever has none that holds at now (someone who has
+// just acknowledged, a policy just published) is evaluated here with
+// policies.Evaluate, in two more. byTeam, when not nil, sees the counts
+// by team.
+func (s *Store) policyFigures(ctx context.Context, sc scope, f Filter, people int, now time.Time,
+	withItems bool, byTeam func(teamID *int64, status string, n int)) ([]PolicyFigures, []Item, error) {
 	ts, err := s.timelines(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	ws := ackWindows(ts, now, withItems && f.wantPolicy(StatusAcknowledged))
+	if len(ws) == 0 {
+		return nil, nil, nil
+	}
+	figs := make([]PolicyFigures, len(ws))
+	window := map[int64]int{} // by policy id
+	for i, w := range ws {
+		figs[i] = PolicyFigures{ID: w.t.Policy.ID, Slug: w.t.Policy.Slug, Title: w.t.Policy.Title, Version: w.cur.Number}
+		window[w.t.Policy.ID] = i
+	}
+	count := func(i int, teamID *int64, status string, n int) {
+		pf := &figs[i]
+		pf.Required += n
+		switch status {
+		case StatusAcknowledged:
+			pf.Acknowledged += n
+		case StatusPending:
+			pf.Pending += n
+		default:
+			pf.Overdue += n
+		}
+		if byTeam != nil {
+			byTeam(teamID, status, n)
+		}
+	}
+	held, err := s.heldCounts(ctx, sc, f, ws, now, byTeam != nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	counted := 0
+	for _, h := range held {
+		if i, ok := window[h.PolicyID]; ok {
+			count(i, h.TeamID, h.Status, h.N)
+			counted += h.N
+		}
+	}
+	var wanted []string
+	if withItems {
+		for _, st := range []string{"overdue", StatusPending, StatusAcknowledged} {
+			if f.wantPolicy(st) {
+				wanted = append(wanted, st)
+			}
+		}
+	}
+	var items []Item
+	if counted < people*len(ws) {
+		if items, err = s.evaluateRest(ctx, sc, f, ws, now, wanted, count); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(wanted) > 0 {
+		held, err := s.heldItems(ctx, sc, f, ws, window, now, wanted)
+		if err != nil {
+			return nil, nil, err
+		}
+		items = append(items, held...)
+	}
+	return figs, items, nil
+}
+
+// heldWhere ties policy_standings s to the people u in scope, to the
+// versions in effect and to standings that hold at now.
+func heldWhere(ws []ackWindow) string {
+	ids := make([]string, len(ws))
+	for i, w := range ws {
+		ids[i] = strconv.FormatInt(w.cur.ID, 10)
+	}
+	return ` AND s.version_id IN (` + strings.Join(ids, ", ") + `) AND s.standing_from <= ? AND s.standing_until > ?`
+}
+
+type heldCount struct {
+	PolicyID int64  `db:"policy_id"`
+	TeamID   *int64 `db:"team_id"`
+	Status   string `db:"status"`
+	N        int    `db:"n"`
+}
+
+// heldCounts counts the remembered standings that hold at now by policy,
+// status and, with byTeam, team.
+func (s *Store) heldCounts(ctx context.Context, sc scope, f Filter, ws []ackWindow, now time.Time, byTeam bool) ([]heldCount, error) {
+	pre, args := sc.prefix()
+	from, cond := sc.from("users u", "u.id")
+	team, group := "NULL", ""
+	if byTeam {
+		team, group = "u.team_id", ", u.team_id"
+	}
+	q := pre + `SELECT s.policy_id, ` + team + ` AS team_id, s.status, COUNT(*) AS n
+		FROM ` + from + ` JOIN policy_standings s ON s.user_id = u.id
+		WHERE u.active = TRUE` + cond + heldWhere(ws)
+	at := nanos(now)
+	args = append(args, at, at)
+	if f.TeamID != 0 {
+		q += ` AND u.team_id = ?`
+		args = append(args, f.TeamID)
+	}
+	q += ` GROUP BY s.policy_id, s.status` + group
+	var out []heldCount
+	if err := s.q.selectAll(ctx, &out, q, args...); err != nil {
+		return nil, fmt.Errorf("reports: policy standings: %w", err)
+	}
+	return out, nil
+}
+
+// heldItems lists the remembered standings that hold at now and whose
+// status is wanted.
+func (s *Store) heldItems(ctx context.Context, sc scope, f Filter, ws []ackWindow, window map[int64]int, now time.Time, wanted []string) ([]Item, error) {
+	pre, args := sc.prefix()
+	from, cond := sc.from("users u", "u.id")
+	q := pre + `SELECT u.id, u.name, u.email, COALESCE(t.name, '') AS team, s.policy_id, s.status, s.due_at, s.last_at
+		FROM ` + from + ` JOIN policy_standings s ON s.user_id = u.id LEFT JOIN teams t ON t.id = u.team_id
+		WHERE u.active = TRUE` + cond + heldWhere(ws) + ` AND s.status IN (?` + strings.Repeat(", ?", len(wanted)-1) + `)`
+	at := nanos(now)
+	args = append(args, at, at)
+	for _, st := range wanted {
+		args = append(args, st)
+	}
+	if f.TeamID != 0 {
+		q += ` AND u.team_id = ?`
+		args = append(args, f.TeamID)
+	}
+	rows, err := s.q.rows(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reports: policy standings: %w", err)
+	}
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		var p person
+		var policyID int64
+		var status string
+		var due, last sqlTime
+		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Team, &policyID, &status, &due, &last); err != nil {
+			return nil, fmt.Errorf("reports: policy standings: %w", err)
+		}
+		i, ok := window[policyID]
+		if !ok {
+			continue
+		}
+		var done *time.Time
+		if !last.IsZero() {
+			done = &last.Time
+		}
+		out = append(out, policyItem(&p, ws[i], status, due.Time, done, now))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reports: policy standings: %w", err)
+	}
+	return out, nil
+}
+
+// policyItem is one person's line for one policy.
+func policyItem(p *person, w ackWindow, status string, due time.Time, done *time.Time, now time.Time) Item {
+	it := Item{UserID: p.ID, Name: p.Name, Email: p.Email, Team: p.Team, Kind: "policy", Slug: w.t.Policy.Slug,
+		Title: fmt.Sprintf("%s (version %d)", w.t.Policy.Title, w.cur.Number), Status: status, Due: due, Done: done}
+	if status == "overdue" {
+		it.DaysOverdue = daysBetween(due, now)
+	}
+	return it
+}
+
+// evaluateRest finds the people in scope with no standing that holds at
+// now for a policy, and evaluates them against it from their
+// acknowledgements; count sees each result, and those with a wanted
+// status are listed.
+func (s *Store) evaluateRest(ctx context.Context, sc scope, f Filter, ws []ackWindow, now time.Time, wanted []string,
+	count func(i int, teamID *int64, status string, n int)) ([]Item, error) {
+	pre, args := sc.prefix()
+	from, cond := sc.from("users u", "u.id")
+	vals := make([]string, len(ws))
+	for i, w := range ws {
+		vals[i] = "(" + strconv.Itoa(i) + ", " + strconv.FormatInt(w.t.Policy.ID, 10) + ", " + strconv.FormatInt(w.cur.ID, 10) + ")"
+	}
+	named := len(wanted) > 0
+	cols := `'' AS name, '' AS email, '' AS team`
+	teams := ""
+	if named {
+		cols = `u.name, u.email, COALESCE(t.name, '') AS team`
+		teams = ` LEFT JOIN teams t ON t.id = u.team_id`
+	}
+	q := pre + `SELECT u.id, ` + cols + `, u.team_id, u.created_at, w.column1 AS w_index
+		FROM ` + from + ` CROSS JOIN (VALUES ` + strings.Join(vals, ", ") + `) w` + teams + `
+		WHERE u.active = TRUE` + cond + ` AND NOT EXISTS (SELECT 1 FROM policy_standings s
+			WHERE s.user_id = u.id AND s.policy_id = w.column2 AND s.version_id = w.column3
+				AND s.standing_from <= ? AND s.standing_until > ?)`
+	at := nanos(now)
+	args = append(args, at, at)
+	if f.TeamID != 0 {
+		q += ` AND u.team_id = ?`
+		args = append(args, f.TeamID)
+	}
+	rows, err := s.q.rows(ctx, q+` ORDER BY u.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reports: people to evaluate: %w", err)
+	}
+	var ppl []person
+	var pairs [][2]int32 // person index, window
+	for rows.Next() {
+		var p person
+		var w int32
+		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Team, &p.TeamID, &p.CreatedAt, &w); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reports: people to evaluate: %w", err)
+		}
+		if n := len(ppl); n == 0 || ppl[n-1].ID != p.ID {
+			p.CreatedAt = p.CreatedAt.UTC()
+			ppl = append(ppl, p)
+		}
+		pairs = append(pairs, [2]int32{int32(len(ppl) - 1), w})
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reports: people to evaluate: %w", err)
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
 	idx := make(map[int64]int32, len(ppl))
 	for k := range ppl {
 		idx[ppl[k].ID] = int32(k)
 	}
 	last, err := s.lastAcks(ctx, sc, ws, idx, len(ppl), now)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var figs []PolicyFigures
 	var items []Item
 	var buf [1]policies.Acknowledgement
-	for i, w := range ws {
-		t, cur := w.t, w.cur
-		pf := PolicyFigures{ID: t.Policy.ID, Slug: t.Policy.Slug, Title: t.Policy.Title, Version: cur.Number}
-		title := fmt.Sprintf("%s (version %d)", t.Policy.Title, cur.Number)
-		mine := last[i]
-		for k := range ppl {
-			p := &ppl[k]
-			st := evaluate(t, &mine[k], &buf, p.CreatedAt, now)
-			pf.Required++
-			status := ackStatus(st.State)
-			if tally != nil {
-				tally(p, status)
-			}
-			switch status {
-			case StatusAcknowledged:
-				pf.Acknowledged++
-			case StatusPending:
-				pf.Pending++
-			default:
-				pf.Overdue++
-			}
-			if !withItems || !f.wantPolicy(status) {
-				continue
-			}
-			it := Item{UserID: p.ID, Name: p.Name, Email: p.Email, Team: p.Team, Kind: "policy", Slug: t.Policy.Slug,
-				Title: title, Status: status, Due: st.Due}
-			if st.Last != nil {
-				at := st.Last.AcknowledgedAt
-				it.Done = &at
-			}
-			if status == "overdue" {
-				it.DaysOverdue = daysBetween(st.Due, now)
-			}
-			items = append(items, it)
+	for _, pr := range pairs {
+		k, i := pr[0], int(pr[1])
+		p, w := &ppl[k], ws[i]
+		st := evaluate(w.t, &last[i][k], &buf, p.CreatedAt, now)
+		status := ackStatus(st.State)
+		count(i, p.TeamID, status, 1)
+		if !slices.Contains(wanted, status) {
+			continue
 		}
-		figs = append(figs, pf)
+		var done *time.Time
+		if st.Last != nil && !st.Last.AcknowledgedAt.IsZero() {
+			at := st.Last.AcknowledgedAt
+			done = &at
+		}
+		items = append(items, policyItem(p, w, status, st.Due, done, now))
 	}
-	return figs, items, nil
+	return items, nil
 }

@@ -171,6 +171,16 @@ const statusExpr = `CASE
 	WHEN c.started_at <= ? THEN 'in_progress'
 	ELSE 'not_started' END`
 
+// standingExpr is a current cycle's status at a moment: the remembered
+// standing when its span covers the moment, else statusExpr (see
+// standings.go). Its arguments come from standingArgs.
+const standingExpr = `CASE WHEN c.standing_from <= ? AND c.standing_until > ? THEN c.standing ELSE ` + statusExpr + ` END`
+
+func standingArgs(at time.Time) []any {
+	n := nanos(at.UTC())
+	return append([]any{n, n}, statusArgs(at)...)
+}
+
 func statusArgs(at time.Time) []any {
 	at = at.UTC()
 	soon := at.Add(courses.DueSoonWindow)

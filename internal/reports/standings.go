@@ -1,0 +1,313 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"steward/courses"
+	"steward/internal/db"
+	"steward/policies"
+)
+
+// Standings are where each person stands with each current course cycle
+// and each staff policy, remembered together with the span of time,
+// [from, until), over which that answer holds. A status is a step
+// function of time: it changes only at the moments named in the records
+// (a due date, an expiry, a completion, an acknowledgement, a version
+// taking effect, ...), so the answer derived at one moment holds until
+// the next of those moments.
+//
+// Reports take a remembered standing when the moment they report on
+// falls inside its span, and otherwise derive the standing from the
+// records exactly as before. A missing or outdated standing is therefore
+// slower, never wrong. Triggers (migration 0054) forget a standing as
+// soon as a record it came from changes, and Refresh, run daily with the
+// reminder sweep and after the demo is loaded, fills in what is missing.
+
+// Refreshed counts the standings one Refresh wrote.
+type Refreshed struct {
+	Cycles   int
+	Policies int
+}
+
+// standingTables are the tables a refresh reads and writes. On
+// PostgreSQL it locks them against writers for its few seconds, so that
+// no change can land between reading a record and remembering what it
+// implies; readers go on. SQLite's write transaction does the same.
+var standingTables = []string{"users", "policies", "policy_versions", "policy_acknowledgements", "course_cycles", "policy_standings"}
+
+// Refresh derives, at now, every standing that is missing or whose span
+// does not cover now, for active people, and remembers it.
+func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
+	now = now.UTC()
+	var out Refreshed
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		if s.db.Dialect == db.Postgres {
+			// SHARE ROW EXCLUSIVE lets readers in, keeps writers (and a
+			// second refresh) out until this one commits.
+			for _, t := range standingTables {
+				if _, err := tx.ExecContext(ctx, `LOCK TABLE `+t+` IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+					return fmt.Errorf("reports: refresh standings: %w", err)
+				}
+			}
+		}
+		var err error
+		if out.Cycles, err = refreshCycles(ctx, tx, now); err != nil {
+			return err
+		}
+		out.Policies, err = s.refreshPolicies(ctx, tx, now)
+		return err
+	})
+	return out, err
+}
+
+// cycleTimes are the parts of a course cycle its status depends on.
+type cycleTimes struct {
+	ID          int64      `db:"id"`
+	Exempt      bool       `db:"exempt"`
+	ExemptAt    *time.Time `db:"exempt_at"`
+	CompletedAt *time.Time `db:"completed_at"`
+	ExpiresAt   *time.Time `db:"expires_at"`
+	LapsesAt    *time.Time `db:"lapses_at"`
+	DueAt       time.Time  `db:"due_at"`
+	StartedAt   *time.Time `db:"started_at"`
+}
+
+// statusAt is the cycle's status at the moment, as statusExpr derives it
+// in SQL: what happened after the moment does not count.
+func (c *cycleTimes) statusAt(at time.Time) courses.Status {
+	by := func(t *time.Time) bool { return t != nil && !t.After(at) }
+	switch {
+	case c.Exempt && (c.ExemptAt == nil || by(c.ExemptAt)):
+		return courses.StatusExempt
+	case by(c.CompletedAt) && (c.ExpiresAt == nil || c.ExpiresAt.After(at)):
+		return courses.StatusCompleted
+	case by(c.CompletedAt), by(c.LapsesAt):
+		return courses.StatusLapsed
+	case !c.DueAt.After(at):
+		return courses.StatusOverdue
+	case !c.DueAt.After(at.Add(courses.DueSoonWindow)), c.LapsesAt != nil:
+		return courses.StatusDueSoon
+	case by(c.StartedAt):
+		return courses.StatusInProgress
+	}
+	return courses.StatusNotStarted
+}
+
+// standing is the cycle's status at the moment and the span over which
+// it holds: every test in statusAt flips only at one of these instants.
+func (c *cycleTimes) standing(at time.Time) (courses.Status, int64, int64) {
+	var sp span
+	sp.start(at)
+	for _, t := range []*time.Time{c.ExemptAt, c.CompletedAt, c.ExpiresAt, c.LapsesAt, c.StartedAt} {
+		if t != nil {
+			sp.edge(*t)
+		}
+	}
+	sp.edge(c.DueAt)
+	sp.edge(c.DueAt.Add(-courses.DueSoonWindow))
+	return c.statusAt(at), sp.from, sp.until
+}
+
+// span narrows [from, until) around a moment to the instants nearest it
+// at which something changes.
+type span struct {
+	at          int64
+	from, until int64
+}
+
+func (sp *span) start(at time.Time) {
+	sp.at, sp.from, sp.until = nanos(at), math.MinInt64, math.MaxInt64
+}
+
+func (sp *span) edge(t time.Time) {
+	n := nanos(t)
+	if n <= sp.at {
+		sp.from = max(sp.from, n)
+	} else {
+		sp.until = min(sp.until, n)
+	}
+}
+
+// nanos is t in Unix nanoseconds, held to the range int64 can count
+// (the years 1678 to 2262), which only moves an edge outside it further
+// away than any report looks.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Year() < 1700:
+		return math.MinInt64 + 1
+	case t.Year() > 2200:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// refreshCycles remembers the standing of every current cycle whose
+// standing is missing or outdated at now.
+func refreshCycles(ctx context.Context, tx *sqlx.Tx, now time.Time) (int, error) {
+	at := nanos(now)
+	var stale []cycleTimes
+	if err := sqlx.SelectContext(ctx, tx, &stale, tx.Rebind(`SELECT c.id, c.exempt, c.exempt_at, c.completed_at,
+			c.expires_at, c.lapses_at, c.due_at, c.started_at
+		FROM course_cycles c JOIN users u ON u.id = c.user_id
+		WHERE c.closed_at IS NULL AND u.active = TRUE
+			AND (c.standing IS NULL OR c.standing_from > ? OR c.standing_until <= ?)`), at, at); err != nil {
+		return 0, fmt.Errorf("reports: refresh course standings: %w", err)
+	}
+	if len(stale) == 0 {
+		return 0, nil
+	}
+	st, err := tx.PreparexContext(ctx, tx.Rebind(`UPDATE course_cycles SET standing = ?, standing_from = ?, standing_until = ? WHERE id = ?`))
+	if err != nil {
+		return 0, fmt.Errorf("reports: refresh course standings: %w", err)
+	}
+	defer st.Close()
+	for i := range stale {
+		status, from, until := stale[i].standing(now)
+		if _, err := st.ExecContext(ctx, string(status), from, until, stale[i].ID); err != nil {
+			return 0, fmt.Errorf("reports: refresh course standings: %w", err)
+		}
+	}
+	return len(stale), nil
+}
+
+// policyStanding is a person's standing with the version of a staff
+// policy in effect, and the span over which it holds.
+type policyStanding struct {
+	status      string
+	due, last   time.Time // zero: none
+	from, until int64
+}
+
+// standingOf evaluates one person against one policy at now, given every
+// acknowledgement they made of it (later ones than now too: the moment
+// each was made is an edge). The candidate edges are every
+// instant at which a test in policies.Evaluate can flip: a version taking
+// effect, an acknowledgement, its renewal, and the end of each window to
+// acknowledge in (overdue is strictly after the due moment).
+func standingOf(t *policies.Timeline, acks []policies.Acknowledgement, since, now time.Time) policyStanding {
+	var sp span
+	sp.start(now)
+	within := time.Duration(t.Policy.AckWithinDays) * 24 * time.Hour
+	late := func(due time.Time) { sp.edge(due.Add(within + time.Nanosecond)) }
+	for _, v := range t.Versions {
+		sp.edge(v.EffectiveAt)
+		late(v.EffectiveAt)
+	}
+	late(since)
+	// As the reports weigh them (see lastAcks): acknowledgements made by
+	// now of the versions from the last material one to the one in effect.
+	lo, hi := 0, 0
+	if cur, ok := t.InEffect(now); ok {
+		lo, hi = baseNumber(t, cur), cur.Number
+	}
+	var made []policies.Acknowledgement
+	for _, a := range acks {
+		sp.edge(a.AcknowledgedAt)
+		if t.Policy.ReackMonths > 0 {
+			renew := a.AcknowledgedAt.AddDate(0, t.Policy.ReackMonths, 0)
+			sp.edge(renew)
+			late(renew)
+		}
+		if !a.AcknowledgedAt.After(now) && a.Number >= lo && a.Number <= hi {
+			made = append(made, a)
+		}
+	}
+	st := policies.Evaluate(t, made, since, now)
+	out := policyStanding{status: ackStatus(st.State), due: st.Due, from: sp.from, until: sp.until}
+	if st.Last != nil {
+		out.last = st.Last.AcknowledgedAt
+	}
+	return out
+}
+
+// refreshPolicies remembers, for every active person and every staff
+// policy in effect at now, the standing that is missing or outdated.
+func (s *Store) refreshPolicies(ctx context.Context, tx *sqlx.Tx, now time.Time) (int, error) {
+	ts, err := s.timelines(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// Leavers are in no report of the present; their standings go.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM policy_standings
+		WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`); err != nil {
+		return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
+	}
+	at := nanos(now)
+	type key struct{ user, policy int64 }
+	valid := map[key]bool{}
+	var held []struct {
+		UserID   int64 `db:"user_id"`
+		PolicyID int64 `db:"policy_id"`
+	}
+	if err := sqlx.SelectContext(ctx, tx, &held, tx.Rebind(`SELECT user_id, policy_id FROM policy_standings
+		WHERE standing_from <= ? AND standing_until > ?`), at, at); err != nil {
+		return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
+	}
+	for _, h := range held {
+		valid[key{h.UserID, h.PolicyID}] = true
+	}
+	var people []struct {
+		ID        int64     `db:"id"`
+		CreatedAt time.Time `db:"created_at"`
+	}
+	if err := sqlx.SelectContext(ctx, tx, &people, `SELECT id, created_at FROM users WHERE active = TRUE ORDER BY id`); err != nil {
+		return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
+	}
+	var rows []struct {
+		UserID         int64     `db:"user_id"`
+		PolicyID       int64     `db:"policy_id"`
+		Number         int       `db:"number"`
+		AcknowledgedAt time.Time `db:"acknowledged_at"`
+	}
+	if err := sqlx.SelectContext(ctx, tx, &rows, `SELECT a.user_id, v.policy_id, v.number, a.acknowledged_at
+		FROM policy_acknowledgements a JOIN policy_versions v ON v.id = a.version_id
+		JOIN users u ON u.id = a.user_id WHERE u.active = TRUE`); err != nil {
+		return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
+	}
+	acks := map[key][]policies.Acknowledgement{}
+	for _, r := range rows {
+		k := key{r.UserID, r.PolicyID}
+		acks[k] = append(acks[k], policies.Acknowledgement{UserID: r.UserID, PolicyID: r.PolicyID, Number: r.Number, AcknowledgedAt: r.AcknowledgedAt.UTC()})
+	}
+	put, err := tx.PreparexContext(ctx, tx.Rebind(`INSERT INTO policy_standings
+		(user_id, policy_id, version_id, status, due_at, last_at, standing_from, standing_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, policy_id) DO UPDATE SET version_id = excluded.version_id, status = excluded.status,
+			due_at = excluded.due_at, last_at = excluded.last_at,
+			standing_from = excluded.standing_from, standing_until = excluded.standing_until`))
+	if err != nil {
+		return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
+	}
+	defer put.Close()
+	n := 0
+	for _, t := range ts {
+		cur, ok := t.InEffect(now)
+		if !ok {
+			continue
+		}
+		for _, p := range people {
+			k := key{p.ID, t.Policy.ID}
+			if valid[k] {
+				continue
+			}
+			st := standingOf(t, acks[k], p.CreatedAt.UTC(), now)
+			if _, err := put.ExecContext(ctx, p.ID, t.Policy.ID, cur.ID, st.status, nullTime(st.due), nullTime(st.last), st.from, st.until); err != nil {
+				return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}

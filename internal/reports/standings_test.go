@@ -1,0 +1,324 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"steward/courses"
+	"steward/internal/db"
+	"steward/internal/db/dbtest"
+	"steward/internal/mail"
+	"steward/policies"
+)
+
+// snapshot is everything the manager's page (every status) and the
+// organisation page show at the moment, as text.
+func snapshot(t *testing.T, s *Store, mgr int64, at time.Time) string {
+	t.Helper()
+	ctx := context.Background()
+	l, err := s.Line(ctx, mgr, Filter{Status: "all"}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := s.Org(ctx, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	day := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+	for _, line := range []*Line{l, o.Line} {
+		fmt.Fprintf(&b, "people %d\n", line.People)
+		for _, c := range line.Courses {
+			fmt.Fprintf(&b, "course %+v\n", c)
+		}
+		for _, p := range line.Policies {
+			fmt.Fprintf(&b, "policy %+v\n", p)
+		}
+		for _, p := range line.Trend {
+			fmt.Fprintf(&b, "trend %+v\n", p)
+		}
+	}
+	for _, it := range l.Items {
+		done := "-"
+		if it.Done != nil {
+			done = day(*it.Done)
+		}
+		fmt.Fprintf(&b, "item %d %s %s %q %s %s due %s done %s, %d days late\n", it.UserID, it.Name, it.Email, it.Team,
+			it.Title, it.Status, day(it.Due), done, it.DaysOverdue)
+	}
+	for _, tf := range o.Teams {
+		fmt.Fprintf(&b, "team %+v\n", tf)
+	}
+	return b.String()
+}
+
+// forget drops every remembered standing.
+func forget(t *testing.T, d *db.DB) {
+	t.Helper()
+	if _, err := d.Exec(`UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Exec(`DELETE FROM policy_standings`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sameWithAndWithout says what the pages show at the moment from the
+// standings as they are, then derived afresh with none remembered, and
+// fails if the two differ; it leaves the standings refreshed at refreshAt.
+func sameWithAndWithout(t *testing.T, d *db.DB, s *Store, mgr int64, at, refreshAt time.Time, what string) {
+	t.Helper()
+	got := snapshot(t, s, mgr, at)
+	forget(t, d)
+	want := snapshot(t, s, mgr, at)
+	if got != want {
+		t.Fatalf("%s, at %s: the pages from remembered standings differ from the records:\n%s", what, at, diffLines(got, want))
+	}
+	if _, err := s.Refresh(context.Background(), refreshAt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// diffLines names the first lines that differ.
+func diffLines(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	var out []string
+	for i := 0; i < max(len(g), len(w)) && len(out) < 6; i++ {
+		var a, b string
+		if i < len(g) {
+			a = g[i]
+		}
+		if i < len(w) {
+			b = w[i]
+		}
+		if a != b {
+			out = append(out, fmt.Sprintf("line %d\n  remembered: %s\n  records:    %s", i+1, a, b))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// The pages read from remembered standings say exactly what they say
+// derived from the records: right after a refresh, as time moves on
+// without one (standings run out), and after every kind of change a
+// person or an admin makes before the next refresh.
+func TestStandingsChangeNothingShown(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 200)
+		ctx := context.Background()
+		s := New(d, 5, 365)
+		mgr := idOf(t, d, "manager@example.com")
+
+		before := snapshot(t, s, mgr, testNow)
+		r, err := s.Refresh(ctx, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var current, activePeople, staffPolicies int
+		for q, n := range map[string]*int{
+			`SELECT COUNT(*) FROM course_cycles c JOIN users u ON u.id = c.user_id WHERE c.closed_at IS NULL AND u.active = TRUE`: &current,
+			`SELECT COUNT(*) FROM users WHERE active = TRUE`: &activePeople,
+			`SELECT COUNT(*) FROM policies WHERE audience = 'staff' AND requires_ack = TRUE`: &staffPolicies,
+		} {
+			if err := d.Get(n, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r.Cycles != current || r.Policies != activePeople*staffPolicies {
+			t.Fatalf("refresh wrote %+v, want %d cycles and %d x %d policy standings", r, current, activePeople, staffPolicies)
+		}
+		if again, err := s.Refresh(ctx, testNow); err != nil || again != (Refreshed{}) {
+			t.Fatalf("a second refresh at the same moment wrote %+v (%v), want nothing", again, err)
+		}
+		if after := snapshot(t, s, mgr, testNow); after != before {
+			t.Fatalf("the refresh changed the pages:\n%s", diffLines(after, before))
+		}
+
+		// Time moves on (and back, for a past date) with no refresh.
+		for _, at := range []time.Time{testNow.Add(time.Hour), testNow.AddDate(0, 0, 3), testNow.AddDate(0, 0, 8),
+			testNow.AddDate(0, 0, 40), testNow.AddDate(1, 1, 0), testNow.AddDate(0, 0, -10)} {
+			sameWithAndWithout(t, d, s, mgr, at, testNow, "no refresh since "+testNow.Format(time.DateOnly))
+		}
+
+		// Changes made after the refresh, through the domain stores.
+		line := lineOf(t, d, mgr)
+		cs := courses.NewStore(d)
+		rnd, err := mail.NewRenderer("http://steward.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := policies.NewStore(d, rnd)
+		later := testNow.Add(2 * time.Hour)
+
+		var open struct {
+			ID     int64  `db:"id"`
+			UserID int64  `db:"user_id"`
+			Slug   string `db:"slug"`
+		}
+		if err := d.Get(&open, d.Rebind(`SELECT c.id, c.user_id, k.slug FROM course_cycles c JOIN courses k ON k.id = c.course_id
+			WHERE c.closed_at IS NULL AND c.completed_at IS NULL AND c.exempt = FALSE AND c.due_at < ? AND c.user_id IN (`+line+`)
+			ORDER BY c.id LIMIT 1`), testNow); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.Exempt(ctx, open.UserID, open.Slug, "on leave", courses.Actor{Label: "test"}, later); err != nil {
+			t.Fatal(err)
+		}
+		sameWithAndWithout(t, d, s, mgr, later, later, "an overdue course exempted")
+
+		if _, err := d.Exec(d.Rebind(`UPDATE course_cycles SET completed_at = ?, completed_revision = 1, score = 90, expires_at = ?
+			WHERE id = (SELECT MIN(id) FROM course_cycles WHERE closed_at IS NULL AND completed_at IS NULL AND exempt = FALSE
+				AND user_id IN (`+line+`))`), later, later.AddDate(1, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		sameWithAndWithout(t, d, s, mgr, later, later, "a course completed")
+
+		var pending struct {
+			UserID int64  `db:"user_id"`
+			Slug   string `db:"slug"`
+		}
+		if err := d.Get(&pending, d.Rebind(`SELECT s.user_id, p.slug FROM policy_standings s JOIN policies p ON p.id = s.policy_id
+			WHERE s.status = 'overdue' AND s.user_id IN (`+line+`) ORDER BY s.user_id, p.id LIMIT 1`)); err != nil {
+			t.Fatal(err)
+		}
+		tl, err := ps.Timeline(ctx, pending.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, _ := tl.InEffect(later)
+		if _, err := ps.Acknowledge(ctx, pending.UserID, pending.Slug, cur.Number, later); err != nil {
+			t.Fatal(err)
+		}
+		var left int
+		if err := d.Get(&left, d.Rebind(`SELECT COUNT(*) FROM policy_standings WHERE user_id = ? AND policy_id = ?`), pending.UserID, tl.Policy.ID); err != nil || left != 0 {
+			t.Fatalf("after acknowledging, %d standings of that person and policy are left (%v), want none", left, err)
+		}
+		sameWithAndWithout(t, d, s, mgr, later, later, "an overdue acknowledgement made")
+
+		if _, err := ps.SaveDraft(ctx, pending.Slug, policies.DraftInput{Body: "# New rules\n\nRead them.", Summary: "New rules.",
+			ChangeKind: policies.Material}, policies.SystemActor("test"), later); err != nil {
+			t.Fatal(err)
+		}
+		sameWithAndWithout(t, d, s, mgr, later, later, "a draft saved")
+		if _, err := ps.Publish(ctx, pending.Slug, later.AddDate(0, 0, 2), policies.SystemActor("test"), later); err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range []time.Time{later, later.AddDate(0, 0, 3), later.AddDate(0, 2, 0)} {
+			sameWithAndWithout(t, d, s, mgr, at, later, "a material version scheduled two days ahead")
+		}
+
+		if _, err := ps.UpdateSettings(ctx, pending.Slug, policies.Settings{Slug: pending.Slug, Title: tl.Policy.Title,
+			Audience: policies.Staff, RequiresAck: true, AckWithinDays: 1, ReackMonths: 6}, later); err != nil {
+			t.Fatal(err)
+		}
+		sameWithAndWithout(t, d, s, mgr, later.AddDate(0, 0, 5), later, "the policy's deadline and renewal changed")
+	})
+}
+
+// lineOf lists the ids of the people in mgr's line for an IN clause.
+func lineOf(t *testing.T, d *db.DB, mgr int64) string {
+	t.Helper()
+	var ids []string
+	if err := d.Select(&ids, d.Rebind(`WITH RECURSIVE line(id) AS (
+		SELECT id FROM users WHERE manager_id = ? UNION SELECT u.id FROM users u JOIN line ON u.manager_id = line.id
+	) SELECT CAST(line.id AS TEXT) FROM line JOIN users u ON u.id = line.id WHERE u.active = TRUE`), mgr); err != nil || len(ids) == 0 {
+		t.Fatalf("the line of %d: %v", mgr, err)
+	}
+	return strings.Join(ids, ", ")
+}
+
+// A cycle's status is the same at every moment of the span its standing
+// claims, and statusAt agrees with the SQL (statusExpr) and with
+// courses.Cycle.Status on the demo's cycles.
+func TestCycleStandingHoldsOverItsSpan(t *testing.T) {
+	d := org(t, 120)
+	var cycles []cycleTimes
+	if err := d.Select(&cycles, `SELECT id, exempt, exempt_at, completed_at, expires_at, lapses_at, due_at, started_at
+		FROM course_cycles WHERE closed_at IS NULL`); err != nil {
+		t.Fatal(err)
+	}
+	all := map[int64]courses.Cycle{}
+	for _, c := range allCycles(t, d) {
+		all[c.ID] = c
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	seen := map[courses.Status]bool{}
+	for _, c := range cycles {
+		for range 8 {
+			at := testNow.Add(time.Duration(r.Int64N(int64(800*24*time.Hour))) - 400*24*time.Hour)
+			status, from, until := c.standing(at)
+			then := asOf(all[c.ID], at)
+			if want := then.Status(at); status != want {
+				t.Fatalf("cycle %d at %s: statusAt says %s, courses says %s", c.ID, at, status, want)
+			}
+			seen[status] = true
+			if from > nanos(at) || until <= nanos(at) {
+				t.Fatalf("cycle %d at %s: span [%d, %d) leaves the moment out", c.ID, at, from, until)
+			}
+			for _, n := range []int64{from, until - 1, from/2 + until/2} {
+				if n < nanos(testNow.AddDate(-30, 0, 0)) || n > nanos(testNow.AddDate(30, 0, 0)) {
+					continue // an open end
+				}
+				if got := c.statusAt(time.Unix(0, n).UTC()); got != status {
+					t.Fatalf("cycle %d: %s at %s but %s at %s, inside the span", c.ID, status, at, got, time.Unix(0, n).UTC())
+				}
+			}
+		}
+	}
+	if len(seen) < 6 {
+		t.Fatalf("the sample saw only %v: it does not cover the statuses", seen)
+	}
+}
+
+// A policy standing holds over its span: Evaluate gives the same status,
+// due date and latest acknowledgement anywhere inside it.
+func TestPolicyStandingHoldsOverItsSpan(t *testing.T) {
+	base := time.Date(2025, 1, 10, 9, 0, 0, 0, time.UTC)
+	t1 := &policies.Timeline{
+		Policy: policies.Policy{ID: 1, Slug: "p", Title: "P", Audience: policies.Staff, RequiresAck: true, AckWithinDays: 14, ReackMonths: 6},
+		Versions: []policies.Version{
+			{ID: 1, Number: 1, ChangeKind: policies.Material, EffectiveAt: base},
+			{ID: 2, Number: 2, ChangeKind: policies.Minor, EffectiveAt: base.AddDate(0, 3, 0)},
+			{ID: 3, Number: 3, ChangeKind: policies.Material, EffectiveAt: base.AddDate(0, 9, 0)},
+		},
+	}
+	t2 := *t1
+	t2.Policy.ReackMonths = 0
+	r := rand.New(rand.NewPCG(3, 4))
+	seen := map[string]bool{}
+	for trial := range 3000 {
+		tl := t1
+		if trial%2 == 1 {
+			tl = &t2
+		}
+		since := base.Add(time.Duration(r.Int64N(int64(300*24*time.Hour))) - 100*24*time.Hour)
+		var acks []policies.Acknowledgement
+		for _, v := range tl.Versions {
+			if r.IntN(2) == 0 {
+				acks = append(acks, policies.Acknowledgement{UserID: 1, PolicyID: 1, Number: v.Number,
+					AcknowledgedAt: v.EffectiveAt.Add(time.Duration(r.Int64N(int64(40 * 24 * time.Hour))))})
+			}
+		}
+		now := base.Add(time.Duration(r.Int64N(int64(500 * 24 * time.Hour))))
+		st := standingOf(tl, acks, since, now)
+		seen[st.status] = true
+		for _, n := range []int64{st.from, st.until - 1, st.from/2 + st.until/2} {
+			at := time.Unix(0, n).UTC()
+			if at.Before(base.AddDate(-5, 0, 0)) || at.After(base.AddDate(5, 0, 0)) {
+				continue // an open end
+			}
+			other := standingOf(tl, acks, since, at)
+			if other.status != st.status || !other.due.Equal(st.due) || !other.last.Equal(st.last) {
+				t.Fatalf("trial %d: at %s %+v, at %s inside its span %+v", trial, now, st, at, other)
+			}
+		}
+	}
+	for _, s := range []string{StatusAcknowledged, StatusPending, "overdue"} {
+		if !seen[s] {
+			t.Fatalf("the trials never produced %s: %v", s, seen)
+		}
+	}
+}
