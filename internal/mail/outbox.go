@@ -95,8 +95,19 @@ const noHeaders = "{}"
 // organisation in one go. It reports, per message, whether it was queued
 // (false: its dedupe key was already in the outbox).
 func EnqueueMany(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now time.Time) ([]bool, error) {
-	now = now.UTC()
+	ids, err := EnqueueManyIDs(ctx, tx, msgs, now)
 	queued := make([]bool, len(msgs))
+	for i, id := range ids {
+		queued[i] = id != 0
+	}
+	return queued, err
+}
+
+// EnqueueManyIDs is EnqueueMany reporting, per message, the id of its new
+// outbox row, or 0 when its dedupe key was already in the outbox.
+func EnqueueManyIDs(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now time.Time) ([]int64, error) {
+	now = now.UTC()
+	ids := make([]int64, len(msgs))
 	// Full batches share one statement, prepared once when the caller
 	// can prepare: parsing a 500-parameter INSERT for every batch costs
 	// more than binding it.
@@ -115,13 +126,13 @@ func EnqueueMany(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now ti
 		clear(at)
 		for i, m := range part {
 			if err := m.validate(); err != nil {
-				return queued, err
+				return ids, err
 			}
 			h := noHeaders
 			if len(m.Headers) > 0 {
 				b, err := json.Marshal(m.Headers)
 				if err != nil {
-					return queued, fmt.Errorf("mail: encode headers: %w", err)
+					return ids, fmt.Errorf("mail: encode headers: %w", err)
 				}
 				h = string(b)
 			}
@@ -137,7 +148,7 @@ func EnqueueMany(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now ti
 		case len(at) == enqueueBatch && canPrepare:
 			if full == nil {
 				if full, err = prep.PrepareContext(ctx, tx.Rebind(enqueueQuery(enqueueBatch))); err != nil {
-					return queued, fmt.Errorf("mail: enqueue: %w", err)
+					return ids, fmt.Errorf("mail: enqueue: %w", err)
 				}
 			}
 			rows, err = full.QueryContext(ctx, args...)
@@ -145,24 +156,25 @@ func EnqueueMany(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now ti
 			rows, err = tx.QueryContext(ctx, tx.Rebind(enqueueQuery(len(at))), args...)
 		}
 		if err != nil {
-			return queued, fmt.Errorf("mail: enqueue %d messages: %w", len(part), err)
+			return ids, fmt.Errorf("mail: enqueue %d messages: %w", len(part), err)
 		}
 		for rows.Next() {
+			var id int64
 			var key string
-			if err := rows.Scan(&key); err != nil {
+			if err := rows.Scan(&id, &key); err != nil {
 				rows.Close()
-				return queued, fmt.Errorf("mail: enqueue: %w", err)
+				return ids, fmt.Errorf("mail: enqueue: %w", err)
 			}
-			queued[at[key]] = true
+			ids[at[key]] = id
 		}
 		if err := rows.Close(); err != nil {
-			return queued, fmt.Errorf("mail: enqueue: %w", err)
+			return ids, fmt.Errorf("mail: enqueue: %w", err)
 		}
 		if err := rows.Err(); err != nil {
-			return queued, fmt.Errorf("mail: enqueue: %w", err)
+			return ids, fmt.Errorf("mail: enqueue: %w", err)
 		}
 	}
-	return queued, nil
+	return ids, nil
 }
 
 // preparer is what a transaction or database offers to prepare a statement.
@@ -170,11 +182,11 @@ type preparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
-// enqueueQuery inserts n messages, returning the keys it queued.
+// enqueueQuery inserts n messages, returning the id and key of each it queued.
 func enqueueQuery(n int) string {
 	return `INSERT INTO outbox
 			(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, status, next_attempt_at, created_at)
 			VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?), ", n), ", ") + `
 			ON CONFLICT (dedupe_key) DO NOTHING
-			RETURNING dedupe_key`
+			RETURNING id, dedupe_key`
 }

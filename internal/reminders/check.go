@@ -48,7 +48,7 @@ func (c *Checker) StillWanted(ctx context.Context, m mail.Outgoing) (bool, error
 		Round  string `db:"round"`
 	}
 	if err := c.DB.SelectContext(ctx, &subjects, c.DB.Rebind(`SELECT DISTINCT subject_type, subject_id, user_id, round
-		FROM reminder_events WHERE digest_key = ?`), m.DedupeKey); err != nil {
+		FROM reminder_events WHERE outbox_id = ?`), m.ID); err != nil {
 		return true, fmt.Errorf("reminders: check %s: %w", m.DedupeKey, err)
 	}
 	if len(subjects) == 0 {

@@ -455,20 +455,20 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 		err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
 			// Mail from a sweep run for a future date (remind --now) is due
 			// at once, not on that date.
-			queued, err := mail.EnqueueMany(ctx, tx, c.msgs, earliest(plan.Now, s.Clock()))
+			ids, err := mail.EnqueueManyIDs(ctx, tx, c.msgs, earliest(plan.Now, s.Clock()))
 			if err != nil {
 				return err
 			}
-			rec := &eventWriter{tx: tx, now: plan.Now}
+			rec := &eventWriter{tx: tx, dialect: s.DB.Dialect, now: plan.Now}
 			defer rec.close()
 			for i, msg := range c.msgs {
-				if !queued[i] {
+				if ids[i] == 0 {
 					deferred++
 					continue
 				}
 				d := &plan.digests[c.start+i]
 				for _, e := range d.events {
-					if err := rec.add(ctx, plan.items.subject(e.item), e.stage, d.to, msg.DedupeKey); err != nil {
+					if err := rec.add(ctx, plan.items.subject(e.item), e.stage, d.to, msg.DedupeKey, ids[i]); err != nil {
 						return err
 					}
 				}
@@ -518,46 +518,54 @@ func (s *Sweeper) render(dr *digestRenderer, plan *Plan, start, end int) ([]mail
 
 // eventWriter records events a batch of rows per INSERT. Full batches
 // share one statement prepared for the transaction; close releases it.
+// Every event of a sweep has the same created_at, so a statement binds it
+// once (parameter 1) instead of once per row: on a busy day the sweep
+// binds millions of parameters, each a call into the driver.
 type eventWriter struct {
-	tx   *sqlx.Tx
-	now  time.Time
-	args []any
-	full *sql.Stmt
+	tx      *sqlx.Tx
+	dialect db.Dialect
+	now     time.Time
+	args    []any
+	full    *sql.Stmt
 }
 
+// eventColumns is how many parameters an event binds besides created_at.
 const eventColumns = 8
 
-func (w *eventWriter) add(ctx context.Context, sub Subject, stage string, recipient int64, digestKey string) error {
+// add records that the email with the given key and outbox id told
+// recipient about the stage of sub.
+func (w *eventWriter) add(ctx context.Context, sub Subject, stage string, recipient int64, digestKey string, outboxID int64) error {
 	if w.args == nil {
-		w.args = make([]any, 0, eventBatch*eventColumns)
+		w.args = make([]any, 0, 1+eventBatch*eventColumns)
+		w.args = append(w.args, w.now)
 	}
-	w.args = append(w.args, sub.Type, sub.ID, sub.UserID, sub.Round, stage, recipient, digestKey, w.now)
-	if len(w.args) == eventBatch*eventColumns {
+	w.args = append(w.args, sub.Type, sub.ID, sub.UserID, sub.Round, stage, recipient, digestKey, outboxID)
+	if len(w.args) == 1+eventBatch*eventColumns {
 		return w.flush(ctx)
 	}
 	return nil
 }
 
 func (w *eventWriter) flush(ctx context.Context) error {
-	n := len(w.args) / eventColumns
-	if n == 0 {
+	if len(w.args) <= 1 {
 		return nil
 	}
+	n := (len(w.args) - 1) / eventColumns
 	var err error
 	if n == eventBatch {
 		if w.full == nil {
-			w.full, err = w.tx.PrepareContext(ctx, w.tx.Rebind(eventQuery(eventBatch)))
+			w.full, err = w.tx.PrepareContext(ctx, eventQuery(w.dialect, eventBatch))
 		}
 		if err == nil {
 			_, err = w.full.ExecContext(ctx, w.args...)
 		}
 	} else {
-		_, err = w.tx.ExecContext(ctx, w.tx.Rebind(eventQuery(n)), w.args...)
+		_, err = w.tx.ExecContext(ctx, eventQuery(w.dialect, n), w.args...)
 	}
 	if err != nil {
 		return fmt.Errorf("reminders: record events: %w", err)
 	}
-	w.args = w.args[:0]
+	w.args = w.args[:1]
 	return nil
 }
 
@@ -568,12 +576,34 @@ func (w *eventWriter) close() {
 	}
 }
 
-// eventQuery records n events.
-func eventQuery(n int) string {
-	return `INSERT INTO reminder_events
-		(subject_type, subject_id, user_id, round, stage, recipient_id, digest_key, created_at) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ") +
-		` ON CONFLICT (subject_type, subject_id, user_id, round, stage) DO NOTHING`
+// eventQuery records n events. Its parameters are numbered, not bound in
+// order, so that every row can use parameter 1 as its created_at: ?N on
+// SQLite, $N on PostgreSQL.
+func eventQuery(d db.Dialect, n int) string {
+	mark := "?"
+	if d == db.Postgres {
+		mark = "$"
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO reminder_events
+		(subject_type, subject_id, user_id, round, stage, recipient_id, digest_key, outbox_id, created_at) VALUES `)
+	p := 2
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := 0; c < eventColumns; c++ {
+			b.WriteString(mark)
+			b.WriteString(strconv.Itoa(p))
+			b.WriteString(", ")
+			p++
+		}
+		b.WriteString(mark)
+		b.WriteString("1)")
+	}
+	b.WriteString(` ON CONFLICT (subject_type, subject_id, user_id, round, stage) DO NOTHING`)
+	return b.String()
 }
 
 // Line is one item in a digest as the email template shows it; URL is
