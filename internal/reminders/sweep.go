@@ -274,20 +274,52 @@ func (s *Sweeper) sweep(ctx context.Context, now time.Time, dryRun bool, stillDu
 
 func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 	plan := Plan{Now: now}
-	people, err := loadPeople(ctx, s.DB)
-	if err != nil {
+	// Every read of the plan runs at once, each on a connection of its
+	// own (SQLite in WAL mode serves concurrent readers): the people,
+	// what was announced, and each source's items, read ahead while the
+	// plan waits for the rest. The items are still taken source by
+	// source, in order, so a digest lists its events as before.
+	ctx, cancel := context.WithCancel(ctx)
+	streams := make([]*itemStream, len(s.Sources))
+	for i, src := range s.Sources {
+		streams[i] = readItems(ctx, src, s.DB, now)
+	}
+	defer func() {
+		// A failed plan stops the readers; either way none outlives it.
+		cancel()
+		for _, st := range streams {
+			for range st.batches {
+			}
+		}
+	}()
+	var (
+		wg       sync.WaitGroup
+		people   map[int64]Person
+		errs     = make([]error, 1+len(s.Sources))
+		seen     = newSeenSet()
+		seenLock sync.Mutex
+	)
+	wg.Add(1 + len(s.Sources))
+	go func() {
+		defer wg.Done()
+		people, errs[0] = loadPeople(ctx, s.DB)
+	}()
+	for i, src := range s.Sources {
+		go func() {
+			defer wg.Done()
+			errs[1+i] = src.Announced(ctx, s.DB, now, func(sub Subject, stage string) error {
+				seenLock.Lock()
+				seen.add(sub, stage)
+				seenLock.Unlock()
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return plan, err
 	}
 	plan.people = people
-	seen := newSeenSet()
-	for _, src := range s.Sources {
-		if err := src.Announced(ctx, s.DB, now, func(sub Subject, stage string) error {
-			seen.add(sub, stage)
-			return nil
-		}); err != nil {
-			return plan, err
-		}
-	}
 	// The digests are built in place in plan.digests; byTo finds a
 	// recipient's. A digest pointer would not survive the slice growing.
 	byTo := map[int64]int32{}
@@ -306,11 +338,11 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 	if teamDay {
 		counts = map[int64]ownerCount{}
 	}
-	for _, src := range s.Sources {
-		err := src.Items(ctx, s.DB, now, func(it Item) error {
+	for _, st := range streams {
+		err := st.each(func(it *Item) {
 			owner, ok := people[it.Subject.UserID]
 			if !ok {
-				return nil
+				return
 			}
 			if teamDay {
 				c := counts[owner.ID]
@@ -323,14 +355,14 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 			}
 			var stages []string
 			if a, ok := seen.get(it.Subject); ok {
-				stages = Stages(it, now, &a)
+				stages = Stages(*it, now, &a)
 			} else {
-				stages = Stages(it, now, nil)
+				stages = Stages(*it, now, nil)
 			}
-			idx := plan.items.add(it)
+			idx := plan.items.add(*it)
 			if len(stages) == 0 {
 				open[owner.ID] = append(open[owner.ID], idx)
-				return nil
+				return
 			}
 			for _, st := range stages {
 				to := owner.ID
@@ -347,7 +379,6 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 				d.events = append(d.events, event{item: idx, stage: st})
 				plan.events++
 			}
-			return nil
 		})
 		if err != nil {
 			return plan, err
@@ -374,6 +405,70 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 	}
 	sort.Slice(plan.digests, func(i, j int) bool { return plan.digests[i].to < plan.digests[j].to })
 	return plan, nil
+}
+
+// itemBatch is how many items a source hands the plan at a time, and
+// itemsAhead how many batches it reads before the plan takes them.
+const (
+	itemBatch  = 1024
+	itemsAhead = 64
+)
+
+// itemStream is one source's items, read by a goroutine of their own.
+type itemStream struct {
+	batches chan []Item
+	err     error       // set before batches is closed
+	free    chan []Item // batches the plan is done with, for reuse
+}
+
+// readItems starts reading src's items. The reader stops when ctx is
+// cancelled; batches is closed when it has stopped.
+func readItems(ctx context.Context, src Source, q sqlx.ExtContext, now time.Time) *itemStream {
+	st := &itemStream{batches: make(chan []Item, itemsAhead), free: make(chan []Item, 2)}
+	go func() {
+		defer close(st.batches)
+		batch := make([]Item, 0, itemBatch)
+		send := func() error {
+			select {
+			case st.batches <- batch:
+				select {
+				case batch = <-st.free:
+				default:
+					batch = make([]Item, 0, itemBatch)
+				}
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := src.Items(ctx, q, now, func(it Item) error {
+			batch = append(batch, it)
+			if len(batch) == itemBatch {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			err = send()
+		}
+		st.err = err
+	}()
+	return st
+}
+
+// each calls fn for every item of the stream, in the order the source
+// gave them, and returns the source's error.
+func (st *itemStream) each(fn func(*Item)) error {
+	for batch := range st.batches {
+		for i := range batch {
+			fn(&batch[i])
+		}
+		select {
+		case st.free <- batch[:0]:
+		default:
+		}
+	}
+	return st.err
 }
 
 // seenSet is what has been announced about each subject. After a busy
