@@ -51,7 +51,7 @@ func (d *digestRenderer) render(v *digestData) (mail.Message, error) {
 	b.html.Reset()
 	subject := "Steward: " + v.Summary
 	d.writeText(&b.text, v)
-	d.writeHTML(&b.html, v, subject)
+	d.writeHTML(&b.html, v)
 	return mail.Message{
 		Kind:    MailKind,
 		Subject: strings.Join(strings.Fields(subject), " "),
@@ -97,27 +97,24 @@ func (d *digestRenderer) writeText(w *bytes.Buffer, v *digestData) {
 }
 
 const (
-	htmlHead = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" +
-		"<meta name=\"viewport\" content=\"width=device-width\">\n<title>"
-	htmlBodyStart = "</title>\n</head>\n<body style=\"font-family: system-ui, sans-serif; line-height: 1.5; " +
-		"color: #1d1d1f; max-width: 40em; margin: 0 auto; padding: 1em;\">\n<p>Hello "
+	htmlHead      = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta name=\"viewport\" content=\"width=device-width\">\n</head>\n"
+	htmlBodyStart = "<body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#1d1d1f;" +
+		"max-width:40em;margin:0 auto;padding:1em\">\n<p>Hello "
 	htmlFootStart = "<p>Everything open for you is always listed on <a href=\""
-	htmlFootMid   = "\">your home page</a>.</p>\n<p style=\"font-size: 0.85em; color: #555;\">Steward keeps only what it " +
+	htmlFootMid   = "\">your home page</a>.</p>\n<p style=\"font-size:.85em;color:#555\">Steward keeps only what it " +
 		"needs to remind you: your name, your email address and your open items.</p>\n\n" +
-		"<hr style=\"border: none; border-top: 1px solid #ccc; margin-top: 2em;\">\n" +
-		"<p style=\"font-size: 0.85em; color: #555;\">Sent by Steward: <a href=\""
+		"<p style=\"font-size:.85em;color:#555;border-top:1px solid #ccc;margin-top:2em;padding-top:1em\">Sent by Steward: <a href=\""
 )
 
 // writeHTML is the "htmlLayout" of the digest.
-func (d *digestRenderer) writeHTML(w *bytes.Buffer, v *digestData, subject string) {
+func (d *digestRenderer) writeHTML(w *bytes.Buffer, v *digestData) {
 	w.WriteString(htmlHead)
-	w.WriteString(subject)
 	w.WriteString(htmlBodyStart)
 	w.WriteString(v.Name)
 	w.WriteString(",</p>\n")
 	section := func(title string, lines []Line) {
 		if len(lines) > 0 {
-			w.WriteString("<h2 style=\"font-size: 1.1em;\">")
+			w.WriteString("<h2 style=\"font-size:1.1em\">")
 			w.WriteString(title)
 			w.WriteString("</h2>\n<ul>\n")
 			for i := range lines {
@@ -149,7 +146,7 @@ func (d *digestRenderer) writeHTML(w *bytes.Buffer, v *digestData, subject strin
 // safe reports whether html/template would write every string of the
 // digest unchanged.
 func (v *digestData) safe() bool {
-	if !safeText(v.Name) || !safeText(v.Summary) {
+	if !safeText(v.Name) {
 		return false
 	}
 	for _, ls := range [...][]Line{v.Own, v.Team, v.Also} {
