@@ -74,8 +74,9 @@ func reportError(err error) error {
 	return err
 }
 
-// teamReportData builds the manager's report for the filters in the query.
-func (s *Server) teamReportData(c *fiber.Ctx) (*reports.Line, reports.Filter, []reports.Course, []reports.Team, error) {
+// teamReportData builds the manager's report for the filters in the query:
+// with page 0 listing every item, else that page of them.
+func (s *Server) teamReportData(c *fiber.Ctx, page int) (*reports.Line, reports.Filter, []reports.Course, []reports.Team, error) {
 	rs := s.reports()
 	ctx := c.UserContext()
 	all, err := rs.Courses(ctx)
@@ -90,7 +91,12 @@ func (s *Server) teamReportData(c *fiber.Ctx) (*reports.Line, reports.Filter, []
 	if err != nil {
 		return nil, f, nil, nil, err
 	}
-	l, err := rs.Line(ctx, reportScope(currentUser(c)), f, s.now())
+	var l *reports.Line
+	if page == 0 {
+		l, err = rs.Line(ctx, reportScope(currentUser(c)), f, s.now())
+	} else {
+		l, err = rs.LinePage(ctx, reportScope(currentUser(c)), f, s.now(), (page-1)*reportPageSize, reportPageSize)
+	}
 	if err != nil {
 		return nil, f, nil, nil, reportError(err)
 	}
@@ -111,17 +117,20 @@ func filterQuery(c *fiber.Ctx) url.Values {
 // teamReport is the manager's page: completion per course, acknowledgement
 // per policy, the compliance trend, and the people matching the filters.
 func (s *Server) teamReport(c *fiber.Ctx) error {
-	l, f, all, teams, err := s.teamReportData(c)
+	page := c.QueryInt("page", 1)
+	if page < 1 {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("There is no page %s of this list; pages start at 1.", c.Query("page")))
+	}
+	l, f, all, teams, err := s.teamReportData(c, page)
 	if err != nil {
 		return err
 	}
-	page := c.QueryInt("page", 1)
-	pages := max(1, (len(l.Items)+reportPageSize-1)/reportPageSize)
-	if page < 1 || page > pages {
+	pages := max(1, (l.Total+reportPageSize-1)/reportPageSize)
+	if page > pages {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("There is no page %s of this list; it has %d.", c.Query("page"), pages))
 	}
 	var rows []itemRow
-	for _, it := range l.Items[(page-1)*reportPageSize : min(len(l.Items), page*reportPageSize)] {
+	for _, it := range l.Items {
 		rows = append(rows, itemRow{UserID: it.UserID, Fields: itemFields(it), Badge: badgeOf(it.Status)})
 	}
 	q := filterQuery(c)
@@ -133,7 +142,7 @@ func (s *Server) teamReport(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "reports/team", fiber.Map{
 		"Title": title, "Report": l, "Filter": f, "Courses": all, "Teams": teams, "Statuses": statusOptions(),
 		"TeamFilter": c.Query("team"), "CourseFilter": c.Query("course"), "StatusFilter": f.Status,
-		"Rows": rows, "Columns": itemColumns, "Total": len(l.Items), "Page": page, "Pages": pages, "First": (page-1)*reportPageSize + 1,
+		"Rows": rows, "Columns": itemColumns, "Total": l.Total, "Page": page, "Pages": pages, "First": (page-1)*reportPageSize + 1,
 		"Query": q.Encode(), "Bars": courseBars(l.Courses), "Trend": trendChart(l.Trend, chart),
 		"StatusTitle": reports.StatusLabel(f.Status), "Org": reportScope(u) == 0,
 	})
@@ -189,7 +198,7 @@ func itemFields(it reports.Item) []string {
 // teamReportCSV exports the people table with the same filters, columns
 // and order as the page shows, every page of it.
 func (s *Server) teamReportCSV(c *fiber.Ctx) error {
-	l, _, _, _, err := s.teamReportData(c)
+	l, _, _, _, err := s.teamReportData(c, 0)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"steward/internal/audit"
 	"steward/internal/demo"
 	"steward/internal/people"
+	"steward/internal/reports"
 	"steward/internal/validator"
 )
 
@@ -53,6 +54,11 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		start := time.Now()
 		big, err := demo.Large(ctx, d, e.now(), demo.LargeOptions{People: *size})
 		if err != nil {
+			return err
+		}
+		// The reports' standings, so that the first report is as fast as
+		// the ones after serve's next refresh.
+		if _, err := reports.New(d, e.cfg.MinGroupSize, e.cfg.RetentionDays).Refresh(ctx, e.now()); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "large demo organisation loaded in %s: %d people in %d teams, %d courses, %d staff policies, "+

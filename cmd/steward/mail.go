@@ -11,6 +11,7 @@ import (
 	"steward/internal/db"
 	"steward/internal/mail"
 	"steward/internal/reminders"
+	"steward/internal/reports"
 	"steward/internal/retention"
 )
 
@@ -109,8 +110,14 @@ func newSweeper(e *env, d *db.DB) (*reminders.Sweeper, error) {
 	sw := reminders.New(d, r)
 	sw.Logger = e.log
 	store := courses.NewStore(d)
+	rs := reports.New(d, e.cfg.MinGroupSize, e.cfg.RetentionDays)
 	sw.Assign = func(ctx context.Context, now time.Time) error {
-		_, err := store.Sync(ctx, now)
+		if _, err := store.Sync(ctx, now); err != nil {
+			return err
+		}
+		// The reports' standings, as of the sweep's moment (serve also
+		// refreshes them every few minutes).
+		_, err := rs.Refresh(ctx, now)
 		return err
 	}
 	return sw, nil

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"sync"
+	"time"
 
 	"steward/internal/db"
+	"steward/internal/reports"
 )
 
 // startWorkers starts the background goroutines of serve (the outbox
@@ -20,10 +22,44 @@ func startWorkers(ctx context.Context, e *env, d *db.DB) <-chan struct{} {
 		defer wg.Done()
 		runRetentionDaily(ctx, e, d, retentionPolicy(e))
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runStandingsRefresh(ctx, e, d)
+	}()
 	done := make(chan struct{})
 	go func() {
 		wg.Wait()
 		close(done)
 	}()
 	return done
+}
+
+// standingsEvery is how often serve brings the reports' remembered
+// standings up to date. Reports are right without it; with it, they stay
+// fast as people complete, acknowledge and fall due during the day.
+const standingsEvery = 5 * time.Minute
+
+// runStandingsRefresh refreshes the standings at start and then every
+// standingsEvery until ctx ends. A refresh with nothing to do is one read.
+func runStandingsRefresh(ctx context.Context, e *env, d *db.DB) {
+	tick := time.NewTicker(standingsEvery)
+	defer tick.Stop()
+	rs := reports.New(d, e.cfg.MinGroupSize, e.cfg.RetentionDays)
+	for {
+		start := time.Now()
+		r, err := rs.Refresh(ctx, e.now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			e.log.Error("reports: refresh standings", "err", err)
+		case r != (reports.Refreshed{}):
+			e.log.Info("reports: standings refreshed", "cycles", r.Cycles, "policies", r.Policies, "people", r.People,
+				"took", time.Since(start).Round(time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

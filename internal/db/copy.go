@@ -167,7 +167,16 @@ func postgresTables(ctx context.Context, d *DB) ([]pgTable, error) {
 			t.refs = append(t.refs, fk.Refers)
 		}
 	}
-	sort.Strings(names)
+	// Tables that remember what others imply (the reports' standings)
+	// come last: triggers on the others forget their rows as they are
+	// written, and nothing refers to them.
+	sort.Slice(names, func(i, j int) bool {
+		di, dj := derived(names[i]), derived(names[j])
+		if di != dj {
+			return dj
+		}
+		return names[i] < names[j]
+	})
 	var ordered []pgTable
 	state := map[string]int{} // 1 visiting, 2 done
 	var visit func(name string) error
@@ -379,3 +388,6 @@ func convert(v any, typ string) (any, error) {
 	}
 	return v, nil
 }
+
+// derived reports whether a table holds only what others imply.
+func derived(table string) bool { return strings.HasSuffix(table, "_standings") }

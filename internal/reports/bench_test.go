@@ -101,7 +101,9 @@ func managerID(b *testing.B, d *db.DB, email string) int64 {
 
 // BenchmarkManagerPage is the team page, with its default filter, of two
 // top-level managers: the head of the largest department (about 3,000
-// people, manager@example.com) and of a mid-sized one (about 1,000).
+// people, manager@example.com) and of a mid-sized one (about 1,000). The
+// page shows the first 100 people of the listing, as handlers do;
+// "largest-whole-listing" reads every item, as the CSV export does.
 func BenchmarkManagerPage(b *testing.B) {
 	d := largeOrg(b)
 	var mid int64
@@ -109,14 +111,22 @@ func BenchmarkManagerPage(b *testing.B) {
 		WHERE m.manager_id IS NULL AND m.role = 'manager' AND t.name = 'Operations'`); err != nil {
 		b.Fatal(err)
 	}
+	largest := managerID(b, d, "manager@example.com")
 	for _, head := range []struct {
-		name string
-		id   int64
-	}{{"largest", managerID(b, d, "manager@example.com")}, {"mid-sized", mid}} {
+		name  string
+		id    int64
+		whole bool
+	}{{"largest", largest, false}, {"mid-sized", mid, false}, {"largest-whole-listing", largest, true}} {
 		b.Run(head.name, func(b *testing.B) {
 			s := New(d, 5, 365)
 			ctx := context.Background()
-			if _, err := s.Line(ctx, head.id, Filter{Status: NeedsAction}, benchNow); err != nil {
+			page := func() (*Line, error) {
+				if head.whole {
+					return s.Line(ctx, head.id, Filter{Status: NeedsAction}, benchNow)
+				}
+				return s.LinePage(ctx, head.id, Filter{Status: NeedsAction}, benchNow, 0, 100)
+			}
+			if _, err := page(); err != nil {
 				b.Fatal(err) // the first view computes the ended months of the trend
 			}
 			b.ResetTimer()
@@ -125,14 +135,14 @@ func BenchmarkManagerPage(b *testing.B) {
 			var l *Line
 			for i := 0; i < b.N; i++ {
 				var err error
-				if l, err = s.Line(ctx, head.id, Filter{Status: NeedsAction}, benchNow); err != nil {
+				if l, err = page(); err != nil {
 					b.Fatal(err)
 				}
 			}
 			measureCPU(b, cpu)
 			b.ReportMetric(float64(s.Queries()-before)/float64(b.N), "queries/op")
 			b.ReportMetric(float64(l.People), "people")
-			b.ReportMetric(float64(len(l.Items)), "rows")
+			b.ReportMetric(float64(l.Total), "rows")
 		})
 	}
 }
@@ -173,7 +183,10 @@ func BenchmarkNothingRemembered(b *testing.B) {
 		fn   func() error
 	}{
 		{"organisation", func() error { _, err := s.Org(ctx, at); return err }},
-		{"largest-manager", func() error { _, err := s.Line(ctx, head, Filter{Status: NeedsAction}, at); return err }},
+		{"largest-manager", func() error {
+			_, err := s.LinePage(ctx, head, Filter{Status: NeedsAction}, at, 0, 100)
+			return err
+		}},
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			if err := page.fn(); err != nil {
@@ -207,6 +220,9 @@ func BenchmarkRefresh(b *testing.B) {
 		if _, err := d.Exec(`DELETE FROM policy_standings`); err != nil {
 			b.Fatal(err)
 		}
+		if _, err := d.Exec(`DELETE FROM person_standings`); err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 		var err error
 		if r, err = s.Refresh(ctx, benchNow); err != nil {
@@ -216,6 +232,7 @@ func BenchmarkRefresh(b *testing.B) {
 	b.StopTimer()
 	measureCPU(b, cpu) // includes forgetting
 	b.ReportMetric(float64(r.Cycles+r.Policies), "standings")
+	b.ReportMetric(float64(r.People), "summaries")
 }
 
 // BenchmarkEvidenceExport streams the evidence of the whole organisation

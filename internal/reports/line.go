@@ -116,7 +116,8 @@ type Line struct {
 	People   int // active people in scope after the team filter
 	Courses  []CourseFigures
 	Policies []PolicyFigures
-	Items    []Item // matching the filter, most overdue first
+	Items    []Item // matching the filter, most overdue first (one page of them from LinePage)
+	Total    int    // items matching the filter, on every page
 	Trend    []TrendPoint
 }
 
@@ -133,9 +134,23 @@ type person struct {
 // Line builds the report of managerID's line (0: the organisation) at now.
 // It runs the same few queries whatever the size of the line.
 func (s *Store) Line(ctx context.Context, managerID int64, f Filter, now time.Time) (*Line, error) {
-	l, _, err := s.build(ctx, scope{managerID: managerID}, f, true, now, nil)
+	l, _, err := s.build(ctx, scope{managerID: managerID}, f, true, nil, now, nil)
 	return l, err
 }
+
+// LinePage is Line with only the items from offset, at most limit of
+// them: the page a person reads. The database sorts the items and hands
+// over that page alone; Total still counts them all.
+func (s *Store) LinePage(ctx context.Context, managerID int64, f Filter, now time.Time, offset, limit int) (*Line, error) {
+	if offset < 0 || limit < 1 {
+		return nil, fmt.Errorf("reports: no page from %d of %d items", offset, limit)
+	}
+	l, _, err := s.build(ctx, scope{managerID: managerID}, f, true, &window{offset, limit}, now, nil)
+	return l, err
+}
+
+// window is the part of the listing a page shows.
+type window struct{ offset, limit int }
 
 // teamCount is how many active people in scope a team has.
 type teamCount struct {
@@ -143,10 +158,19 @@ type teamCount struct {
 	N      int    `db:"n"`
 }
 
+// tally receives counts of people by status, for one course (kind
+// "course", index into the report's courses) or one policy ("policy",
+// index into its policies), and by team when the report asked for teams.
+type tally func(kind string, i int, teamID *int64, status string, n int)
+
 // build computes a report; with items false it lists nobody. byTeam,
 // when not nil, sees every count of a status by team, for training and
 // policies alike; the headcount by team is returned for the same purpose.
-func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, now time.Time,
+//
+// The figures add up one summary row per person (person_standings) that
+// holds at now. Only the people without one, if any, are counted from
+// their cycles and policy standings, or failing those, the records.
+func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, page *window, now time.Time,
 	byTeam func(teamID *int64, kind, status string, n int)) (*Line, []teamCount, error) {
 	now = now.UTC()
 	if !ValidStatus(f.Status) {
@@ -176,35 +200,81 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, n
 	for _, h := range heads {
 		out.People += h.N
 	}
-	var courseTeams func(teamID *int64, status string, n int)
-	if byTeam != nil {
-		courseTeams = func(teamID *int64, status string, n int) { byTeam(teamID, "course", status, n) }
-	}
-	if out.Courses, err = s.courseFigures(ctx, sc, f, all, now, courseTeams); err != nil {
-		return nil, nil, err
-	}
-	var items []Item
-	if withItems {
-		if items, err = s.courseItems(ctx, sc, f, now); err != nil {
-			return nil, nil, err
+	for _, c := range all {
+		if f.CourseID == 0 || f.CourseID == c.ID {
+			out.Courses = append(out.Courses, CourseFigures{Course: c})
 		}
 	}
+	var ws []ackWindow
 	if f.CourseID == 0 {
-		var policyTeams func(teamID *int64, status string, n int)
-		if byTeam != nil {
-			policyTeams = func(teamID *int64, status string, n int) { byTeam(teamID, "policy", status, n) }
-		}
-		pf, pitems, err := s.policyFigures(ctx, sc, f, out.People, now, withItems, policyTeams)
+		ts, err := s.timelines(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		out.Policies = pf
-		if withItems {
-			items = append(items, pitems...)
+		ws = ackWindows(ts, now, withItems && f.wantPolicy(StatusAcknowledged))
+		for _, w := range ws {
+			out.Policies = append(out.Policies, PolicyFigures{ID: w.t.Policy.ID, Slug: w.t.Policy.Slug, Title: w.t.Policy.Title, Version: w.cur.Number})
 		}
 	}
-	sortItems(items)
-	out.Items = items
+	count := func(kind string, i int, teamID *int64, status string, n int) {
+		if kind == "course" {
+			out.Courses[i].add(status, n)
+		} else {
+			out.Policies[i].add(status, n)
+		}
+		if byTeam != nil {
+			byTeam(teamID, kind, status, n)
+		}
+	}
+	var wanted []string // the policy statuses the listing shows
+	if withItems {
+		for _, st := range []string{"overdue", StatusPending, StatusAcknowledged} {
+			if f.wantPolicy(st) {
+				wanted = append(wanted, st)
+			}
+		}
+	}
+	summed, err := s.summaries(ctx, sc, f, now, out.Courses, ws, byTeam != nil, count)
+	if err != nil {
+		return nil, nil, err
+	}
+	var items []Item
+	if summed < out.People {
+		rest := sc // nobody summed: the rest is everyone, and plain is quicker
+		if summed > 0 {
+			rest = sc.rest(now)
+		}
+		if err := s.courseFigures(ctx, rest, f, out.Courses, now, byTeam != nil, count); err != nil {
+			return nil, nil, err
+		}
+		if len(ws) > 0 {
+			if items, err = s.policyRest(ctx, rest, f, out.People-summed, ws, now, wanted, byTeam != nil, count); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	switch {
+	case withItems && page != nil:
+		out.Total = out.matching(f)
+		if out.Items, err = s.pageItems(ctx, sc, f, ws, now, wanted, items, *page); err != nil {
+			return nil, nil, err
+		}
+	case withItems:
+		ci, err := s.courseItems(ctx, sc, f, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		items = append(items, ci...)
+		if len(ws) > 0 && len(wanted) > 0 {
+			pi, err := s.heldItems(ctx, sc, f, ws, now, wanted)
+			if err != nil {
+				return nil, nil, err
+			}
+			items = append(items, pi...)
+		}
+		sortItems(items)
+		out.Items, out.Total = items, len(items)
+	}
 	if out.Trend, err = s.trend(ctx, sc, f, now, out.Courses); err != nil {
 		return nil, nil, err
 	}
@@ -290,10 +360,10 @@ func cycleWhere(sc scope, f Filter) (string, []any) {
 	return w, args
 }
 
-// courseFigures counts statuses per course in one pass; with byTeam, the
-// same pass also hands each team's counts to byTeam.
-func (s *Store) courseFigures(ctx context.Context, sc scope, f Filter, all []Course, now time.Time,
-	byTeam func(teamID *int64, status string, n int)) ([]CourseFigures, error) {
+// courseFigures counts the people in scope by course and status, and by
+// team when byTeam is set, in one pass; count sees each count.
+func (s *Store) courseFigures(ctx context.Context, sc scope, f Filter, cs []CourseFigures, now time.Time,
+	byTeam bool, count tally) error {
 	pre, args := sc.prefix()
 	where, wargs := cycleWhere(sc, f)
 	from, cond := sc.from("course_cycles c", "c.user_id")
@@ -301,7 +371,7 @@ func (s *Store) courseFigures(ctx context.Context, sc scope, f Filter, all []Cou
 		SELECT c.course_id, CASE WHEN ? THEN u.team_id END AS team_id, ` + standingExpr + ` AS status
 		FROM ` + from + ` JOIN users u ON u.id = c.user_id
 		WHERE c.closed_at IS NULL AND u.active = TRUE` + cond + where + s.unlimited() + `) x GROUP BY course_id, team_id, status`
-	args = append(append(append(args, byTeam != nil), standingArgs(now)...), wargs...)
+	args = append(append(append(args, byTeam), standingArgs(now)...), wargs...)
 	var rows []struct {
 		CourseID int64  `db:"course_id"`
 		TeamID   *int64 `db:"team_id"`
@@ -309,27 +379,24 @@ func (s *Store) courseFigures(ctx context.Context, sc scope, f Filter, all []Cou
 		N        int    `db:"n"`
 	}
 	if err := s.q.selectAll(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("reports: course figures: %w", err)
-	}
-	byID := map[int64]*CourseFigures{}
-	var out []CourseFigures
-	for _, c := range all {
-		if f.CourseID == 0 || f.CourseID == c.ID {
-			out = append(out, CourseFigures{Course: c})
-		}
-	}
-	for i := range out {
-		byID[out[i].ID] = &out[i]
+		return fmt.Errorf("reports: course figures: %w", err)
 	}
 	for _, r := range rows {
-		if cf, ok := byID[r.CourseID]; ok {
-			cf.add(r.Status, r.N)
-		}
-		if byTeam != nil {
-			byTeam(r.TeamID, r.Status, r.N)
+		if i := courseIndex(cs, r.CourseID); i >= 0 {
+			count("course", i, r.TeamID, r.Status, r.N)
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// courseIndex finds a course among the report's, or -1.
+func courseIndex(cs []CourseFigures, id int64) int {
+	for i := range cs {
+		if cs[i].ID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // courseItems lists the current cycles matching the filter, person by person.

@@ -225,77 +225,51 @@ func ackStatus(st policies.AckState) string {
 	}
 }
 
-// policyFigures counts where the people in scope (people of them) stand
-// with every staff policy in effect and, with withItems, lists those the
-// filter asks for. Remembered standings answer for most people in two
-// set-based queries; whoever has none that holds at now (someone who has
-// just acknowledged, a policy just published) is evaluated here with
-// policies.Evaluate, in two more. byTeam, when not nil, sees the counts
-// by team.
-func (s *Store) policyFigures(ctx context.Context, sc scope, f Filter, people int, now time.Time,
-	withItems bool, byTeam func(teamID *int64, status string, n int)) ([]PolicyFigures, []Item, error) {
-	ts, err := s.timelines(ctx)
+// policyRest counts where the people in scope (people of them) stand with
+// every staff policy in effect: from their policy standings that hold at
+// now, and for whoever has none, with policies.Evaluate over their
+// acknowledgements. Those evaluated whose status is wanted are listed;
+// the rest of the listing is heldItems'.
+func (s *Store) policyRest(ctx context.Context, sc scope, f Filter, people int, ws []ackWindow, now time.Time,
+	wanted []string, byTeam bool, count tally) ([]Item, error) {
+	window := windowIndex(ws)
+	held, err := s.heldCounts(ctx, sc, f, ws, now, byTeam)
 	if err != nil {
-		return nil, nil, err
-	}
-	ws := ackWindows(ts, now, withItems && f.wantPolicy(StatusAcknowledged))
-	if len(ws) == 0 {
-		return nil, nil, nil
-	}
-	figs := make([]PolicyFigures, len(ws))
-	window := map[int64]int{} // by policy id
-	for i, w := range ws {
-		figs[i] = PolicyFigures{ID: w.t.Policy.ID, Slug: w.t.Policy.Slug, Title: w.t.Policy.Title, Version: w.cur.Number}
-		window[w.t.Policy.ID] = i
-	}
-	count := func(i int, teamID *int64, status string, n int) {
-		pf := &figs[i]
-		pf.Required += n
-		switch status {
-		case StatusAcknowledged:
-			pf.Acknowledged += n
-		case StatusPending:
-			pf.Pending += n
-		default:
-			pf.Overdue += n
-		}
-		if byTeam != nil {
-			byTeam(teamID, status, n)
-		}
-	}
-	held, err := s.heldCounts(ctx, sc, f, ws, now, byTeam != nil)
-	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	counted := 0
 	for _, h := range held {
 		if i, ok := window[h.PolicyID]; ok {
-			count(i, h.TeamID, h.Status, h.N)
+			count("policy", i, h.TeamID, h.Status, h.N)
 			counted += h.N
 		}
 	}
-	var wanted []string
-	if withItems {
-		for _, st := range []string{"overdue", StatusPending, StatusAcknowledged} {
-			if f.wantPolicy(st) {
-				wanted = append(wanted, st)
-			}
-		}
+	if counted >= people*len(ws) {
+		return nil, nil
 	}
-	var items []Item
-	if counted < people*len(ws) {
-		if items, err = s.evaluateRest(ctx, sc, f, ws, now, wanted, count); err != nil {
-			return nil, nil, err
-		}
+	return s.evaluateRest(ctx, sc, f, ws, now, wanted, count)
+}
+
+// windowIndex maps policy ids to their index in ws.
+func windowIndex(ws []ackWindow) map[int64]int {
+	m := make(map[int64]int, len(ws))
+	for i, w := range ws {
+		m[w.t.Policy.ID] = i
 	}
-	if len(wanted) > 0 {
-		held, err := s.heldItems(ctx, sc, f, ws, window, now, wanted)
-		if err != nil {
-			return nil, nil, err
-		}
-		items = append(items, held...)
+	return m
+}
+
+// add counts n people with a status.
+func (f *PolicyFigures) add(status string, n int) {
+	f.Required += n
+	switch status {
+	case StatusAcknowledged:
+		f.Acknowledged += n
+	case StatusPending:
+		f.Pending += n
+	default:
+		f.Overdue += n
 	}
-	return figs, items, nil
 }
 
 // heldWhere ties policy_standings s to the people u in scope, to the
@@ -343,7 +317,8 @@ func (s *Store) heldCounts(ctx context.Context, sc scope, f Filter, ws []ackWind
 
 // heldItems lists the remembered standings that hold at now and whose
 // status is wanted.
-func (s *Store) heldItems(ctx context.Context, sc scope, f Filter, ws []ackWindow, window map[int64]int, now time.Time, wanted []string) ([]Item, error) {
+func (s *Store) heldItems(ctx context.Context, sc scope, f Filter, ws []ackWindow, now time.Time, wanted []string) ([]Item, error) {
+	window := windowIndex(ws)
 	pre, args := sc.prefix()
 	from, cond := sc.from("users u", "u.id")
 	q := pre + `SELECT u.id, u.name, u.email, COALESCE(t.name, '') AS team, s.policy_id, s.status, s.due_at, s.last_at
@@ -403,7 +378,7 @@ func policyItem(p *person, w ackWindow, status string, due time.Time, done *time
 // acknowledgements; count sees each result, and those with a wanted
 // status are listed.
 func (s *Store) evaluateRest(ctx context.Context, sc scope, f Filter, ws []ackWindow, now time.Time, wanted []string,
-	count func(i int, teamID *int64, status string, n int)) ([]Item, error) {
+	count tally) ([]Item, error) {
 	pre, args := sc.prefix()
 	from, cond := sc.from("users u", "u.id")
 	vals := make([]string, len(ws))
@@ -470,7 +445,7 @@ func (s *Store) evaluateRest(ctx context.Context, sc scope, f Filter, ws []ackWi
 		p, w := &ppl[k], ws[i]
 		st := evaluate(w.t, &last[i][k], &buf, p.CreatedAt, now)
 		status := ackStatus(st.State)
-		count(i, p.TeamID, status, 1)
+		count("policy", i, p.TeamID, status, 1)
 		if !slices.Contains(wanted, status) {
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -83,33 +84,52 @@ func (c *counted) rows(ctx context.Context, query string, args ...any) (*sqlx.Ro
 }
 
 // scope is the set of people a report covers: a manager's line, direct
-// and indirect, or with manager 0 the whole organisation. prefix goes
-// before the SELECT, join after "FROM users u" or any table whose user
-// column is named in joinOn, and args bind the prefix.
+// and indirect, or with manager 0 the whole organisation; with unsummed,
+// only those of them with no summary row (person_standings) that holds
+// at the moment unsummedAt. prefix goes before the SELECT, from and cond
+// tie a table to the scope, and prefix's args come first.
 type scope struct {
-	managerID int64
+	managerID  int64
+	unsummed   bool
+	unsummedAt int64
 }
 
 func (sc scope) org() bool { return sc.managerID == 0 }
 
+// rest is the part of the scope that summary rows do not answer for at now.
+func (sc scope) rest(now time.Time) scope {
+	return scope{managerID: sc.managerID, unsummed: true, unsummedAt: nanos(now)}
+}
+
 // prefix is the recursive walk down the reporting tree. UNION (not UNION
 // ALL) stops the walk if the data ever holds a cycle.
 func (sc scope) prefix() (string, []any) {
-	if sc.org() {
+	const unsummed = ` NOT EXISTS (SELECT 1 FROM person_standings p
+	WHERE p.user_id = %s AND p.standing_from <= ? AND p.standing_until > ?)`
+	switch {
+	case sc.org() && !sc.unsummed:
 		return "", nil
+	case sc.org():
+		return `WITH line(id) AS (SELECT u.id FROM users u WHERE` + fmt.Sprintf(unsummed, "u.id") + `) `,
+			[]any{sc.unsummedAt, sc.unsummedAt}
 	}
-	return `WITH RECURSIVE line(id) AS (
+	const walk = `WITH RECURSIVE line(id) AS (
 	SELECT id FROM users WHERE manager_id = ?
 	UNION
 	SELECT u.id FROM users u JOIN line ON u.manager_id = line.id
-) `, []any{sc.managerID}
+) `
+	if !sc.unsummed {
+		return walk, []any{sc.managerID}
+	}
+	return strings.ReplaceAll(walk, "line", "whole") + `, line(id) AS (SELECT whole.id FROM whole WHERE` +
+		fmt.Sprintf(unsummed, "whole.id") + `) `, []any{sc.managerID, sc.unsummedAt, sc.unsummedAt}
 }
 
 // from names table for a FROM clause, walking the line first (CROSS JOIN
 // fixes SQLite's join order: a few thousand index lookups beat a scan of
 // every row); cond, added to the WHERE clause, ties col to the line.
 func (sc scope) from(table, col string) (from, cond string) {
-	if sc.org() {
+	if sc.org() && !sc.unsummed {
 		return table, ""
 	}
 	return `line CROSS JOIN ` + table, ` AND ` + col + ` = line.id`

@@ -30,21 +30,36 @@ import (
 
 // Refreshed counts the standings one Refresh wrote.
 type Refreshed struct {
-	Cycles   int
-	Policies int
+	Cycles   int // course cycles
+	Policies int // people and staff policies
+	People   int // summary rows
 }
 
 // standingTables are the tables a refresh reads and writes. On
 // PostgreSQL it locks them against writers for its few seconds, so that
 // no change can land between reading a record and remembering what it
 // implies; readers go on. SQLite's write transaction does the same.
-var standingTables = []string{"users", "policies", "policy_versions", "policy_acknowledgements", "course_cycles", "policy_standings"}
+var standingTables = []string{"users", "policies", "policy_versions", "policy_acknowledgements", "course_cycles",
+	"policy_standings", "person_standings"}
 
 // Refresh derives, at now, every standing that is missing or whose span
 // does not cover now, for active people, and remembers it.
+//
+// Everyone whose summary row holds has nothing to refresh, so when that
+// is everyone it returns after one read, without taking the write lock.
 func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	now = now.UTC()
 	var out Refreshed
+	var missing int
+	at := nanos(now)
+	if err := s.db.GetContext(ctx, &missing, s.db.Rebind(`SELECT COUNT(*) FROM users u WHERE u.active = TRUE
+		AND NOT EXISTS (SELECT 1 FROM person_standings p WHERE p.user_id = u.id AND p.standing_from <= ? AND p.standing_until > ?)`),
+		at, at); err != nil {
+		return out, fmt.Errorf("reports: refresh standings: %w", err)
+	}
+	if missing == 0 {
+		return out, nil
+	}
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		if s.db.Dialect == db.Postgres {
 			// SHARE ROW EXCLUSIVE lets readers in, keeps writers (and a
@@ -55,11 +70,17 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 				}
 			}
 		}
-		var err error
+		ts, err := s.timelines(ctx)
+		if err != nil {
+			return err
+		}
 		if out.Cycles, err = refreshCycles(ctx, tx, now); err != nil {
 			return err
 		}
-		out.Policies, err = s.refreshPolicies(ctx, tx, now)
+		if out.Policies, err = refreshPolicies(ctx, tx, ts, now); err != nil {
+			return err
+		}
+		out.People, err = refreshSummaries(ctx, tx, now, ts)
 		return err
 	})
 	return out, err
@@ -227,15 +248,13 @@ func standingOf(t *policies.Timeline, acks []policies.Acknowledgement, since, no
 
 // refreshPolicies remembers, for every active person and every staff
 // policy in effect at now, the standing that is missing or outdated.
-func (s *Store) refreshPolicies(ctx context.Context, tx *sqlx.Tx, now time.Time) (int, error) {
-	ts, err := s.timelines(ctx)
-	if err != nil {
-		return 0, err
-	}
+func refreshPolicies(ctx context.Context, tx *sqlx.Tx, ts []*policies.Timeline, now time.Time) (int, error) {
 	// Leavers are in no report of the present; their standings go.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM policy_standings
-		WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`); err != nil {
-		return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
+	for _, table := range []string{"policy_standings", "person_standings"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+`
+			WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`); err != nil {
+			return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
+		}
 	}
 	at := nanos(now)
 	type key struct{ user, policy int64 }

@@ -62,8 +62,10 @@ func forget(t *testing.T, d *db.DB) {
 	if _, err := d.Exec(`UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Exec(`DELETE FROM policy_standings`); err != nil {
-		t.Fatal(err)
+	for _, table := range []string{"policy_standings", "person_standings"} {
+		if _, err := d.Exec(`DELETE FROM ` + table); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -121,15 +123,15 @@ func TestStandingsChangeNothingShown(t *testing.T) {
 		var current, activePeople, staffPolicies int
 		for q, n := range map[string]*int{
 			`SELECT COUNT(*) FROM course_cycles c JOIN users u ON u.id = c.user_id WHERE c.closed_at IS NULL AND u.active = TRUE`: &current,
-			`SELECT COUNT(*) FROM users WHERE active = TRUE`: &activePeople,
-			`SELECT COUNT(*) FROM policies WHERE audience = 'staff' AND requires_ack = TRUE`: &staffPolicies,
+			`SELECT COUNT(*) FROM users WHERE active = TRUE`:                                                                      &activePeople,
+			`SELECT COUNT(*) FROM policies WHERE audience = 'staff' AND requires_ack = TRUE`:                                      &staffPolicies,
 		} {
 			if err := d.Get(n, q); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if r.Cycles != current || r.Policies != activePeople*staffPolicies {
-			t.Fatalf("refresh wrote %+v, want %d cycles and %d x %d policy standings", r, current, activePeople, staffPolicies)
+		if r.Cycles != current || r.Policies != activePeople*staffPolicies || r.People != activePeople {
+			t.Fatalf("refresh wrote %+v, want %d cycles, %d x %d policy standings and %d people", r, current, activePeople, staffPolicies, activePeople)
 		}
 		if again, err := s.Refresh(ctx, testNow); err != nil || again != (Refreshed{}) {
 			t.Fatalf("a second refresh at the same moment wrote %+v (%v), want nothing", again, err)
@@ -321,4 +323,95 @@ func TestPolicyStandingHoldsOverItsSpan(t *testing.T) {
 			t.Fatalf("the trials never produced %s: %v", s, seen)
 		}
 	}
+}
+
+// itemText is an item as the page and the CSV show it, to the nanosecond.
+func itemText(it Item) string {
+	done := "-"
+	if it.Done != nil {
+		done = it.Done.UTC().Format(time.RFC3339Nano)
+	}
+	return fmt.Sprintf("%d %s %s %q %s %s %s %s due %s done %s, %d days late", it.UserID, it.Name, it.Email, it.Team,
+		it.Kind, it.Slug, it.Title, it.Status, it.Due.UTC().Format(time.RFC3339Nano), done, it.DaysOverdue)
+}
+
+// Each page the database sorts and cuts is exactly that slice of the
+// whole listing sorted in Go, with the same total, for every filter,
+// with nothing remembered, everything remembered, and a mix.
+func TestPagesAreSlicesOfTheListing(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 150)
+		ctx := context.Background()
+		s := New(d, 5, 365)
+		mgr := idOf(t, d, "manager@example.com")
+		var team, course int64
+		if err := d.Get(&team, `SELECT MIN(team_id) FROM users WHERE team_id IS NOT NULL`); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Get(&course, `SELECT MIN(id) FROM courses`); err != nil {
+			t.Fatal(err)
+		}
+		filters := []Filter{{Status: NeedsAction}, {Status: "all"}, {Status: "completed"}, {Status: "lapsed"}, {Status: StatusPending},
+			{Status: StatusAcknowledged}, {Status: "overdue"}, {Status: "all", TeamID: team}, {Status: NeedsAction, CourseID: course}}
+		check := func(state string, at time.Time) {
+			t.Helper()
+			for _, who := range []int64{mgr, 0} {
+				for _, f := range filters {
+					whole, err := s.Line(ctx, who, f, at)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, size := range []int{7, 100} {
+						n := len(whole.Items)
+						for _, offset := range []int{0, size, n / 2, max(0, n-1), n + size} {
+							p, err := s.LinePage(ctx, who, f, at, offset, size)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if p.Total != len(whole.Items) {
+								t.Fatalf("%s, manager %d, %+v: the page says %d items in all, the listing has %d", state, who, f, p.Total, len(whole.Items))
+							}
+							want := whole.Items[min(offset, len(whole.Items)):min(len(whole.Items), offset+size)]
+							if len(p.Items) != len(want) {
+								t.Fatalf("%s, manager %d, %+v, from %d: %d items on the page, want %d", state, who, f, offset, len(p.Items), len(want))
+							}
+							for i := range want {
+								if g, w := itemText(p.Items[i]), itemText(want[i]); g != w {
+									t.Fatalf("%s, manager %d, %+v, item %d:\n page:    %s\n listing: %s", state, who, f, offset+i, g, w)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		check("nothing remembered", testNow)
+		if _, err := s.Refresh(ctx, testNow); err != nil {
+			t.Fatal(err)
+		}
+		check("all remembered", testNow)
+		var pending struct {
+			UserID int64  `db:"user_id"`
+			Slug   string `db:"slug"`
+		}
+		if err := d.Get(&pending, `SELECT s.user_id, p.slug FROM policy_standings s JOIN policies p ON p.id = s.policy_id
+			WHERE s.status = 'overdue' ORDER BY s.user_id, p.id LIMIT 1`); err != nil {
+			t.Fatal(err)
+		}
+		rnd, err := mail.NewRenderer("http://steward.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := policies.NewStore(d, rnd)
+		tl, err := ps.Timeline(ctx, pending.Slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, _ := tl.InEffect(testNow)
+		if _, err := ps.Acknowledge(ctx, pending.UserID, pending.Slug, cur.Number, testNow.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		check("one person acknowledged since", testNow.Add(2*time.Hour))
+		check("a month on", testNow.AddDate(0, 1, 0))
+	})
 }

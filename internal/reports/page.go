@@ -1,0 +1,189 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"steward/courses"
+	"steward/internal/db"
+)
+
+// matching counts the items the filter lists, from the figures: every
+// item is one person's standing with one course or policy, and the
+// figures count exactly those, under the same team and course filter.
+func (l *Line) matching(f Filter) int {
+	n := 0
+	for _, c := range l.Courses {
+		switch f.Status {
+		case "", "all":
+			n += c.Assigned
+		case NeedsAction:
+			n += c.Overdue + c.Lapsed
+		case StatusPending, StatusAcknowledged:
+		default:
+			n += map[courses.Status]int{
+				courses.StatusCompleted: c.Completed, courses.StatusDueSoon: c.DueSoon, courses.StatusOverdue: c.Overdue,
+				courses.StatusLapsed: c.Lapsed, courses.StatusExempt: c.Exempt, courses.StatusInProgress: c.InProgress,
+				courses.StatusNotStarted: c.NotStarted,
+			}[courses.Status(f.Status)]
+		}
+	}
+	for _, p := range l.Policies {
+		if f.wantPolicy(StatusAcknowledged) {
+			n += p.Acknowledged
+		}
+		if f.wantPolicy(StatusPending) {
+			n += p.Pending
+		}
+		if f.wantPolicy("overdue") {
+			n += p.Overdue
+		}
+	}
+	return n
+}
+
+// pageItems reads one page of the listing, in sortItems' order, from the
+// database: the course items and the policy items whose standing is
+// remembered, sorted there, merged here with the policy items evaluated
+// in Go (evaluated, sorted or not).
+//
+// sortItems orders by days overdue (most first), then due date. A whole
+// day overdue happens exactly when the due moment is a day or more ago,
+// and among those more days means an earlier due date, so the database
+// orders by "a day or more overdue" first, then the due date, which is
+// the same order. Items with no due date come first among equals, as
+// the zero time does in Go.
+func (s *Store) pageItems(ctx context.Context, sc scope, f Filter, ws []ackWindow, now time.Time, wanted []string,
+	evaluated []Item, page window) ([]Item, error) {
+	pre, args := sc.prefix()
+	dayAgo := now.Add(-24 * time.Hour)
+	var parts []string
+	if f.Status != StatusPending && f.Status != StatusAcknowledged {
+		where, wargs := cycleWhere(sc, f)
+		from, cond := sc.from("course_cycles c", "c.user_id")
+		status := ""
+		switch f.Status {
+		case "", "all":
+		case NeedsAction:
+			status = ` AND ` + standingExpr + ` IN ('overdue', 'lapsed')`
+		default:
+			status = ` AND ` + standingExpr + ` = ?`
+		}
+		parts = append(parts, `SELECT user_id, name, email, team, 'course' AS kind, slug, title, status, due, done,
+			CASE WHEN status IN ('overdue', 'lapsed') AND due <= ? THEN 1 ELSE 0 END AS late FROM (
+			SELECT user_id, name, email, team, slug, title, status, completed_at AS done,
+				CASE WHEN status = 'lapsed' THEN COALESCE(CASE WHEN completed_at IS NOT NULL THEN expires_at END, lapses_at, due_at)
+					ELSE due_at END AS due
+			FROM (SELECT u.id AS user_id, u.name, u.email, COALESCE(t.name, '') AS team, k.slug, k.title,
+					`+standingExpr+` AS status, c.due_at, c.lapses_at, c.expires_at, c.completed_at
+				FROM `+from+` JOIN users u ON u.id = c.user_id
+				JOIN courses k ON k.id = c.course_id LEFT JOIN teams t ON t.id = u.team_id
+				WHERE c.closed_at IS NULL AND u.active = TRUE`+cond+where+status+`) x) y`)
+		args = append(args, dayAgo)
+		args = append(args, standingArgs(now)...)
+		args = append(args, wargs...)
+		switch f.Status {
+		case "", "all":
+		case NeedsAction:
+			args = append(args, standingArgs(now)...)
+		default:
+			args = append(args, append(standingArgs(now), f.Status)...)
+		}
+	}
+	if len(ws) > 0 && len(wanted) > 0 {
+		from, cond := sc.from("users u", "u.id")
+		team := ""
+		if f.TeamID != 0 {
+			team = ` AND u.team_id = ?`
+		}
+		parts = append(parts, `SELECT u.id AS user_id, u.name, u.email, COALESCE(t.name, '') AS team, 'policy' AS kind, p.slug,
+				p.title || ' (version ' || CAST(v.number AS TEXT) || ')' AS title, s.status, s.due_at AS due, s.last_at AS done,
+				CASE WHEN s.status = 'overdue' AND s.due_at <= ? THEN 1 ELSE 0 END AS late
+			FROM `+from+` JOIN policy_standings s ON s.user_id = u.id
+			JOIN policies p ON p.id = s.policy_id JOIN policy_versions v ON v.id = s.version_id
+			LEFT JOIN teams t ON t.id = u.team_id
+			WHERE u.active = TRUE`+cond+heldWhere(ws)+` AND s.status IN (?`+strings.Repeat(", ?", len(wanted)-1)+`)`+team)
+		at := nanos(now)
+		args = append(args, dayAgo, at, at)
+		for _, st := range wanted {
+			args = append(args, st)
+		}
+		if f.TeamID != 0 {
+			args = append(args, f.TeamID)
+		}
+	}
+	sortItems(evaluated)
+	if len(parts) == 0 {
+		return cut(evaluated, page), nil
+	}
+	c := s.collateBytes()
+	q := pre + `SELECT user_id, name, email, team, kind, slug, title, status, due, done FROM (` + strings.Join(parts, ` UNION ALL `) + `) i
+		ORDER BY late DESC, due IS NOT NULL, due, name` + c + `, user_id, title` + c
+	// With no evaluated items to merge, the database skips to the page.
+	// Otherwise they may all sort before it, and the page starts that
+	// much earlier in the database's order: it reads from the start.
+	if len(evaluated) == 0 {
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, page.limit, page.offset)
+		page.offset = 0
+	} else {
+		q += ` LIMIT ?`
+		args = append(args, page.offset+page.limit)
+	}
+	rows, err := s.q.rows(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reports: listing: %w", err)
+	}
+	defer rows.Close()
+	var read []Item
+	for rows.Next() {
+		var it Item
+		var due, done sqlTime
+		if err := rows.Scan(&it.UserID, &it.Name, &it.Email, &it.Team, &it.Kind, &it.Slug, &it.Title, &it.Status, &due, &done); err != nil {
+			return nil, fmt.Errorf("reports: listing: %w", err)
+		}
+		it.Due = due.Time
+		if !done.IsZero() {
+			t := done.Time
+			it.Done = &t
+		}
+		if it.Status == string(courses.StatusOverdue) || it.Status == string(courses.StatusLapsed) {
+			it.DaysOverdue = daysBetween(it.Due, now)
+		}
+		read = append(read, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reports: listing: %w", err)
+	}
+	return cut(mergeItems(read, evaluated), page), nil
+}
+
+// mergeItems merges two lists in sortItems' order.
+func mergeItems(a, b []Item) []Item {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]Item, 0, len(a)+len(b))
+	out = append(append(out, a...), b...)
+	sortItems(out)
+	return out
+}
+
+// cut is the page of items.
+func cut(items []Item, page window) []Item {
+	if page.offset >= len(items) {
+		return nil
+	}
+	return items[page.offset:min(len(items), page.offset+page.limit)]
+}
+
+// collateBytes orders text byte by byte, as Go compares strings: SQLite
+// does by default, PostgreSQL only with the "C" collation.
+func (s *Store) collateBytes() string {
+	if s.db.Dialect == db.Postgres {
+		return ` COLLATE "C"`
+	}
+	return ""
+}
