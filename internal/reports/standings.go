@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -36,54 +38,97 @@ type Refreshed struct {
 }
 
 // standingTables are the tables a refresh reads and writes. On
-// PostgreSQL it locks them against writers for its few seconds, so that
-// no change can land between reading a record and remembering what it
-// implies; readers go on. SQLite's write transaction does the same.
+// PostgreSQL each chunk of a refresh locks them against writers while it
+// runs, so that no change can land between reading a record and
+// remembering what it implies; readers go on. SQLite's write transaction
+// does the same.
 var standingTables = []string{"users", "policies", "policy_versions", "policy_acknowledgements", "course_cycles",
 	"policy_standings", "person_standings"}
 
-// Refresh derives, at now, every standing that is missing or whose span
-// does not cover now, for active people, and remembers it.
+// refreshChunk is how many people one transaction of a refresh covers:
+// a refresh of a large organisation holds the write lock for a moment at
+// a time, never for the whole run.
+var refreshChunk = 1000 // a variable so that tests can make chunks small
+
+// Refresh derives, at now, every standing of active people that is
+// missing or whose span does not cover now, and remembers it, a chunk of
+// people per transaction.
 //
 // Everyone whose summary row holds has nothing to refresh, so when that
 // is everyone it returns after one read, without taking the write lock.
 func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	now = now.UTC()
 	var out Refreshed
-	var missing int
 	at := nanos(now)
-	if err := s.db.GetContext(ctx, &missing, s.db.Rebind(`SELECT COUNT(*) FROM users u WHERE u.active = TRUE
-		AND NOT EXISTS (SELECT 1 FROM person_standings p WHERE p.user_id = u.id AND p.standing_from <= ? AND p.standing_until > ?)`),
-		at, at); err != nil {
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT u.id FROM users u WHERE u.active = TRUE
+		AND NOT EXISTS (SELECT 1 FROM person_standings p WHERE p.user_id = u.id AND p.standing_from <= ? AND p.standing_until > ?)
+		ORDER BY u.id`), at, at); err != nil {
 		return out, fmt.Errorf("reports: refresh standings: %w", err)
 	}
-	if missing == 0 {
+	if len(ids) == 0 {
 		return out, nil
 	}
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		if s.db.Dialect == db.Postgres {
-			// SHARE ROW EXCLUSIVE lets readers in, keeps writers (and a
-			// second refresh) out until this one commits.
-			for _, t := range standingTables {
-				if _, err := tx.ExecContext(ctx, `LOCK TABLE `+t+` IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-					return fmt.Errorf("reports: refresh standings: %w", err)
-				}
+	ts, err := s.timelines(ctx)
+	if err != nil {
+		return out, err
+	}
+	// Leavers are in no report of the present; their standings go.
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		for _, table := range []string{"policy_standings", "person_standings"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+`
+				WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`); err != nil {
+				return fmt.Errorf("reports: refresh standings: %w", err)
 			}
 		}
-		ts, err := s.timelines(ctx)
-		if err != nil {
-			return err
-		}
-		if out.Cycles, err = refreshCycles(ctx, tx, now); err != nil {
-			return err
-		}
-		if out.Policies, err = refreshPolicies(ctx, tx, ts, now); err != nil {
-			return err
-		}
-		out.People, err = refreshSummaries(ctx, tx, now, ts)
-		return err
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	for start := 0; start < len(ids); start += refreshChunk {
+		who := idList(ids[start:min(len(ids), start+refreshChunk)])
+		err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+			if s.db.Dialect == db.Postgres {
+				// SHARE ROW EXCLUSIVE lets readers in, keeps writers (and
+				// a second refresh) out until this chunk commits.
+				for _, t := range standingTables {
+					if _, err := tx.ExecContext(ctx, `LOCK TABLE `+t+` IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+						return fmt.Errorf("reports: refresh standings: %w", err)
+					}
+				}
+			}
+			n, err := refreshCycles(ctx, tx, now, who)
+			if err != nil {
+				return err
+			}
+			out.Cycles += n
+			if n, err = refreshPolicies(ctx, tx, ts, now, who); err != nil {
+				return err
+			}
+			out.Policies += n
+			n, err = refreshSummaries(ctx, tx, now, ts, who)
+			out.People += n
+			return err
+		})
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// idList is ids for an IN (...) list: numbers from the database itself,
+// written inline so that a chunk needs no bind variables.
+func idList(ids []int64) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	return b.String()
 }
 
 // cycleTimes are the parts of a course cycle its status depends on.
@@ -167,15 +212,15 @@ func nanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// refreshCycles remembers the standing of every current cycle whose
-// standing is missing or outdated at now.
-func refreshCycles(ctx context.Context, tx *sqlx.Tx, now time.Time) (int, error) {
+// refreshCycles remembers the standing of every current cycle of the
+// people who (an id list) whose standing is missing or outdated at now.
+func refreshCycles(ctx context.Context, tx *sqlx.Tx, now time.Time, who string) (int, error) {
 	at := nanos(now)
 	var stale []cycleTimes
 	if err := sqlx.SelectContext(ctx, tx, &stale, tx.Rebind(`SELECT c.id, c.exempt, c.exempt_at, c.completed_at,
 			c.expires_at, c.lapses_at, c.due_at, c.started_at
 		FROM course_cycles c JOIN users u ON u.id = c.user_id
-		WHERE c.closed_at IS NULL AND u.active = TRUE
+		WHERE c.user_id IN (`+who+`) AND c.closed_at IS NULL AND u.active = TRUE
 			AND (c.standing IS NULL OR c.standing_from > ? OR c.standing_until <= ?)`), at, at); err != nil {
 		return 0, fmt.Errorf("reports: refresh course standings: %w", err)
 	}
@@ -246,16 +291,10 @@ func standingOf(t *policies.Timeline, acks []policies.Acknowledgement, since, no
 	return out
 }
 
-// refreshPolicies remembers, for every active person and every staff
-// policy in effect at now, the standing that is missing or outdated.
-func refreshPolicies(ctx context.Context, tx *sqlx.Tx, ts []*policies.Timeline, now time.Time) (int, error) {
-	// Leavers are in no report of the present; their standings go.
-	for _, table := range []string{"policy_standings", "person_standings"} {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+`
-			WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`); err != nil {
-			return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
-		}
-	}
+// refreshPolicies remembers, for the active people who (an id list) and
+// every staff policy in effect at now, the standing that is missing or
+// outdated.
+func refreshPolicies(ctx context.Context, tx *sqlx.Tx, ts []*policies.Timeline, now time.Time, who string) (int, error) {
 	at := nanos(now)
 	type key struct{ user, policy int64 }
 	valid := map[key]bool{}
@@ -264,7 +303,7 @@ func refreshPolicies(ctx context.Context, tx *sqlx.Tx, ts []*policies.Timeline, 
 		PolicyID int64 `db:"policy_id"`
 	}
 	if err := sqlx.SelectContext(ctx, tx, &held, tx.Rebind(`SELECT user_id, policy_id FROM policy_standings
-		WHERE standing_from <= ? AND standing_until > ?`), at, at); err != nil {
+		WHERE user_id IN (`+who+`) AND standing_from <= ? AND standing_until > ?`), at, at); err != nil {
 		return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
 	}
 	for _, h := range held {
@@ -274,7 +313,8 @@ func refreshPolicies(ctx context.Context, tx *sqlx.Tx, ts []*policies.Timeline, 
 		ID        int64     `db:"id"`
 		CreatedAt time.Time `db:"created_at"`
 	}
-	if err := sqlx.SelectContext(ctx, tx, &people, `SELECT id, created_at FROM users WHERE active = TRUE ORDER BY id`); err != nil {
+	if err := sqlx.SelectContext(ctx, tx, &people, `SELECT id, created_at FROM users
+		WHERE id IN (`+who+`) AND active = TRUE ORDER BY id`); err != nil {
 		return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
 	}
 	var rows []struct {
@@ -285,7 +325,7 @@ func refreshPolicies(ctx context.Context, tx *sqlx.Tx, ts []*policies.Timeline, 
 	}
 	if err := sqlx.SelectContext(ctx, tx, &rows, `SELECT a.user_id, v.policy_id, v.number, a.acknowledged_at
 		FROM policy_acknowledgements a JOIN policy_versions v ON v.id = a.version_id
-		JOIN users u ON u.id = a.user_id WHERE u.active = TRUE`); err != nil {
+		WHERE a.user_id IN (`+who+`)`); err != nil {
 		return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
 	}
 	acks := map[key][]policies.Acknowledgement{}

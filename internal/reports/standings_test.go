@@ -116,6 +116,8 @@ func TestStandingsChangeNothingShown(t *testing.T) {
 		mgr := idOf(t, d, "manager@example.com")
 
 		before := snapshot(t, s, mgr, testNow)
+		defer func(n int) { refreshChunk = n }(refreshChunk)
+		refreshChunk = 7 // many chunks, the last one short
 		r, err := s.Refresh(ctx, testNow)
 		if err != nil {
 			t.Fatal(err)

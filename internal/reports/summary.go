@@ -162,28 +162,26 @@ func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time
 	return people, nil
 }
 
-// refreshSummaries writes a summary row for every active person who has
-// none that holds at now, from their standings (which Refresh has just
-// brought up to date). A person whose standings do not all hold is left
-// without one. edges are moments at which any person's summary may
-// change although none of their standings says so: a staff policy's
-// first version taking effect.
-func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*policies.Timeline) (int, error) {
+// refreshSummaries writes a summary row for each active person of who (an
+// id list), from their standings, which Refresh has just brought up to
+// date; a person whose standings do not all hold is left without one.
+// Every staff policy version's taking effect also bounds each span: a
+// policy's first version changes everyone's summary although no
+// standing of theirs says so.
+func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*policies.Timeline, who string) (int, error) {
 	at := nanos(now)
-	const stale = `SELECT u.id FROM users u WHERE u.active = TRUE AND NOT EXISTS (SELECT 1 FROM person_standings p
-		WHERE p.user_id = u.id AND p.standing_from <= ? AND p.standing_until > ?)`
 	type person struct {
 		team     *int64
 		sp       span
 		complete bool
 		cs, ps   []summaryEntry
 	}
-	who := map[int64]*person{}
+	byID := map[int64]*person{}
 	var ids []struct {
 		ID     int64  `db:"id"`
 		TeamID *int64 `db:"team_id"`
 	}
-	if err := sqlx.SelectContext(ctx, tx, &ids, tx.Rebind(`SELECT u.id, u.team_id FROM users u WHERE u.id IN (`+stale+`)`), at, at); err != nil {
+	if err := sqlx.SelectContext(ctx, tx, &ids, `SELECT u.id, u.team_id FROM users u WHERE u.id IN (`+who+`) AND u.active = TRUE`); err != nil {
 		return 0, fmt.Errorf("reports: refresh summaries: %w", err)
 	}
 	if len(ids) == 0 {
@@ -197,7 +195,7 @@ func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*pol
 				p.sp.edge(v.EffectiveAt)
 			}
 		}
-		who[r.ID] = p
+		byID[r.ID] = p
 	}
 	narrow := func(p *person, from, until *int64) {
 		if from == nil || until == nil || *from > at || *until <= at {
@@ -213,12 +211,12 @@ func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*pol
 		From     *int64  `db:"standing_from"`
 		Until    *int64  `db:"standing_until"`
 	}
-	if err := sqlx.SelectContext(ctx, tx, &cycles, tx.Rebind(`SELECT user_id, course_id, standing, standing_from, standing_until
-		FROM course_cycles WHERE closed_at IS NULL AND user_id IN (`+stale+`) ORDER BY user_id, course_id`), at, at); err != nil {
+	if err := sqlx.SelectContext(ctx, tx, &cycles, `SELECT user_id, course_id, standing, standing_from, standing_until
+		FROM course_cycles WHERE closed_at IS NULL AND user_id IN (`+who+`) ORDER BY user_id, course_id`); err != nil {
 		return 0, fmt.Errorf("reports: refresh summaries: %w", err)
 	}
 	for _, c := range cycles {
-		p := who[c.UserID]
+		p := byID[c.UserID]
 		if p == nil {
 			continue
 		}
@@ -235,8 +233,8 @@ func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*pol
 		From      int64  `db:"standing_from"`
 		Until     int64  `db:"standing_until"`
 	}
-	if err := sqlx.SelectContext(ctx, tx, &held, tx.Rebind(`SELECT user_id, policy_id, version_id, status, standing_from, standing_until
-		FROM policy_standings WHERE user_id IN (`+stale+`) ORDER BY user_id, policy_id`), at, at); err != nil {
+	if err := sqlx.SelectContext(ctx, tx, &held, `SELECT user_id, policy_id, version_id, status, standing_from, standing_until
+		FROM policy_standings WHERE user_id IN (`+who+`) ORDER BY user_id, policy_id`); err != nil {
 		return 0, fmt.Errorf("reports: refresh summaries: %w", err)
 	}
 	inEffect := map[int64]int64{} // policy id: version id
@@ -244,7 +242,7 @@ func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*pol
 		inEffect[w.t.Policy.ID] = w.cur.ID
 	}
 	for _, h := range held {
-		p := who[h.UserID]
+		p := byID[h.UserID]
 		if p == nil || inEffect[h.PolicyID] != h.VersionID {
 			continue
 		}
@@ -261,7 +259,7 @@ func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*pol
 	defer put.Close()
 	n := 0
 	for _, r := range ids {
-		p := who[r.ID]
+		p := byID[r.ID]
 		if !p.complete || len(p.ps) != len(inEffect) {
 			continue
 		}
