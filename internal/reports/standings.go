@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -88,34 +89,59 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	}
 	for start := 0; start < len(ids); start += refreshChunk {
 		who := idList(ids[start:min(len(ids), start+refreshChunk)])
-		err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-			if s.db.Dialect == db.Postgres {
-				// SHARE ROW EXCLUSIVE lets readers in, keeps writers (and
-				// a second refresh) out until this chunk commits.
-				for _, t := range standingTables {
-					if _, err := tx.ExecContext(ctx, `LOCK TABLE `+t+` IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-						return fmt.Errorf("reports: refresh standings: %w", err)
-					}
-				}
-			}
-			n, err := refreshCycles(ctx, tx, now, who)
-			if err != nil {
+		var r Refreshed
+		err := s.lockedTx(ctx, func(tx *sqlx.Tx) error {
+			var err error
+			r = Refreshed{}
+			if r.Cycles, err = refreshCycles(ctx, tx, now, who); err != nil {
 				return err
 			}
-			out.Cycles += n
-			if n, err = refreshPolicies(ctx, tx, ts, now, who); err != nil {
+			if r.Policies, err = refreshPolicies(ctx, tx, ts, now, who); err != nil {
 				return err
 			}
-			out.Policies += n
-			n, err = refreshSummaries(ctx, tx, now, ts, who)
-			out.People += n
+			r.People, err = refreshSummaries(ctx, tx, now, ts, who)
 			return err
 		})
 		if err != nil {
 			return out, err
 		}
+		out.Cycles, out.Policies, out.People = out.Cycles+r.Cycles, out.Policies+r.Policies, out.People+r.People
 	}
 	return out, nil
+}
+
+// errBusyTables means a writer held a table a refresh must lock.
+var errBusyTables = errors.New("reports: tables busy")
+
+// lockedTx runs fn in a transaction that no write to the standings'
+// tables can interleave with. On SQLite that is any write transaction.
+// On PostgreSQL it locks the tables in SHARE ROW EXCLUSIVE mode (readers
+// go on; writers and another refresh wait), without waiting for a lock
+// while holding others (NOWAIT), so a refresh can never be half of a
+// deadlock with a request; when a table is busy it tries again shortly.
+func (s *Store) lockedTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	if s.db.Dialect != db.Postgres {
+		return s.db.Tx(ctx, fn)
+	}
+	for attempt := 0; ; attempt++ {
+		err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, `LOCK TABLE `+strings.Join(standingTables, ", ")+` IN SHARE ROW EXCLUSIVE MODE NOWAIT`); err != nil {
+				if strings.Contains(err.Error(), "SQLSTATE 55P03") {
+					return errBusyTables
+				}
+				return fmt.Errorf("reports: refresh standings: %w", err)
+			}
+			return fn(tx)
+		})
+		if !errors.Is(err, errBusyTables) || attempt == 50 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(20+attempt*10) * time.Millisecond):
+		}
+	}
 }
 
 // idList is ids for an IN (...) list: numbers from the database itself,

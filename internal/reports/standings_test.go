@@ -417,3 +417,68 @@ func TestPagesAreSlicesOfTheListing(t *testing.T) {
 		check("a month on", testNow.AddDate(0, 1, 0))
 	})
 }
+
+// Refreshes running while people acknowledge and complete leave no
+// standing that disagrees with the records, and fail no request.
+func TestRefreshWhilePeopleWrite(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 120)
+		ctx := context.Background()
+		s := New(d, 5, 365)
+		mgr := idOf(t, d, "manager@example.com")
+		defer func(n int) { refreshChunk = n }(refreshChunk)
+		refreshChunk = 10
+		var owed []struct {
+			UserID int64  `db:"user_id"`
+			Slug   string `db:"slug"`
+			Number int    `db:"number"`
+		}
+		// The version in effect of every staff policy, for the first people:
+		// some have acknowledged it already (a no-op), most not.
+		if err := d.Select(&owed, d.Rebind(`SELECT u.id AS user_id, p.slug, MAX(v.number) AS number
+			FROM users u CROSS JOIN policies p JOIN policy_versions v ON v.policy_id = p.id
+			WHERE u.active = TRUE AND p.audience = 'staff' AND v.status = 'published' AND v.effective_at <= ?
+			GROUP BY u.id, p.slug ORDER BY u.id, p.slug LIMIT 60`), testNow); err != nil {
+			t.Fatal(err)
+		}
+		rnd, err := mail.NewRenderer("http://steward.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := policies.NewStore(d, rnd)
+		done := make(chan error, 1)
+		stop := make(chan struct{})
+		go func() {
+			at := testNow
+			for {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				at = at.Add(time.Minute)
+				if _, err := s.Refresh(ctx, at); err != nil {
+					done <- err
+					return
+				}
+			}
+		}()
+		for i, o := range owed {
+			if _, err := ps.Acknowledge(ctx, o.UserID, o.Slug, o.Number, testNow.Add(time.Duration(i)*time.Second)); err != nil {
+				close(stop)
+				<-done
+				t.Fatalf("acknowledging while standings refresh: %v", err)
+			}
+		}
+		close(stop)
+		if err := <-done; err != nil {
+			t.Fatalf("a refresh while people acknowledge: %v", err)
+		}
+		at := testNow.Add(2 * time.Hour)
+		if _, err := s.Refresh(ctx, at); err != nil {
+			t.Fatal(err)
+		}
+		sameWithAndWithout(t, d, s, mgr, at, at, "after refreshes raced with acknowledgements")
+	})
+}
