@@ -9,6 +9,10 @@
 // thousand. Course status is derived in SQL by statusExpr, which mirrors
 // courses.Cycle.Status (a test holds the two together); policy standing is
 // decided by policies.Evaluate over each person's latest acknowledgement.
+// So that the present stays fast for a large organisation, the store
+// remembers those answers with the span of time each holds for
+// (standings.go) and adds up one row per person (summary.go); whatever it
+// has not remembered it derives as above.
 package reports
 
 import (
