@@ -53,13 +53,20 @@ var refreshChunk = 1000 // a variable so that tests can make chunks small
 
 // Refresh derives, at now, every standing of active people that is
 // missing or whose span does not cover now, and remembers it, a chunk of
-// people per transaction.
+// people per transaction. It also computes the compliance trend of any
+// month that has ended since the last refresh.
 //
 // Everyone whose summary row holds has nothing to refresh, so when that
 // is everyone it returns after one read, without taking the write lock.
 func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	now = now.UTC()
 	var out Refreshed
+	// The trend's ended months too: computed here when a month ends, not
+	// on the first page view after it.
+	moments := trendMoments(now)
+	if err := s.ensureMonths(ctx, moments[:len(moments)-1]); err != nil {
+		return out, err
+	}
 	at := nanos(now)
 	var ids []int64
 	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT u.id FROM users u WHERE u.active = TRUE
