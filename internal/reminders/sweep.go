@@ -539,6 +539,15 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 			}
 		}
 	}()
+	inTx := s.DB.Tx
+	if s.DB.Dialect == db.SQLite {
+		w, err := newWALWriter(ctx, s.DB)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		inTx = w.tx
+	}
 	deferred := 0
 	for c := range chunks {
 		if c.err != nil {
@@ -547,7 +556,7 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 		if err := s.renewLease(ctx, holder); err != nil {
 			return err
 		}
-		err := s.DB.Tx(ctx, func(tx *sqlx.Tx) error {
+		err := inTx(ctx, func(tx *sqlx.Tx) error {
 			// Mail from a sweep run for a future date (remind --now) is due
 			// at once, not on that date.
 			ids, err := mail.EnqueueManyIDs(ctx, tx, c.msgs, earliest(plan.Now, s.Clock()))
