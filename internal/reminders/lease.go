@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // leaseName is the lease a sweep holds while it runs.
@@ -34,7 +36,14 @@ func (s *Sweeper) takeLease(ctx context.Context) (string, error) {
 // renewLease extends a lease this sweep holds; losing it (it expired and
 // someone else took it) stops the sweep before it writes more.
 func (s *Sweeper) renewLease(ctx context.Context, holder string) error {
-	res, err := s.DB.ExecContext(ctx, s.DB.Rebind(`UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?`),
+	return s.renewLeaseIn(ctx, s.DB, holder)
+}
+
+// renewLeaseIn is renewLease inside q, the transaction of a chunk the
+// sweep writes: the chunk commits only if the lease was still held, and
+// the renewal costs no commit of its own.
+func (s *Sweeper) renewLeaseIn(ctx context.Context, q sqlx.ExtContext, holder string) error {
+	res, err := q.ExecContext(ctx, q.Rebind(`UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?`),
 		s.Clock().UTC().Add(s.LeaseTTL), leaseName, holder)
 	if err != nil {
 		return fmt.Errorf("reminders: renew lease: %w", err)

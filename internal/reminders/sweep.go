@@ -509,7 +509,7 @@ func (s seenSet) get(sub Subject) (announced, bool) {
 const eventBatch = 100
 
 // write queues every digest with its events, a chunk of digests per
-// transaction. A digest whose key is already in the outbox (a second run
+// transaction, each of which renews the lease. A digest whose key is already in the outbox (a second run
 // on the same day) is not queued, and its events are not recorded, so
 // they go out in tomorrow's digest instead of being lost.
 func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
@@ -553,10 +553,10 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 		if c.err != nil {
 			return c.err
 		}
-		if err := s.renewLease(ctx, holder); err != nil {
-			return err
-		}
 		err := inTx(ctx, func(tx *sqlx.Tx) error {
+			if err := s.renewLeaseIn(ctx, tx, holder); err != nil {
+				return err
+			}
 			// Mail from a sweep run for a future date (remind --now) is due
 			// at once, not on that date.
 			ids, err := mail.EnqueueManyIDs(ctx, tx, c.msgs, earliest(plan.Now, s.Clock()))
