@@ -11,7 +11,6 @@ import (
 	"steward/internal/db"
 	"steward/internal/mail"
 	"steward/internal/reminders"
-	"steward/internal/reports"
 	"steward/internal/retention"
 )
 
@@ -110,14 +109,8 @@ func newSweeper(e *env, d *db.DB) (*reminders.Sweeper, error) {
 	sw := reminders.New(d, r)
 	sw.Logger = e.log
 	store := courses.NewStore(d)
-	rs := reports.New(d, e.cfg.MinGroupSize, e.cfg.RetentionDays)
 	sw.Assign = func(ctx context.Context, now time.Time) error {
-		if _, err := store.Sync(ctx, now); err != nil {
-			return err
-		}
-		// The reports' standings, as of the sweep's moment (serve also
-		// refreshes them every few minutes).
-		_, err := rs.Refresh(ctx, now)
+		_, err := store.Sync(ctx, now)
 		return err
 	}
 	return sw, nil

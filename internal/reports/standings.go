@@ -27,9 +27,10 @@ import (
 // Reports take a remembered standing when the moment they report on
 // falls inside its span, and otherwise derive the standing from the
 // records exactly as before. A missing or outdated standing is therefore
-// slower, never wrong. Triggers (migration 0054) forget a standing as
-// soon as a record it came from changes, and Refresh, run daily with the
-// reminder sweep and after the demo is loaded, fills in what is missing.
+// slower, never wrong. Triggers (migrations 0054 and 0055) forget a
+// standing as soon as a record it came from changes, and Refresh, run by
+// serve every few minutes and after the large demo is loaded, fills in
+// what is missing.
 
 // Refreshed counts the standings one Refresh wrote.
 type Refreshed struct {
