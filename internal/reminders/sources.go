@@ -43,7 +43,7 @@ func loadPeople(ctx context.Context, q sqlx.ExtContext) (map[int64]Person, error
 	out := map[int64]Person{}
 	for rows.Next() {
 		var p Person
-		if err := rows.StructScan(&p); err != nil {
+		if err := rows.Scan(&p.ID, &p.Email, &p.Name, &p.ManagerID); err != nil {
 			return nil, fmt.Errorf("reminders: read people: %w", err)
 		}
 		out[p.ID] = p
@@ -73,8 +73,9 @@ func (Courses) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn f
 		byID[c.ID] = c
 		paths[c.ID] = "/courses/" + c.Slug
 	}
-	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT c.id, c.user_id, c.course_id, c.assigned_at, c.due_at,
-			c.lapses_at, c.started_at, c.completed_at, c.expires_at
+	ts := func(col string) string { return sqlTimeColumn(q, col) }
+	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT c.id, c.user_id, c.course_id, `+ts("c.assigned_at")+`, `+ts("c.due_at")+`,
+			`+ts("c.lapses_at")+`, `+ts("c.started_at")+`, `+ts("c.completed_at")+`, `+ts("c.expires_at")+`
 		FROM course_cycles c JOIN users u ON u.id = c.user_id
 		WHERE c.closed_at IS NULL AND c.exempt = FALSE AND u.active = TRUE AND c.assigned_at <= ?
 			AND (c.completed_at IS NULL OR c.expires_at <= ?)`), now, now)
@@ -83,30 +84,32 @@ func (Courses) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn f
 	}
 	defer rows.Close()
 	var r struct {
-		ID, UserID, CourseID                      int64
-		AssignedAt, DueAt                         time.Time
-		LapsesAt, StartedAt, Completed, ExpiresAt *time.Time
+		ID, UserID, CourseID                                         int64
+		AssignedAt, DueAt, LapsesAt, StartedAt, Completed, ExpiresAt sqlTime
 	}
 	for rows.Next() {
 		// Scan, not StructScan: this loop runs for every open cycle of
 		// the organisation, and reflection per row adds up.
-		r.LapsesAt, r.StartedAt, r.Completed, r.ExpiresAt = nil, nil, nil, nil
 		if err := rows.Scan(&r.ID, &r.UserID, &r.CourseID, &r.AssignedAt, &r.DueAt,
 			&r.LapsesAt, &r.StartedAt, &r.Completed, &r.ExpiresAt); err != nil {
 			return fmt.Errorf("reminders: read course cycles: %w", err)
 		}
-		state := CycleState(now, r.DueAt, r.LapsesAt, r.StartedAt, r.Completed, r.ExpiresAt)
+		if !r.AssignedAt.valid || !r.DueAt.valid {
+			return fmt.Errorf("reminders: read course cycles: cycle %d has no assigned or due time", r.ID)
+		}
+		lapses := r.LapsesAt.ptr()
+		state := CycleState(now, r.DueAt.t, lapses, r.StartedAt.ptr(), r.Completed.ptr(), r.ExpiresAt.ptr())
 		if state == "" {
 			continue
 		}
-		due := r.DueAt
-		if r.LapsesAt != nil {
-			due = *r.LapsesAt
+		due := r.DueAt.t
+		if lapses != nil {
+			due = *lapses
 		}
 		if err := fn(Item{
 			Subject: Subject{Type: SubjectCycle, ID: r.ID, UserID: r.UserID},
 			Title:   byID[r.CourseID].Title, Path: paths[r.CourseID],
-			State: state, Start: r.AssignedAt, Due: due, Recert: r.LapsesAt != nil,
+			State: state, Start: r.AssignedAt.t, Due: due, Recert: lapses != nil,
 		}); err != nil {
 			return err
 		}
@@ -214,7 +217,7 @@ func (Policies) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn 
 }
 
 func policyItems(ctx context.Context, q sqlx.ExtContext, t ackTarget, now time.Time, fn func(Item) error) error {
-	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT u.id, u.created_at, a.acknowledged_at
+	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT u.id, `+sqlTimeColumn(q, "u.created_at")+`, `+sqlTimeColumn(q, "a.acknowledged_at")+`
 		FROM users u LEFT JOIN (policy_acknowledgements a JOIN policy_versions v
 			ON v.id = a.version_id AND v.policy_id = ? AND v.number >= ? AND v.number <= ?)
 		ON a.user_id = u.id
@@ -257,17 +260,17 @@ func policyItems(ctx context.Context, q sqlx.ExtContext, t ackTarget, now time.T
 	}
 	for rows.Next() {
 		var id int64
-		var created time.Time
-		var ack *time.Time
-		if err := rows.Scan(&id, &created, &ack); err != nil {
+		var created, acked sqlTime
+		if err := rows.Scan(&id, &created, &acked); err != nil {
 			return fmt.Errorf("reminders: read acknowledgements of policy %s: %w", t.Slug, err)
 		}
 		if id != cur {
 			if err := flush(); err != nil {
 				return err
 			}
-			cur, joined, last = id, created, nil
+			cur, joined, last = id, created.t, nil
 		}
+		ack := acked.ptr()
 		if ack != nil && (last == nil || ack.After(*last)) {
 			last = ack
 		}
