@@ -134,7 +134,7 @@ type person struct {
 // Line builds the report of managerID's line (0: the organisation) at now.
 // It runs the same few queries whatever the size of the line.
 func (s *Store) Line(ctx context.Context, managerID int64, f Filter, now time.Time) (*Line, error) {
-	l, _, err := s.build(ctx, scope{managerID: managerID}, f, true, nil, now, nil)
+	l, _, err := s.report(ctx, scope{managerID: managerID}, f, true, nil, now, nil)
 	return l, err
 }
 
@@ -145,8 +145,27 @@ func (s *Store) LinePage(ctx context.Context, managerID int64, f Filter, now tim
 	if offset < 0 || limit < 1 {
 		return nil, fmt.Errorf("reports: no page from %d of %d items", offset, limit)
 	}
-	l, _, err := s.build(ctx, scope{managerID: managerID}, f, true, &window{offset, limit}, now, nil)
+	l, _, err := s.report(ctx, scope{managerID: managerID}, f, true, &window{offset, limit}, now, nil)
 	return l, err
+}
+
+// report builds a report from one snapshot of the database, after making
+// sure the trend's ended months are computed (a write, which the snapshot
+// must see).
+func (s *Store) report(ctx context.Context, sc scope, f Filter, withItems bool, page *window, now time.Time,
+	byTeam func(teamID *int64, kind, status string, n int)) (*Line, []teamCount, error) {
+	moments := trendMoments(now.UTC())
+	if err := s.ensureMonths(ctx, moments[:len(moments)-1]); err != nil {
+		return nil, nil, err
+	}
+	var l *Line
+	var heads []teamCount
+	err := s.snapshot(ctx, func(r *Store) error {
+		var err error
+		l, heads, err = r.build(ctx, sc, f, withItems, page, now, byTeam)
+		return err
+	})
+	return l, heads, err
 }
 
 // window is the part of the listing a page shows.

@@ -53,7 +53,7 @@ func (s *Store) Org(ctx context.Context, now time.Time) (*Org, error) {
 		}
 		return t
 	}
-	line, heads, err := s.build(ctx, scope{}, Filter{}, false, nil, now, func(id *int64, kind, status string, n int) {
+	line, heads, err := s.report(ctx, scope{}, Filter{}, false, nil, now, func(id *int64, kind, status string, n int) {
 		t := team(id)
 		if kind == "policy" {
 			t.AckRequired += n

@@ -17,6 +17,8 @@ package reports
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,32 +61,83 @@ func New(d *db.DB, minGroupSize, retentionDays int) *Store {
 	if retentionDays < 1 {
 		retentionDays = 365
 	}
-	return &Store{db: d, q: &counted{DB: d}, MinGroupSize: minGroupSize, RetentionDays: retentionDays}
+	return &Store{db: d, q: &counted{on: d, rebind: d.Rebind, n: new(atomic.Int64)}, MinGroupSize: minGroupSize, RetentionDays: retentionDays}
 }
 
 // Queries is how many SQL queries the store has run; tests use it to check
 // that a page's cost does not grow with the number of people.
 func (s *Store) Queries() int64 { return s.q.n.Load() }
 
-// counted wraps the database and counts every query that goes through it.
+// querier is what report queries run on: the pool, a read snapshot or a
+// transaction.
+type querier interface {
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error)
+}
+
+// counted runs queries on a querier and counts every one.
 type counted struct {
-	*db.DB
-	n atomic.Int64
+	on     querier
+	rebind func(string) string
+	n      *atomic.Int64 // shared by the store and its copies on snapshots
 }
 
 func (c *counted) selectAll(ctx context.Context, dest any, query string, args ...any) error {
 	c.n.Add(1)
-	return c.DB.SelectContext(ctx, dest, c.DB.Rebind(query), args...)
+	return c.on.SelectContext(ctx, dest, c.rebind(query), args...)
 }
 
 func (c *counted) get(ctx context.Context, dest any, query string, args ...any) error {
 	c.n.Add(1)
-	return c.DB.GetContext(ctx, dest, c.DB.Rebind(query), args...)
+	return c.on.GetContext(ctx, dest, c.rebind(query), args...)
 }
 
 func (c *counted) rows(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
 	c.n.Add(1)
-	return c.DB.QueryxContext(ctx, c.DB.Rebind(query), args...)
+	return c.on.QueryxContext(ctx, c.rebind(query), args...)
+}
+
+// on is the store running its queries on q.
+func (s *Store) on(q querier) *Store {
+	cp := *s
+	cp.q = &counted{on: q, rebind: s.db.Rebind, n: s.q.n}
+	return &cp
+}
+
+// snapshot runs fn with the store reading one consistent snapshot of the
+// database, so that the several queries of a page agree with each other
+// even while people write and standings are refreshed: a person is
+// counted once, from their summary or from their records, never both or
+// neither. On PostgreSQL that is a REPEATABLE READ, READ ONLY transaction;
+// on SQLite a deferred transaction on one connection (BEGIN, not the
+// immediate kind the pool opens for writes), whose snapshot is taken at
+// its first read.
+func (s *Store) snapshot(ctx context.Context, fn func(*Store) error) error {
+	if s.db.Dialect == db.Postgres {
+		tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+		if err != nil {
+			return fmt.Errorf("reports: begin reading: %w", err)
+		}
+		defer tx.Rollback()
+		return fn(s.on(tx))
+	}
+	conn, err := s.db.Connx(ctx)
+	if err != nil {
+		return fmt.Errorf("reports: begin reading: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
+		return fmt.Errorf("reports: begin reading: %w", err)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); err != nil {
+			// A connection left inside a transaction must not go back to
+			// the pool: tell database/sql it is broken.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return fn(s.on(conn))
 }
 
 // scope is the set of people a report covers: a manager's line, direct

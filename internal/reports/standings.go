@@ -78,12 +78,11 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
-	ts, err := s.timelines(ctx)
-	if err != nil {
-		return out, err
+	if testHookRefreshPlanned != nil {
+		testHookRefreshPlanned()
 	}
 	// Leavers are in no report of the present; their standings go.
-	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		for _, table := range []string{"policy_standings", "person_standings"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+`
 				WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`); err != nil {
@@ -99,7 +98,12 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 		who := idList(ids[start:min(len(ids), start+refreshChunk)])
 		var r Refreshed
 		err := s.lockedTx(ctx, func(tx *sqlx.Tx) error {
-			var err error
+			// The policies as they are now, under the lock: a change
+			// committed before it forgot the standings this chunk writes.
+			ts, err := s.on(tx).timelines(ctx)
+			if err != nil {
+				return err
+			}
 			r = Refreshed{}
 			if r.Cycles, err = refreshCycles(ctx, tx, now, who); err != nil {
 				return err
@@ -117,6 +121,11 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	}
 	return out, nil
 }
+
+// testHookRefreshPlanned, when set by a test, runs once Refresh knows
+// whom it will refresh and before it writes: a change made there must
+// still be seen by the refresh.
+var testHookRefreshPlanned func()
 
 // errBusyTables means a writer held a table a refresh must lock.
 var errBusyTables = errors.New("reports: tables busy")

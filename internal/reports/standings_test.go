@@ -482,3 +482,106 @@ func TestRefreshWhilePeopleWrite(t *testing.T) {
 		sameWithAndWithout(t, d, s, mgr, at, at, "after refreshes raced with acknowledgements")
 	})
 }
+
+// A change to a policy made while a refresh is under way (after it has
+// chosen whom to refresh, before it writes) is what the refresh uses.
+func TestRefreshSeesPolicyChangesMadeWhileItRuns(t *testing.T) {
+	for _, change := range []string{"settings", "publish"} {
+		t.Run(change, func(t *testing.T) {
+			dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+				d := orgIn(t, d0, 60)
+				ctx := context.Background()
+				s := New(d, 5, 365)
+				mgr := idOf(t, d, "manager@example.com")
+				rnd, err := mail.NewRenderer("http://steward.test")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ps := policies.NewStore(d, rnd)
+				var slug string
+				if err := d.Get(&slug, `SELECT slug FROM policies WHERE audience = 'staff' AND requires_ack = TRUE ORDER BY id LIMIT 1`); err != nil {
+					t.Fatal(err)
+				}
+				tl, err := ps.Timeline(ctx, slug)
+				if err != nil {
+					t.Fatal(err)
+				}
+				at := testNow.Add(-3 * time.Hour)
+				testHookRefreshPlanned = func() {
+					testHookRefreshPlanned = nil
+					switch change {
+					case "settings":
+						_, err = ps.UpdateSettings(ctx, slug, policies.Settings{Slug: slug, Title: tl.Policy.Title,
+							Audience: policies.Staff, RequiresAck: true, AckWithinDays: 1, ReackMonths: 1}, at)
+					default:
+						if _, err = ps.SaveDraft(ctx, slug, policies.DraftInput{Body: "# New\n\nRead.", Summary: "New.",
+							ChangeKind: policies.Material}, policies.SystemActor("test"), at); err == nil {
+							_, err = ps.Publish(ctx, slug, at, policies.SystemActor("test"), at)
+						}
+					}
+				}
+				defer func() { testHookRefreshPlanned = nil }()
+				if _, err := s.Refresh(ctx, at); err != nil {
+					t.Fatal(err)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				later := at.Add(time.Minute)
+				if _, err := s.Refresh(ctx, later); err != nil {
+					t.Fatal(err)
+				}
+				sameWithAndWithout(t, d, s, mgr, later, later, "a policy "+change+" during a refresh")
+			})
+		})
+	}
+}
+
+// Pages read while a refresh commits chunk after chunk agree with the
+// records, which do not change: each page reads one snapshot, so nobody
+// is counted both from a summary and from the records, or by neither.
+func TestPagesDuringARefreshCountEveryoneOnce(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 300)
+		ctx := context.Background()
+		s := New(d, 5, 365)
+		figures := func() string {
+			l, err := s.Line(ctx, 0, Filter{}, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := fmt.Sprint(l.People)
+			for _, c := range l.Courses {
+				out += fmt.Sprintf(" %d/%d", c.Assigned, c.Completed)
+			}
+			for _, p := range l.Policies {
+				out += fmt.Sprintf(" %d/%d", p.Required, p.Acknowledged)
+			}
+			return out
+		}
+		want := figures()
+		defer func(n int) { refreshChunk = n }(refreshChunk)
+		refreshChunk = 3
+		pages := 0
+		for round := 0; round < 3; round++ {
+			forget(t, d)
+			done := make(chan error, 1)
+			go func() { _, err := s.Refresh(ctx, testNow); done <- err }()
+			for running := true; running; {
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatal(err)
+					}
+					running = false
+				default:
+					pages++
+					if got := figures(); got != want {
+						t.Fatalf("a page read during a refresh (round %d) says\n %s\nthe records say\n %s", round, got, want)
+					}
+				}
+			}
+		}
+		t.Logf("%d pages read during refreshes", pages)
+	})
+}

@@ -42,7 +42,7 @@ func trendMoments(now time.Time) []time.Time {
 // at that month's end, and is in good standing unless its status then was
 // overdue or lapsed; people who have left count for the months they were
 // there. Ended months come from report_trend_months (by person, grouped by
-// today's tree and teams), kept by ensureMonths;
+// today's tree and teams), kept by ensureMonths, which report runs first;
 // now comes from the course figures already computed. A course filter
 // needs per-course history, which is evaluated live (liveTrend).
 func (s *Store) trend(ctx context.Context, sc scope, f Filter, now time.Time, figures []CourseFigures) ([]TrendPoint, error) {
@@ -50,10 +50,7 @@ func (s *Store) trend(ctx context.Context, sc scope, f Filter, now time.Time, fi
 		return s.liveTrend(ctx, sc, f, now)
 	}
 	moments := trendMoments(now)
-	past := moments[:len(moments)-1]
-	if err := s.ensureMonths(ctx, past); err != nil {
-		return nil, err
-	}
+	past := moments[:len(moments)-1] // computed by ensureMonths before the page's snapshot
 	pre, args := sc.prefix()
 	from, cond := sc.from("report_trend_months r", "r.user_id")
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(past)), ", ")
