@@ -278,7 +278,9 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 	// own (SQLite in WAL mode serves concurrent readers): the people,
 	// what was announced, and each source's items, read ahead while the
 	// plan waits for the rest. The items are still taken source by
-	// source, in order, so a digest lists its events as before.
+	// source, in order, so a digest lists its events as before. That is
+	// 1 + 2 connections per source at once, well within the pools db.Open
+	// makes.
 	ctx, cancel := context.WithCancel(ctx)
 	streams := make([]*itemStream, len(s.Sources))
 	for i, src := range s.Sources {
@@ -509,9 +511,10 @@ func (s seenSet) get(sub Subject) (announced, bool) {
 const eventBatch = 100
 
 // write queues every digest with its events, a chunk of digests per
-// transaction, each of which renews the lease. A digest whose key is already in the outbox (a second run
-// on the same day) is not queued, and its events are not recorded, so
-// they go out in tomorrow's digest instead of being lost.
+// transaction, each of which renews the lease. A digest whose key is
+// already in the outbox (a second run on the same day) is not queued, and
+// its events are not recorded, so they go out in tomorrow's digest
+// instead of being lost.
 func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 	chunk := max(1, s.WriteChunk)
 	// Rendering the next chunk overlaps writing this one: the database
