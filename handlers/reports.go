@@ -22,6 +22,10 @@ import (
 // reportPageSize is how many rows of people a report page lists.
 const reportPageSize = 100
 
+// maxReportPage bounds the page number before it becomes an offset: a
+// million pages of a hundred is more people than any organisation has.
+const maxReportPage = 1_000_000
+
 func (s *Server) reports() *reports.Store {
 	return reports.New(s.db, s.cfg.MinGroupSize, s.cfg.RetentionDays)
 }
@@ -118,8 +122,8 @@ func filterQuery(c *fiber.Ctx) url.Values {
 // per policy, the compliance trend, and the people matching the filters.
 func (s *Server) teamReport(c *fiber.Ctx) error {
 	page := c.QueryInt("page", 1)
-	if page < 1 {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("There is no page %s of this list; pages start at 1.", c.Query("page")))
+	if page < 1 || page > maxReportPage {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("There is no page %s of this list.", c.Query("page")))
 	}
 	l, f, all, teams, err := s.teamReportData(c, page)
 	if err != nil {

@@ -108,13 +108,14 @@ func TestReportRolesAndBadFilters(t *testing.T) {
 	ts.as(auditorEmail).get("/team/report").expect(t, http.StatusForbidden)
 	mgr := ts.as(managerEmail)
 	for path, msg := range map[string]string{
-		"/team/report?team=abc":              "Unknown team",
-		"/team/report?team=999999":           "Unknown team",
-		"/team/report?course=no-such-course": "Unknown course",
-		"/team/report?status=sleeping":       "Unknown status",
-		"/team/report.csv?status=sleeping":   "Unknown status",
-		"/team/report?page=0":                "There is no page",
-		"/team/report?page=999":              "There is no page",
+		"/team/report?team=abc":               "Unknown team",
+		"/team/report?team=999999":            "Unknown team",
+		"/team/report?course=no-such-course":  "Unknown course",
+		"/team/report?status=sleeping":        "Unknown status",
+		"/team/report.csv?status=sleeping":    "Unknown status",
+		"/team/report?page=0":                 "There is no page",
+		"/team/report?page=999":               "There is no page",
+		"/team/report?page=99999999999999999": "There is no page",
 	} {
 		mgr.get(path).expect(t, http.StatusBadRequest, msg)
 	}

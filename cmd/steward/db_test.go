@@ -58,6 +58,13 @@ func TestDBCopyMovesTheDemoFromSQLiteToPostgres(t *testing.T) {
 	nonEmpty := 0
 	for _, table := range tables {
 		var a, b int
+		if strings.HasSuffix(table, "_standings") {
+			// The reports' standings stay behind, to be worked out again.
+			if err := dst.Get(&b, `SELECT COUNT(*) FROM `+table); err != nil || b != 0 {
+				t.Errorf("%s: %d rows copied (%v), want none", table, b, err)
+			}
+			continue
+		}
 		src.Get(&a, `SELECT COUNT(*) FROM `+table)
 		if err := dst.Get(&b, `SELECT COUNT(*) FROM `+table); err != nil {
 			t.Fatalf("%s: %v", table, err)

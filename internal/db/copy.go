@@ -35,7 +35,8 @@ const copyBatch = 500
 // it migrates both to this binary's schema, copies every table in
 // foreign-key order inside one transaction (so a failed copy leaves the
 // target empty), keeps every id, moves each identity sequence past the
-// copied ids, and then compares the row counts of every table.
+// copied ids, and then compares the row counts of every table. The
+// reports' standings are left behind, to be worked out again.
 func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
 	if to.Dialect != Postgres {
 		return nil, ErrCopyTarget
@@ -46,9 +47,18 @@ func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
 	if _, err := to.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("db: copy: migrate the target: %w", err)
 	}
-	tables, err := postgresTables(ctx, to)
+	all, err := postgresTables(ctx, to)
 	if err != nil {
 		return nil, err
+	}
+	// The reports' standings are not copied: they are worked out again
+	// from the records, at the new database's own timestamp precision
+	// (PostgreSQL keeps microseconds, SQLite nanoseconds).
+	var tables []pgTable
+	for _, t := range all {
+		if !strings.HasSuffix(t.name, "_standings") {
+			tables = append(tables, t)
+		}
 	}
 	for _, t := range tables {
 		var n int64
@@ -75,7 +85,9 @@ func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
 			}
 			counts[i] = TableCount{Table: t.name, Source: n}
 		}
-		return nil
+		_, err := dst.ExecContext(ctx, `UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL
+			WHERE standing IS NOT NULL`)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -167,16 +179,7 @@ func postgresTables(ctx context.Context, d *DB) ([]pgTable, error) {
 			t.refs = append(t.refs, fk.Refers)
 		}
 	}
-	// Tables that remember what others imply (the reports' standings)
-	// come last: triggers on the others forget their rows as they are
-	// written, and nothing refers to them.
-	sort.Slice(names, func(i, j int) bool {
-		di, dj := derived(names[i]), derived(names[j])
-		if di != dj {
-			return dj
-		}
-		return names[i] < names[j]
-	})
+	sort.Strings(names)
 	var ordered []pgTable
 	state := map[string]int{} // 1 visiting, 2 done
 	var visit func(name string) error
@@ -388,6 +391,3 @@ func convert(v any, typ string) (any, error) {
 	}
 	return v, nil
 }
-
-// derived reports whether a table holds only what others imply.
-func derived(table string) bool { return strings.HasSuffix(table, "_standings") }

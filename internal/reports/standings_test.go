@@ -585,3 +585,48 @@ func TestPagesDuringARefreshCountEveryoneOnce(t *testing.T) {
 		t.Logf("%d pages read during refreshes", pages)
 	})
 }
+
+// Writing a cycle's dates back unchanged (as starting another attempt
+// does) keeps its standings; changing one forgets them.
+func TestOnlyRealChangesForgetStandings(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 60)
+		ctx := context.Background()
+		if _, err := New(d, 5, 365).Refresh(ctx, testNow); err != nil {
+			t.Fatal(err)
+		}
+		var c struct {
+			ID     int64 `db:"id"`
+			UserID int64 `db:"user_id"`
+		}
+		if err := d.Get(&c, `SELECT id, user_id FROM course_cycles WHERE closed_at IS NULL AND started_at IS NOT NULL
+			AND completed_at IS NULL ORDER BY id LIMIT 1`); err != nil {
+			t.Fatal(err)
+		}
+		remembered := func() (cycle, person bool) {
+			var n, m int
+			if err := d.Get(&n, d.Rebind(`SELECT COUNT(*) FROM course_cycles WHERE id = ? AND standing IS NOT NULL`), c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Get(&m, d.Rebind(`SELECT COUNT(*) FROM person_standings WHERE user_id = ?`), c.UserID); err != nil {
+				t.Fatal(err)
+			}
+			return n == 1, m == 1
+		}
+		if cy, p := remembered(); !cy || !p {
+			t.Fatalf("after a refresh: cycle remembered %v, person remembered %v", cy, p)
+		}
+		if _, err := d.Exec(d.Rebind(`UPDATE course_cycles SET started_at = COALESCE(started_at, ?) WHERE id = ?`), testNow, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if cy, p := remembered(); !cy || !p {
+			t.Fatalf("after writing started_at back unchanged: cycle remembered %v, person remembered %v; want both", cy, p)
+		}
+		if _, err := d.Exec(d.Rebind(`UPDATE course_cycles SET completed_at = ?, expires_at = ? WHERE id = ?`), testNow, testNow.AddDate(1, 0, 0), c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if cy, p := remembered(); cy || p {
+			t.Fatalf("after completing: cycle remembered %v, person remembered %v; want neither", cy, p)
+		}
+	})
+}

@@ -20,7 +20,13 @@ END
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER course_cycles_standing_stale BEFORE UPDATE OF exempt, exempt_at, completed_at, expires_at,
     lapses_at, due_at, started_at, closed_at ON course_cycles
-    FOR EACH ROW EXECUTE FUNCTION course_cycles_standing_stale();
+    FOR EACH ROW WHEN (OLD.exempt IS DISTINCT FROM NEW.exempt OR OLD.exempt_at IS DISTINCT FROM NEW.exempt_at OR
+        OLD.completed_at IS DISTINCT FROM NEW.completed_at OR
+        OLD.expires_at IS DISTINCT FROM NEW.expires_at OR
+        OLD.lapses_at IS DISTINCT FROM NEW.lapses_at OR OLD.due_at IS DISTINCT FROM NEW.due_at OR
+        OLD.started_at IS DISTINCT FROM NEW.started_at OR
+        OLD.closed_at IS DISTINCT FROM NEW.closed_at)
+    EXECUTE FUNCTION course_cycles_standing_stale();
 
 -- The status indexes carry the standing, so that a report reads current
 -- cycles from the index alone whether it uses the standing or not.

@@ -31,7 +31,15 @@ CREATE TRIGGER person_standings_cycle_added AFTER INSERT OR DELETE ON course_cyc
     FOR EACH ROW EXECUTE FUNCTION person_standings_forget_cycle();
 CREATE TRIGGER person_standings_cycle_changed AFTER UPDATE OF user_id, course_id, exempt, exempt_at, completed_at,
     expires_at, lapses_at, due_at, started_at, closed_at ON course_cycles
-    FOR EACH ROW EXECUTE FUNCTION person_standings_forget_cycle();
+    FOR EACH ROW WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id OR
+        OLD.course_id IS DISTINCT FROM NEW.course_id OR OLD.exempt IS DISTINCT FROM NEW.exempt OR
+        OLD.exempt_at IS DISTINCT FROM NEW.exempt_at OR
+        OLD.completed_at IS DISTINCT FROM NEW.completed_at OR
+        OLD.expires_at IS DISTINCT FROM NEW.expires_at OR
+        OLD.lapses_at IS DISTINCT FROM NEW.lapses_at OR OLD.due_at IS DISTINCT FROM NEW.due_at OR
+        OLD.started_at IS DISTINCT FROM NEW.started_at OR
+        OLD.closed_at IS DISTINCT FROM NEW.closed_at)
+    EXECUTE FUNCTION person_standings_forget_cycle();
 
 CREATE FUNCTION person_standings_forget_ack() RETURNS trigger AS $$
 BEGIN

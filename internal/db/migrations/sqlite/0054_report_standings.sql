@@ -12,7 +12,10 @@ ALTER TABLE course_cycles ADD COLUMN standing_until BIGINT;
 
 CREATE TRIGGER course_cycles_standing_stale AFTER UPDATE OF exempt, exempt_at, completed_at, expires_at,
     lapses_at, due_at, started_at, closed_at ON course_cycles
-    WHEN NEW.standing IS NOT NULL
+    WHEN NEW.standing IS NOT NULL AND (OLD.exempt IS NOT NEW.exempt OR OLD.exempt_at IS NOT NEW.exempt_at OR
+        OLD.completed_at IS NOT NEW.completed_at OR OLD.expires_at IS NOT NEW.expires_at OR
+        OLD.lapses_at IS NOT NEW.lapses_at OR OLD.due_at IS NOT NEW.due_at OR
+        OLD.started_at IS NOT NEW.started_at OR OLD.closed_at IS NOT NEW.closed_at)
 BEGIN
     UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL WHERE id = NEW.id;
 END;

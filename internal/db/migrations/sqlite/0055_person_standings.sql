@@ -22,6 +22,11 @@ BEGIN
 END;
 CREATE TRIGGER person_standings_cycle_changed AFTER UPDATE OF user_id, course_id, exempt, exempt_at, completed_at,
     expires_at, lapses_at, due_at, started_at, closed_at ON course_cycles
+    WHEN OLD.user_id IS NOT NEW.user_id OR OLD.course_id IS NOT NEW.course_id OR
+        OLD.exempt IS NOT NEW.exempt OR OLD.exempt_at IS NOT NEW.exempt_at OR
+        OLD.completed_at IS NOT NEW.completed_at OR OLD.expires_at IS NOT NEW.expires_at OR
+        OLD.lapses_at IS NOT NEW.lapses_at OR OLD.due_at IS NOT NEW.due_at OR
+        OLD.started_at IS NOT NEW.started_at OR OLD.closed_at IS NOT NEW.closed_at
 BEGIN
     DELETE FROM person_standings WHERE user_id IN (OLD.user_id, NEW.user_id);
 END;
