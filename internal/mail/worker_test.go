@@ -547,3 +547,34 @@ func TestEnqueueManyQueuesNewKeysOnly(t *testing.T) {
 		}
 	})
 }
+
+func TestEnqueueManyIDsNamesEachNewRow(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		enqueueN(t, d, 1, t0, "ids") // ids:0 exists already
+		var msgs []Message
+		for i := 0; i < 60; i++ {
+			msgs = append(msgs, Message{To: "x@example.com", Kind: "test", Subject: "s", Text: "t", DedupeKey: fmt.Sprintf("ids:%d", i)})
+		}
+		var ids []int64
+		err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
+			var err error
+			ids, err = EnqueueManyIDs(context.Background(), tx, msgs, t0)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids[0] != 0 {
+			t.Errorf("a key already queued got id %d, want 0", ids[0])
+		}
+		for i, id := range ids[1:] {
+			var key string
+			if err := d.Get(&key, d.Rebind(`SELECT dedupe_key FROM outbox WHERE id = ?`), id); err != nil {
+				t.Fatalf("message %d: id %d: %v", i+1, id, err)
+			}
+			if key != msgs[i+1].DedupeKey {
+				t.Errorf("id %d holds %s, want %s", id, key, msgs[i+1].DedupeKey)
+			}
+		}
+	})
+}

@@ -3,11 +3,16 @@ package reminders
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"steward/internal/db"
 	"steward/internal/db/dbtest"
@@ -315,4 +320,60 @@ func TestSchedulerRunsOncePerDayAndCatchesUpAtStart(t *testing.T) {
 			t.Errorf("%d runs recorded, want 2", runs)
 		}
 	})
+}
+
+// TestWALWriterLeavesTheWALCheckpointed: the sweep writes with SQLite's
+// automatic checkpoints off and checkpoints beside itself; when it is done
+// the WAL is empty and every connection checkpoints automatically again.
+func TestWALWriterLeavesTheWALCheckpointed(t *testing.T) {
+	d := dbtest.Open(t)
+	ctx := context.Background()
+	w, err := newWALWriter(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		err := w.tx(ctx, func(tx *sqlx.Tx) error {
+			for j := 0; j < 50; j++ {
+				if _, err := tx.Exec(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)`,
+					fmt.Sprintf("l%d.%d", i, j), strings.Repeat("x", 2000), day0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.close()
+	var file string
+	if err := d.QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(file + "-wal"); err == nil && st.Size() != 0 {
+		t.Errorf("the WAL holds %d bytes after writing, want it truncated", st.Size())
+	}
+	var n int
+	if err := d.Get(&n, `SELECT COUNT(*) FROM leases`); err != nil || n != 1000 {
+		t.Fatalf("%d rows written (%v), want 1000", n, err)
+	}
+	var conns []*sql.Conn
+	for i := 0; i < 8; i++ {
+		c, err := d.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var n int
+		if err := c.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1000 {
+			t.Errorf("connection %d: wal_autocheckpoint = %d, want 1000", i, n)
+		}
+	}
 }
