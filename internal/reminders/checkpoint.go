@@ -20,7 +20,6 @@ import (
 // the writer), on the CPU that the writer leaves free.
 type walWriter struct {
 	conn    *sqlx.Conn
-	db      *db.DB
 	auto    int           // the connection's wal_autocheckpoint, put back by close
 	commits chan struct{} // a commit the checkpointer has not seen yet
 	done    chan struct{} // closed when the checkpointer has stopped
@@ -31,7 +30,7 @@ func newWALWriter(ctx context.Context, d *db.DB) (*walWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reminders: open the writing connection: %w", err)
 	}
-	w := &walWriter{conn: conn, db: d, commits: make(chan struct{}, 1), done: make(chan struct{})}
+	w := &walWriter{conn: conn, commits: make(chan struct{}, 1), done: make(chan struct{})}
 	if err := conn.GetContext(ctx, &w.auto, `PRAGMA wal_autocheckpoint`); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("reminders: read wal_autocheckpoint: %w", err)

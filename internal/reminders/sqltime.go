@@ -9,8 +9,8 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-// sqlTime scans a timestamp column the sweep reads for every open cycle
-// of the organisation. On SQLite the query selects it as +column: the
+// sqlTime scans a timestamp of the plan's largest reads (every open cycle,
+// every person's acknowledgements of a policy). On SQLite the query selects it as +column: the
 // same value, but without the column's declared type, so the driver hands
 // over its text instead of trying each of its layouts with time.Parse;
 // parseSQLiteTime reads the layout the driver writes directly and gives
