@@ -306,6 +306,14 @@ func pageQueries(t *testing.T, d *db.DB, n int) map[string]int64 {
 	})
 	measure("organisation", func() error { _, err := s.Org(ctx, testNow); return err })
 	measure("person", func() error { _, err := s.History(ctx, emp, testNow); return err })
+	if _, err := s.Refresh(ctx, testNow); err != nil {
+		t.Fatal(err)
+	}
+	measure("manager page, standings remembered", func() error {
+		_, err := s.LinePage(ctx, mgr, Filter{Status: NeedsAction}, testNow, 0, 100)
+		return err
+	})
+	measure("organisation, standings remembered", func() error { _, err := s.Org(ctx, testNow); return err })
 	measure("evidence", func() error {
 		var b bytes.Buffer
 		_, err := s.Evidence(ctx, &b, FormatCSV, EvidenceMeta{AsOf: asOfDay, GeneratedAt: testNow, GeneratedBy: "test"}, testNow)
