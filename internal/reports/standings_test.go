@@ -151,11 +151,7 @@ func TestStandingsChangeNothingShown(t *testing.T) {
 		// Changes made after the refresh, through the domain stores.
 		line := lineOf(t, d, mgr)
 		cs := courses.NewStore(d)
-		rnd, err := mail.NewRenderer("http://steward.test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps := policies.NewStore(d, rnd)
+		ps := policyStore(t, d)
 		later := testNow.Add(2 * time.Hour)
 
 		var open struct {
@@ -400,11 +396,7 @@ func TestPagesAreSlicesOfTheListing(t *testing.T) {
 			WHERE s.status = 'overdue' ORDER BY s.user_id, p.id LIMIT 1`); err != nil {
 			t.Fatal(err)
 		}
-		rnd, err := mail.NewRenderer("http://steward.test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps := policies.NewStore(d, rnd)
+		ps := policyStore(t, d)
 		tl, err := ps.Timeline(ctx, pending.Slug)
 		if err != nil {
 			t.Fatal(err)
@@ -441,11 +433,7 @@ func TestRefreshWhilePeopleWrite(t *testing.T) {
 			GROUP BY u.id, p.slug ORDER BY u.id, p.slug LIMIT 60`), testNow); err != nil {
 			t.Fatal(err)
 		}
-		rnd, err := mail.NewRenderer("http://steward.test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps := policies.NewStore(d, rnd)
+		ps := policyStore(t, d)
 		done := make(chan error, 1)
 		stop := make(chan struct{})
 		go func() {
@@ -493,11 +481,7 @@ func TestRefreshSeesPolicyChangesMadeWhileItRuns(t *testing.T) {
 				ctx := context.Background()
 				s := New(d, 5, 365)
 				mgr := idOf(t, d, "manager@example.com")
-				rnd, err := mail.NewRenderer("http://steward.test")
-				if err != nil {
-					t.Fatal(err)
-				}
-				ps := policies.NewStore(d, rnd)
+				ps := policyStore(t, d)
 				var slug string
 				if err := d.Get(&slug, `SELECT slug FROM policies WHERE audience = 'staff' AND requires_ack = TRUE ORDER BY id LIMIT 1`); err != nil {
 					t.Fatal(err)
@@ -629,4 +613,14 @@ func TestOnlyRealChangesForgetStandings(t *testing.T) {
 			t.Fatalf("after completing: cycle remembered %v, person remembered %v; want neither", cy, p)
 		}
 	})
+}
+
+// policyStore is the policies store over d, as the app builds it.
+func policyStore(t *testing.T, d *db.DB) *policies.Store {
+	t.Helper()
+	r, err := mail.NewRenderer("http://steward.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return policies.NewStore(d, r)
 }
