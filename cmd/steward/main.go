@@ -35,7 +35,7 @@ type command struct {
 // commands lists every subcommand in the order --help shows them.
 func commands() []command {
 	return []command{
-		{"serve", "[--demo]", "run the web app (and its mail worker and scheduler)", cmdServe},
+		{"serve", "[--demo]", "run the web app (and its mail worker, scheduler and report refresher)", cmdServe},
 		{"migrate", "", "apply the embedded database migrations", cmdMigrate},
 		{"backup", "FILE", "write a consistent copy of the SQLite database while it serves", cmdBackup},
 		{"db copy", "--to postgres://... [--from sqlite:steward.db]", "copy every table into an empty PostgreSQL database and compare row counts", cmdDBCopy},
