@@ -37,8 +37,11 @@ func startWorkers(ctx context.Context, e *env, d *db.DB) <-chan struct{} {
 
 // standingsEvery is how often serve brings the reports' remembered
 // standings up to date. Reports are right without it; with it, they stay
-// fast as people complete, acknowledge and fall due during the day.
-const standingsEvery = 5 * time.Minute
+// fast as people complete, acknowledge and fall due during the day, and
+// within a minute of a change that forgets many standings at once (a
+// policy published). A refresh with nothing to do is one read; one after
+// a few changes refreshes those few people.
+const standingsEvery = time.Minute
 
 // runStandingsRefresh refreshes the standings at start and then every
 // standingsEvery until ctx ends. A refresh with nothing to do is one read.

@@ -260,3 +260,23 @@ func BenchmarkEvidenceExport(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRefreshNothingToDo is serve's refresh every minute when no
+// standing has run out or been forgotten since the last one.
+func BenchmarkRefreshNothingToDo(b *testing.B) {
+	d := largeOrg(b)
+	s := New(d, 5, 365)
+	ctx := context.Background()
+	if _, err := s.Refresh(ctx, benchNow); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		r, err := s.Refresh(ctx, benchNow)
+		if err != nil || r != (Refreshed{}) {
+			b.Fatalf("refreshed %+v (%v), want nothing", r, err)
+		}
+	}
+	measureCPU(b, cpu)
+}

@@ -29,7 +29,7 @@ import (
 // records exactly as before. A missing or outdated standing is therefore
 // slower, never wrong. Triggers (migrations 0054 and 0055) forget a
 // standing as soon as a record it came from changes, and Refresh, run by
-// serve every few minutes and after the large demo is loaded, fills in
+// serve every minute and after the large demo is loaded, fills in
 // what is missing.
 
 // Refreshed counts the standings one Refresh wrote.
