@@ -261,9 +261,9 @@ func BenchmarkEvidenceExport(b *testing.B) {
 	}
 }
 
-// BenchmarkRefreshNothingToDo is serve's refresh every minute when no
+// BenchmarkRefreshIdle is serve's refresh every minute when no
 // standing has run out or been forgotten since the last one.
-func BenchmarkRefreshNothingToDo(b *testing.B) {
+func BenchmarkRefreshIdle(b *testing.B) {
 	d := largeOrg(b)
 	s := New(d, 5, 365)
 	ctx := context.Background()
