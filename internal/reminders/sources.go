@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"steward/internal/db"
 )
 
 // The queries in this file read tables that belong to people, courses and
@@ -73,7 +75,7 @@ func (Courses) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn f
 		byID[c.ID] = c
 		paths[c.ID] = "/courses/" + c.Slug
 	}
-	ts := func(col string) string { return sqlTimeColumn(q, col) }
+	ts := func(col string) string { return db.TimeColumn(q, col) }
 	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT c.id, c.user_id, c.course_id, `+ts("c.assigned_at")+`, `+ts("c.due_at")+`,
 			`+ts("c.lapses_at")+`, `+ts("c.started_at")+`, `+ts("c.completed_at")+`, `+ts("c.expires_at")+`
 		FROM course_cycles c JOIN users u ON u.id = c.user_id
@@ -85,7 +87,7 @@ func (Courses) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn f
 	defer rows.Close()
 	var r struct {
 		ID, UserID, CourseID                                         int64
-		AssignedAt, DueAt, LapsesAt, StartedAt, Completed, ExpiresAt sqlTime
+		AssignedAt, DueAt, LapsesAt, StartedAt, Completed, ExpiresAt db.Time
 	}
 	for rows.Next() {
 		// Scan, not StructScan: this loop runs for every open cycle of
@@ -94,22 +96,22 @@ func (Courses) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn f
 			&r.LapsesAt, &r.StartedAt, &r.Completed, &r.ExpiresAt); err != nil {
 			return fmt.Errorf("reminders: read course cycles: %w", err)
 		}
-		if !r.AssignedAt.valid || !r.DueAt.valid {
+		if !r.AssignedAt.Valid || !r.DueAt.Valid {
 			return fmt.Errorf("reminders: read course cycles: cycle %d has no assigned or due time", r.ID)
 		}
-		lapses := r.LapsesAt.ptr()
-		state := CycleState(now, r.DueAt.t, lapses, r.StartedAt.ptr(), r.Completed.ptr(), r.ExpiresAt.ptr())
+		lapses := r.LapsesAt.Ptr()
+		state := CycleState(now, r.DueAt.Time, lapses, r.StartedAt.Ptr(), r.Completed.Ptr(), r.ExpiresAt.Ptr())
 		if state == "" {
 			continue
 		}
-		due := r.DueAt.t
+		due := r.DueAt.Time
 		if lapses != nil {
 			due = *lapses
 		}
 		if err := fn(Item{
 			Subject: Subject{Type: SubjectCycle, ID: r.ID, UserID: r.UserID},
 			Title:   byID[r.CourseID].Title, Path: paths[r.CourseID],
-			State: state, Start: r.AssignedAt.t, Due: due, Recert: lapses != nil,
+			State: state, Start: r.AssignedAt.Time, Due: due, Recert: lapses != nil,
 		}); err != nil {
 			return err
 		}
@@ -217,7 +219,7 @@ func (Policies) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn 
 }
 
 func policyItems(ctx context.Context, q sqlx.ExtContext, t ackTarget, now time.Time, fn func(Item) error) error {
-	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT u.id, `+sqlTimeColumn(q, "u.created_at")+`, `+sqlTimeColumn(q, "a.acknowledged_at")+`
+	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT u.id, `+db.TimeColumn(q, "u.created_at")+`, `+db.TimeColumn(q, "a.acknowledged_at")+`
 		FROM users u LEFT JOIN (policy_acknowledgements a JOIN policy_versions v
 			ON v.id = a.version_id AND v.policy_id = ? AND v.number >= ? AND v.number <= ?)
 		ON a.user_id = u.id
@@ -260,7 +262,7 @@ func policyItems(ctx context.Context, q sqlx.ExtContext, t ackTarget, now time.T
 	}
 	for rows.Next() {
 		var id int64
-		var created, acked sqlTime
+		var created, acked db.Time
 		if err := rows.Scan(&id, &created, &acked); err != nil {
 			return fmt.Errorf("reminders: read acknowledgements of policy %s: %w", t.Slug, err)
 		}
@@ -268,9 +270,9 @@ func policyItems(ctx context.Context, q sqlx.ExtContext, t ackTarget, now time.T
 			if err := flush(); err != nil {
 				return err
 			}
-			cur, joined, last = id, created.t, nil
+			cur, joined, last = id, created.Time, nil
 		}
-		ack := acked.ptr()
+		ack := acked.Ptr()
 		if ack != nil && (last == nil || ack.After(*last)) {
 			last = ack
 		}

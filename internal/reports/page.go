@@ -140,7 +140,7 @@ func (s *Store) pageItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 	var read []Item
 	for rows.Next() {
 		var it Item
-		var due, done sqlTime
+		var due, done db.Time
 		if err := rows.Scan(&it.UserID, &it.Name, &it.Email, &it.Team, &it.Kind, &it.Slug, &it.Title, &it.Status, &due, &done); err != nil {
 			return nil, fmt.Errorf("reports: listing: %w", err)
 		}

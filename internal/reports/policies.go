@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"steward/internal/db"
 	"steward/policies"
 )
 
@@ -156,7 +157,7 @@ func (s *Store) lastAcks(ctx context.Context, sc scope, ws []ackWindow, idx map[
 	defer rows.Close()
 	var user int64
 	bits := make([]sql.NullInt64, len(sums))
-	ts := make([]sqlTime, len(ws))
+	ts := make([]db.Time, len(ws))
 	dest := []any{&user}
 	for g := range bits {
 		dest = append(dest, &bits[g])
@@ -343,7 +344,7 @@ func (s *Store) heldItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 		var p person
 		var policyID int64
 		var status string
-		var due, last sqlTime
+		var due, last db.Time
 		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Team, &policyID, &status, &due, &last); err != nil {
 			return nil, fmt.Errorf("reports: policy standings: %w", err)
 		}

@@ -340,37 +340,6 @@ func ParseAsOf(s string, now time.Time) (time.Time, error) {
 	return d.Add(24*time.Hour - time.Microsecond), nil
 }
 
-// sqlTime scans a timestamp that the driver may hand over as a time or,
-// for an aggregate such as MAX(), as the text it is stored as.
-type sqlTime struct{ time.Time }
-
-// Scan implements sql.Scanner.
-func (t *sqlTime) Scan(v any) error {
-	switch x := v.(type) {
-	case time.Time:
-		t.Time = x.UTC()
-		return nil
-	case string:
-		return t.parse(x)
-	case []byte:
-		return t.parse(string(x))
-	case nil:
-		t.Time = time.Time{}
-		return nil
-	}
-	return fmt.Errorf("reports: cannot read %T as a time", v)
-}
-
-func (t *sqlTime) parse(s string) error {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
-		if p, err := time.Parse(layout, s); err == nil {
-			t.Time = p.UTC()
-			return nil
-		}
-	}
-	return fmt.Errorf("reports: cannot read %q as a time", s)
-}
-
 // valuesRow picks the row of a VALUES list for the dialect. PostgreSQL
 // types a bare bind variable in VALUES as text, so its rows cast; SQLite
 // must not cast (CAST(x AS TIMESTAMP) would turn a date into a number).

@@ -1,4 +1,4 @@
-package reminders
+package db
 
 import (
 	"fmt"
@@ -9,10 +9,61 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-// sqlTime scans a timestamp of the plan's largest reads (every open cycle,
-// every person's acknowledgements of a policy). On SQLite the query selects it as +column: the
-// same value, but without the column's declared type, so the driver hands
-// over its text instead of trying each of its layouts with time.Parse;
+// Time scans a timestamp column, or NULL (Valid false), in UTC. It is for
+// large reads: selected with TimeColumn, a SQLite timestamp arrives as
+// its text, not through the driver, which tries each of its layouts with
+// time.Parse; parseSQLiteTime reads the layout the driver writes directly
+// and gives the driver's result for any other. PostgreSQL's driver
+// returns a time.
+type Time struct {
+	time.Time
+	Valid bool
+}
+
+// Scan implements sql.Scanner.
+func (t *Time) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		t.Time, t.Valid = time.Time{}, false
+	case time.Time:
+		t.Time, t.Valid = x.UTC(), true
+	case string:
+		t.Time, t.Valid = parseSQLiteTime(x), true
+	case []byte:
+		t.Time, t.Valid = parseSQLiteTime(string(x)), true
+	case int64:
+		// As the driver reads an integer timestamp: unix milliseconds if
+		// it has 13 digits, else seconds.
+		if x > 1e12 || x < -1e12 {
+			t.Time = time.Unix(0, x*int64(time.Millisecond)).UTC()
+		} else {
+			t.Time = time.Unix(x, 0).UTC()
+		}
+		t.Valid = true
+	default:
+		return fmt.Errorf("db: %T is not a time", v)
+	}
+	return nil
+}
+
+// Ptr is the time, or nil for NULL.
+func (t *Time) Ptr() *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	c := t.Time
+	return &c
+}
+
+// TimeColumn selects col for a Time: as +col on SQLite, the same value
+// without the column's declared type, so the driver hands over its text.
+func TimeColumn(q sqlx.ExtContext, col string) string {
+	if q.DriverName() == "sqlite3" {
+		return "+" + col
+	}
+	return col
+}
+
 // parseSQLiteTime reads the layout the driver writes directly and gives
 // the driver's result for any other. PostgreSQL's driver returns a time.
 type sqlTime struct {
