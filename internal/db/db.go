@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -115,7 +116,18 @@ func openSQLite(raw string) (*DB, error) {
 
 // Tx runs fn inside a transaction, committing when fn returns nil.
 func (d *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := d.BeginTxx(ctx, nil)
+	return InTx(ctx, d, fn)
+}
+
+// Beginner starts transactions: a *DB, or one connection of it (*sqlx.Conn).
+type Beginner interface {
+	BeginTxx(ctx context.Context, opts *sql.TxOptions) (*sqlx.Tx, error)
+}
+
+// InTx runs fn inside a transaction begun on b, committing when fn
+// returns nil and rolling back otherwise.
+func InTx(ctx context.Context, b Beginner, fn func(tx *sqlx.Tx) error) error {
+	tx, err := b.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}

@@ -52,16 +52,8 @@ func newWALWriter(ctx context.Context, d *db.DB) (*walWriter, error) {
 
 // tx runs fn in a transaction on the writing connection, as db.DB.Tx does.
 func (w *walWriter) tx(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	tx, err := w.conn.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("db: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
+	if err := db.InTx(ctx, w.conn, fn); err != nil {
 		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
 	}
 	select {
 	case w.commits <- struct{}{}:
