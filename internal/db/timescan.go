@@ -64,55 +64,6 @@ func TimeColumn(q sqlx.ExtContext, col string) string {
 	return col
 }
 
-// parseSQLiteTime reads the layout the driver writes directly and gives
-// the driver's result for any other. PostgreSQL's driver returns a time.
-type sqlTime struct {
-	t     time.Time
-	valid bool // false for NULL
-}
-
-func (s *sqlTime) Scan(v any) error {
-	switch x := v.(type) {
-	case nil:
-		s.t, s.valid = time.Time{}, false
-	case time.Time:
-		s.t, s.valid = x, true
-	case string:
-		s.t, s.valid = parseSQLiteTime(x), true
-	case []byte:
-		s.t, s.valid = parseSQLiteTime(string(x)), true
-	case int64:
-		// As the driver reads an integer timestamp: unix milliseconds if
-		// it has 13 digits, else seconds.
-		if x > 1e12 || x < -1e12 {
-			s.t = time.Unix(0, x*int64(time.Millisecond)).UTC()
-		} else {
-			s.t = time.Unix(x, 0).UTC()
-		}
-		s.valid = true
-	default:
-		return fmt.Errorf("reminders: %T is not a time", v)
-	}
-	return nil
-}
-
-// sqlTimeColumn selects col for an sqlTime: as +col on SQLite.
-func sqlTimeColumn(q sqlx.ExtContext, col string) string {
-	if q.DriverName() == "sqlite3" {
-		return "+" + col
-	}
-	return col
-}
-
-// ptr is the time, or nil for NULL.
-func (s *sqlTime) ptr() *time.Time {
-	if !s.valid {
-		return nil
-	}
-	t := s.t
-	return &t
-}
-
 // parseSQLiteTime reads a timestamp as mattn/go-sqlite3 reads one from a
 // TIMESTAMP column. The layout it writes times in (its first, with a UTC
 // offset of +00:00, as Steward stores every time) is read here; any other
