@@ -272,27 +272,11 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, p
 			}
 		}
 	}
-	switch {
-	case withItems && page != nil:
+	if withItems {
 		out.Total = out.matching(f)
-		if out.Items, err = s.pageItems(ctx, sc, f, ws, now, wanted, items, *page); err != nil {
+		if out.Items, err = s.listItems(ctx, sc, f, ws, now, wanted, items, page); err != nil {
 			return nil, nil, err
 		}
-	case withItems:
-		ci, err := s.courseItems(ctx, sc, f, now)
-		if err != nil {
-			return nil, nil, err
-		}
-		items = append(items, ci...)
-		if len(ws) > 0 && len(wanted) > 0 {
-			pi, err := s.heldItems(ctx, sc, f, ws, now, wanted)
-			if err != nil {
-				return nil, nil, err
-			}
-			items = append(items, pi...)
-		}
-		sortItems(items)
-		out.Items, out.Total = items, len(items)
 	}
 	if out.Trend, err = s.trend(ctx, sc, f, now, out.Courses); err != nil {
 		return nil, nil, err
@@ -416,68 +400,4 @@ func courseIndex(cs []CourseFigures, id int64) int {
 		}
 	}
 	return -1
-}
-
-// courseItems lists the current cycles matching the filter, person by person.
-func (s *Store) courseItems(ctx context.Context, sc scope, f Filter, now time.Time) ([]Item, error) {
-	if f.Status == StatusPending || f.Status == StatusAcknowledged {
-		return nil, nil
-	}
-	pre, args := sc.prefix()
-	where, wargs := cycleWhere(sc, f)
-	from, cond := sc.from("course_cycles c", "c.user_id")
-	q := pre + `SELECT user_id, name, email, team, slug, title, status, due_at, lapses_at, expires_at, completed_at FROM (
-		SELECT u.id AS user_id, u.name, u.email, COALESCE(t.name, '') AS team, k.slug, k.title,
-			` + standingExpr + ` AS status, c.due_at, c.lapses_at, c.expires_at, c.completed_at
-		FROM ` + from + ` JOIN users u ON u.id = c.user_id
-		JOIN courses k ON k.id = c.course_id LEFT JOIN teams t ON t.id = u.team_id
-		WHERE c.closed_at IS NULL AND u.active = TRUE` + cond + where + `) x`
-	args = append(append(args, standingArgs(now)...), wargs...)
-	switch f.Status {
-	case "", "all":
-	case NeedsAction:
-		q += ` WHERE status IN ('overdue', 'lapsed')`
-	default:
-		q += ` WHERE status = ?`
-		args = append(args, f.Status)
-	}
-	rows, err := s.q.rows(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reports: course items: %w", err)
-	}
-	defer rows.Close()
-	var out []Item
-	for rows.Next() {
-		var r struct {
-			UserID                           int64
-			Name, Email, Team, Slug, Title   string
-			Status                           string
-			DueAt                            time.Time
-			LapsesAt, ExpiresAt, CompletedAt *time.Time
-		}
-		// Scan, not StructScan: the columns are listed above in order, and
-		// mapping them by name for every row costs more than reading them.
-		if err := rows.Scan(&r.UserID, &r.Name, &r.Email, &r.Team, &r.Slug, &r.Title, &r.Status,
-			&r.DueAt, &r.LapsesAt, &r.ExpiresAt, &r.CompletedAt); err != nil {
-			return nil, fmt.Errorf("reports: course items: %w", err)
-		}
-		it := Item{UserID: r.UserID, Name: r.Name, Email: r.Email, Team: r.Team, Kind: "course", Slug: r.Slug,
-			Title: r.Title, Status: r.Status, Due: r.DueAt.UTC(), Done: r.CompletedAt}
-		switch courses.Status(r.Status) {
-		case courses.StatusLapsed:
-			if r.ExpiresAt != nil && r.CompletedAt != nil {
-				it.Due = r.ExpiresAt.UTC()
-			} else if r.LapsesAt != nil {
-				it.Due = r.LapsesAt.UTC()
-			}
-			it.DaysOverdue = daysBetween(it.Due, now)
-		case courses.StatusOverdue:
-			it.DaysOverdue = daysBetween(it.Due, now)
-		}
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reports: course items: %w", err)
-	}
-	return out, nil
 }

@@ -44,10 +44,10 @@ func (l *Line) matching(f Filter) int {
 	return n
 }
 
-// pageItems reads one page of the listing, in sortItems' order, from the
-// database: the course items and the policy items whose standing is
-// remembered, sorted there, merged here with the policy items evaluated
-// in Go (evaluated, sorted or not).
+// listItems reads the listing, or with page one page of it, in
+// sortItems' order, from the database: the course items and the policy
+// items whose standing is remembered, sorted there, merged here with the
+// policy items evaluated in Go (evaluated, sorted or not).
 //
 // sortItems orders by days overdue (most first), then due date. A whole
 // day overdue happens exactly when the due moment is a day or more ago,
@@ -55,8 +55,8 @@ func (l *Line) matching(f Filter) int {
 // orders by "a day or more overdue" first, then the due date, which is
 // the same order. Items with no due date come first among equals, as
 // the zero time does in Go.
-func (s *Store) pageItems(ctx context.Context, sc scope, f Filter, ws []ackWindow, now time.Time, wanted []string,
-	evaluated []Item, page window) ([]Item, error) {
+func (s *Store) listItems(ctx context.Context, sc scope, f Filter, ws []ackWindow, now time.Time, wanted []string,
+	evaluated []Item, page *window) ([]Item, error) {
 	pre, args := sc.prefix()
 	dayAgo := now.Add(-24 * time.Hour)
 	var parts []string
@@ -118,19 +118,23 @@ func (s *Store) pageItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 	if len(parts) == 0 {
 		return cut(evaluated, page), nil
 	}
+	var cutAt *window // the part of what is read that the page shows
 	c := s.collateBytes()
 	q := pre + `SELECT user_id, name, email, team, kind, slug, title, status, due, done FROM (` + strings.Join(parts, ` UNION ALL `) + `) i
 		ORDER BY late DESC, due IS NOT NULL, due, name` + c + `, user_id, title` + c
 	// With no evaluated items to merge, the database skips to the page.
 	// Otherwise they may all sort before it, and the page starts that
 	// much earlier in the database's order: it reads from the start.
-	if len(evaluated) == 0 {
+	switch {
+	case page == nil:
+	case len(evaluated) == 0:
 		q += ` LIMIT ? OFFSET ?`
 		args = append(args, page.limit, page.offset)
-		page.offset = 0
-	} else {
+		cutAt = &window{0, page.limit}
+	default:
 		q += ` LIMIT ?`
 		args = append(args, page.offset+page.limit)
+		cutAt = page
 	}
 	rows, err := s.q.rows(ctx, q, args...)
 	if err != nil {
@@ -157,7 +161,7 @@ func (s *Store) pageItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reports: listing: %w", err)
 	}
-	return cut(mergeItems(read, evaluated), page), nil
+	return cut(mergeItems(read, evaluated), cutAt), nil
 }
 
 // mergeItems merges two lists in sortItems' order.
@@ -171,8 +175,11 @@ func mergeItems(a, b []Item) []Item {
 	return out
 }
 
-// cut is the page of items.
-func cut(items []Item, page window) []Item {
+// cut is the page of items; with no page, all of them.
+func cut(items []Item, page *window) []Item {
+	if page == nil {
+		return items
+	}
 	if page.offset >= len(items) {
 		return nil
 	}

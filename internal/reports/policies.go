@@ -316,54 +316,6 @@ func (s *Store) heldCounts(ctx context.Context, sc scope, f Filter, ws []ackWind
 	return out, nil
 }
 
-// heldItems lists the remembered standings that hold at now and whose
-// status is wanted.
-func (s *Store) heldItems(ctx context.Context, sc scope, f Filter, ws []ackWindow, now time.Time, wanted []string) ([]Item, error) {
-	window := windowIndex(ws)
-	pre, args := sc.prefix()
-	from, cond := sc.from("users u", "u.id")
-	q := pre + `SELECT u.id, u.name, u.email, COALESCE(t.name, '') AS team, s.policy_id, s.status, s.due_at, s.last_at
-		FROM ` + from + ` JOIN policy_standings s ON s.user_id = u.id LEFT JOIN teams t ON t.id = u.team_id
-		WHERE u.active = TRUE` + cond + heldWhere(ws) + ` AND s.status IN (?` + strings.Repeat(", ?", len(wanted)-1) + `)`
-	at := nanos(now)
-	args = append(args, at, at)
-	for _, st := range wanted {
-		args = append(args, st)
-	}
-	if f.TeamID != 0 {
-		q += ` AND u.team_id = ?`
-		args = append(args, f.TeamID)
-	}
-	rows, err := s.q.rows(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reports: policy standings: %w", err)
-	}
-	defer rows.Close()
-	var out []Item
-	for rows.Next() {
-		var p person
-		var policyID int64
-		var status string
-		var due, last db.Time
-		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Team, &policyID, &status, &due, &last); err != nil {
-			return nil, fmt.Errorf("reports: policy standings: %w", err)
-		}
-		i, ok := window[policyID]
-		if !ok {
-			continue
-		}
-		var done *time.Time
-		if !last.IsZero() {
-			done = &last.Time
-		}
-		out = append(out, policyItem(&p, ws[i], status, due.Time, done, now))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reports: policy standings: %w", err)
-	}
-	return out, nil
-}
-
 // policyItem is one person's line for one policy.
 func policyItem(p *person, w ackWindow, status string, due time.Time, done *time.Time, now time.Time) Item {
 	it := Item{UserID: p.ID, Name: p.Name, Email: p.Email, Team: p.Team, Kind: "policy", Slug: w.t.Policy.Slug,

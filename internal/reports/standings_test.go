@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -349,6 +350,26 @@ func TestPagesAreSlicesOfTheListing(t *testing.T) {
 		if err := d.Get(&course, `SELECT MIN(id) FROM courses`); err != nil {
 			t.Fatal(err)
 		}
+		// A certification that ran out with no renewal opened: lapsed, and
+		// the listing gives its expiry as the date it was due.
+		if _, err := d.Exec(d.Rebind(`UPDATE course_cycles SET completed_at = ?, expires_at = ?, lapses_at = NULL
+			WHERE id = (SELECT MIN(c.id) FROM course_cycles c JOIN users u ON u.id = c.user_id
+				WHERE c.closed_at IS NULL AND c.completed_at IS NULL AND c.exempt = FALSE AND u.manager_id = ?)`),
+			testNow.AddDate(-1, -1, 0), testNow.AddDate(0, 0, -20), mgr); err != nil {
+			t.Fatal(err)
+		}
+		cycles := allCycles(t, d) // no cycle changes below: only an acknowledgement
+		var slugs []struct {
+			ID   int64  `db:"id"`
+			Slug string `db:"slug"`
+		}
+		if err := d.Select(&slugs, `SELECT id, slug FROM courses`); err != nil {
+			t.Fatal(err)
+		}
+		courseOf := map[string]int64{}
+		for _, c := range slugs {
+			courseOf[c.Slug] = c.ID
+		}
 		filters := []Filter{{Status: NeedsAction}, {Status: "all"}, {Status: "completed"}, {Status: "lapsed"}, {Status: StatusPending},
 			{Status: StatusAcknowledged}, {Status: "overdue"}, {Status: "all", TeamID: team}, {Status: NeedsAction, CourseID: course}}
 		check := func(state string, at time.Time) {
@@ -359,6 +380,7 @@ func TestPagesAreSlicesOfTheListing(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					listingHoldsTheRecords(t, whole.Items, cycles, courseOf, at)
 					for _, size := range []int{7, 100} {
 						n := len(whole.Items)
 						for _, offset := range []int{0, size, n / 2, max(0, n-1), n + size} {
@@ -623,4 +645,47 @@ func policyStore(t *testing.T, d *db.DB) *policies.Store {
 		t.Fatal(err)
 	}
 	return policies.NewStore(d, r)
+}
+
+// listingHoldsTheRecords checks a listing against Go's own answers: it is
+// in sortItems' order, and each course item has the status courses gives
+// its current cycle at the moment, and the due date a person reads (for a
+// lapsed certification, when it lapsed).
+func listingHoldsTheRecords(t *testing.T, items []Item, cycles []courses.Cycle, courseOf map[string]int64, at time.Time) {
+	t.Helper()
+	sorted := slices.Clone(items)
+	sortItems(sorted)
+	for i := range items {
+		if g, w := itemText(items[i]), itemText(sorted[i]); g != w {
+			t.Fatalf("item %d out of order:\n listed: %s\n sorted: %s", i, g, w)
+		}
+	}
+	for _, it := range items {
+		if it.Kind != "course" {
+			continue
+		}
+		var cur *courses.Cycle
+		for i := range cycles {
+			if c := &cycles[i]; c.UserID == it.UserID && c.CourseID == courseOf[it.Slug] && currentAtMoment(*c, at) {
+				cur = c
+			}
+		}
+		if cur == nil {
+			t.Fatalf("%s: no current cycle", itemText(it))
+		}
+		then := asOf(*cur, at)
+		due := then.DueAt
+		status := then.Status(at)
+		if status == courses.StatusLapsed {
+			switch {
+			case then.CompletedAt != nil && then.ExpiresAt != nil:
+				due = *then.ExpiresAt
+			case then.LapsesAt != nil:
+				due = *then.LapsesAt
+			}
+		}
+		if string(status) != it.Status || !due.Equal(it.Due) {
+			t.Fatalf("%s: courses says %s, due %s", itemText(it), status, due.UTC().Format(time.RFC3339Nano))
+		}
+	}
 }
