@@ -144,11 +144,11 @@ func (s *Server) forgotSend(c *fiber.Ctx) error {
 	}
 	now := s.now()
 	key := "reset:" + c.IP()
-	if blocked, wait := s.limiter.blocked(key, accountFailureLimit, now); blocked {
+	if blocked, wait := s.limiter.blocked(key, accountFailureLimit, s.wall()); blocked {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return fiber.NewError(fiber.StatusTooManyRequests, "Too many reset requests. Wait "+humanWait(wait)+" and try again.")
 	}
-	s.limiter.fail(key, now)
+	s.limiter.fail(key, s.wall())
 	u, err := s.people.ByEmail(c.UserContext(), form.Email)
 	if err == nil && u.Active {
 		err = s.db.Tx(c.UserContext(), func(tx *sqlx.Tx) error {

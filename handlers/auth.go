@@ -39,6 +39,7 @@ func (s *Server) loginForm(c *fiber.Ctx) error {
 
 func (s *Server) login(c *fiber.Ctx) error {
 	now := s.now()
+	wall := s.wall()
 	form := loginForm{Email: strings.TrimSpace(c.FormValue("email")), Next: c.FormValue("next")}
 	password := c.FormValue("password")
 	form.Check(validator.NotBlank(form.Email), "email", "Enter your email address.")
@@ -50,7 +51,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	}
 
 	ipKey, acctKey := "ip:"+c.IP(), "account:"+people.NormalizeEmail(form.Email)
-	if wait, ok := s.loginBlocked(ipKey, acctKey, now); ok {
+	if wait, ok := s.loginBlocked(ipKey, acctKey, wall); ok {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return fiber.NewError(fiber.StatusTooManyRequests,
 			"Too many failed sign-ins. Wait "+humanWait(wait)+" and try again, or ask an admin to reset your password.")
@@ -58,8 +59,8 @@ func (s *Server) login(c *fiber.Ctx) error {
 
 	u, err := s.people.Authenticate(c.UserContext(), form.Email, password)
 	if errors.Is(err, people.ErrBadCredentials) {
-		s.limiter.fail(ipKey, now)
-		s.limiter.fail(acctKey, now)
+		s.limiter.fail(ipKey, wall)
+		s.limiter.fail(acctKey, wall)
 		s.recordLogin(c.UserContext(), form.Email, false, now)
 		form.AddFormError("Wrong email or password.")
 		return s.render(c, fiber.StatusUnauthorized, "auth/login", fiber.Map{"Title": "Sign in", "Form": form})

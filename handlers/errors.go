@@ -16,6 +16,11 @@ import (
 func statusOf(err error) (int, string) {
 	var fe *fiber.Error
 	switch {
+	case errors.As(err, &fe) && fe.Code == http.StatusNotFound && strings.HasPrefix(fe.Message, "Cannot "):
+		// Fiber's router found no route for the path.
+		return fe.Code, "There is no page at this address."
+	case errors.As(err, &fe) && fe.Code == http.StatusMethodNotAllowed:
+		return fe.Code, "This address does not take that kind of request."
 	case errors.As(err, &fe):
 		return fe.Code, fe.Message
 	case errors.Is(err, people.ErrNotFound):

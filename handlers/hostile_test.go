@@ -332,7 +332,7 @@ func TestHostileInputChangesNothing(t *testing.T) {
 	}
 	t.Logf("%d hostile requests over %d routes", requests, len(routes))
 	// What a free-text form stored comes back escaped.
-	ts.setNow(testStart.Add(20 * time.Minute)) // past the lockout the hostile sign-ins caused
+	ts.advanceWall(20 * time.Minute) // past the lockout the hostile sign-ins caused
 	fresh := ts.client()
 	page := fresh.login(adminEmail).get("/admin/teams")
 	if strings.Contains(page.Body, hostileValues[2]) || !strings.Contains(page.Body, "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;") {
@@ -394,7 +394,7 @@ func newTLSTestServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Deps{Config: cfg, DB: ts.db, Now: ts.clock, BcryptCost: bcrypt.MinCost,
+	srv, err := New(Deps{Config: cfg, DB: ts.db, Now: ts.clock, Wall: ts.wall, BcryptCost: bcrypt.MinCost,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -53,9 +53,15 @@ func (a access) allows(r people.Role) bool {
 
 // route registers a handler with its access rule. Every route goes through
 // here, so TestEveryRouteHasAnAccessRule can check all of them.
+// A GET route also answers HEAD, with the same status and headers and no
+// body (fasthttp drops the body of a HEAD response).
 func (s *Server) route(method, path string, a access, h fiber.Handler) {
 	s.rules[method+" "+path] = a
 	s.app.Add(method, path, s.guard(a), h)
+	if method == fiber.MethodGet {
+		s.rules[fiber.MethodHead+" "+path] = a
+		s.app.Add(fiber.MethodHead, path, s.guard(a), h)
+	}
 }
 
 // guard enforces a route's access rule and the CSRF check.

@@ -141,8 +141,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/reports", readers, s.orgReport)
 	s.route(fiber.MethodGet, "/reports/evidence", readers, s.evidence)
 
-	// Anything else is a 404 page.
-	app.Use(func(c *fiber.Ctx) error {
-		return fiber.NewError(fiber.StatusNotFound, "There is no page at this address.")
-	})
+	// Anything else falls through to Fiber's router: a path that no route
+	// has is a 404, a path that only other methods have is a 405 with
+	// Allow; handleError words both.
 }

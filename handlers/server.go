@@ -34,7 +34,14 @@ type Deps struct {
 	Config     config.Config
 	DB         *db.DB
 	Logger     *slog.Logger
-	Now        func() time.Time // UTC; tests set it
+	// Now is the domain's clock: what is due, in effect or expired. Tests
+	// fix it to drive the rules to any date.
+	Now func() time.Time // UTC
+	// Wall is the real clock, for whatever a client judges by its own
+	// clock or by real elapsed time: session cookies and their idle and
+	// absolute limits, sign-in limits. Nil means time.Now; tests only
+	// move it forward from the real time, never pin it to a date.
+	Wall       func() time.Time
 	BcryptCost int              // 0 means bcrypt.DefaultCost
 }
 
@@ -44,6 +51,7 @@ type Server struct {
 	db         *db.DB
 	log        *slog.Logger
 	now        func() time.Time
+	wall       func() time.Time
 	bcryptCost int
 
 	people   *people.Store
@@ -72,6 +80,9 @@ func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = func() time.Time { return time.Now().UTC() }
 	}
+	if d.Wall == nil {
+		d.Wall = func() time.Time { return time.Now().UTC() }
+	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -83,6 +94,7 @@ func New(d Deps) (*Server, error) {
 		db:         d.DB,
 		log:        d.Logger,
 		now:        d.Now,
+		wall:       d.Wall,
 		bcryptCost: d.BcryptCost,
 		people:     people.NewStore(d.DB),
 		courses:    courses.NewStore(d.DB),

@@ -64,7 +64,7 @@ func randomToken(n int) string {
 // loadSession decodes the cookie and loads the signed-in person, then saves
 // the session once after the handler ran, if it changed.
 func (s *Server) loadSession(c *fiber.Ctx) error {
-	now := s.now()
+	now := s.wall()
 	var sess *session
 	if raw := c.Cookies(s.cookie); raw != "" {
 		var v session
@@ -136,7 +136,7 @@ func (s *Server) sessionOf(c *fiber.Ctx, create bool) *session {
 	if !create {
 		return nil
 	}
-	now := s.now().Unix()
+	now := s.wall().Unix()
 	sess := &session{ID: randomToken(18), CSRF: randomToken(32), Created: now, Seen: now}
 	c.Locals(localSession, sess)
 	c.Locals(localDirty, true)
@@ -146,7 +146,7 @@ func (s *Server) sessionOf(c *fiber.Ctx, create bool) *session {
 // startSession signs u in on a brand-new session: new id and new CSRF
 // token, so nothing from before sign-in (a planted cookie) survives it.
 func (s *Server) startSession(c *fiber.Ctx, u *people.User) {
-	now := s.now().Unix()
+	now := s.wall().Unix()
 	c.Locals(localSession, &session{ID: randomToken(18), UserID: u.ID, CSRF: randomToken(32), Created: now, Seen: now})
 	c.Locals(localDirty, true)
 	c.Locals(localUser, u)
@@ -154,7 +154,7 @@ func (s *Server) startSession(c *fiber.Ctx, u *people.User) {
 
 // endSession signs out: the cookie is replaced by an empty anonymous session.
 func (s *Server) endSession(c *fiber.Ctx) {
-	now := s.now().Unix()
+	now := s.wall().Unix()
 	c.Locals(localSession, &session{ID: randomToken(18), CSRF: randomToken(32), Created: now, Seen: now})
 	c.Locals(localDirty, true)
 	c.Locals(localUser, nil)

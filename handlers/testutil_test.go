@@ -35,8 +35,9 @@ type testServer struct {
 	srv *Server
 	db  *db.DB
 
-	mu  sync.Mutex
-	now time.Time
+	mu    sync.Mutex
+	now   time.Time
+	ahead time.Duration // how far the wall clock runs ahead of the real one
 }
 
 // newTestServer starts a server whose clock starts at testStart; advance
@@ -64,7 +65,7 @@ func newTestServerOn(t testing.TB, d *db.DB) *testServer {
 	}
 	ts := &testServer{t: t, db: d, now: testStart}
 	srv, err := New(Deps{
-		Config: cfg, DB: d, Now: ts.clock, BcryptCost: bcrypt.MinCost,
+		Config: cfg, DB: d, Now: ts.clock, Wall: ts.wall, BcryptCost: bcrypt.MinCost,
 		Logger: slog.New(logfmt.New(io.Discard, slog.LevelInfo)),
 	})
 	if err != nil {
@@ -123,6 +124,21 @@ func (ts *testServer) clock() time.Time {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	return ts.now
+}
+
+// wall is the server's real clock: the real time, moved forward by
+// advanceWall to reach a session's or a sign-in limit's end.
+func (ts *testServer) wall() time.Time {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return time.Now().UTC().Add(ts.ahead)
+}
+
+// advanceWall moves the server's real clock d further ahead.
+func (ts *testServer) advanceWall(d time.Duration) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.ahead += d
 }
 
 func (ts *testServer) setNow(t time.Time) {
