@@ -31,9 +31,9 @@ import (
 
 // Deps is what a Server needs from main.
 type Deps struct {
-	Config     config.Config
-	DB         *db.DB
-	Logger     *slog.Logger
+	Config config.Config
+	DB     *db.DB
+	Logger *slog.Logger
 	// Now is the domain's clock: what is due, in effect or expired. Tests
 	// fix it to drive the rules to any date.
 	Now func() time.Time // UTC
@@ -42,7 +42,7 @@ type Deps struct {
 	// absolute limits, sign-in limits. Nil means time.Now; tests only
 	// move it forward from the real time, never pin it to a date.
 	Wall       func() time.Time
-	BcryptCost int              // 0 means bcrypt.DefaultCost
+	BcryptCost int // 0 means bcrypt.DefaultCost
 }
 
 // Server holds the stores, views and services the handlers use.
