@@ -3,9 +3,11 @@ package handlers
 import (
 	"context"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -124,3 +126,62 @@ func TestMarkupIsValid(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconvFormat(n) }
+
+// TestBrowserAtAnyDate signs in and works in Chromium, on the real clock,
+// with the domain's clock a year behind and a year ahead of the real date:
+// whatever the browser judges by its own clock (the session cookie's
+// expiry) follows the real clock, never the domain's.
+func TestBrowserAtAnyDate(t *testing.T) {
+	for _, skew := range []struct {
+		name  string
+		years int
+	}{{"a year behind", -1}, {"a year ahead", 1}} {
+		t.Run(skew.name, func(t *testing.T) {
+			ts := newTestServerAt(t, time.Now().UTC().AddDate(skew.years, 0, 0).Truncate(time.Hour))
+			b := browsertest.Start(t)
+			base := ts.listen(t)
+			for _, who := range []string{employeeEmail, managerEmail, adminEmail} {
+				ctx := b.Tab(t)
+				browserLogin(t, ctx, base, who)
+				for _, p := range []string{"/courses", "/my/policies", "/account/data", "/home"} {
+					if err := chromedp.Do(ctx, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS(`main`))); err != nil {
+						t.Fatalf("%s as %s: %v", p, who, err)
+					}
+					signedIn, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('form[action="/logout"]') !== null`))
+					if err != nil {
+						t.Fatalf("%s as %s: %v", p, who, err)
+					}
+					if !signedIn {
+						t.Fatalf("%s as %s: the browser lost its session", p, who)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCookiesFollowTheRealClock checks the session cookie's expiry against
+// the real clock, with the domain's clock far from it either way.
+func TestCookiesFollowTheRealClock(t *testing.T) {
+	for _, years := range []int{-1, 1} {
+		ts := newTestServer(t)
+		ts.setNow(time.Now().UTC().AddDate(years, 0, 0))
+		res := ts.client().get("/login")
+		var ck *http.Cookie
+		for _, c := range res.Cookies() {
+			if c.Name == "steward_session" {
+				ck = c
+			}
+		}
+		if ck == nil {
+			t.Fatal("the login form set no session cookie")
+		}
+		left := time.Until(ck.Expires)
+		if left < ts.srv.cfg.MaxSession-time.Minute || left > ts.srv.cfg.MaxSession+time.Minute {
+			t.Errorf("domain clock %+d years: the cookie expires in %s by the real clock, want %s", years, left, ts.srv.cfg.MaxSession)
+		}
+		if d, err := http.ParseTime(res.Header.Get("Date")); err != nil || time.Since(d).Abs() > time.Minute {
+			t.Errorf("domain clock %+d years: Date %q is not now", years, res.Header.Get("Date"))
+		}
+	}
+}

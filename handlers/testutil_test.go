@@ -56,6 +56,28 @@ func newTestServer(t testing.TB) *testServer {
 	return newTestServerOn(t, d)
 }
 
+// newTestServerAt starts a server whose domain clock starts at start, on a
+// demo organisation seeded at that moment (slower than newTestServer, which
+// copies one seeded at testStart).
+func newTestServerAt(t testing.TB, start time.Time) *testServer {
+	t.Helper()
+	d, err := db.Open(filepath.Join(t.TempDir(), "steward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	ctx := context.Background()
+	if _, err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Seed(ctx, d, start, demo.Options{BcryptCost: bcrypt.MinCost}); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServerOn(t, d)
+	ts.setNow(start)
+	return ts
+}
+
 // newTestServerOn starts a server over d, which already holds the demo.
 func newTestServerOn(t testing.TB, d *db.DB) *testServer {
 	t.Helper()
