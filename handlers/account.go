@@ -118,7 +118,9 @@ func (s *Server) linkSetPassword(c *fiber.Ctx, lp linkPage) error {
 		return err
 	}
 	s.limiter.reset("account:" + u.Email)
-	s.startSession(c, &u)
+	if err := s.startSession(c, &u); err != nil {
+		return err
+	}
 	s.flash(c, "Your password is set. Welcome, "+u.Name+".")
 	return c.Redirect("/home", fiber.StatusSeeOther)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +22,28 @@ type loginForm struct {
 	validator.Validator
 }
 
-// safeNext keeps a post-login redirect on this site: a path, not a URL.
+// safeNext keeps a post-login redirect on this site: a path on this
+// origin, never a URL. Browsers drop tabs and newlines from a Location and
+// read a backslash as a slash, so "/\t/evil.example" and "/\\evil.example"
+// would leave the site: anything with a control character, a space or a
+// backslash is refused, and what is left must parse as a bare path.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") || len(next) > 512 {
+	if next == "" || len(next) > 512 || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return "/home"
+	}
+	// Checked decoded too: a proxy or a browser that decodes once more
+	// must not find a way off the site either.
+	decoded, err := url.PathUnescape(next)
+	if err != nil || strings.HasPrefix(decoded, "//") {
+		return "/home"
+	}
+	for _, r := range next + decoded {
+		if r <= ' ' || r == 0x7f || r == '\\' || (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 || r == 0xfeff {
+			return "/home"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/home"
 	}
 	return next
@@ -69,7 +88,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	s.limiter.reset(acctKey)
-	s.startSession(c, &u)
+	if err := s.startSession(c, &u); err != nil {
+		return err
+	}
 	s.recordLogin(c.UserContext(), form.Email, true, now)
 	return c.Redirect(safeNext(form.Next), fiber.StatusSeeOther)
 }
@@ -104,7 +125,9 @@ func (s *Server) recordLogin(ctx context.Context, email string, ok bool, now tim
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {
-	s.endSession(c)
+	if err := s.endSession(c, people.EndedLogout); err != nil {
+		return err
+	}
 	s.flash(c, "You have signed out.")
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
@@ -138,7 +161,11 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	if err := s.people.SetPassword(c.UserContext(), u.ID, hash, audit.UserActor(u.ID), s.now()); err != nil {
 		return err
 	}
-	s.startSession(c, u) // a new session id after a credential change
+	// Changing the password ended every session of this person, this one
+	// too: this browser carries on in a new one.
+	if err := s.startSession(c, u); err != nil {
+		return err
+	}
 	s.flash(c, "Your password has been changed.")
 	return c.Redirect("/home", fiber.StatusSeeOther)
 }

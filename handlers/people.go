@@ -111,7 +111,14 @@ func (s *Server) peopleFormPage(c *fiber.Ctx, status int, title string, f person
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, "people/form", fiber.Map{"Title": title, "Form": f, "Teams": teams, "Roles": people.Roles, "Person": person})
+	var sessions []people.Session
+	if person != nil {
+		if sessions, err = s.people.Sessions(c.UserContext(), person.ID); err != nil {
+			return err
+		}
+	}
+	return s.render(c, status, "people/form", fiber.Map{"Title": title, "Form": f, "Teams": teams, "Roles": people.Roles, "Person": person,
+		"Sessions": len(sessions)})
 }
 
 func (s *Server) peopleList(c *fiber.Ctx) error {

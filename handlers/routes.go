@@ -58,6 +58,8 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/home", signedIn, s.home)
 	s.route(fiber.MethodGet, "/account/password", signedIn, s.passwordForm)
 	s.route(fiber.MethodPost, "/account/password", signedIn, s.changePassword)
+	s.route(fiber.MethodGet, "/account/sessions", signedIn, s.accountSessions)
+	s.route(fiber.MethodPost, "/account/sessions/end", signedIn, s.endMySessions)
 
 	// ---- policies: public pages, API, acknowledgements, admin ----
 	s.route(fiber.MethodGet, "/", public, s.policyIndex)
@@ -129,6 +131,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/people/:id/deactivate", admin, s.personDeactivate)
 	s.route(fiber.MethodPost, "/admin/people/:id/reactivate", admin, s.personReactivate)
 	s.route(fiber.MethodPost, "/admin/people/:id/invite", admin, s.personInvite)
+	s.route(fiber.MethodPost, "/admin/people/:id/sessions/end", admin, s.adminEndSessions)
 	s.route(fiber.MethodGet, "/admin/teams", admin, s.teamsList)
 	s.route(fiber.MethodPost, "/admin/teams", admin, s.teamCreate)
 	s.route(fiber.MethodPost, "/admin/teams/:id", admin, s.teamRename)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/template/html/v2"
-	"github.com/gorilla/securecookie"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
@@ -63,7 +62,7 @@ type Server struct {
 
 	app        *fiber.App
 	views      *html.Engine
-	codecs     []securecookie.Codec
+	keys       sessionKeys
 	cookie     string
 	limiter    *loginLimiter
 	requestIDs *requestIDs
@@ -110,7 +109,11 @@ func New(d Deps) (*Server, error) {
 	s.mailer = mailer
 	s.tokens = tokens.New(mailer)
 	s.policies = policies.NewStore(d.DB, mailer)
-	s.codecs = sessionCodecs(d.Config.SessionKeys)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.loadSessionKeys(ctx); err != nil {
+		return nil, err
+	}
 	s.cookie = "steward_session"
 	if d.Config.SecureCookies() {
 		s.cookie = "__Host-steward_session"

@@ -1,16 +1,20 @@
 package handlers
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/securecookie"
 
+	"steward/internal/keys"
 	"steward/internal/people"
 )
 
@@ -34,8 +38,8 @@ const (
 )
 
 // sessionCodecs derives an authentication key and an encryption key from
-// each configured key. The first codec encodes; all decode, so keys rotate
-// by putting a new one first and keeping the old one until sessions expire.
+// each key. The first codec encodes; all decode, so keys rotate by putting
+// a new one first and keeping the old one until sessions expire.
 func sessionCodecs(keys [][]byte) []securecookie.Codec {
 	var pairs [][]byte
 	for _, k := range keys {
@@ -53,6 +57,72 @@ func sessionCodecs(keys [][]byte) []securecookie.Codec {
 	return codecs
 }
 
+// sessionKeys holds the codecs that sign and open session cookies. Keys
+// configured in STEWARD_SESSION_KEYS are fixed; the installation's own
+// generated keys (package keys) are read again when a cookie opens with
+// none of them, at most every keyReload, so a rotation by
+// `steward keys rotate` reaches every running instance without a restart.
+type sessionKeys struct {
+	codecs   atomic.Pointer[[]securecookie.Codec]
+	stored   bool // the keys come from the database
+	mu       sync.Mutex
+	reloaded time.Time
+}
+
+const keyReload = 10 * time.Second
+
+// loadSessionKeys uses the configured keys, or the installation's own,
+// generating them on first start and saying so once in the log.
+func (s *Server) loadSessionKeys(ctx context.Context) error {
+	if len(s.cfg.SessionKeys) > 0 {
+		codecs := sessionCodecs(s.cfg.SessionKeys)
+		s.keys.codecs.Store(&codecs)
+		return nil
+	}
+	s.keys.stored = true
+	ring, err := keys.Load(ctx, s.db, keys.Session, s.wall())
+	if err != nil {
+		return err
+	}
+	if ring.Created {
+		s.log.Info("generated a random session signing key and stored it in the database; every instance of this installation uses it (rotate with `steward keys rotate`, or set STEWARD_SESSION_KEYS)")
+	}
+	codecs := sessionCodecs(ring.Keys)
+	s.keys.codecs.Store(&codecs)
+	s.keys.reloaded = s.wall()
+	return nil
+}
+
+// decodeSession opens a session cookie, reading the stored keys again if
+// none opens it and they may have been rotated since.
+func (s *Server) decodeSession(raw string) (session, bool) {
+	var v session
+	if securecookie.DecodeMulti(s.cookie, raw, &v, *s.keys.codecs.Load()...) == nil {
+		return v, true
+	}
+	if !s.keys.stored {
+		return v, false
+	}
+	s.keys.mu.Lock()
+	defer s.keys.mu.Unlock()
+	now := s.wall()
+	if now.Sub(s.keys.reloaded) < keyReload {
+		return v, false
+	}
+	s.keys.reloaded = now
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ring, err := keys.Load(ctx, s.db, keys.Session, now)
+	if err != nil {
+		s.log.Error("reload session keys", "err", err)
+		return v, false
+	}
+	codecs := sessionCodecs(ring.Keys)
+	s.keys.codecs.Store(&codecs)
+	v = session{}
+	return v, securecookie.DecodeMulti(s.cookie, raw, &v, codecs...) == nil
+}
+
 func randomToken(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -61,38 +131,44 @@ func randomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// loadSession decodes the cookie and loads the signed-in person, then saves
-// the session once after the handler ran, if it changed.
+// anonymous is a fresh session for someone not signed in, with a message
+// for the next page ("" for none).
+func anonymous(now time.Time, flash string) *session {
+	return &session{ID: randomToken(18), CSRF: randomToken(32), Created: now.Unix(), Seen: now.Unix(), Flash: flash}
+}
+
+// loadSession opens the cookie and, for a signed-in session, checks it
+// against the server's record: a session that was signed out, ended by a
+// password change, deactivation, a role change or an admin, or that is
+// past its idle or absolute limit, is over whatever the cookie says. The
+// session is saved once after the handler ran, if it changed.
 func (s *Server) loadSession(c *fiber.Ctx) error {
 	now := s.wall()
 	var sess *session
 	if raw := c.Cookies(s.cookie); raw != "" {
-		var v session
-		if securecookie.DecodeMulti(s.cookie, raw, &v, s.codecs...) == nil {
+		if v, ok := s.decodeSession(raw); ok {
 			sess = &v
 		}
 	}
 	if sess != nil && sess.UserID != 0 {
-		idle := now.Sub(time.Unix(sess.Seen, 0))
-		age := now.Sub(time.Unix(sess.Created, 0))
+		u, rec, err := s.people.SessionUser(c.UserContext(), sess.ID)
 		switch {
-		case idle > s.cfg.IdleTimeout || age > s.cfg.MaxSession || idle < -time.Minute:
-			sess = &session{ID: randomToken(18), CSRF: randomToken(32), Created: now.Unix(), Seen: now.Unix(),
-				Flash: "Your session expired. Please sign in again."}
+		case errors.Is(err, people.ErrNoSession) || (err == nil && (rec.UserID != sess.UserID || !u.Active)):
+			sess = anonymous(now, "You were signed out. Please sign in again.")
+			c.Locals(localDirty, true)
+		case err != nil:
+			return err
+		case now.Sub(rec.SeenAt) > s.cfg.IdleTimeout || now.Sub(rec.CreatedAt) > s.cfg.MaxSession:
+			if err := s.people.EndSession(c.UserContext(), sess.ID, people.EndedExpired, now); err != nil {
+				return err
+			}
+			sess = anonymous(now, "Your session expired. Please sign in again.")
 			c.Locals(localDirty, true)
 		default:
-			u, err := s.people.Get(c.UserContext(), sess.UserID)
-			switch {
-			case errors.Is(err, people.ErrNotFound) || (err == nil && !u.Active):
-				sess = &session{ID: randomToken(18), CSRF: randomToken(32), Created: now.Unix(), Seen: now.Unix()}
-				c.Locals(localDirty, true)
-			case err != nil:
-				return err
-			default:
-				c.Locals(localUser, &u)
-				if now.Sub(time.Unix(sess.Seen, 0)) >= seenGranularity {
-					sess.Seen = now.Unix()
-					c.Locals(localDirty, true)
+			c.Locals(localUser, &u)
+			if now.Sub(rec.SeenAt) >= seenGranularity {
+				if err := s.people.TouchSession(c.UserContext(), sess.ID, now); err != nil {
+					return err
 				}
 			}
 		}
@@ -111,7 +187,7 @@ func (s *Server) saveSession(c *fiber.Ctx) {
 	if !dirty || sess == nil {
 		return
 	}
-	value, err := securecookie.EncodeMulti(s.cookie, sess, s.codecs...)
+	value, err := securecookie.EncodeMulti(s.cookie, sess, *s.keys.codecs.Load()...)
 	if err != nil {
 		s.log.Error("session encode", "err", err)
 		return
@@ -136,28 +212,50 @@ func (s *Server) sessionOf(c *fiber.Ctx, create bool) *session {
 	if !create {
 		return nil
 	}
-	now := s.wall().Unix()
-	sess := &session{ID: randomToken(18), CSRF: randomToken(32), Created: now, Seen: now}
+	sess := anonymous(s.wall(), "")
 	c.Locals(localSession, sess)
 	c.Locals(localDirty, true)
 	return sess
 }
 
-// startSession signs u in on a brand-new session: new id and new CSRF
-// token, so nothing from before sign-in (a planted cookie) survives it.
-func (s *Server) startSession(c *fiber.Ctx, u *people.User) {
-	now := s.wall().Unix()
-	c.Locals(localSession, &session{ID: randomToken(18), UserID: u.ID, CSRF: randomToken(32), Created: now, Seen: now})
+// startSession signs u in on a brand-new session, recorded on the server:
+// new id and new CSRF token, so nothing from before sign-in (a planted
+// cookie) survives it.
+func (s *Server) startSession(c *fiber.Ctx, u *people.User) error {
+	now := s.wall()
+	sess := &session{ID: randomToken(18), UserID: u.ID, CSRF: randomToken(32), Created: now.Unix(), Seen: now.Unix()}
+	device := people.DeviceSummary(c.Get(fiber.HeaderUserAgent))
+	if err := s.people.StartSession(c.UserContext(), sess.ID, u.ID, device, people.AddressSummary(c.IP()), now); err != nil {
+		return err
+	}
+	c.Locals(localSession, sess)
 	c.Locals(localDirty, true)
 	c.Locals(localUser, u)
+	return nil
 }
 
-// endSession signs out: the cookie is replaced by an empty anonymous session.
-func (s *Server) endSession(c *fiber.Ctx) {
-	now := s.wall().Unix()
-	c.Locals(localSession, &session{ID: randomToken(18), CSRF: randomToken(32), Created: now, Seen: now})
+// endSession signs out: the server's record ends, and the cookie is
+// replaced by an empty anonymous session.
+func (s *Server) endSession(c *fiber.Ctx, why string) error {
+	now := s.wall()
+	if sess := s.sessionOf(c, false); sess != nil && sess.UserID != 0 {
+		if err := s.people.EndSession(c.UserContext(), sess.ID, why, now); err != nil {
+			return err
+		}
+	}
+	c.Locals(localSession, anonymous(now, ""))
 	c.Locals(localDirty, true)
 	c.Locals(localUser, nil)
+	return nil
+}
+
+// currentSessionHash is the stored hash of the request's session id, to
+// tell "this browser" in the list of a person's sessions.
+func (s *Server) currentSessionHash(c *fiber.Ctx) string {
+	if sess := s.sessionOf(c, false); sess != nil && sess.UserID != 0 {
+		return people.HashSessionID(sess.ID)
+	}
+	return ""
 }
 
 // currentUser is the signed-in person, or nil.

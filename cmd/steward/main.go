@@ -49,6 +49,7 @@ func commands() []command {
 		{"courses export", "SLUG DIR", "write a course as a folder in the import format", cmdCoursesExport},
 		{"remind", "[--now 2027-03-01T09:00:00Z] [--dry-run]", "run the reminder sweep once and print what it queued", cmdRemind},
 		{"mail send", "[--requeue-sending]", "deliver the mail that is due now over STEWARD_SMTP_URL", cmdMailSend},
+		{"keys rotate", "", "make a new session signing key (the installation's own, when STEWARD_SESSION_KEYS is not set); the previous one still opens existing sessions", cmdKeysRotate},
 		{"audit verify", "", "check the audit log's hash chain; exit 1 naming the first edited, deleted or reordered entry", cmdAuditVerify},
 		{"retention run", "[--dry-run] [--now 2028-01-01T00:00:00Z] [--mail-days 90]", "pseudonymise and purge personal data past its retention period", cmdRetentionRun},
 	}
@@ -170,7 +171,8 @@ Configuration comes from the environment:
   STEWARD_DATABASE_URL   SQLite file (default steward.db) or postgres://...
   STEWARD_ADDR or PORT   listen address (default 127.0.0.1:8080)
   STEWARD_BASE_URL       public URL, used in emails and for Secure cookies
-  STEWARD_SESSION_KEYS   comma-separated hex keys, newest first (required in production)
+  STEWARD_SESSION_KEYS   comma-separated hex keys, newest first; unset: a random key
+                         generated on first start and kept in the database
   STEWARD_ENV            development (default) or production
   STEWARD_SMTP_URL       smtp://user:pass@host:port; empty keeps mail in the outbox
   STEWARD_MAIL_FROM      sender address

@@ -20,17 +20,13 @@ const (
 	Production  = "production"
 )
 
-// devSessionKey signs development sessions only; production refuses to start
-// without STEWARD_SESSION_KEYS, so this key never protects real data.
-const devSessionKey = "steward-development-session-key-do-not-use-in-prod"
-
 // Config is every setting Steward reads from the environment.
 type Config struct {
 	Env               string        // STEWARD_ENV: development | production
 	Addr              string        // STEWARD_ADDR, or ":"+PORT
 	DatabaseURL       string        // STEWARD_DATABASE_URL
 	BaseURL           *url.URL      // STEWARD_BASE_URL
-	SessionKeys       [][]byte      // STEWARD_SESSION_KEYS: comma-separated, newest first
+	SessionKeys       [][]byte      // STEWARD_SESSION_KEYS: comma-separated, newest first; none means the installation's own generated key (package keys)
 	SMTPURL           string        // STEWARD_SMTP_URL: smtp://user:pass@host:port
 	MailFrom          string        // STEWARD_MAIL_FROM
 	SweepHour         int           // STEWARD_SWEEP_HOUR: hour of day (UTC) for the daily reminder sweep
@@ -110,13 +106,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	keys := strings.TrimSpace(getenv("STEWARD_SESSION_KEYS"))
-	if keys == "" {
-		if c.Production() {
-			bad("STEWARD_SESSION_KEYS is required in production (generate one with `openssl rand -hex 32`)")
-		} else {
-			c.SessionKeys = [][]byte{[]byte(devSessionKey)}
-		}
-	} else {
+	if keys != "" {
 		for i, k := range strings.Split(keys, ",") {
 			key, err := decodeKey(strings.TrimSpace(k))
 			if err != nil {

@@ -18,8 +18,13 @@ func TestLoadDefaults(t *testing.T) {
 	if c.BaseURL.String() != "http://127.0.0.1:8080" {
 		t.Fatalf("base URL = %s", c.BaseURL)
 	}
-	if len(c.SessionKeys) != 1 || c.SecureCookies() {
-		t.Fatalf("development keys/cookies: %d keys, secure=%v", len(c.SessionKeys), c.SecureCookies())
+	// No key in the source: without STEWARD_SESSION_KEYS the installation
+	// generates and keeps its own (package keys).
+	if len(c.SessionKeys) != 0 || c.SecureCookies() {
+		t.Fatalf("default keys/cookies: %d keys, secure=%v", len(c.SessionKeys), c.SecureCookies())
+	}
+	if p, err := Load(env(map[string]string{"STEWARD_ENV": "production"})); err != nil || len(p.SessionKeys) != 0 {
+		t.Fatalf("production without STEWARD_SESSION_KEYS: %v, %d keys", err, len(p.SessionKeys))
 	}
 }
 
@@ -50,7 +55,6 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"port out of range", map[string]string{"PORT": "70000"}, "PORT must be a number"},
 		{"addr without port", map[string]string{"STEWARD_ADDR": "localhost"}, "STEWARD_ADDR must be host:port"},
 		{"unknown env", map[string]string{"STEWARD_ENV": "staging"}, "STEWARD_ENV must be"},
-		{"production without keys", map[string]string{"STEWARD_ENV": "production"}, "STEWARD_SESSION_KEYS is required"},
 		{"short key", map[string]string{"STEWARD_SESSION_KEYS": "abcd"}, "too short"},
 		{"garbage key", map[string]string{"STEWARD_SESSION_KEYS": "not a key!"}, "not hex or base64"},
 		{"relative base URL", map[string]string{"STEWARD_BASE_URL": "/steward"}, "STEWARD_BASE_URL must be"},

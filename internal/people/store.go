@@ -277,6 +277,11 @@ func updateTx(ctx context.Context, tx *sqlx.Tx, old User, in Input, by audit.Act
 	}
 	target := userTarget(old.ID)
 	if in.Role != old.Role {
+		// A session carries the role it was opened with in people's
+		// minds: the person signs in again to take up the new one.
+		if _, err := endSessionsTx(ctx, tx, old.ID, EndedRole, now); err != nil {
+			return false, err
+		}
 		if err := audit.Record(ctx, tx, by.Entry(now, "user.role", target, string(old.Role)+" -> "+string(in.Role))); err != nil {
 			return false, err
 		}
@@ -345,6 +350,11 @@ func (s *Store) SetActive(ctx context.Context, id int64, active bool, by audit.A
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET active = ?, deactivated_at = ?, updated_at = ? WHERE id = ?`),
 			active, deactivatedAt, now, id); err != nil {
 			return fmt.Errorf("people: set active %d: %w", id, err)
+		}
+		if !active {
+			if _, err := endSessionsTx(ctx, tx, id, EndedDeactivate, now); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, tx, by.Entry(now, action, userTarget(id), ""))
 	})
@@ -452,7 +462,8 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// SetPasswordTx stores a new password hash inside the caller's transaction
+// SetPasswordTx stores a new password hash and ends the person's sessions
+// inside the caller's transaction
 // (redeeming an invitation or reset link and setting the password commit
 // together or not at all).
 func SetPasswordTx(ctx context.Context, tx *sqlx.Tx, id int64, hash string, by audit.Actor, now time.Time) error {
@@ -462,6 +473,10 @@ func SetPasswordTx(ctx context.Context, tx *sqlx.Tx, id int64, hash string, by a
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
+	}
+	// Whoever held a session, or a copy of its cookie, signs in again.
+	if _, err := endSessionsTx(ctx, tx, id, EndedPassword, now); err != nil {
+		return err
 	}
 	return audit.Record(ctx, tx, by.Entry(now, "user.password", userTarget(id), ""))
 }
