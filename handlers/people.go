@@ -141,16 +141,13 @@ func (s *Server) peopleList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := url.Values{}
-	for _, k := range []string{"q", "team", "role", "status"} {
-		if v := c.Query(k); v != "" {
-			q.Set(k, v)
-		}
+	q := url.Values{"q": {f.Query}, "role": {string(f.Role)}, "status": {f.Status}}
+	if f.TeamID != 0 {
+		q.Set("team", strconv.FormatInt(f.TeamID, 10))
 	}
 	return s.render(c, fiber.StatusOK, "people/list", fiber.Map{
 		"Title": "People", "People": users, "Total": total, "Teams": teams, "Roles": people.Roles,
-		"Filter": f, "TeamFilter": c.Query("team"), "Page": page, "HasNext": page*50 < total,
-		"Query": q.Encode(),
+		"Filter": f, "TeamFilter": c.Query("team"), "Pager": pageLinks("/admin/people", q, page, page*50 < total, ""),
 	})
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"steward/internal/csvout"
 )
 
 var (
@@ -39,11 +41,14 @@ func tableRows(t *testing.T, body, id string) [][]string {
 	return out
 }
 
+// readCSV reads an export as a strict CSV reader does: no comment lines,
+// the first line the header. Every export starts with a UTF-8 BOM.
 func readCSV(t *testing.T, body string) [][]string {
 	t.Helper()
-	r := csv.NewReader(strings.NewReader(body))
-	r.Comment = '#'
-	rows, err := r.ReadAll()
+	if !strings.HasPrefix(body, csvout.BOM) {
+		t.Fatalf("the CSV does not start with a UTF-8 BOM: %q", body[:min(len(body), 40)])
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, csvout.BOM))).ReadAll()
 	if err != nil {
 		t.Fatalf("CSV: %v\n%s", err, body)
 	}
@@ -268,7 +273,7 @@ func TestEvidencePointInTime(t *testing.T) {
 	}
 	aud := ts.as(auditorEmail)
 	res := aud.get("/reports/evidence?as_of=" + before + "&format=csv")
-	res.expect(t, http.StatusOK, "# Steward evidence export", before, "by Omar Haddad <auditor@example.com>")
+	res.expect(t, http.StatusOK, before)
 	if cd := res.Header.Get("Content-Disposition"); !strings.Contains(cd, "steward-evidence-"+before+".csv") {
 		t.Fatalf("Content-Disposition %q", cd)
 	}
