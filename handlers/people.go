@@ -386,9 +386,20 @@ func (s *Server) teamPerson(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h, err := s.reports().History(c.UserContext(), p.ID, s.now())
+	now := s.now()
+	h, err := s.reports().History(c.UserContext(), p.ID, now)
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "people/person", fiber.Map{"Title": p.Name, "Person": p, "History": h})
+	sent, err := s.outboxStore().ManagerRemindersOn(c.UserContext(), p.ID, now)
+	if err != nil {
+		return err
+	}
+	// Per course, when today's reminder was queued: a second one today
+	// would be a no-op, so the page says so instead of offering it.
+	reminded := map[string]string{}
+	for slug, at := range sent {
+		reminded[slug] = at.Format("15:04 UTC")
+	}
+	return s.render(c, fiber.StatusOK, "people/person", fiber.Map{"Title": p.Name, "Person": p, "History": h, "Reminded": reminded})
 }

@@ -268,8 +268,8 @@ func (s *Server) remind(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	msg.To, msg.UserID, msg.Kind = p.Email, &p.ID, "manager_reminder"
-	msg.DedupeKey = fmt.Sprintf("manager-reminder:%d:%s:%s", p.ID, slug, now.UTC().Format(time.DateOnly))
+	msg.To, msg.UserID, msg.Kind = p.Email, &p.ID, mail.KindManagerReminder
+	msg.DedupeKey = mail.ManagerReminderKey(p.ID, slug, now)
 	queued := false
 	err = s.db.Tx(c.UserContext(), func(tx *sqlxTx) error {
 		var err error
