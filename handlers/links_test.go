@@ -23,8 +23,9 @@ import (
 )
 
 var (
-	pageLinkRE = regexp.MustCompile(`<a href="([^"]*)">(Previous page|Next page)</a>`)
-	csvLinkRE  = regexp.MustCompile(`<a class="button" href="([^"]*)" download>`)
+	pageLinkRE   = regexp.MustCompile(`<a href="([^"]*)">(Previous page|Next page)</a>`)
+	csvLinkRE    = regexp.MustCompile(`<a class="button" href="([^"]*)" download>`)
+	reportLinkRE = regexp.MustCompile(`href="(/team/report[?.][^"]*)"`)
 )
 
 func TestListURL(t *testing.T) {
@@ -143,6 +144,13 @@ func TestTeamReportPagesAndCSVKeepFilters(t *testing.T) {
 			want.Set("status", reports.NeedsAction)
 		}
 		bodies, csvLink := walk(t, admin, "/team/report", "/team/report.csv", want)
+		// The course table's counts and "see who is overdue" keep the team.
+		for _, m := range reportLinkRE.FindAllStringSubmatch(bodies[0], -1) {
+			u, err := url.Parse(html.UnescapeString(m[1]))
+			if err != nil || u.Query().Get("team") != f.Get("team") {
+				t.Fatalf("%v: link %q drops the team", f, m[1])
+			}
+		}
 		var screen [][]string
 		for _, b := range bodies {
 			if strings.Contains(b, `<table id="people-table"`) {

@@ -151,9 +151,23 @@ func (s *Server) teamReport(c *fiber.Ctx) error {
 		"Title": title, "Report": l, "Filter": f, "Courses": all, "Teams": teams, "Statuses": statusOptions(),
 		"TeamFilter": c.Query("team"), "CourseFilter": c.Query("course"), "StatusFilter": f.Status,
 		"Rows": rows, "Columns": itemColumns, "Total": l.Total, "Page": page, "Pages": pages, "First": (page-1)*reportPageSize + 1,
-		"CSVURL": listURL("/team/report.csv", q), "Pager": pageLinks("/team/report", q, page, page < pages, "#people"), "Bars": courseBars(l.Courses), "Trend": trendChart(l.Trend, chart),
+		"CSVURL": listURL("/team/report.csv", q), "Pager": pageLinks("/team/report", q, page, page < pages, "#people"),
+		"CountLinks": countLinks(l.Courses, q), "OverdueURL": listURL("/team/report", q, "status", reports.NeedsAction) + "#people", "Bars": courseBars(l.Courses), "Trend": trendChart(l.Trend, chart),
 		"StatusTitle": reports.StatusLabel(f.Status), "Org": reportScope(u) == 0,
 	})
+}
+
+// countLinks are the links of the course table's counts, per course slug
+// and status: the people behind the count, in the chosen team.
+func countLinks(cs []reports.CourseFigures, q url.Values) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, c := range cs {
+		out[c.Slug] = map[string]string{}
+		for _, st := range []string{"due_soon", "overdue", "lapsed"} {
+			out[c.Slug][st] = listURL("/team/report", q, "course", c.Slug, "status", st) + "#people"
+		}
+	}
+	return out
 }
 
 type option struct{ Value, Label string }
