@@ -24,6 +24,7 @@ type Writer struct {
 	cw      *csv.Writer
 	started bool
 	err     error
+	cells   []string // reused: an export writes many rows
 }
 
 // NewWriter returns a Writer onto w. Nothing is written until the first
@@ -44,11 +45,11 @@ func (w *Writer) Write(record []string) error {
 			return err
 		}
 	}
-	cells := make([]string, len(record))
-	for i, c := range record {
-		cells[i] = Cell(c)
+	w.cells = w.cells[:0]
+	for _, c := range record {
+		w.cells = append(w.cells, Cell(c))
 	}
-	if err := w.cw.Write(cells); err != nil {
+	if err := w.cw.Write(w.cells); err != nil {
 		w.err = err
 	}
 	return w.err
