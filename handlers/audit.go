@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"steward/internal/audit"
+	"steward/internal/csvout"
 	"steward/internal/people"
 	"steward/internal/validator"
 )
@@ -78,15 +78,15 @@ func (s *Server) auditFilter(c *fiber.Ctx) (auditForm, audit.Filter, error) {
 	return f, af, nil
 }
 
-// query is the filter as a query string, for paging and the export link.
-func (f auditForm) query() string {
+// values is the filter as a query, for paging and the export link.
+func (f auditForm) values() url.Values {
 	q := url.Values{}
 	for k, v := range map[string]string{"who": f.Who, "action": f.Action, "target": f.Target, "from": f.From, "to": f.To} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
-	return q.Encode()
+	return q
 }
 
 func (s *Server) auditLog(c *fiber.Ctx) error {
@@ -116,8 +116,8 @@ func (s *Server) auditLog(c *fiber.Ctx) error {
 		return err
 	}
 	data["Entries"], data["Names"], data["Total"], data["Page"] = entries, names, total, page
-	data["HasNext"] = page*auditPageSize < total
-	data["Query"] = form.query()
+	q := form.values()
+	data["CSVURL"], data["Pager"] = listURL("/admin/audit.csv", q), pageLinks("/admin/audit", q, page, page*auditPageSize < total, "")
 	return s.render(c, fiber.StatusOK, "audit/list", data)
 }
 
@@ -140,7 +140,7 @@ func (s *Server) auditExport(c *fiber.Ctx) error {
 	if filter.ActorID != nil {
 		named.Who = "user:" + strconv.FormatInt(*filter.ActorID, 10)
 	}
-	detail := named.query()
+	detail := named.values().Encode()
 	if len(detail) > 500 {
 		detail = detail[:500]
 	}
@@ -150,36 +150,26 @@ func (s *Server) auditExport(c *fiber.Ctx) error {
 		return err
 	}
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := csvout.NewWriter(&buf)
 	w.Write([]string{"id", "at", "actor_id", "actor", "action", "target", "detail", "prev_hash", "hash"})
 	err = audit.Stream(c.UserContext(), s.db, filter, func(e audit.Entry) error {
 		actorID := ""
 		if e.ActorID != nil {
 			actorID = strconv.FormatInt(*e.ActorID, 10)
 		}
-		return w.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), actorID,
-			csvCell(e.Actor), csvCell(e.Action), csvCell(e.Target), csvCell(e.Detail), e.PrevHash, e.Hash})
+		return w.Write([]string{strconv.FormatInt(e.ID, 10), csvout.Time(e.At), actorID,
+			e.Actor, e.Action, e.Target, e.Detail, e.PrevHash, e.Hash})
 	})
 	if err != nil {
 		return err
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
+	if err := w.Flush(); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentType, csvout.ContentType)
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="steward-audit-%s.csv"`, now.Format("20060102-150405")))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Send(buf.Bytes())
-}
-
-// csvCell keeps a spreadsheet from reading a value as a formula: a cell
-// that starts with = + - @ or a control character gets a leading quote.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // actionFamilies are the prefixes of actions ("login." for login.success

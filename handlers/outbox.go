@@ -56,7 +56,7 @@ func (s *Server) outboxList(c *fiber.Ctx) error {
 	}
 	return s.render(c, fiber.StatusOK, "outbox/list", fiber.Map{
 		"Title": "Outbox", "Messages": msgs, "Counts": counts, "Statuses": outboxStatuses, "Kinds": kinds,
-		"Status": status, "Kind": kind, "Page": page, "HasNext": hasNext, "Query": q.Encode(),
+		"Status": status, "Kind": kind, "Pager": pageLinks("/admin/outbox", q, page, hasNext, ""),
 		"SMTP": s.cfg.SMTPURL != "",
 	})
 }

@@ -148,16 +148,13 @@ func (s *Server) peopleList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := url.Values{}
-	for _, k := range []string{"q", "team", "role", "status"} {
-		if v := c.Query(k); v != "" {
-			q.Set(k, v)
-		}
+	q := url.Values{"q": {f.Query}, "role": {string(f.Role)}, "status": {f.Status}}
+	if f.TeamID != 0 {
+		q.Set("team", strconv.FormatInt(f.TeamID, 10))
 	}
 	return s.render(c, fiber.StatusOK, "people/list", fiber.Map{
 		"Title": "People", "People": users, "Total": total, "Teams": teams, "Roles": people.Roles,
-		"Filter": f, "TeamFilter": c.Query("team"), "Page": page, "HasNext": page*50 < total,
-		"Query": q.Encode(),
+		"Filter": f, "TeamFilter": c.Query("team"), "Pager": pageLinks("/admin/people", q, page, page*50 < total, ""),
 	})
 }
 
@@ -396,9 +393,20 @@ func (s *Server) teamPerson(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h, err := s.reports().History(c.UserContext(), p.ID, s.now())
+	now := s.now()
+	h, err := s.reports().History(c.UserContext(), p.ID, now)
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "people/person", fiber.Map{"Title": p.Name, "Person": p, "History": h})
+	sent, err := s.outboxStore().ManagerRemindersOn(c.UserContext(), p.ID, now)
+	if err != nil {
+		return err
+	}
+	// Per course, when today's reminder was queued: a second one today
+	// would be a no-op, so the page says so instead of offering it.
+	reminded := map[string]string{}
+	for slug, at := range sent {
+		reminded[slug] = at.Format("15:04 UTC")
+	}
+	return s.render(c, fiber.StatusOK, "people/person", fiber.Map{"Title": p.Name, "Person": p, "History": h, "Reminded": reminded})
 }

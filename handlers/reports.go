@@ -3,17 +3,19 @@ package handlers
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"steward/internal/audit"
+	"steward/internal/csvout"
 	"steward/internal/mail"
 	"steward/internal/people"
 	"steward/internal/reports"
@@ -107,13 +109,15 @@ func (s *Server) teamReportData(c *fiber.Ctx, page int) (*reports.Line, reports.
 	return l, f, all, teams, nil
 }
 
-// filterQuery is the report's filters as a query string, for links.
-func filterQuery(c *fiber.Ctx) url.Values {
-	q := url.Values{}
-	for _, k := range []string{"team", "course", "status"} {
-		if v := c.Query(k); v != "" {
-			q.Set(k, v)
-		}
+// filterQuery is the report's parsed filter as a query, for links; the
+// course is its slug, which reportFilter has checked.
+func filterQuery(f reports.Filter, course string) url.Values {
+	q := url.Values{"status": {f.Status}}
+	if f.TeamID != 0 {
+		q.Set("team", strconv.FormatInt(f.TeamID, 10))
+	}
+	if f.CourseID != 0 {
+		q.Set("course", course)
 	}
 	return q
 }
@@ -137,7 +141,7 @@ func (s *Server) teamReport(c *fiber.Ctx) error {
 	for _, it := range l.Items {
 		rows = append(rows, itemRow{UserID: it.UserID, Fields: itemFields(it), Badge: badgeOf(it.Status)})
 	}
-	q := filterQuery(c)
+	q := filterQuery(f, c.Query("course"))
 	u := currentUser(c)
 	title, chart := "Team report", "Compliance of your reporting line"
 	if reportScope(u) == 0 {
@@ -147,9 +151,23 @@ func (s *Server) teamReport(c *fiber.Ctx) error {
 		"Title": title, "Report": l, "Filter": f, "Courses": all, "Teams": teams, "Statuses": statusOptions(),
 		"TeamFilter": c.Query("team"), "CourseFilter": c.Query("course"), "StatusFilter": f.Status,
 		"Rows": rows, "Columns": itemColumns, "Total": l.Total, "Page": page, "Pages": pages, "First": (page-1)*reportPageSize + 1,
-		"Query": q.Encode(), "Bars": courseBars(l.Courses), "Trend": trendChart(l.Trend, chart),
+		"CSVURL": listURL("/team/report.csv", q), "Pager": pageLinks("/team/report", q, page, page < pages, "#people"),
+		"CountLinks": countLinks(l.Courses, q), "OverdueURL": listURL("/team/report", q, "status", reports.NeedsAction) + "#people", "Bars": courseBars(l.Courses), "Trend": trendChart(l.Trend, chart),
 		"StatusTitle": reports.StatusLabel(f.Status), "Org": reportScope(u) == 0,
 	})
+}
+
+// countLinks are the links of the course table's counts, per course slug
+// and status: the people behind the count, in the chosen team.
+func countLinks(cs []reports.CourseFigures, q url.Values) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, c := range cs {
+		out[c.Slug] = map[string]string{}
+		for _, st := range []string{"due_soon", "overdue", "lapsed"} {
+			out[c.Slug][st] = listURL("/team/report", q, "course", c.Slug, "status", st) + "#people"
+		}
+	}
+	return out
 }
 
 type option struct{ Value, Label string }
@@ -190,13 +208,9 @@ var itemColumns = []string{"Name", "Email", "Team", "Requirement", "Status", "Du
 func itemFields(it reports.Item) []string {
 	done := ""
 	if it.Done != nil {
-		done = it.Done.UTC().Format(time.DateOnly)
+		done = csvout.Date(*it.Done)
 	}
-	due := ""
-	if !it.Due.IsZero() {
-		due = it.Due.UTC().Format(time.DateOnly)
-	}
-	return []string{it.Name, it.Email, it.Team, it.Title, it.StatusLabel(), due, strconv.Itoa(it.DaysOverdue), done}
+	return []string{it.Name, it.Email, it.Team, it.Title, it.StatusLabel(), csvout.Date(it.Due), strconv.Itoa(it.DaysOverdue), done}
 }
 
 // teamReportCSV exports the people table with the same filters, columns
@@ -209,9 +223,9 @@ func (s *Server) teamReportCSV(c *fiber.Ctx) error {
 	if err := s.recordExport(c, "team_report.export", fmt.Sprintf("user:%d", currentUser(c).ID), fmt.Sprintf("rows=%d", len(l.Items))); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentType, csvout.ContentType)
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="team-report-%s.csv"`, s.now().Format(time.DateOnly)))
-	w := csv.NewWriter(c.Response().BodyWriter())
+	w := csvout.NewWriter(c.Response().BodyWriter())
 	if err := w.Write(itemColumns); err != nil {
 		return err
 	}
@@ -220,8 +234,7 @@ func (s *Server) teamReportCSV(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	w.Flush()
-	return w.Error()
+	return w.Flush()
 }
 
 // remind sends one overdue person a reminder about one course now, through
@@ -269,8 +282,8 @@ func (s *Server) remind(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	msg.To, msg.UserID, msg.Kind = p.Email, &p.ID, "manager_reminder"
-	msg.DedupeKey = fmt.Sprintf("manager-reminder:%d:%s:%s", p.ID, slug, now.UTC().Format(time.DateOnly))
+	msg.To, msg.UserID, msg.Kind = p.Email, &p.ID, mail.KindManagerReminder
+	msg.DedupeKey = mail.ManagerReminderKey(p.ID, slug, now)
 	queued := false
 	err = s.db.Tx(c.UserContext(), func(tx *sqlxTx) error {
 		var err error
@@ -339,12 +352,13 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 		return err
 	}
 	meta := reports.EvidenceMeta{AsOf: asOf, GeneratedAt: now, GeneratedBy: fmt.Sprintf("%s <%s>", me.Name, me.Email)}
-	ctype := "text/csv; charset=utf-8"
+	ctype := csvout.ContentType
 	if format == reports.FormatJSON {
 		ctype = fiber.MIMEApplicationJSONCharsetUTF8
 	}
 	c.Set(fiber.HeaderContentType, ctype)
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="steward-evidence-%s.%s"`, day, format))
+	setEvidenceHeaders(c, meta)
 	rs := s.reports()
 	log := s.log
 	// The export runs after the handler returns, writing into a pipe that
@@ -370,4 +384,14 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	// middleware rewraps the body stream.
 	c.Context().SetBodyStream(struct{ io.Reader }{pr}, -1)
 	return nil
+}
+
+// setEvidenceHeaders says when, by whom and for which day an evidence
+// export was made, in the response: the CSV's first line is its header,
+// so these facts cannot go in the file (the JSON form has them too). A
+// name outside ASCII is RFC 2047-encoded, as a header must be.
+func setEvidenceHeaders(c *fiber.Ctx, m reports.EvidenceMeta) {
+	c.Set("X-Steward-Generated-At", m.GeneratedAt.UTC().Format(time.RFC3339))
+	c.Set("X-Steward-Generated-By", mime.QEncoding.Encode("utf-8", strings.Join(strings.Fields(m.GeneratedBy), " ")))
+	c.Set("X-Steward-As-Of", m.AsOf.Format(time.DateOnly))
 }

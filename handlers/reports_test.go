@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"steward/internal/csvout"
 )
 
 var (
@@ -39,11 +41,14 @@ func tableRows(t *testing.T, body, id string) [][]string {
 	return out
 }
 
+// readCSV reads an export as a strict CSV reader does: no comment lines,
+// the first line the header. Every export starts with a UTF-8 BOM.
 func readCSV(t *testing.T, body string) [][]string {
 	t.Helper()
-	r := csv.NewReader(strings.NewReader(body))
-	r.Comment = '#'
-	rows, err := r.ReadAll()
+	if !strings.HasPrefix(body, csvout.BOM) {
+		t.Fatalf("the CSV does not start with a UTF-8 BOM: %q", body[:min(len(body), 40)])
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, csvout.BOM))).ReadAll()
 	if err != nil {
 		t.Fatalf("CSV: %v\n%s", err, body)
 	}
@@ -268,7 +273,13 @@ func TestEvidencePointInTime(t *testing.T) {
 	}
 	aud := ts.as(auditorEmail)
 	res := aud.get("/reports/evidence?as_of=" + before + "&format=csv")
-	res.expect(t, http.StatusOK, "# Steward evidence export", before, "by Omar Haddad <auditor@example.com>")
+	res.expect(t, http.StatusOK)
+	for h, want := range map[string]string{"X-Steward-As-Of": before, "X-Steward-Generated-By": "Omar Haddad <auditor@example.com>",
+		"X-Steward-Generated-At": testStart.Format(time.RFC3339)} {
+		if got := res.Header.Get(h); got != want {
+			t.Fatalf("%s: %q, want %q", h, got, want)
+		}
+	}
 	if cd := res.Header.Get("Content-Disposition"); !strings.Contains(cd, "steward-evidence-"+before+".csv") {
 		t.Fatalf("Content-Disposition %q", cd)
 	}
@@ -385,9 +396,12 @@ func TestRemindAtMostOnceADay(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("remind: %d\n%s", res.StatusCode, snippet(res.Body))
 	}
-	mgr.get(path).expect(t, http.StatusOK, "is on its way")
+	mgr.get(path).expect(t, http.StatusOK, "is on its way", "Reminder sent today at 09:00 UTC")
+	ts.setNow(testStart.Add(20 * time.Minute))
+	// A later view the same day still says so, from the outbox.
+	mgr.get(path).expect(t, http.StatusOK, "Reminder sent today at 09:00 UTC")
 	mgr.post(path+"/remind", url.Values{"course": {target.Slug}})
-	mgr.get(path).expect(t, http.StatusOK, "already got a reminder")
+	mgr.get(path).expect(t, http.StatusOK, "already got a reminder", "Reminder sent today at 09:00 UTC")
 	if n := sent(); n != 1 {
 		t.Fatalf("%d reminders on one day, want 1", n)
 	}
@@ -396,7 +410,11 @@ func TestRemindAtMostOnceADay(t *testing.T) {
 	}
 	ts.setNow(testStart.Add(24 * time.Hour))
 	mgr = ts.as(managerEmail) // a day idle ends the session
+	if page := mgr.get(path); strings.Contains(page.Body, "Reminder sent today") || !strings.Contains(page.Body, "Send a reminder now") {
+		t.Fatalf("the next day, the page still shows yesterday's reminder\n%s", snippet(page.Body))
+	}
 	mgr.post(path+"/remind", url.Values{"course": {target.Slug}}).expect(t, http.StatusSeeOther)
+	mgr.get(path).expect(t, http.StatusOK, "Reminder sent today at 09:00 UTC")
 	if n := sent(); n != 2 {
 		t.Fatalf("%d reminders after a second day, want 2", n)
 	}

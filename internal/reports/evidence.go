@@ -3,7 +3,6 @@ package reports
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"steward/internal/csvout"
 	"steward/policies"
 )
 
@@ -76,23 +76,18 @@ type evidenceWriter interface {
 	finish() error
 }
 
-type csvEvidence struct{ w *csv.Writer }
+type csvEvidence struct{ w *csvout.Writer }
 
-func newCSVEvidence(w io.Writer, m EvidenceMeta) (*csvEvidence, error) {
-	// The preamble lines start with '#', which csv.Reader and most
-	// spreadsheet imports can be told to treat as comments.
-	if _, err := fmt.Fprintf(w, "# Steward evidence export: every person and requirement as they stood on %s (end of day, UTC)\n"+
-		"# Generated %s by %s\n", m.AsOf.Format(time.DateOnly), m.GeneratedAt.UTC().Format(time.RFC3339), oneLine(m.GeneratedBy)); err != nil {
-		return nil, err
-	}
-	cw := csv.NewWriter(w)
+// newCSVEvidence starts the CSV with its header: CSV readers take the first
+// line as the header, so when, by whom and for which day the file was made
+// travel beside it (the HTTP response's headers, the JSON form's fields).
+func newCSVEvidence(w io.Writer, _ EvidenceMeta) (*csvEvidence, error) {
+	cw := csvout.NewWriter(w)
 	return &csvEvidence{w: cw}, cw.Write(EvidenceColumns)
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 func (c *csvEvidence) row(r *EvidenceRow) error { return c.w.Write(r.fields()) }
-func (c *csvEvidence) finish() error            { c.w.Flush(); return c.w.Error() }
+func (c *csvEvidence) finish() error            { return c.w.Flush() }
 
 type jsonEvidence struct {
 	w     io.Writer

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"steward/courses"
+	"steward/internal/csvout"
 	"steward/internal/db"
 	"steward/internal/db/dbtest"
 	"steward/internal/demo"
@@ -353,13 +354,11 @@ func TestEvidenceAsOfADay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		text := b.String()
-		if !strings.Contains(text, "# Steward evidence export") || !strings.Contains(text, "2026-03-15") || !strings.Contains(text, "by Tess Ter <tess@example.com>") {
-			t.Fatalf("preamble missing:\n%s", text[:300])
+		text, ok := strings.CutPrefix(b.String(), csvout.BOM)
+		if !ok || !strings.HasPrefix(text, strings.Join(EvidenceColumns, ",")+"\n") {
+			t.Fatalf("the file does not start with the BOM and the header:\n%s", text[:300])
 		}
-		r := csv.NewReader(strings.NewReader(text))
-		r.Comment = '#'
-		rows, err := r.ReadAll()
+		rows, err := csv.NewReader(strings.NewReader(text)).ReadAll()
 		if err != nil {
 			t.Fatal(err)
 		}
