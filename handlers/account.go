@@ -117,7 +117,7 @@ func (s *Server) linkSetPassword(c *fiber.Ctx, lp linkPage) error {
 	if err != nil {
 		return err
 	}
-	s.limiter.reset("account:" + u.Email)
+	s.limiter.resetAccount(u.Email)
 	if err := s.startSession(c, &u); err != nil {
 		return err
 	}
@@ -145,12 +145,11 @@ func (s *Server) forgotSend(c *fiber.Ctx) error {
 		return s.render(c, fiber.StatusUnprocessableEntity, "auth/forgot", fiber.Map{"Title": "Forgot your password?", "Form": form})
 	}
 	now := s.now()
-	key := "reset:" + c.IP()
-	if blocked, wait := s.limiter.blocked(key, accountFailureLimit, s.wall()); blocked {
+	key := "reset:" + s.clientIP(c)
+	if ok, wait := s.limiter.take(s.wall(), budget{key, pairFailureLimit}); !ok {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return fiber.NewError(fiber.StatusTooManyRequests, "Too many reset requests. Wait "+humanWait(wait)+" and try again.")
 	}
-	s.limiter.fail(key, s.wall())
 	u, err := s.people.ByEmail(c.UserContext(), form.Email)
 	if err == nil && u.Active {
 		err = s.db.Tx(c.UserContext(), func(tx *sqlx.Tx) error {

@@ -69,8 +69,19 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return s.render(c, fiber.StatusUnprocessableEntity, "auth/login", fiber.Map{"Title": "Sign in", "Form": form})
 	}
 
-	ipKey, acctKey := "ip:"+c.IP(), "account:"+people.NormalizeEmail(form.Email)
-	if wait, ok := s.loginBlocked(ipKey, acctKey, wall); ok {
+	ip, email := s.clientIP(c), people.NormalizeEmail(form.Email)
+	pairKey, acctKey, ipKey := "pair:"+email+"|"+ip, "account:"+email, "ip:"+ip
+	// An address that tries many accounts waits a little longer each time.
+	if d := slowDown(s.limiter.count(ipKey, wall)); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-c.Context().Done():
+			t.Stop()
+			return fiber.NewError(fiber.StatusServiceUnavailable, "The server is shutting down; try again in a moment.")
+		}
+	}
+	if ok, wait := s.limiter.take(wall, budget{pairKey, pairFailureLimit}, budget{acctKey, accountFailureLimit}, budget{ipKey, 0}); !ok {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return fiber.NewError(fiber.StatusTooManyRequests,
 			"Too many failed sign-ins. Wait "+humanWait(wait)+" and try again, or ask an admin to reset your password.")
@@ -78,8 +89,6 @@ func (s *Server) login(c *fiber.Ctx) error {
 
 	u, err := s.people.Authenticate(c.UserContext(), form.Email, password)
 	if errors.Is(err, people.ErrBadCredentials) {
-		s.limiter.fail(ipKey, wall)
-		s.limiter.fail(acctKey, wall)
 		s.recordLogin(c.UserContext(), form.Email, false, now)
 		form.AddFormError("Wrong email or password.")
 		return s.render(c, fiber.StatusUnauthorized, "auth/login", fiber.Map{"Title": "Sign in", "Form": form})
@@ -87,22 +96,15 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.limiter.reset(acctKey)
+	// The right password: this attempt was no guess.
+	s.limiter.reset(pairKey)
+	s.limiter.give(acctKey)
+	s.limiter.give(ipKey)
 	if err := s.startSession(c, &u); err != nil {
 		return err
 	}
 	s.recordLogin(c.UserContext(), form.Email, true, now)
 	return c.Redirect(safeNext(form.Next), fiber.StatusSeeOther)
-}
-
-func (s *Server) loginBlocked(ipKey, acctKey string, now time.Time) (time.Duration, bool) {
-	if blocked, wait := s.limiter.blocked(acctKey, accountFailureLimit, now); blocked {
-		return wait, true
-	}
-	if blocked, wait := s.limiter.blocked(ipKey, ipFailureLimit, now); blocked {
-		return wait, true
-	}
-	return 0, false
 }
 
 func humanWait(d time.Duration) string {
@@ -144,8 +146,17 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	u := currentUser(c)
 	current, next, confirm := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
 	var form passwordForm
+	// Someone at an unlocked screen may guess the current password: the
+	// guesses are limited like sign-ins.
+	key := "current:" + strconv.FormatInt(u.ID, 10)
+	if ok, wait := s.limiter.take(s.wall(), budget{key, pairFailureLimit}); !ok {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return fiber.NewError(fiber.StatusTooManyRequests, "Too many wrong current passwords. Wait "+humanWait(wait)+" and try again.")
+	}
 	if _, err := s.people.Authenticate(c.UserContext(), u.Email, current); err != nil {
 		form.AddFieldError("current", "That is not your current password.")
+	} else {
+		s.limiter.give(key)
 	}
 	if err := people.CheckPassword(next); err != nil {
 		form.AddFieldError("new", "Use 10 to 72 characters; a few unrelated words make a good password.")

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -268,4 +269,38 @@ func hasControl(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// clientIP is the address of whoever sent the request: see clientAddr.
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
+	if !ok {
+		return c.Context().RemoteIP().String()
+	}
+	return clientAddr(peer, c.Get(fiber.HeaderXForwardedFor), s.cfg.TrustedProxy)
+}
+
+// clientAddr is the connection's peer or, when the peer is a trusted proxy
+// (STEWARD_TRUSTED_PROXIES), the nearest address in X-Forwarded-For that is
+// not itself a trusted proxy. It reads the header from the right: each
+// proxy appends the address it saw, and anything left of the last
+// untrusted one the client could have written itself.
+func clientAddr(peer netip.Addr, forwardedFor string, trusted func(netip.Addr) bool) string {
+	peer = peer.Unmap()
+	if !trusted(peer) || strings.TrimSpace(forwardedFor) == "" {
+		return peer.String()
+	}
+	hops := strings.Split(forwardedFor, ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a mangled hop: believe nothing left of it
+		}
+		a = a.Unmap()
+		if !trusted(a) {
+			return a.String()
+		}
+		peer = a
+	}
+	return peer.String()
 }

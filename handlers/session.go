@@ -225,7 +225,7 @@ func (s *Server) startSession(c *fiber.Ctx, u *people.User) error {
 	now := s.wall()
 	sess := &session{ID: randomToken(18), UserID: u.ID, CSRF: randomToken(32), Created: now.Unix(), Seen: now.Unix()}
 	device := people.DeviceSummary(c.Get(fiber.HeaderUserAgent))
-	if err := s.people.StartSession(c.UserContext(), sess.ID, u.ID, device, people.AddressSummary(c.IP()), now); err != nil {
+	if err := s.people.StartSession(c.UserContext(), sess.ID, u.ID, device, people.AddressSummary(s.clientIP(c)), now); err != nil {
 		return err
 	}
 	c.Locals(localSession, sess)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -22,19 +23,32 @@ const (
 
 // Config is every setting Steward reads from the environment.
 type Config struct {
-	Env               string        // STEWARD_ENV: development | production
-	Addr              string        // STEWARD_ADDR, or ":"+PORT
-	DatabaseURL       string        // STEWARD_DATABASE_URL
-	BaseURL           *url.URL      // STEWARD_BASE_URL
-	SessionKeys       [][]byte      // STEWARD_SESSION_KEYS: comma-separated, newest first; none means the installation's own generated key (package keys)
-	SMTPURL           string        // STEWARD_SMTP_URL: smtp://user:pass@host:port
-	MailFrom          string        // STEWARD_MAIL_FROM
-	SweepHour         int           // STEWARD_SWEEP_HOUR: hour of day (UTC) for the daily reminder sweep
-	RetentionDays     int           // STEWARD_RETENTION_DAYS: days after deactivation before personal data is pseudonymised
-	MailRetentionDays int           // STEWARD_MAIL_RETENTION_DAYS: days after sending before an email's text is deleted
-	MinGroupSize      int           // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
-	IdleTimeout       time.Duration // session idle timeout
-	MaxSession        time.Duration // session absolute lifetime
+	Env               string         // STEWARD_ENV: development | production
+	Addr              string         // STEWARD_ADDR, or ":"+PORT
+	DatabaseURL       string         // STEWARD_DATABASE_URL
+	BaseURL           *url.URL       // STEWARD_BASE_URL
+	SessionKeys       [][]byte       // STEWARD_SESSION_KEYS: comma-separated, newest first; none means the installation's own generated key (package keys)
+	SMTPURL           string         // STEWARD_SMTP_URL: smtp://user:pass@host:port
+	MailFrom          string         // STEWARD_MAIL_FROM
+	SweepHour         int            // STEWARD_SWEEP_HOUR: hour of day (UTC) for the daily reminder sweep
+	RetentionDays     int            // STEWARD_RETENTION_DAYS: days after deactivation before personal data is pseudonymised
+	MailRetentionDays int            // STEWARD_MAIL_RETENTION_DAYS: days after sending before an email's text is deleted
+	MinGroupSize      int            // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
+	TrustedProxies    []netip.Prefix // STEWARD_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
+	IdleTimeout       time.Duration  // session idle timeout
+	MaxSession        time.Duration  // session absolute lifetime
+}
+
+// TrustedProxy reports whether addr is one of the proxies whose
+// X-Forwarded-For is believed.
+func (c Config) TrustedProxy(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, p := range c.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // Production reports whether Steward runs in production mode.
@@ -115,6 +129,23 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 			c.SessionKeys = append(c.SessionKeys, key)
 		}
+	}
+
+	for _, p := range strings.Split(getenv("STEWARD_TRUSTED_PROXIES"), ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				bad("STEWARD_TRUSTED_PROXIES: %q is neither an address nor a CIDR like 10.0.0.0/8", p)
+				continue
+			}
+			prefix = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 
 	if c.SMTPURL != "" {
