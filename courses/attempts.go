@@ -216,7 +216,13 @@ func (s *Store) Submit(ctx context.Context, userID int64, token string, answers 
 		if c.MaxAttempts > 0 && used >= c.MaxAttempts {
 			return ErrAttemptLimit
 		}
-		res, err := Grade(m, answers, c.PassMark)
+		// Grade the questions in the order they were shown, so an error
+		// names a question by the number the person saw.
+		shown := *m
+		if c.Shuffle {
+			shown = Shuffled(m, a.Seed)
+		}
+		res, err := Grade(&shown, answers, c.PassMark)
 		if err != nil {
 			return err
 		}
