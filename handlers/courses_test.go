@@ -423,3 +423,41 @@ func TestRenamingKeepsTheTitlesAttemptsWereMadeUnder(t *testing.T) {
 		}
 	}
 }
+
+// TestRecertificationCycleSaysTheCertificateExpired: a recertification
+// cycle opened after the certificate expired (assigned after it was due)
+// says that the certificate expired, on the course page, the home page and
+// My training; one opened in its window says until when it is valid.
+func TestRecertificationCycleSaysTheCertificateExpired(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		after time.Duration // after the expiry, when the next cycle opens
+		want  []string
+		card  string
+	}{
+		{"opened after expiry", 8 * 24 * time.Hour,
+			[]string{"Your certificate expired on 28 Nov 2027", "Certificate expired</dt><dd>28 Nov 2027", "Lapsed"},
+			"Certificate expired 28 Nov 2027; recertify now"},
+		{"opened in the window", -10 * 24 * time.Hour,
+			[]string{"Your certificate is valid until 28 Nov 2027. Recertify by 28 Nov 2027", "Recertify by</dt><dd>28 Nov 2027"},
+			"Recertify by 28 Nov 2027"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := withCourses(t)
+			emp := ts.as(employeeEmail)
+			emp.submitQuiz(ts, "basics", 1, true)
+			emp.submitQuiz(ts, "basics", 2, true).expect(t, http.StatusOK, "You have completed Data basics")
+			expiry := testStart.AddDate(1, 0, 0)
+			ts.setNow(expiry.Add(tc.after))
+			if _, err := ts.srv.courses.Sync(ctx, ts.clock()); err != nil {
+				t.Fatal(err)
+			}
+			emp = ts.as(employeeEmail)
+			emp.get("/courses/basics").expect(t, http.StatusOK, tc.want...)
+			for _, path := range []string{"/home", "/courses"} {
+				emp.get(path).expect(t, http.StatusOK, tc.card)
+			}
+		})
+	}
+}
