@@ -99,6 +99,12 @@ type Policy struct {
 // policy that requires it. Every other policy is only for reading.
 func (p Policy) NeedsAck() bool { return p.RequiresAck && p.Audience == Staff }
 
+// NeedsAckSQL is NeedsAck as a condition on the policies table under alias,
+// for queries that select the policies to acknowledge.
+func NeedsAckSQL(alias string) string {
+	return alias + ".audience = '" + string(Staff) + "' AND " + alias + ".requires_ack = TRUE"
+}
+
 // Settings are the editable properties of a policy.
 type Settings struct {
 	Slug          string
