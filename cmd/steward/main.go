@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -107,9 +106,10 @@ func main() {
 
 // run is main without the process: tests call it with their own environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) > 1 && args[0] == "help" {
+	help := len(args) > 1 && args[0] == "help"
+	if help {
 		// "steward help user add" is "steward user add --help".
-		args = append(slices.Clone(args[1:]), "--help")
+		args = args[1:]
 	}
 	if len(args) == 0 || isHelpFlag(args[0]) || args[0] == "help" {
 		printHelp(stdout)
@@ -119,13 +119,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return 0
 	}
 	cmd, rest, ok := find(args)
+	if ok && (help || wantsHelp(rest)) {
+		return commandHelp(ctx, cmd, stdout)
+	}
 	if !ok {
 		fmt.Fprintf(stderr, "steward: unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
 		printHelp(stderr)
 		return 2
-	}
-	if wantsHelp(rest) {
-		return commandHelp(ctx, cmd, stdout)
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {

@@ -137,3 +137,10 @@ func TestCommandHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpForAnUnknownCommand(t *testing.T) {
+	code, _, stderr := steward(t, nil, "", "help", "frobnicate")
+	if code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Fatalf("exit %d, stderr %q; want 2 and the unknown command named", code, stderr)
+	}
+}
