@@ -1,6 +1,7 @@
 package courses
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -32,6 +33,10 @@ type Attempt struct {
 	Score       *int       `db:"score"`
 	Passed      *bool      `db:"passed"`
 	AnswersJSON string     `db:"answers"`
+	// The titles the person saw the quiz under; empty for attempts
+	// written without them, which read as the current titles.
+	CourseTitle string `db:"course_title"`
+	ModuleTitle string `db:"module_title"`
 }
 
 // Results decodes the graded questions of a submitted attempt.
@@ -46,7 +51,8 @@ func (a *Attempt) Results() ([]QuestionResult, error) {
 	return out, nil
 }
 
-const attemptColumns = `id, token, cycle_id, module_id, user_id, seed, revision, started_at, submitted_at, score, passed, answers`
+const attemptColumns = `id, token, cycle_id, module_id, user_id, seed, revision, started_at, submitted_at, score, passed, answers,
+	COALESCE(course_title, '') AS course_title, COALESCE(module_title, '') AS module_title`
 
 // Quiz is a module ready to be answered: its questions in this attempt's
 // order and the token the submission must carry.
@@ -128,10 +134,12 @@ func (s *Store) StartAttempt(ctx context.Context, userID int64, slug string, pos
 			if terr != nil {
 				return terr
 			}
-			a = Attempt{Token: tok, CycleID: cy.ID, ModuleID: m.ID, UserID: userID, Seed: randomSeed(), Revision: c.Revision, StartedAt: now}
+			a = Attempt{Token: tok, CycleID: cy.ID, ModuleID: m.ID, UserID: userID, Seed: randomSeed(), Revision: c.Revision, StartedAt: now,
+				CourseTitle: c.Title, ModuleTitle: m.Title}
 			err = tx.GetContext(ctx, &a.ID, tx.Rebind(`INSERT INTO course_attempts
-				(token, cycle_id, module_id, user_id, seed, revision, started_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-				a.Token, a.CycleID, a.ModuleID, a.UserID, a.Seed, a.Revision, a.StartedAt)
+				(token, cycle_id, module_id, user_id, seed, revision, started_at, course_title, module_title)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+				a.Token, a.CycleID, a.ModuleID, a.UserID, a.Seed, a.Revision, a.StartedAt, a.CourseTitle, a.ModuleTitle)
 		}
 		if err != nil {
 			return fmt.Errorf("courses: start attempt on %s module %d: %w", slug, position, err)
@@ -216,7 +224,13 @@ func (s *Store) Submit(ctx context.Context, userID int64, token string, answers 
 		if c.MaxAttempts > 0 && used >= c.MaxAttempts {
 			return ErrAttemptLimit
 		}
-		res, err := Grade(m, answers, c.PassMark)
+		// Grade the questions in the order they were shown, so an error
+		// names a question by the number the person saw.
+		shown := *m
+		if c.Shuffle {
+			shown = Shuffled(m, a.Seed)
+		}
+		res, err := Grade(&shown, answers, c.PassMark)
 		if err != nil {
 			return err
 		}
@@ -224,8 +238,11 @@ func (s *Store) Submit(ctx context.Context, userID int64, token string, answers 
 		if err != nil {
 			return fmt.Errorf("courses: submit: encode answers: %w", err)
 		}
-		r, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE course_attempts SET submitted_at = ?, score = ?, passed = ?, answers = ?
-			WHERE id = ? AND submitted_at IS NULL`), now, res.Score, res.Passed, string(blob), a.ID)
+		// The titles are stored with the answers: history shows what the
+		// person saw, whatever the course and module are called later.
+		r, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE course_attempts SET submitted_at = ?, score = ?, passed = ?, answers = ?,
+			course_title = ?, module_title = ? WHERE id = ? AND submitted_at IS NULL`),
+			now, res.Score, res.Passed, string(blob), c.Title, m.Title, a.ID)
 		if err != nil {
 			return fmt.Errorf("courses: submit: store attempt: %w", err)
 		}
@@ -233,6 +250,7 @@ func (s *Store) Submit(ctx context.Context, userID int64, token string, answers 
 			return ErrAlreadySubmitted
 		}
 		a.SubmittedAt, a.Score, a.Passed, a.AnswersJSON = &now, &res.Score, &res.Passed, string(blob)
+		a.CourseTitle, a.ModuleTitle = c.Title, m.Title
 		sub = &Submission{Attempt: a, Result: res, Course: c, Module: m, AttemptsLeft: attemptsLeft(c.MaxAttempts, used+1), Cycle: &cy}
 		if res.Passed && cy.CompletedAt == nil {
 			done, err := completeIfDone(ctx, tx, c, &cy, now)
@@ -289,7 +307,9 @@ func completeIfDone(ctx context.Context, tx *sqlx.Tx, c *Course, cy *Cycle, now 
 }
 
 // AttemptResult returns a submitted attempt of userID with its course and
-// module, for the result page.
+// module, for the result page. The module carries the title the attempt
+// was made under; the course is as it is now (the attempt keeps the
+// course title it was made under in CourseTitle).
 func (s *Store) AttemptResult(ctx context.Context, userID, attemptID int64) (*Attempt, *Course, *Module, error) {
 	var a Attempt
 	err := s.db.GetContext(ctx, &a, s.db.Rebind(`SELECT `+attemptColumns+` FROM course_attempts
@@ -312,6 +332,6 @@ func (s *Store) AttemptResult(ctx context.Context, userID, attemptID int64) (*At
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	m := &Module{ID: a.ModuleID, CourseID: row.CourseID, Position: row.Position, Title: row.Title}
+	m := &Module{ID: a.ModuleID, CourseID: row.CourseID, Position: row.Position, Title: cmp.Or(a.ModuleTitle, row.Title)}
 	return &a, c, m, nil
 }

@@ -3,6 +3,7 @@ package courses
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -308,6 +309,78 @@ func TestSeedDemoSpreadsStatuses(t *testing.T) {
 			if counts[st] == 0 {
 				t.Errorf("no one is %s: %v", st, counts)
 			}
+		}
+	})
+}
+
+// TestInvalidAnswersNameTheQuestionAsShown: with shuffling on, an error
+// names the question by the number the quiz showed it with, not by its
+// stored position.
+func TestInvalidAnswersNameTheQuestionAsShown(t *testing.T) {
+	ctx := context.Background()
+	s, d := newTestStore(t)
+	alice := addPerson(t, d, person{email: "alice@example.com"})
+	now := date(2026, 4, 1)
+	mustImport(t, s, basics, now)
+	mustSync(t, s, now)
+	q, err := s.StartAttempt(ctx, alice, "basics", 1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Course(ctx, "basics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := c.Module(1)
+	// Pick a seed that shows the stored first question elsewhere.
+	seed := int64(1)
+	for ; Shuffled(stored, seed).Questions[0].ID == stored.Questions[0].ID; seed++ {
+	}
+	if _, err := d.ExecContext(ctx, d.Rebind(`UPDATE course_attempts SET seed = ? WHERE id = ?`), seed, q.Attempt.ID); err != nil {
+		t.Fatal(err)
+	}
+	q, err = s.StartAttempt(ctx, alice, "basics", 1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := q.Module.Questions[0]
+	if first.ID == stored.Questions[0].ID {
+		t.Fatal("the quiz did not show the seed's order")
+	}
+	answers := AnswerAll(&q.Module, true)
+	delete(answers, first.ID)
+	_, err = s.Submit(ctx, alice, q.Attempt.Token, answers, now)
+	if want := "question 1 (" + fmt.Sprintf("%q", clip(first.Text)) + ") has no answer"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want it to contain %s", err, want)
+	}
+}
+
+// TestAttemptTitlesBackfill: migration 0022 gives attempts made before it
+// the titles their course and module have when it runs.
+func TestAttemptTitlesBackfill(t *testing.T) {
+	ctx := context.Background()
+	dialects(t, func(t *testing.T, s *Store, d *db.DB) {
+		alice := addPerson(t, d, person{email: "alice@example.com"})
+		now := date(2026, 4, 1)
+		mustImport(t, s, basics, now)
+		mustSync(t, s, now)
+		sub := take(t, s, alice, "basics", 2, true, now)
+		// Back to the schema before 0022, as a database made earlier.
+		for _, q := range []string{`ALTER TABLE course_attempts DROP COLUMN course_title`,
+			`ALTER TABLE course_attempts DROP COLUMN module_title`, `DELETE FROM schema_migrations WHERE version = 22`} {
+			if _, err := d.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ran, err := d.Migrate(ctx); err != nil || len(ran) != 1 || ran[0] != 22 {
+			t.Fatalf("migrate: ran %v, %v; want [22]", ran, err)
+		}
+		a, _, m, err := s.AttemptResult(ctx, alice, sub.Attempt.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.CourseTitle != "Data basics" || a.ModuleTitle != sub.Module.Title || m.Title != sub.Module.Title {
+			t.Errorf("backfilled titles %q, %q (module %q); want %q, %q", a.CourseTitle, a.ModuleTitle, m.Title, "Data basics", sub.Module.Title)
 		}
 	})
 }

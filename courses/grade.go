@@ -35,7 +35,8 @@ type Result struct {
 	Questions []QuestionResult
 }
 
-// Grade scores answers against module m's quiz. Every question needs an
+// Grade scores answers against module m's quiz, whose questions are in the
+// order they were shown: errors name a question by that number. Every question needs an
 // answer, every answer must name options of its own question, single and
 // true/false questions take exactly one option. A single or true/false
 // question is right when its correct option is chosen; a multiple-choice
@@ -48,7 +49,7 @@ func Grade(m *Module, answers Answers, passMark int) (Result, error) {
 	}
 	for qid := range answers {
 		if byID[qid] == nil {
-			return Result{}, fmt.Errorf("%w: question %d is not part of this quiz", ErrInvalidAnswers, qid)
+			return Result{}, fmt.Errorf("%w: an answer names a question (id %d) that is not part of this quiz", ErrInvalidAnswers, qid)
 		}
 	}
 	res := Result{Total: len(m.Questions), Questions: make([]QuestionResult, 0, len(m.Questions))}

@@ -87,3 +87,19 @@ func (c *Cycle) Status(now time.Time) Status {
 		return StatusNotStarted
 	}
 }
+
+// Recertification reports whether the cycle renews an earlier completion,
+// whose certificate is valid until LapsesAt. (A value receiver, as is
+// CertificateExpiry's, so templates can call it on a Cycle held by value.)
+func (c Cycle) Recertification() bool { return c.LapsesAt != nil }
+
+// CertificateExpiry is when the certificate the cycle is about expires, or
+// expired: the cycle's own once completed, else the one a recertification
+// cycle renews. Nil when there is none, or it never expires. Whether that
+// moment has passed is for Status to say (StatusLapsed).
+func (c Cycle) CertificateExpiry() *time.Time {
+	if c.CompletedAt != nil {
+		return c.ExpiresAt
+	}
+	return c.LapsesAt
+}

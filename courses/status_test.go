@@ -159,3 +159,27 @@ func TestThreeYears(t *testing.T) {
 		}
 	})
 }
+
+func TestCertificateExpiry(t *testing.T) {
+	ptr := func(t time.Time) *time.Time { return &t }
+	prev, own := date(2026, 11, 2), date(2027, 12, 6)
+	tests := []struct {
+		name   string
+		cycle  Cycle
+		recert bool
+		want   *time.Time
+	}{
+		{"first cycle, not done", Cycle{DueAt: prev}, false, nil},
+		{"recertification, not done", Cycle{DueAt: prev, LapsesAt: &prev}, true, &prev},
+		{"recertification, done", Cycle{DueAt: prev, LapsesAt: &prev, CompletedAt: ptr(date(2026, 12, 6)), ExpiresAt: &own}, true, &own},
+		{"done, never expires", Cycle{CompletedAt: &prev}, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.cycle.CertificateExpiry()
+			if tt.cycle.Recertification() != tt.recert || (got == nil) != (tt.want == nil) || (got != nil && !got.Equal(*tt.want)) {
+				t.Errorf("Recertification %t, CertificateExpiry %v; want %t, %v", tt.cycle.Recertification(), got, tt.recert, tt.want)
+			}
+		})
+	}
+}

@@ -12,14 +12,16 @@ import (
 )
 
 // myPolicies lists the staff policies with where the signed-in person
-// stands: acknowledged, pending with its due date, or overdue.
+// stands: those to acknowledge (acknowledged, pending with its due date, or
+// overdue), then those only to read.
 func (s *Server) myPolicies(c *fiber.Ctx) error {
 	sts, err := s.policies.StatusFor(c.UserContext(), currentUser(c).ID, s.now())
 	if err != nil {
 		return policyError(err)
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return s.render(c, fiber.StatusOK, "policies/ack_list", fiber.Map{"Title": "Staff policies", "Statuses": sts})
+	toAck, toRead := policies.ByNeed(sts)
+	return s.render(c, fiber.StatusOK, "policies/ack_list", fiber.Map{"Title": "Staff policies", "Acks": toAck, "Reads": toRead})
 }
 
 // staffStatus is the person's standing with one staff policy, and the

@@ -76,3 +76,40 @@ func TestAcknowledgeOnceAndWhatChanged(t *testing.T) {
 		t.Errorf("anonymous /my/policies: %d", res.StatusCode)
 	}
 }
+
+// TestReadOnlyPolicyIsForReading: a staff policy that does not require
+// acknowledgement is listed under "Policies to read", shows no
+// acknowledge button, and an acknowledgement posted anyway is refused.
+func TestReadOnlyPolicyIsForReading(t *testing.T) {
+	const notice = "staff-privacy-notice"
+	ts := withPolicies(t)
+	var who string
+	if err := ts.db.Get(&who, `SELECT email FROM users WHERE role = 'employee' AND active = TRUE ORDER BY id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	emp := ts.as(who)
+	for _, path := range []string{"/home", "/my/policies"} {
+		body := emp.get(path).Body
+		toAck, toRead, ok := strings.Cut(body, "Policies to read")
+		if !ok {
+			t.Errorf("%s has no \"Policies to read\" heading", path)
+			continue
+		}
+		if _, toAck, _ = strings.Cut(toAck, "Policies to acknowledge"); strings.Contains(toAck, "/my/policies/"+notice) {
+			t.Errorf("%s lists the read-only policy under \"Policies to acknowledge\"", path)
+		}
+		if !strings.Contains(toRead, "/my/policies/"+notice) || strings.Contains(toRead, "/my/policies/"+aup) {
+			t.Errorf("%s: \"Policies to read\" should hold the read-only policy and only it:%s", path, snippet(toRead))
+		}
+	}
+	page := emp.get("/my/policies/" + notice)
+	page.expect(t, http.StatusOK, "This policy is for reading")
+	if strings.Contains(page.Body, "I have read and will follow") || strings.Contains(page.Body, "/acknowledge") {
+		t.Error("the read-only policy offers an acknowledge button")
+	}
+	emp.post("/my/policies/"+notice+"/acknowledge", url.Values{"version": {"2"}}).expect(t, http.StatusConflict, "for reading only")
+	if n := ts.count(`SELECT COUNT(*) FROM policy_acknowledgements a JOIN policy_versions v ON v.id = a.version_id
+		JOIN policies p ON p.id = v.policy_id WHERE p.slug = ? AND a.user_id = ?`, notice, ts.userID(who)); n != 0 {
+		t.Errorf("%d acknowledgements of the read-only policy stored", n)
+	}
+}

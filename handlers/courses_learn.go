@@ -151,7 +151,7 @@ func readAnswers(c *fiber.Ctx) (courses.Answers, error) {
 		}
 		oid, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
-			bad = fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("The answer %q to question %d is not one of its options.", clipField(string(v)), qid))
+			bad = fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("The answer %q (field q%d) is not one of its options.", clipField(string(v)), qid))
 			return
 		}
 		answers[qid] = append(answers[qid], oid)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"steward/courses"
 )
@@ -382,4 +383,81 @@ func TestAdminCourseUploadAndEditing(t *testing.T) {
 	exp.expect(t, http.StatusOK)
 	res = adm.upload("/admin/courses/upload", "folder", "basics.zip", []byte(exp.Body), nil)
 	adm.get(res.Header.Get("Location")).expect(t, http.StatusOK, "is unchanged (revision 5)")
+}
+
+// TestRenamingKeepsTheTitlesAttemptsWereMadeUnder: after the course and a
+// module are renamed, the result page, My data and the person's history
+// still name an earlier attempt by the titles the person saw.
+func TestRenamingKeepsTheTitlesAttemptsWereMadeUnder(t *testing.T) {
+	ts := withCourses(t)
+	emp := ts.as(employeeEmail)
+	token := emp.openQuiz("basics", 1)
+	res := emp.post("/courses/basics/modules/1", answerForm(token, courses.AnswerAll(ts.module("basics", 1), false)))
+	res.expect(t, http.StatusSeeOther)
+	result := res.Header.Get("Location")
+
+	renamed := courseFolder(t, func(f map[string]string) {
+		f["course.yaml"] = strings.Replace(f["course.yaml"], "title: Data basics", "title: Data essentials", 1)
+		f["01-collect-less.md"] = strings.Replace(f["01-collect-less.md"], "title: Collect less", "title: Collect only what you need", 1)
+	})
+	if _, err := ts.srv.courses.Import(context.Background(), renamed, courses.Actor{Label: "test"}, testStart.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ts.module("basics", 1).Title != "Collect only what you need" {
+		t.Fatal("the module was not renamed")
+	}
+
+	emp.get(result).expect(t, http.StatusOK, "<h1>Collect less: not passed</h1>", "the course then called “Data basics”")
+	data := emp.get("/account/data")
+	_, attempts, _ := strings.Cut(data.Body, "Quiz attempts")
+	for _, want := range []string{">Data basics<", ">Collect less<"} {
+		if !strings.Contains(attempts, want) {
+			t.Errorf("My data's quiz attempts lack %q:%s", want, snippet(attempts))
+		}
+	}
+	hist := ts.as(adminEmail).get(fmt.Sprintf("/team/people/%d", ts.userID(employeeEmail)))
+	_, attempts, _ = strings.Cut(hist.Body, `id="h-attempts"`)
+	for _, want := range []string{"<td>Data basics</td>", "<td>1. Collect less</td>"} {
+		if !strings.Contains(attempts, want) {
+			t.Errorf("the person's history lacks %q:%s", want, snippet(attempts))
+		}
+	}
+}
+
+// TestRecertificationCycleSaysTheCertificateExpired: a recertification
+// cycle opened after the certificate expired (assigned after it was due)
+// says that the certificate expired, on the course page, the home page and
+// My training; one opened in its window says until when it is valid.
+func TestRecertificationCycleSaysTheCertificateExpired(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		after time.Duration // after the expiry, when the next cycle opens
+		want  []string
+		card  string
+	}{
+		{"opened after expiry", 8 * 24 * time.Hour,
+			[]string{"Your certificate expired on 28 Nov 2027", "Certificate expired</dt><dd>28 Nov 2027", "Lapsed"},
+			"Certificate expired 28 Nov 2027; recertify now"},
+		{"opened in the window", -10 * 24 * time.Hour,
+			[]string{"Your certificate is valid until 28 Nov 2027. Recertify by 28 Nov 2027", "Recertify by</dt><dd>28 Nov 2027"},
+			"Recertify by 28 Nov 2027"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := withCourses(t)
+			emp := ts.as(employeeEmail)
+			emp.submitQuiz(ts, "basics", 1, true)
+			emp.submitQuiz(ts, "basics", 2, true).expect(t, http.StatusOK, "You have completed Data basics")
+			expiry := testStart.AddDate(1, 0, 0)
+			ts.setNow(expiry.Add(tc.after))
+			if _, err := ts.srv.courses.Sync(ctx, ts.clock()); err != nil {
+				t.Fatal(err)
+			}
+			emp = ts.as(employeeEmail)
+			emp.get("/courses/basics").expect(t, http.StatusOK, tc.want...)
+			for _, path := range []string{"/home", "/courses"} {
+				emp.get(path).expect(t, http.StatusOK, tc.card)
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"steward/internal/people"
+	"steward/policies"
 )
 
 type sqlxTx = sqlx.Tx
@@ -23,7 +24,7 @@ func (s *Server) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data["Acks"] = acks
+	data["Acks"], data["Reads"] = policies.ByNeed(acks)
 	if u.Role == people.RoleManager || u.Role == people.RoleAdmin {
 		line, err := s.people.ReportingLine(c.UserContext(), u.ID)
 		if err != nil {

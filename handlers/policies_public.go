@@ -29,6 +29,8 @@ func policyError(err error) error {
 		return fiber.NewError(fiber.StatusConflict, "This version is not the one in effect now; reload the page and acknowledge the current version.")
 	case errors.Is(err, policies.ErrNotInScope):
 		return fiber.NewError(fiber.StatusNotFound, "This policy is not one you need to acknowledge.")
+	case errors.Is(err, policies.ErrAckNotNeeded):
+		return fiber.NewError(fiber.StatusConflict, "This policy is for reading only; it does not ask you to acknowledge it.")
 	case errors.Is(err, policies.ErrPublished):
 		return fiber.NewError(fiber.StatusConflict, "Published versions can never be changed; start a new draft instead.")
 	case errors.Is(err, policies.ErrNoDraft):

@@ -66,7 +66,7 @@ func Evaluate(t *Timeline, acks []Acknowledgement, since, now time.Time) AckStat
 			st.Last = &a
 		}
 	}
-	if !t.Policy.RequiresAck || t.Policy.Audience != Staff {
+	if !t.Policy.NeedsAck() {
 		return st
 	}
 	base := cur
@@ -130,8 +130,8 @@ func personByID(ctx context.Context, q sqlx.ExtContext, id int64) (person, error
 const ackCols = `a.user_id, a.version_id, v.policy_id, v.number, a.acknowledged_at`
 
 // Acknowledge records that userID acknowledged version number of the
-// policy at now. Only the version in effect of a staff policy can be
-// acknowledged, by an active person. A repeated acknowledgement changes
+// policy at now. Only the version in effect of a staff policy that needs
+// acknowledging can be acknowledged, by an active person. A repeated acknowledgement changes
 // nothing and reports false.
 func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, number int, now time.Time) (bool, error) {
 	now = now.UTC().Truncate(time.Microsecond)
@@ -147,6 +147,9 @@ func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, numb
 		}
 		if !who.Active || p.Audience != Staff {
 			return ErrNotInScope
+		}
+		if !p.NeedsAck() {
+			return ErrAckNotNeeded
 		}
 		vs, err := versionsOf(ctx, tx, p.ID, true)
 		if err != nil {
@@ -178,6 +181,19 @@ func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, numb
 			Action: "policy.acknowledge", Target: fmt.Sprintf("policy:%s/v%d", slug, number)})
 	})
 	return created, err
+}
+
+// ByNeed splits statuses into the policies to acknowledge and those only
+// to read, each in the order given.
+func ByNeed(sts []AckStatus) (toAck, toRead []AckStatus) {
+	for _, st := range sts {
+		if st.Policy.NeedsAck() {
+			toAck = append(toAck, st)
+		} else {
+			toRead = append(toRead, st)
+		}
+	}
+	return toAck, toRead
 }
 
 // Acknowledgements lists a person's acknowledgements, oldest first.

@@ -34,6 +34,7 @@ var (
 	ErrNotInScope   = errors.New("policies: this policy does not apply to this person")
 	ErrBadRange     = errors.New("policies: the first version must be older than the second")
 	ErrTokenExpired = errors.New("policies: this confirmation link has expired")
+	ErrAckNotNeeded = errors.New("policies: this policy is for reading only and takes no acknowledgement")
 )
 
 // ValidationError lists what is wrong with input, field by field.
@@ -92,6 +93,16 @@ type Policy struct {
 	ReackMonths   int       `db:"reack_months" json:"-"`
 	CreatedAt     time.Time `db:"created_at" json:"-"`
 	UpdatedAt     time.Time `db:"updated_at" json:"-"`
+}
+
+// NeedsAck reports whether people must acknowledge the policy: a staff
+// policy that requires it. Every other policy is only for reading.
+func (p Policy) NeedsAck() bool { return p.RequiresAck && p.Audience == Staff }
+
+// NeedsAckSQL is NeedsAck as a condition on the policies table under alias,
+// for queries that select the policies to acknowledge.
+func NeedsAckSQL(alias string) string {
+	return alias + ".audience = '" + string(Staff) + "' AND " + alias + ".requires_ack = TRUE"
 }
 
 // Settings are the editable properties of a policy.

@@ -3,6 +3,7 @@ package policies
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -290,6 +291,41 @@ func TestTimelineFromAnotherInstance(t *testing.T) {
 		s.mu.Unlock()
 		if tl, _ := s.Timeline(ctx, "privacy"); len(tl.Versions) != 2 {
 			t.Errorf("after expiry: %d versions, want 2", len(tl.Versions))
+		}
+	})
+}
+
+// TestNeedsAckSQLAgreesWithNeedsAck: the SQL form of the rule selects
+// exactly the policies the Go form says need acknowledging.
+func TestNeedsAckSQLAgreesWithNeedsAck(t *testing.T) {
+	ctx := context.Background()
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		for i, p := range []struct {
+			audience Audience
+			ack      bool
+		}{{Staff, true}, {Staff, false}, {Public, true}, {Public, false}} {
+			if _, err := d.ExecContext(ctx, d.Rebind(`INSERT INTO policies (slug, title, audience, requires_ack, ack_within_days,
+				reack_months, created_at, updated_at) VALUES (?, ?, ?, ?, 14, 0, ?, ?)`),
+				"p"+strconv.Itoa(i), "P", p.audience, p.ack, t0, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var all []Policy
+		if err := d.SelectContext(ctx, &all, `SELECT `+policyCols+` FROM policies`); err != nil {
+			t.Fatal(err)
+		}
+		var picked []string
+		if err := d.SelectContext(ctx, &picked, `SELECT p.slug FROM policies p WHERE `+NeedsAckSQL("p")+` ORDER BY p.slug`); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, p := range all {
+			if p.NeedsAck() {
+				want = append(want, p.Slug)
+			}
+		}
+		if strings.Join(picked, ",") != strings.Join(want, ",") || len(want) != 1 {
+			t.Errorf("SQL picks %v, Go %v", picked, want)
 		}
 	})
 }

@@ -33,10 +33,13 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 // are compared and printed.
 func cmdDBCopy(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "db copy")
-	from := fs.String("from", e.cfg.DatabaseURL, "the database to copy (sqlite:steward.db, a file path, or postgres://...)")
+	from := fs.String("from", "", "the database to copy (sqlite:steward.db, a file path, or postgres://...; default STEWARD_DATABASE_URL)")
 	to := fs.String("to", "", "the empty PostgreSQL database to copy into (postgres://...)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *from == "" {
+		*from = e.cfg.DatabaseURL
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))

@@ -65,12 +65,16 @@ type env struct {
 	log    *slog.Logger
 	now    func() time.Time
 	db     *db.DB
+	help   bool // only printing a command's help: nothing may run
 }
 
 // open connects to the database and applies migrations.
 func (e *env) open(ctx context.Context) (*db.DB, error) {
 	if e.db != nil {
 		return e.db, nil
+	}
+	if e.help {
+		return nil, errors.New("the database is not opened to show help")
 	}
 	d, err := db.Open(e.cfg.DatabaseURL)
 	if err != nil {
@@ -103,7 +107,12 @@ func main() {
 
 // run is main without the process: tests call it with their own environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	help := len(args) > 1 && args[0] == "help"
+	if help {
+		// "steward help user add" is "steward user add --help".
+		args = args[1:]
+	}
+	if len(args) == 0 || isHelpFlag(args[0]) || args[0] == "help" {
 		printHelp(stdout)
 		if len(args) == 0 {
 			return 2
@@ -111,6 +120,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return 0
 	}
 	cmd, rest, ok := find(args)
+	if ok && (help || wantsHelp(rest)) {
+		return commandHelp(ctx, cmd, stdout)
+	}
 	if !ok {
 		fmt.Fprintf(stderr, "steward: unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
 		printHelp(stderr)
@@ -147,6 +159,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 }
 
+func isHelpFlag(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
+
+// wantsHelp reports whether a command's arguments ask for its help, before
+// any "--" that ends the flags.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if isHelpFlag(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// commandHelp prints cmd's usage and flags to w without reading the
+// environment, so help works even where the configuration is wrong. The
+// command runs with only --help, which its flag parsing (always its first
+// step) answers by printing its usage; flag defaults that come from the
+// configuration show its built-in defaults.
+func commandHelp(ctx context.Context, cmd command, w io.Writer) int {
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		fmt.Fprintf(w, "steward %s: %v\n", cmd.name, err)
+		return 1
+	}
+	e := &env{cfg: cfg, stdin: strings.NewReader(""), stdout: w, stderr: w, help: true,
+		log: slog.New(slog.DiscardHandler), now: func() time.Time { return time.Now().UTC() }}
+	if err := cmd.run(ctx, e, []string{"--help"}); !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(w, "steward %s: --help: %v\n", cmd.name, err)
+		return 1
+	}
+	return 0
+}
+
 // find picks the command named by the first one or two arguments.
 func find(args []string) (command, []string, bool) {
 	for _, c := range commands() {
@@ -181,7 +229,7 @@ Configuration comes from the environment:
   STEWARD_MAIL_RETENTION_DAYS  days before sent email text is deleted (default 90)
   STEWARD_MIN_GROUP_SIZE smallest group shown in organisation aggregates (default 5)
 
-Run "steward COMMAND --help" for a command's flags.`)
+Run "steward COMMAND --help" (or "steward help COMMAND") for a command's arguments and flags.`)
 }
 
 // flagSet is a command's flags; a bad flag is a usage error (exit code 2).
@@ -191,7 +239,34 @@ type flagSet struct{ *flag.FlagSet }
 func flags(e *env, name string) flagSet {
 	fs := flag.NewFlagSet("steward "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.Usage = func() { printCommandUsage(fs, name) }
 	return flagSet{fs}
+}
+
+// printCommandUsage prints what "steward NAME --help" shows: the command
+// line with its arguments, what it does, and its flags.
+func printCommandUsage(fs *flag.FlagSet, name string) {
+	w := fs.Output()
+	for _, c := range commands() {
+		if c.name == name {
+			fmt.Fprintf(w, "Usage: %s\n\n%s.\n", strings.TrimSpace("steward "+c.name+" "+c.args), capitalised(c.summary))
+		}
+	}
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n == 0 {
+		fmt.Fprintln(w, "\nThis command has no flags.")
+		return
+	}
+	fmt.Fprintln(w, "\nFlags:")
+	fs.PrintDefaults()
+}
+
+func capitalised(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // Parse parses args, turning the flag package's errors into usage errors.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -96,5 +97,50 @@ func TestDemoOnlyLoadsIntoAnEmptyDatabase(t *testing.T) {
 	code, _, stderr = steward(t, env, "", "demo")
 	if code != 1 || !strings.Contains(stderr, "already has people") {
 		t.Fatalf("second demo: %d %q", code, stderr)
+	}
+}
+
+// TestCommandHelp: every command answers --help, -h and "steward help
+// COMMAND" on stdout with its arguments and flags and exit 0, before the
+// environment is read, so a broken configuration does not hide the help.
+func TestCommandHelp(t *testing.T) {
+	bogus := map[string]string{"STEWARD_DATABASE_URL": "bogus://", "PORT": "http", "STEWARD_ENV": "nonsense"}
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		for _, args := range [][]string{
+			append(slices.Clone(words), "--help"),
+			append(slices.Clone(words), "-h"),
+			append([]string{"help"}, words...),
+			append(slices.Clone(words), "--to", "x", "-h"),
+		} {
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				code, out, stderr := steward(t, bogus, "", args...)
+				if code != 0 || stderr != "" {
+					t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
+				}
+				if want := strings.TrimSpace("Usage: steward " + c.name + " " + c.args); !strings.Contains(out, want) {
+					t.Errorf("stdout %q does not contain %q", out, want)
+				}
+				if !strings.Contains(out, "Flags:") && !strings.Contains(out, "no flags") {
+					t.Errorf("stdout %q does not list the flags", out)
+				}
+			})
+		}
+	}
+	code, out, _ := steward(t, bogus, "", "serve", "--help")
+	if code != 0 || !strings.Contains(out, "-demo") {
+		t.Errorf("serve --help: exit %d, %q; want its --demo flag", code, out)
+	}
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
+		if code, out, _ := steward(t, bogus, "", args...); code != 0 || !strings.Contains(out, "Usage: steward COMMAND") {
+			t.Errorf("%v: exit %d, %q", args, code, out)
+		}
+	}
+}
+
+func TestHelpForAnUnknownCommand(t *testing.T) {
+	code, _, stderr := steward(t, nil, "", "help", "frobnicate")
+	if code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Fatalf("exit %d, stderr %q; want 2 and the unknown command named", code, stderr)
 	}
 }

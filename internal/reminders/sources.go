@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"steward/internal/db"
+	"steward/policies"
 )
 
 // The queries in this file read tables that belong to people, courses and
@@ -178,7 +179,7 @@ func ackTargets(ctx context.Context, q sqlx.ExtContext, now time.Time) ([]ackTar
 	if err := sqlx.SelectContext(ctx, q, &vs, q.Rebind(`SELECT p.id AS policy_id, p.slug, p.title, p.ack_within_days,
 			p.reack_months, v.id, v.number, v.change_kind, v.effective_at
 		FROM policies p JOIN policy_versions v ON v.policy_id = p.id
-		WHERE p.audience = 'staff' AND p.requires_ack = TRUE AND v.status = 'published' AND v.effective_at <= ?
+		WHERE `+policies.NeedsAckSQL("p")+` AND v.status = 'published' AND v.effective_at <= ?
 		ORDER BY p.id, v.number`), now); err != nil {
 		return nil, fmt.Errorf("reminders: read policy versions: %w", err)
 	}

@@ -80,7 +80,7 @@ func (s *Store) History(ctx context.Context, userID int64, now time.Time) (*Hist
 			h.Overdue[c.Slug] = true
 		}
 	}
-	if err := s.q.selectAll(ctx, &h.Attempts, `SELECT a.id, a.cycle_id, k.title AS course, m.title AS module, m.position,
+	if err := s.q.selectAll(ctx, &h.Attempts, `SELECT a.id, a.cycle_id, COALESCE(a.course_title, k.title) AS course, COALESCE(a.module_title, m.title) AS module, m.position,
 			a.started_at, a.submitted_at, a.score, COALESCE(a.passed, FALSE) AS passed
 		FROM course_attempts a JOIN course_modules m ON m.id = a.module_id JOIN courses k ON k.id = m.course_id
 		WHERE a.user_id = ? ORDER BY a.started_at DESC, a.id DESC`, userID); err != nil {

@@ -31,7 +31,7 @@ func (s *Store) timelines(ctx context.Context) ([]*policies.Timeline, error) {
 	err := s.q.selectAll(ctx, &rows, `SELECT p.id AS policy_id, p.slug, p.title, p.ack_within_days, p.reack_months,
 			v.id AS version_id, v.number, v.change_kind, v.effective_at, v.published_at
 		FROM policies p JOIN policy_versions v ON v.policy_id = p.id
-		WHERE p.audience = 'staff' AND p.requires_ack = TRUE AND v.status = 'published'
+		WHERE `+policies.NeedsAckSQL("p")+` AND v.status = 'published'
 		ORDER BY p.title, p.id, v.number`)
 	if err != nil {
 		return nil, fmt.Errorf("reports: policy timelines: %w", err)

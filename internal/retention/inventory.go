@@ -181,7 +181,7 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 			y.closed_at, y.closed_reason
 			FROM course_cycles y JOIN courses c ON c.id = y.course_id LEFT JOIN users e ON e.id = y.exempt_by
 			WHERE y.user_id = ? ORDER BY y.assigned_at, y.id`},
-		{"quiz attempts", &inv.Attempts, `SELECT a.id, c.title AS course, c.slug AS course_slug, m.title AS module,
+		{"quiz attempts", &inv.Attempts, `SELECT a.id, COALESCE(a.course_title, c.title) AS course, c.slug AS course_slug, COALESCE(a.module_title, m.title) AS module,
 			a.started_at, a.submitted_at, a.score, a.passed, a.answers
 			FROM course_attempts a JOIN course_cycles y ON y.id = a.cycle_id JOIN courses c ON c.id = y.course_id
 			JOIN course_modules m ON m.id = a.module_id
