@@ -45,3 +45,10 @@ func TestKeysRotate(t *testing.T) {
 		t.Fatalf("keys rotate with configured keys: exit %d %s", code, stderr)
 	}
 }
+
+func TestVersionNeedsNoConfiguration(t *testing.T) {
+	code, out, stderr := steward(t, map[string]string{"STEWARD_DATABASE_URL": "bogus://", "PORT": "http"}, "", "version")
+	if code != 0 || !strings.HasPrefix(out, "steward ") || !strings.Contains(out, "built with go1.") || !strings.Contains(out, "database schema ") {
+		t.Fatalf("steward version: exit %d\n%s%s", code, out, stderr)
+	}
+}

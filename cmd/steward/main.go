@@ -50,6 +50,7 @@ func commands() []command {
 		{"remind", "[--now 2027-03-01T09:00:00Z] [--dry-run]", "run the reminder sweep once and print what it queued", cmdRemind},
 		{"mail send", "[--requeue-sending]", "deliver the mail that is due now over STEWARD_SMTP_URL", cmdMailSend},
 		{"keys rotate", "", "make a new session signing key (the installation's own, when STEWARD_SESSION_KEYS is not set); the previous one still opens existing sessions", cmdKeysRotate},
+		{"version", "", "print the commit this binary was built from, its Go version and the newest database schema it knows", cmdVersion},
 		{"audit verify", "", "check the audit log's hash chain; exit 1 naming the first edited, deleted or reordered entry", cmdAuditVerify},
 		{"retention run", "[--dry-run] [--now 2028-01-01T00:00:00Z] [--mail-days 90]", "pseudonymise and purge personal data past its retention period", cmdRetentionRun},
 	}
@@ -122,6 +123,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd, rest, ok := find(args)
 	if ok && (help || wantsHelp(rest)) {
 		return commandHelp(ctx, cmd, stdout)
+	}
+	if ok && cmd.name == "version" && len(rest) == 0 {
+		// Before the environment is read: it answers on any machine.
+		if err := printVersion(stdout); err != nil {
+			fmt.Fprintf(stderr, "steward version: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if !ok {
 		fmt.Fprintf(stderr, "steward: unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
