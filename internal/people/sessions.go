@@ -143,10 +143,11 @@ func endSessionsTx(ctx context.Context, tx *sqlx.Tx, userID int64, why string, n
 	return int(n), nil
 }
 
-// PurgeSessions deletes sessions that ended, or were last seen, before
-// cutoff: a session record is kept only while it can matter.
-func (s *Store) PurgeSessions(ctx context.Context, cutoff time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM sessions WHERE ended_at < ? OR (ended_at IS NULL AND seen_at < ?)`),
+// PurgeSessionsTx deletes sessions that ended, or were last seen, before
+// cutoff, inside the caller's transaction (retention's): a session record
+// is kept only while it can matter.
+func PurgeSessionsTx(ctx context.Context, tx *sqlx.Tx, cutoff time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM sessions WHERE ended_at < ? OR (ended_at IS NULL AND seen_at < ?)`),
 		cutoff.UTC(), cutoff.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("people: purge sessions: %w", err)

@@ -18,6 +18,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/db"
+	"steward/internal/people"
 )
 
 // Policy says how long each kind of personal data is kept.
@@ -31,12 +32,16 @@ type Policy struct {
 	// MailBodies: the text of a sent email is deleted this long after it
 	// was sent; the row, its subject, recipient and status stay.
 	MailBodies time.Duration
+	// Sessions: the record of a signed-in session (its coarse browser and
+	// network summary) is deleted this long after it ended or was last seen.
+	Sessions time.Duration
 }
 
 // Defaults for the kinds without their own setting.
 const (
 	DefaultUnconfirmed = 7 * 24 * time.Hour
 	DefaultMailBodies  = 90 * 24 * time.Hour
+	DefaultSessions    = 30 * 24 * time.Hour
 )
 
 // NewPolicy is the policy for a people retention of peopleDays days and
@@ -46,6 +51,7 @@ func NewPolicy(peopleDays int) Policy {
 		People:      time.Duration(peopleDays) * 24 * time.Hour,
 		Unconfirmed: DefaultUnconfirmed,
 		MailBodies:  DefaultMailBodies,
+		Sessions:    DefaultSessions,
 	}
 }
 
@@ -58,17 +64,18 @@ type Report struct {
 	Addresses     int // emails to former customers whose address was replaced by its hash
 	DroppedMail   int // queued emails dropped because their recipient was purged
 	MailBodies    int // sent emails whose text was deleted
+	Sessions      int // records of ended sessions deleted
 }
 
 // Total is the number of records changed.
 func (r Report) Total() int {
-	return r.People + r.Subscriptions + r.Addresses + r.DroppedMail + r.MailBodies
+	return r.People + r.Subscriptions + r.Addresses + r.DroppedMail + r.MailBodies + r.Sessions
 }
 
 // Detail is the report as the audit log keeps it: counts only.
 func (r Report) Detail() string {
-	return fmt.Sprintf("people_pseudonymised=%d unconfirmed_subscriptions=%d customer_mail_hashed=%d mail_dropped=%d mail_bodies=%d",
-		r.People, r.Subscriptions, r.Addresses, r.DroppedMail, r.MailBodies)
+	return fmt.Sprintf("people_pseudonymised=%d unconfirmed_subscriptions=%d customer_mail_hashed=%d mail_dropped=%d mail_bodies=%d sessions=%d",
+		r.People, r.Subscriptions, r.Addresses, r.DroppedMail, r.MailBodies, r.Sessions)
 }
 
 // Run applies p as of now in one transaction. A dry run does the same work
@@ -88,8 +95,8 @@ func Run(ctx context.Context, d *db.DB, p Policy, now time.Time, dryRun bool) (R
 		return rep, nil
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO retention_runs
-		(ran_at, people, subscriptions, addresses, dropped_mail, mail_bodies) VALUES (?, ?, ?, ?, ?, ?)`),
-		now, rep.People, rep.Subscriptions, rep.Addresses, rep.DroppedMail, rep.MailBodies); err != nil {
+		(ran_at, people, subscriptions, addresses, dropped_mail, mail_bodies, sessions) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		now, rep.People, rep.Subscriptions, rep.Addresses, rep.DroppedMail, rep.MailBodies, rep.Sessions); err != nil {
 		return rep, fmt.Errorf("retention: record run: %w", err)
 	}
 	if err := audit.Record(ctx, tx, audit.System.Entry(now, "retention.run", "", rep.Detail())); err != nil {
@@ -103,7 +110,7 @@ func Run(ctx context.Context, d *db.DB, p Policy, now time.Time, dryRun bool) (R
 
 func apply(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
 	steps := []func(context.Context, *sqlx.Tx, Policy, time.Time, *Report) error{
-		pseudonymisePeople, deleteUnconfirmed, hashFormerCustomers, deleteSentBodies,
+		pseudonymisePeople, deleteUnconfirmed, hashFormerCustomers, deleteSentBodies, purgeSessions,
 	}
 	for _, step := range steps {
 		if err := step(ctx, tx, p, now, rep); err != nil {
@@ -111,6 +118,17 @@ func apply(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Repor
 		}
 	}
 	return nil
+}
+
+// purgeSessions asks package people, which owns sessions, to delete the
+// records of those that ended or were abandoned before the period.
+func purgeSessions(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
+	if p.Sessions <= 0 {
+		return nil
+	}
+	n, err := people.PurgeSessionsTx(ctx, tx, now.Add(-p.Sessions))
+	rep.Sessions = int(n)
+	return err
 }
 
 // PseudonymName and PseudonymEmail replace a pseudonymised person's name

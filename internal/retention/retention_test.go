@@ -312,3 +312,44 @@ func testSentBodies(t *testing.T, d *db.DB) {
 		t.Fatalf("%d rows left, want all 4", n)
 	}
 }
+
+func TestSessionRecordsGoAfterTheirPeriod(t *testing.T) { dbtest.Dialects(t, testSessionRecords) }
+
+func testSessionRecords(t *testing.T, d *db.DB) {
+	ctx := context.Background()
+	demoDB(t, d)
+	store := people.NewStore(d)
+	eli, err := store.ByEmail(ctx, "employee@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One session ended long ago, one abandoned long ago, one in use.
+	for i, at := range []time.Time{t0.AddDate(0, 0, -40), t0.AddDate(0, 0, -35), t0.Add(-time.Hour)} {
+		if err := store.StartSession(ctx, fmt.Sprintf("session-%d", i), eli.ID, "Firefox on Linux", "192.0.2.x", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.EndSession(ctx, "session-0", people.EndedLogout, t0.AddDate(0, 0, -40)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := retention.Run(ctx, d, retention.NewPolicy(365), t0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sessions != 2 || !strings.Contains(rep.Detail(), "sessions=2") {
+		t.Fatalf("report: %+v", rep)
+	}
+	live, err := store.Sessions(ctx, eli.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != 1 || live[0].IDHash != people.HashSessionID("session-2") {
+		t.Fatalf("left %d sessions: %+v", len(live), live)
+	}
+	if n := count(t, d, `SELECT COUNT(*) FROM sessions`); n != 1 {
+		t.Fatalf("%d session records left, want the one in use", n)
+	}
+	if n := count(t, d, `SELECT sessions FROM retention_runs ORDER BY id DESC LIMIT 1`); n != 2 {
+		t.Fatalf("the run recorded %d sessions", n)
+	}
+}
