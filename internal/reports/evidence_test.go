@@ -103,22 +103,31 @@ func TestEvidenceInThePastFollowsTheRecords(t *testing.T) {
 
 		email := map[int64]string{}
 		hired := map[int64]time.Time{}
+		left := map[int64]time.Time{}
 		for _, u := range users {
 			email[u.ID] = u.Email
 			if u.HiredOn != nil {
 				hired[u.ID] = *u.HiredOn
 			}
+			if u.Left != nil {
+				left[u.ID] = *u.Left
+			}
 		}
-		// The demo is consistent with itself: no record before a hire date.
+		// The demo is consistent with itself: no record before a hire date
+		// or after leaving.
+		after := func(id int64, at time.Time) bool { l, ok := left[id]; return ok && at.After(l) }
 		for _, a := range acks {
-			if a.At.Before(hired[a.UserID]) {
-				t.Errorf("demo: %s acknowledged %s on %s, before being hired on %s", email[a.UserID], a.Title, a.At, hired[a.UserID])
+			if a.At.Before(hired[a.UserID]) || after(a.UserID, a.At) {
+				t.Errorf("demo: %s acknowledged %s on %s, hired on %s, left %s", email[a.UserID], a.Title, a.At, hired[a.UserID], left[a.UserID])
 			}
 		}
 		for _, c := range cycles {
-			if c.Assigned.Before(hired[c.UserID]) {
-				t.Errorf("demo: %s was assigned %s on %s, before being hired on %s", email[c.UserID], c.Title, c.Assigned, hired[c.UserID])
+			if c.Assigned.Before(hired[c.UserID]) || after(c.UserID, c.Assigned) || (c.Completed != nil && after(c.UserID, *c.Completed)) {
+				t.Errorf("demo: %s was assigned %s on %s, hired on %s, left %s", email[c.UserID], c.Title, c.Assigned, hired[c.UserID], left[c.UserID])
 			}
+		}
+		if len(left) == 0 {
+			t.Error("nobody has left the demo: the test does not cover leavers")
 		}
 
 		retained := testNow.AddDate(0, 0, -retentionDays)
