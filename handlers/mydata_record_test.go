@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/mail"
 	"steward/internal/retention"
 )
 
@@ -91,6 +93,14 @@ func TestMyDataEveryLineMatchesTheDatabase(t *testing.T) {
 	if _, err := ts.db.Exec(ts.db.Rebind(`INSERT INTO policy_acknowledgements (user_id, version_id, acknowledged_at)
 		SELECT ?, v.id, ? FROM policy_versions v JOIN policies p ON p.id = v.policy_id
 		WHERE p.slug = 'privacy' AND v.number = 2`), eli, testStart.Add(-30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	tx := ts.db.MustBegin()
+	if _, err := mail.Enqueue(context.Background(), tx, mail.Message{To: employeeEmail, UserID: &eli, Kind: "training_due",
+		Subject: "Your training is due", Text: "Hello Eli.", DedupeKey: "mydata-record-1"}, testStart); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	var failed0, passed, staffAcks, publicAcks int
@@ -254,6 +264,47 @@ func TestMyDataEveryLineMatchesTheDatabase(t *testing.T) {
 		}
 	}
 
+	// Certificates.
+	var certs []struct {
+		Code   string    `db:"code"`
+		Course string    `db:"title"`
+		At     time.Time `db:"created_at"`
+	}
+	if err := ts.db.Select(&certs, ts.db.Rebind(`SELECT k.code, c.title, k.created_at FROM course_certificates k
+		JOIN course_cycles y ON y.id = k.cycle_id JOIN courses c ON c.id = y.course_id WHERE y.user_id = ? ORDER BY k.created_at, k.id`), eli); err != nil {
+		t.Fatal(err)
+	}
+	certPart := mdBetween(t, page, `<h3>Certificates</h3>`, `</section>`)
+	if n := strings.Count(certPart, "<li>"); n != len(certs) {
+		t.Errorf("certificates: %d on the page, %d in the database", n, len(certs))
+	}
+	for _, k := range certs {
+		if want := fmt.Sprintf("%s: code %s, issued %s", k.Course, k.Code, mdDay(&k.At)); !strings.Contains(mdText(certPart), want) {
+			t.Errorf("certificates: the page does not say %q", want)
+		}
+	}
+
+	// Emails.
+	var emails []struct {
+		Subject string    `db:"subject"`
+		Kind    string    `db:"kind"`
+		Status  string    `db:"status"`
+		At      time.Time `db:"created_at"`
+	}
+	if err := ts.db.Select(&emails, ts.db.Rebind(`SELECT subject, kind, status, created_at FROM outbox WHERE user_id = ? ORDER BY id`), eli); err != nil {
+		t.Fatal(err)
+	}
+	got = mdRows(mdBetween(t, page, `id="h-mail"`, `</section>`))
+	if len(got) != len(emails) || len(emails) == 0 {
+		t.Fatalf("emails: %d rows on the page, %d in the database", len(got), len(emails))
+	}
+	for i, e := range emails {
+		if got[i]["Queued"] != mdWhen(e.At) || got[i]["Subject"] != e.Subject || got[i]["Kind"] != e.Kind || !strings.HasPrefix(got[i]["Status"], e.Status) {
+			t.Errorf("email %d: the page says %v, the database %+v", i+1, got[i], e)
+		}
+	}
+	auditRows := mdRows(mdBetween(t, page, `id="h-audit"`, `</section>`))
+
 	// Every link on the page answers this person.
 	seen := map[string]bool{}
 	for _, m := range mdHrefRE.FindAllStringSubmatch(page, -1) {
@@ -291,6 +342,20 @@ func TestMyDataEveryLineMatchesTheDatabase(t *testing.T) {
 		if j.PolicySlug != a.Slug || j.Audience != a.Audience || j.Version != a.Number || !j.AcknowledgedAt.Equal(a.At) {
 			t.Errorf("acknowledgement %d: the download says %+v, the database %+v", i+1, j, a)
 		}
+	}
+	if len(inv.Certificates) != len(certs) || len(inv.Emails) != len(emails) {
+		t.Errorf("the download has %d certificates and %d emails, the page %d and %d", len(inv.Certificates), len(inv.Emails), len(certs), len(emails))
+	}
+	// Each download is audited, after the page was read (the link check
+	// made one, this another).
+	downloads := 0
+	for _, a := range inv.Audit {
+		if a.Action == "mydata.export" {
+			downloads++
+		}
+	}
+	if len(inv.Audit)-downloads != len(auditRows) || downloads != 2 {
+		t.Errorf("the download has %d audit entries (%d downloads), the page %d", len(inv.Audit), downloads, len(auditRows))
 	}
 	for i, y := range cycles {
 		j := inv.Cycles[i]
