@@ -216,9 +216,8 @@ func (s *Store) Evidence(ctx context.Context, w io.Writer, format string, m Evid
 	pq, err := s.q.rows(ctx, `SELECT u.id, u.name, u.email, COALESCE(t.name, '') AS team, COALESCE(m.name, '') AS manager,
 			u.hired_on, u.created_at, u.deactivated_at
 		FROM users u LEFT JOIN teams t ON t.id = u.team_id LEFT JOIN users m ON m.id = u.manager_id
-		WHERE (u.hired_on IS NULL OR u.hired_on <= ?)
-			AND (u.deactivated_at IS NULL OR (u.deactivated_at > ? AND u.deactivated_at > ?))
-		ORDER BY u.id`, at, at, retained)
+		WHERE u.deactivated_at IS NULL OR (u.deactivated_at > ? AND u.deactivated_at > ?)
+		ORDER BY u.id`, at, retained)
 	if err != nil {
 		return 0, fmt.Errorf("reports: evidence people: %w", err)
 	}
@@ -245,6 +244,11 @@ func (s *Store) Evidence(ctx context.Context, w io.Writer, format string, m Evid
 	var r EvidenceRow
 	for ; people.ok; people.next() {
 		p := people.cur
+		if p.HiredOn != nil && p.HiredOn.After(at) {
+			// Not hired yet. Compared here, not in SQL: PostgreSQL would
+			// compare a DATE with a time in the session's time zone.
+			continue
+		}
 		r = EvidenceRow{Person: p.Name, Email: p.Email, Team: p.Team, Manager: p.Manager}
 		if p.DeactivatedAt != nil {
 			r.LeftOn = p.DeactivatedAt.UTC().Format(time.DateOnly)
