@@ -63,8 +63,21 @@ func SeedDemo(ctx context.Context, s *Store, now time.Time, userIDs []int64) err
 		{assigned: 25 * day, pass: 20 * day, modules: 1},                                 // due soon
 		{assigned: 3 * day}, // not started
 	}
+	hired, err := hireDates(ctx, s, userIDs)
+	if err != nil {
+		return err
+	}
 	for i, uid := range userIDs {
-		p := plans[i%len(plans)]
+		// Nobody's history starts before they were hired: take the next
+		// plan that fits inside their time here, or leave them to Sync.
+		p, fits := plans[i%len(plans)], false
+		for k := 0; k < len(plans) && !fits; k++ {
+			p = plans[(i+k)%len(plans)]
+			fits = !now.Add(-p.assigned).Before(hired[uid])
+		}
+		if !fits {
+			continue
+		}
 		if err := s.assignAt(ctx, uid, c, now.Add(-p.assigned)); err != nil {
 			return err
 		}
@@ -90,6 +103,21 @@ func SeedDemo(ctx context.Context, s *Store, now time.Time, userIDs []int64) err
 		}
 	}
 	return nil
+}
+
+// hireDates reads the hire date of each of ids (zero when unknown).
+func hireDates(ctx context.Context, s *Store, ids []int64) (map[int64]time.Time, error) {
+	out := make(map[int64]time.Time, len(ids))
+	for _, id := range ids {
+		var h *time.Time
+		if err := s.db.GetContext(ctx, &h, s.db.Rebind(`SELECT hired_on FROM users WHERE id = ?`), id); err != nil {
+			return nil, fmt.Errorf("courses: demo: hire date of %d: %w", id, err)
+		}
+		if h != nil {
+			out[id] = h.UTC()
+		}
+	}
+	return out, nil
 }
 
 // assignAt opens a first cycle of c for userID assigned at the given time.

@@ -109,15 +109,29 @@ func Evaluate(t *Timeline, acks []Acknowledgement, since, now time.Time) AckStat
 	return st
 }
 
-type person struct {
-	ID        int64     `db:"id"`
-	Active    bool      `db:"active"`
-	CreatedAt time.Time `db:"created_at"`
+// Joined is when a person joined, as the acknowledgement rules count it:
+// the day they were hired, or, without a hire date, when their account was
+// made. When a row was inserted says nothing about when someone started
+// (a roster is often loaded years after), so the hire date wins.
+func Joined(hiredOn *time.Time, createdAt time.Time) time.Time {
+	if hiredOn != nil && !hiredOn.IsZero() {
+		return hiredOn.UTC()
+	}
+	return createdAt.UTC()
 }
+
+type person struct {
+	ID        int64      `db:"id"`
+	Active    bool       `db:"active"`
+	HiredOn   *time.Time `db:"hired_on"`
+	CreatedAt time.Time  `db:"created_at"`
+}
+
+func (p person) joined() time.Time { return Joined(p.HiredOn, p.CreatedAt) }
 
 func personByID(ctx context.Context, q sqlx.ExtContext, id int64) (person, error) {
 	var p person
-	err := sqlx.GetContext(ctx, q, &p, q.Rebind(`SELECT id, active, created_at FROM users WHERE id = ?`), id)
+	err := sqlx.GetContext(ctx, q, &p, q.Rebind(`SELECT id, active, hired_on, created_at FROM users WHERE id = ?`), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return person{}, ErrNotInScope
 	}
@@ -241,7 +255,7 @@ func statuses(ts []*Timeline, acks []Acknowledgement, who person, now time.Time)
 				mine = append(mine, a)
 			}
 		}
-		out = append(out, Evaluate(t, mine, who.CreatedAt, now))
+		out = append(out, Evaluate(t, mine, who.joined(), now))
 	}
 	return out
 }
@@ -260,7 +274,7 @@ func (s *Store) Open(ctx context.Context, now time.Time) ([]PersonStatus, error)
 		return nil, err
 	}
 	var people []person
-	if err := s.db.SelectContext(ctx, &people, `SELECT id, active, created_at FROM users WHERE active = TRUE ORDER BY id`); err != nil {
+	if err := s.db.SelectContext(ctx, &people, `SELECT id, active, hired_on, created_at FROM users WHERE active = TRUE ORDER BY id`); err != nil {
 		return nil, fmt.Errorf("policies: list people: %w", err)
 	}
 	var acks []Acknowledgement

@@ -107,7 +107,7 @@ func seedContent(ctx context.Context, d *db.DB, store *people.Store, now time.Ti
 	for _, u := range everyone {
 		ids = append(ids, u.ID)
 	}
-	if err := acknowledgeDemo(ctx, pol, ids, now); err != nil {
+	if err := acknowledgeDemo(ctx, pol, everyone, now); err != nil {
 		return err
 	}
 	return courses.SeedDemo(ctx, courses.NewStore(d), now, ids)
@@ -115,8 +115,9 @@ func seedContent(ctx context.Context, d *db.DB, store *people.Store, now time.Ti
 
 // acknowledgeDemo has two people in three acknowledge the acceptable-use
 // policy on different days after it took effect; the rest are pending or
-// overdue, as in a real organisation.
-func acknowledgeDemo(ctx context.Context, pol *policies.Store, ids []int64, now time.Time) error {
+// overdue, as in a real organisation. Nobody acknowledges before they
+// were hired.
+func acknowledgeDemo(ctx context.Context, pol *policies.Store, everyone []people.User, now time.Time) error {
 	t, err := pol.Timeline(ctx, acceptableUse)
 	if err != nil {
 		return err
@@ -125,15 +126,18 @@ func acknowledgeDemo(ctx context.Context, pol *policies.Store, ids []int64, now 
 	if !ok {
 		return nil
 	}
-	for i, id := range ids {
+	for i, u := range everyone {
 		if i%3 == 2 {
 			continue
 		}
 		at := v.EffectiveAt.Add(time.Duration(1+i%20) * 24 * time.Hour)
+		if u.HiredOn != nil && at.Before(*u.HiredOn) {
+			at = u.HiredOn.UTC().Add(time.Duration(1+i%5) * 24 * time.Hour)
+		}
 		if at.After(now) {
 			at = now
 		}
-		if _, err := pol.Acknowledge(ctx, id, acceptableUse, v.Number, at); err != nil {
+		if _, err := pol.Acknowledge(ctx, u.ID, acceptableUse, v.Number, at); err != nil {
 			return fmt.Errorf("demo: acknowledge: %w", err)
 		}
 	}

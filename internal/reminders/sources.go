@@ -220,7 +220,7 @@ func (Policies) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn 
 }
 
 func policyItems(ctx context.Context, q sqlx.ExtContext, t ackTarget, now time.Time, fn func(Item) error) error {
-	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT u.id, `+db.TimeColumn(q, "u.created_at")+`, `+db.TimeColumn(q, "a.acknowledged_at")+`
+	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT u.id, `+db.TimeColumn(q, "u.hired_on")+`, `+db.TimeColumn(q, "u.created_at")+`, `+db.TimeColumn(q, "a.acknowledged_at")+`
 		FROM users u LEFT JOIN (policy_acknowledgements a JOIN policy_versions v
 			ON v.id = a.version_id AND v.policy_id = ? AND v.number >= ? AND v.number <= ?)
 		ON a.user_id = u.id
@@ -263,15 +263,15 @@ func policyItems(ctx context.Context, q sqlx.ExtContext, t ackTarget, now time.T
 	}
 	for rows.Next() {
 		var id int64
-		var created, acked db.Time
-		if err := rows.Scan(&id, &created, &acked); err != nil {
+		var hired, created, acked db.Time
+		if err := rows.Scan(&id, &hired, &created, &acked); err != nil {
 			return fmt.Errorf("reminders: read acknowledgements of policy %s: %w", t.Slug, err)
 		}
 		if id != cur {
 			if err := flush(); err != nil {
 				return err
 			}
-			cur, joined, last = id, created.Time, nil
+			cur, joined, last = id, policies.Joined(hired.Ptr(), created.Time), nil
 		}
 		ack := acked.Ptr()
 		if ack != nil && (last == nil || ack.After(*last)) {

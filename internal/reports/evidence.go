@@ -133,6 +133,7 @@ type evPerson struct {
 	Email         string     `db:"email"`
 	Team          string     `db:"team"`
 	Manager       string     `db:"manager"`
+	HiredOn       *time.Time `db:"hired_on"`
 	CreatedAt     time.Time  `db:"created_at"`
 	DeactivatedAt *time.Time `db:"deactivated_at"`
 }
@@ -180,8 +181,10 @@ func (c *cursor[T]) next() {
 // Evidence writes the evidence export for the moment m.AsOf to w in format,
 // row by row: one row per person and requirement (the course cycle current
 // then, or the staff policy version in effect then) for everyone who was
-// there at that moment, including people who have left since, as long as
-// they left within the retention period. Three queries stream side by
+// there at that moment (hired by then, or with no hire date, and not yet
+// left), including people who have left since, as long as they left within
+// the retention period. When a person's row was inserted plays no part:
+// a roster loaded today with its history counts from the hire dates. Three queries stream side by
 // side in user order, so memory stays flat whatever the organisation's
 // size. It returns the number of rows written.
 func (s *Store) Evidence(ctx context.Context, w io.Writer, format string, m EvidenceMeta, now time.Time) (int, error) {
@@ -206,7 +209,7 @@ func (s *Store) Evidence(ctx context.Context, w io.Writer, format string, m Evid
 	}
 	retained := now.UTC().AddDate(0, 0, -s.RetentionDays)
 	pq, err := s.q.rows(ctx, `SELECT u.id, u.name, u.email, COALESCE(t.name, '') AS team, COALESCE(m.name, '') AS manager,
-			u.created_at, u.deactivated_at
+			u.hired_on, u.created_at, u.deactivated_at
 		FROM users u LEFT JOIN teams t ON t.id = u.team_id LEFT JOIN users m ON m.id = u.manager_id
 		WHERE u.deactivated_at IS NULL OR (u.deactivated_at > ? AND u.deactivated_at > ?)
 		ORDER BY u.id`, at, retained)
@@ -236,6 +239,11 @@ func (s *Store) Evidence(ctx context.Context, w io.Writer, format string, m Evid
 	var r EvidenceRow
 	for ; people.ok; people.next() {
 		p := people.cur
+		if p.HiredOn != nil && p.HiredOn.After(at) {
+			// Not hired yet. Compared here, not in SQL: PostgreSQL would
+			// compare a DATE with a time in the session's time zone.
+			continue
+		}
 		r = EvidenceRow{Person: p.Name, Email: p.Email, Team: p.Team, Manager: p.Manager}
 		if p.DeactivatedAt != nil {
 			r.LeftOn = p.DeactivatedAt.UTC().Format(time.DateOnly)
@@ -272,9 +280,7 @@ func (s *Store) Evidence(ctx context.Context, w io.Writer, format string, m Evid
 				return n, fmt.Errorf("reports: evidence acknowledgements: %w", acks.err)
 			}
 		}
-		if p.CreatedAt.After(at) {
-			continue // not in Steward yet: no policy applied to them
-		}
+		joined := policies.Joined(p.HiredOn, p.CreatedAt)
 		for _, t := range ts {
 			cur, ok := t.InEffect(at)
 			if !ok {
@@ -284,7 +290,7 @@ func (s *Store) Evidence(ctx context.Context, w io.Writer, format string, m Evid
 			if a, ok := mine[t.Policy.ID]; ok {
 				list = []policies.Acknowledgement{{UserID: p.ID, PolicyID: a.PolicyID, Number: a.Number, AcknowledgedAt: a.AcknowledgedAt.UTC()}}
 			}
-			st := policies.Evaluate(t, list, p.CreatedAt.UTC(), at)
+			st := policies.Evaluate(t, list, joined, at)
 			r.Type, r.Requirement, r.Revision = "policy", t.Policy.Title, strconv.Itoa(cur.Number)
 			r.Status, r.Assigned, r.Due, r.Score, r.Expires, r.Done = ackStatus(st.State), "", stamp(&st.Due), "", "", ""
 			if st.Last != nil {

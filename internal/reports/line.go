@@ -123,12 +123,12 @@ type Line struct {
 
 // person is someone in scope, as the report needs them.
 type person struct {
-	ID        int64     `db:"id"`
-	Name      string    `db:"name"`
-	Email     string    `db:"email"`
-	Team      string    `db:"team"`
-	TeamID    *int64    `db:"team_id"`
-	CreatedAt time.Time `db:"created_at"`
+	ID     int64     `db:"id"`
+	Name   string    `db:"name"`
+	Email  string    `db:"email"`
+	Team   string    `db:"team"`
+	TeamID *int64    `db:"team_id"`
+	Joined time.Time // policies.Joined: from the hire date, else the account's creation
 }
 
 // Line builds the report of managerID's line (0: the organisation) at now.

@@ -92,10 +92,11 @@ func (s *Store) History(ctx context.Context, userID int64, now time.Time) (*Hist
 		return nil, fmt.Errorf("reports: acknowledgements of %d: %w", userID, err)
 	}
 	var who struct {
-		Active    bool      `db:"active"`
-		CreatedAt time.Time `db:"created_at"`
+		Active    bool       `db:"active"`
+		HiredOn   *time.Time `db:"hired_on"`
+		CreatedAt time.Time  `db:"created_at"`
 	}
-	if err := s.q.get(ctx, &who, `SELECT active, created_at FROM users WHERE id = ?`, userID); err != nil {
+	if err := s.q.get(ctx, &who, `SELECT active, hired_on, created_at FROM users WHERE id = ?`, userID); err != nil {
 		return nil, fmt.Errorf("reports: person %d: %w", userID, err)
 	}
 	if !who.Active {
@@ -115,7 +116,7 @@ func (s *Store) History(ctx context.Context, userID int64, now time.Time) (*Hist
 				mine = append(mine, policies.Acknowledgement{UserID: userID, PolicyID: t.Policy.ID, Number: a.Number, AcknowledgedAt: a.AcknowledgedAt.UTC()})
 			}
 		}
-		st := policies.Evaluate(t, mine, who.CreatedAt.UTC(), now)
+		st := policies.Evaluate(t, mine, policies.Joined(who.HiredOn, who.CreatedAt), now)
 		h.Standings = append(h.Standings, PolicyStanding{Slug: t.Policy.Slug, Title: t.Policy.Title,
 			Version: st.Current.Number, Status: ackStatus(st.State), Due: st.Due})
 	}

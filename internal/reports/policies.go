@@ -345,7 +345,7 @@ func (s *Store) evaluateRest(ctx context.Context, sc scope, f Filter, ws []ackWi
 		cols = `u.name, u.email, COALESCE(t.name, '') AS team`
 		teams = ` LEFT JOIN teams t ON t.id = u.team_id`
 	}
-	q := pre + `SELECT u.id, ` + cols + `, u.team_id, u.created_at, w.column1 AS w_index
+	q := pre + `SELECT u.id, ` + cols + `, u.team_id, u.hired_on, u.created_at, w.column1 AS w_index
 		FROM ` + from + ` CROSS JOIN (VALUES ` + strings.Join(vals, ", ") + `) w` + teams + `
 		WHERE u.active = TRUE` + cond + ` AND NOT EXISTS (SELECT 1 FROM policy_standings s
 			WHERE s.user_id = u.id AND s.policy_id = w.column2 AND s.version_id = w.column3
@@ -365,12 +365,14 @@ func (s *Store) evaluateRest(ctx context.Context, sc scope, f Filter, ws []ackWi
 	for rows.Next() {
 		var p person
 		var w int32
-		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Team, &p.TeamID, &p.CreatedAt, &w); err != nil {
+		var hired *time.Time
+		var created time.Time
+		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Team, &p.TeamID, &hired, &created, &w); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reports: people to evaluate: %w", err)
 		}
 		if n := len(ppl); n == 0 || ppl[n-1].ID != p.ID {
-			p.CreatedAt = p.CreatedAt.UTC()
+			p.Joined = policies.Joined(hired, created)
 			ppl = append(ppl, p)
 		}
 		pairs = append(pairs, [2]int32{int32(len(ppl) - 1), w})
@@ -396,7 +398,7 @@ func (s *Store) evaluateRest(ctx context.Context, sc scope, f Filter, ws []ackWi
 	for _, pr := range pairs {
 		k, i := pr[0], int(pr[1])
 		p, w := &ppl[k], ws[i]
-		st := evaluate(w.t, &last[i][k], &buf, p.CreatedAt, now)
+		st := evaluate(w.t, &last[i][k], &buf, p.Joined, now)
 		status := ackStatus(st.State)
 		count("policy", i, p.TeamID, status, 1)
 		if !slices.Contains(wanted, status) {

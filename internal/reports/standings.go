@@ -353,10 +353,11 @@ func refreshPolicies(ctx context.Context, tx *sqlx.Tx, ts []*policies.Timeline, 
 		valid[key{h.UserID, h.PolicyID}] = true
 	}
 	var people []struct {
-		ID        int64     `db:"id"`
-		CreatedAt time.Time `db:"created_at"`
+		ID        int64      `db:"id"`
+		HiredOn   *time.Time `db:"hired_on"`
+		CreatedAt time.Time  `db:"created_at"`
 	}
-	if err := sqlx.SelectContext(ctx, tx, &people, `SELECT id, created_at FROM users
+	if err := sqlx.SelectContext(ctx, tx, &people, `SELECT id, hired_on, created_at FROM users
 		WHERE id IN (`+who+`) AND active = TRUE ORDER BY id`); err != nil {
 		return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
 	}
@@ -397,7 +398,7 @@ func refreshPolicies(ctx context.Context, tx *sqlx.Tx, ts []*policies.Timeline, 
 			if valid[k] {
 				continue
 			}
-			st := standingOf(t, acks[k], p.CreatedAt.UTC(), now)
+			st := standingOf(t, acks[k], policies.Joined(p.HiredOn, p.CreatedAt), now)
 			if _, err := put.ExecContext(ctx, p.ID, t.Policy.ID, cur.ID, st.status, nullTime(st.due), nullTime(st.last), st.from, st.until); err != nil {
 				return 0, fmt.Errorf("reports: refresh policy standings: %w", err)
 			}

@@ -81,6 +81,19 @@ type AttemptRecord struct {
 	Answers     json.RawMessage `json:"answers"`
 }
 
+// Result is "passed" or "failed" for a graded attempt, "" for one never
+// submitted.
+func (a AttemptRecord) Result() string {
+	switch {
+	case a.Passed == nil:
+		return ""
+	case *a.Passed:
+		return "passed"
+	default:
+		return "failed"
+	}
+}
+
 // CertRecord is a certificate issued for a completed cycle.
 type CertRecord struct {
 	Code      string    `json:"code" db:"code"`
@@ -92,6 +105,7 @@ type CertRecord struct {
 type AckRecord struct {
 	Policy         string    `json:"policy" db:"policy"`
 	PolicySlug     string    `json:"policy_slug" db:"policy_slug"`
+	Audience       string    `json:"policy_audience" db:"audience"` // staff or public: where the policy is read
 	Version        int       `json:"version" db:"version"`
 	AcknowledgedAt time.Time `json:"acknowledged_at" db:"acknowledged_at"`
 }
@@ -189,7 +203,7 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 		{"certificates", &inv.Certificates, `SELECT k.code, c.title AS course, k.created_at
 			FROM course_certificates k JOIN course_cycles y ON y.id = k.cycle_id JOIN courses c ON c.id = y.course_id
 			WHERE y.user_id = ? ORDER BY k.created_at, k.id`},
-		{"acknowledgements", &inv.Acknowledgements, `SELECT p.title AS policy, p.slug AS policy_slug, v.number AS version,
+		{"acknowledgements", &inv.Acknowledgements, `SELECT p.title AS policy, p.slug AS policy_slug, p.audience, v.number AS version,
 			a.acknowledged_at
 			FROM policy_acknowledgements a JOIN policy_versions v ON v.id = a.version_id JOIN policies p ON p.id = v.policy_id
 			WHERE a.user_id = ? ORDER BY a.acknowledged_at, a.id`},

@@ -1,0 +1,12 @@
+-- A person's standing with a staff policy counts from the day they were
+-- hired (policies.Joined), no longer from when their row was inserted: a
+-- change of hire date forgets their standings, and the standings remembered
+-- from the insertion time go.
+DROP TRIGGER policy_standings_joined_changed ON users;
+CREATE TRIGGER policy_standings_joined_changed AFTER UPDATE OF created_at, hired_on ON users
+    FOR EACH ROW EXECUTE FUNCTION policy_standings_forget_person();
+DROP TRIGGER person_standings_person_changed ON users;
+CREATE TRIGGER person_standings_person_changed AFTER UPDATE OF created_at, hired_on, active, team_id ON users
+    FOR EACH ROW EXECUTE FUNCTION person_standings_forget_person();
+DELETE FROM policy_standings;
+DELETE FROM person_standings;
