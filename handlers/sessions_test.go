@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -135,6 +136,20 @@ func TestSessionsPageListsMyBrowsers(t *testing.T) {
 	if page.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("Cache-Control %q", page.Header.Get("Cache-Control"))
 	}
+	// My data lists every session kept, with the browser and network.
+	var inv struct {
+		Sessions []struct {
+			Browser string `json:"browser"`
+			Network string `json:"network"`
+		} `json:"sessions"`
+	}
+	if err := json.Unmarshal([]byte(c.get("/account/data.json").Body), &inv); err != nil {
+		t.Fatal(err)
+	}
+	if kept := ts.count(`SELECT COUNT(*) FROM sessions WHERE user_id = ?`, ts.userID(employeeEmail)); len(inv.Sessions) != kept || kept < 2 {
+		t.Errorf("My data lists %d sessions, the database keeps %d", len(inv.Sessions), kept)
+	}
+	c.get("/account/data").expect(t, http.StatusOK, `href="/account/sessions"`)
 	// Nothing in the table lets a reader of the database take a session over.
 	var stored []string
 	if err := ts.db.Select(&stored, `SELECT id_hash FROM sessions`); err != nil {

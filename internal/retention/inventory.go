@@ -27,6 +27,7 @@ type Inventory struct {
 	Emails           []EmailRecord    `json:"emails"`
 	Reminders        []ReminderRecord `json:"reminder_events"`
 	Links            []LinkRecord     `json:"invitation_and_reset_links"`
+	Sessions         []SessionRecord  `json:"sessions"`
 	Preferences      []PrefRecord     `json:"reminder_preferences"`
 	Compliance       []MonthRecord    `json:"monthly_compliance"`
 	Audit            []AuditRecord    `json:"audit_entries"`
@@ -142,6 +143,16 @@ type LinkRecord struct {
 	UsedAt    *time.Time `json:"used_at" db:"used_at"`
 }
 
+// SessionRecord is one signed-in session, as coarse as it is kept.
+type SessionRecord struct {
+	Device    string     `json:"browser" db:"device"`
+	Address   string     `json:"network" db:"address"`
+	CreatedAt time.Time  `json:"signed_in_at" db:"created_at"`
+	SeenAt    time.Time  `json:"last_active_at" db:"seen_at"`
+	EndedAt   *time.Time `json:"ended_at" db:"ended_at"`
+	EndedWhy  string     `json:"ended_because" db:"ended_why"`
+}
+
 // PrefRecord is what the person chose about reminders.
 type PrefRecord struct {
 	TeamWeekly bool      `json:"team_weekly_summary" db:"team_weekly"`
@@ -173,7 +184,7 @@ var ErrNoPerson = errors.New("retention: no such person")
 func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time) (*Inventory, error) {
 	inv := &Inventory{GeneratedAt: now.UTC(), Cycles: []CycleRecord{}, Attempts: []AttemptRecord{},
 		Certificates: []CertRecord{}, Acknowledgements: []AckRecord{}, Emails: []EmailRecord{},
-		Reminders: []ReminderRecord{}, Links: []LinkRecord{}, Preferences: []PrefRecord{}, Compliance: []MonthRecord{}}
+		Reminders: []ReminderRecord{}, Links: []LinkRecord{}, Sessions: []SessionRecord{}, Preferences: []PrefRecord{}, Compliance: []MonthRecord{}}
 	err := sqlx.GetContext(ctx, q, &inv.Profile, q.Rebind(`SELECT u.id, u.email, u.name, u.role, t.name AS team,
 		m.name AS manager, u.hired_on, u.active, u.deactivated_at, u.pseudonymised_at,
 		u.password_hash <> '' AS password_set, u.created_at, u.updated_at
@@ -213,6 +224,8 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 			FROM reminder_events WHERE user_id = ? ORDER BY created_at, id`},
 		{"links", &inv.Links, `SELECT purpose, created_at, expires_at, used_at
 			FROM one_time_tokens WHERE user_id = ? ORDER BY created_at, id`},
+		{"sessions", &inv.Sessions, `SELECT device, address, created_at, seen_at, ended_at, ended_why
+			FROM sessions WHERE user_id = ? ORDER BY created_at, id_hash`},
 		{"reminder preferences", &inv.Preferences, `SELECT team_weekly, updated_at FROM reminder_preferences WHERE user_id = ?`},
 		{"monthly compliance", &inv.Compliance, `SELECT month_end, items, good FROM report_trend_months
 			WHERE user_id = ? ORDER BY month_end`},
