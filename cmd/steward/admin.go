@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"steward/internal/audit"
+	"steward/internal/db"
 	"steward/internal/demo"
 	"steward/internal/people"
 	"steward/internal/reports"
@@ -30,7 +31,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	if err := d.GetContext(ctx, &version, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "database %s is at schema version %d\n", e.cfg.DatabaseURL, version)
+	fmt.Fprintf(e.stdout, "database %s is at schema version %d\n", db.Redact(e.cfg.DatabaseURL), version)
 	return nil
 }
 

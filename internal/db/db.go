@@ -43,7 +43,8 @@ var ErrUnsupported = errors.New("db: unsupported database URL")
 func Open(rawURL string) (*DB, error) {
 	switch {
 	case IsPostgresURL(rawURL):
-		return openPostgres(rawURL)
+		d, err := openPostgres(rawURL)
+		return d, hidePassword(err, rawURL)
 	default:
 		return openSQLite(rawURL)
 	}
