@@ -222,8 +222,10 @@ Configuration comes from the environment:
   STEWARD_SESSION_KEYS   comma-separated hex keys, newest first; unset: a random key
                          generated on first start and kept in the database
   STEWARD_ENV            development (default) or production
-  STEWARD_SMTP_URL       smtp://user:pass@host:port; empty keeps mail in the outbox
-  STEWARD_MAIL_FROM      sender address
+  STEWARD_SMTP_URL       smtp://user:pass@host:port or smtps://...; options starttls=
+                         mandatory|opportunistic|none and timeout=10s; empty keeps
+                         mail in the outbox
+  STEWARD_MAIL_FROM      sender address, like "Steward <steward@example.com>"
   STEWARD_SWEEP_HOUR     hour (UTC) of the daily reminder sweep (default 6)
   STEWARD_RETENTION_DAYS days before leavers are pseudonymised (default 365)
   STEWARD_MAIL_RETENTION_DAYS  days before sent email text is deleted (default 90)

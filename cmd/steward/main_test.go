@@ -35,6 +35,10 @@ func TestUsageAndConfigErrorsExitTwo(t *testing.T) {
 		{"import without a file", map[string]string{"STEWARD_DATABASE_URL": dbURL}, []string{"people", "import"}, "name one CSV file"},
 		{"user add bad email", map[string]string{"STEWARD_DATABASE_URL": dbURL}, []string{"user", "add", "--email", "nope", "--name", "N"}, "--email must be"},
 		{"unknown flag", map[string]string{"STEWARD_DATABASE_URL": dbURL}, []string{"serve", "--color"}, "flag provided but not defined"},
+		{"unknown SMTP option", map[string]string{"STEWARD_DATABASE_URL": dbURL, "STEWARD_SMTP_URL": "smtp://u:pw@mail.example.com?tls=yes"},
+			[]string{"serve"}, `STEWARD_SMTP_URL unknown option "tls"`},
+		{"bad mail from", map[string]string{"STEWARD_DATABASE_URL": dbURL, "STEWARD_MAIL_FROM": "Steward Privacy Team"},
+			[]string{"remind", "--dry-run"}, "STEWARD_MAIL_FROM must be one email address"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
