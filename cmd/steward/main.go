@@ -107,6 +107,12 @@ func main() {
 
 // run is main without the process: tests call it with their own environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWithClock(ctx, args, getenv, stdin, stdout, stderr, func() time.Time { return time.Now().UTC() })
+}
+
+// runWithClock is run with the real time read from clock: tests move it to
+// act on a future day, which --now alone may not (see parseNow).
+func runWithClock(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, clock func() time.Time) int {
 	help := len(args) > 1 && args[0] == "help"
 	if help {
 		// "steward help user add" is "steward user add --help".
@@ -136,7 +142,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	e := &env{
 		cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr,
 		log: slog.New(logfmt.New(stderr, slog.LevelInfo)),
-		now: func() time.Time { return time.Now().UTC() },
+		now: clock,
 	}
 	defer func() {
 		if e.db != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/internal/db"
 )
@@ -17,6 +18,14 @@ func steward(t *testing.T, env map[string]string, stdin string, args ...string) 
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// stewardAt is steward on a day when the clock reads clock().
+func stewardAt(t *testing.T, clock func() time.Time, env map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := runWithClock(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut, clock)
 	return code, out.String(), errOut.String()
 }
 
