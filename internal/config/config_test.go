@@ -68,6 +68,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"smtps with starttls", map[string]string{"STEWARD_SMTP_URL": "smtps://u:secret@host?starttls=mandatory"}, "smtps:// uses TLS from the start"},
 		{"smtp timeout", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host?timeout=10"}, `timeout must be a duration`},
 		{"smtp negative timeout", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host?timeout=-1s"}, `timeout must be a duration`},
+		{"smtp tiny timeout", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host?timeout=5ms"}, `timeout must be a duration from 1s to 10m`},
 		{"smtp port zero", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host:0"}, "port must be a number from 1 to 65535"},
 		{"smtp port too big", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host:99999"}, "port must be a number from 1 to 65535"},
 		{"smtp port not a number", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host:smtp"}, "invalid port"},

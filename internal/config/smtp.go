@@ -111,7 +111,7 @@ func ParseSMTPURL(raw string) (SMTP, error) {
 	if q.Has("timeout") {
 		v := q.Get("timeout")
 		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 || d > 10*time.Minute {
+		if err != nil || d < time.Second || d > 10*time.Minute {
 			return SMTP{}, fmt.Errorf("timeout must be a duration from 1s to 10m, like 10s, not %q", v)
 		}
 		s.Timeout = d
