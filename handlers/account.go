@@ -82,7 +82,7 @@ func (s *Server) linkSetPassword(c *fiber.Ctx, lp linkPage) error {
 	next, confirm := c.FormValue("new"), c.FormValue("confirm")
 	var form passwordForm
 	if err := people.CheckPassword(next); err != nil {
-		form.AddFieldError("new", "Use 10 to 72 characters; a few unrelated words make a good password.")
+		form.AddFieldError("new", passwordAdvice(err))
 	}
 	form.Check(next == confirm, "confirm", "The two passwords do not match.")
 	if !form.Valid() {
@@ -105,10 +105,24 @@ func (s *Server) linkSetPassword(c *fiber.Ctx, lp linkPage) error {
 		if err != nil {
 			return err
 		}
+		// Whose link it is shows only now: a refusal rolls back, and the
+		// link still works for a better password.
+		u, err := people.GetTx(c.UserContext(), tx, userID)
+		if err != nil {
+			return err
+		}
+		if err := people.CheckPersonalPassword(next, u.Email, u.Name); err != nil {
+			return err
+		}
 		return people.SetPasswordTx(c.UserContext(), tx, userID, hash, audit.UserActor(userID), now)
 	})
 	if errors.Is(err, tokens.ErrInvalid) {
 		return errLinkInvalid
+	}
+	if errors.Is(err, people.ErrPersonalPassword) {
+		form.AddFieldError("new", passwordAdvice(err))
+		return s.render(c, fiber.StatusUnprocessableEntity, "auth/set_password", fiber.Map{
+			"Title": lp.title, "Lead": lp.lead, "Action": lp.action + token, "Form": form})
 	}
 	if err != nil {
 		return err

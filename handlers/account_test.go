@@ -41,7 +41,11 @@ func TestInvitationSetsAPasswordOnceAndSignsIn(t *testing.T) {
 	nia.get(link).expect(t, http.StatusOK, "Choose your password")
 	nia.post(link, url.Values{"new": {"a fine long password"}, "confirm": {"a different one!!"}}).
 		expect(t, http.StatusUnprocessableEntity, "do not match")
-	nia.post(link, url.Values{"new": {"short"}, "confirm": {"short"}}).expect(t, http.StatusUnprocessableEntity, "10 to 72 characters")
+	nia.post(link, url.Values{"new": {"short"}, "confirm": {"short"}}).expect(t, http.StatusUnprocessableEntity, "12 to 72 characters")
+	nia.post(link, url.Values{"new": {"Password1234"}, "confirm": {"Password1234"}}).expect(t, http.StatusUnprocessableEntity, "leaked in breaches")
+	// Refused once the link shows whose it is; the link still works after.
+	nia.post(link, url.Values{"new": {"Nia.Newbie2026"}, "confirm": {"Nia.Newbie2026"}}).expect(t, http.StatusUnprocessableEntity, "Your email or name")
+	nia.post(link, url.Values{"new": {"newbie@example.com"}, "confirm": {"newbie@example.com"}}).expect(t, http.StatusUnprocessableEntity, "Your email or name")
 	nia.post(link, url.Values{"new": {"a fine long password"}, "confirm": {"a fine long password"}}).expect(t, http.StatusSeeOther)
 	nia.get("/home").expect(t, http.StatusOK, "Hello, Nia Newbie")
 
@@ -78,4 +82,21 @@ func TestResetLinksExpireAndDoNotRevealAccounts(t *testing.T) {
 	link = ts.lastLink(t, employeeEmail)
 	c.post(link, url.Values{"new": {"a brand new password"}, "confirm": {"a brand new password"}}).expect(t, http.StatusSeeOther)
 	ts.client().post("/login", url.Values{"email": {employeeEmail}, "password": {"steward-demo"}}).expect(t, http.StatusUnauthorized)
+}
+
+func TestChangePasswordRefusesWeakPasswordsAndKeepsTheOld(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.as(employeeEmail)
+	for _, tc := range []struct{ next, want string }{
+		{"elevenchars", "12 to 72 characters"},
+		{"QWERTYUIOP12", "leaked in breaches"},
+		{"employee@example.com", "Your email or name"},
+	} {
+		c.post("/account/password", url.Values{"current": {"steward-demo"}, "new": {tc.next}, "confirm": {tc.next}}).
+			expect(t, http.StatusUnprocessableEntity, tc.want)
+	}
+	res := ts.client().post("/login", url.Values{"email": {employeeEmail}, "password": {"steward-demo"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the old password no longer signs in: %d", res.StatusCode)
+	}
 }

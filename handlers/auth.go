@@ -138,6 +138,18 @@ type passwordForm struct {
 	validator.Validator
 }
 
+// passwordAdvice says why people.CheckPassword refused a new password.
+func passwordAdvice(err error) string {
+	switch {
+	case errors.Is(err, people.ErrBreachedPassword):
+		return "This password appears in lists of passwords leaked in breaches, which attackers try first. Choose another."
+	case errors.Is(err, people.ErrPersonalPassword):
+		return "Your email or name is the first guess of anyone who knows you. Choose another password."
+	default:
+		return "Use 12 to 72 characters; a few unrelated words make a good password."
+	}
+}
+
 func (s *Server) passwordForm(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "auth/password", fiber.Map{"Title": "Change password", "Form": passwordForm{}})
 }
@@ -158,8 +170,8 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	} else {
 		s.limiter.give(key)
 	}
-	if err := people.CheckPassword(next); err != nil {
-		form.AddFieldError("new", "Use 10 to 72 characters; a few unrelated words make a good password.")
+	if err := people.CheckPersonalPassword(next, u.Email, u.Name); err != nil {
+		form.AddFieldError("new", passwordAdvice(err))
 	}
 	form.Check(next == confirm, "confirm", "The two new passwords do not match.")
 	if !form.Valid() {

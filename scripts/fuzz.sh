@@ -28,6 +28,7 @@ FuzzParseFolder ./courses
 FuzzParseFile ./policies
 FuzzCompare ./policies
 FuzzReadAnswers ./handlers
+FuzzParseSMTPURL ./internal/config
 "
 
 log=$(mktemp)

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"steward/internal/audit"
+	"steward/internal/db"
 	"steward/internal/demo"
 	"steward/internal/people"
 	"steward/internal/reports"
@@ -30,7 +31,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	if err := d.GetContext(ctx, &version, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "database %s is at schema version %d\n", e.cfg.DatabaseURL, version)
+	fmt.Fprintf(e.stdout, "database %s is at schema version %d\n", db.Redact(e.cfg.DatabaseURL), version)
 	return nil
 }
 
@@ -124,6 +125,13 @@ func cmdUserAdd(ctx context.Context, e *env, args []string) error {
 	case !in.Role.Valid():
 		return usagef("--role must be employee, manager, admin or auditor")
 	}
+	password, err := readPassword(e)
+	if err != nil {
+		return err
+	}
+	if err := people.CheckPersonalPassword(password, in.Email, in.Name); err != nil {
+		return passwordUsage(err)
+	}
 	d, err := e.open(ctx)
 	if err != nil {
 		return err
@@ -143,13 +151,9 @@ func cmdUserAdd(ctx context.Context, e *env, args []string) error {
 		}
 		in.TeamID = &id
 	}
-	password, err := readPassword(e)
-	if err != nil {
-		return err
-	}
 	hash, err := people.HashPassword(password, bcrypt.DefaultCost)
 	if err != nil {
-		return usagef("the password must be 10 to 72 characters")
+		return err
 	}
 	id, err := store.Create(ctx, in, audit.CLI, e.now())
 	if err != nil {
@@ -202,9 +206,12 @@ func cmdUserPasswd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := people.CheckPersonalPassword(password, u.Email, u.Name); err != nil {
+		return passwordUsage(err)
+	}
 	hash, err := people.HashPassword(password, bcrypt.DefaultCost)
 	if err != nil {
-		return usagef("the password must be 10 to 72 characters")
+		return err
 	}
 	if err := store.SetPassword(ctx, u.ID, hash, audit.CLI, e.now()); err != nil {
 		return err
@@ -213,10 +220,22 @@ func cmdUserPasswd(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// passwordUsage says why people.CheckPersonalPassword refused a password.
+func passwordUsage(err error) error {
+	switch {
+	case errors.Is(err, people.ErrBreachedPassword):
+		return usagef("the password is on a list of passwords leaked in breaches, which attackers try first: choose another")
+	case errors.Is(err, people.ErrPersonalPassword):
+		return usagef("the password must not be the person's own email or name: choose another")
+	default:
+		return usagef("the password must be 12 to 72 characters")
+	}
+}
+
 // readPassword reads one line from standard input, so passwords never sit
 // in shell history or the process list.
 func readPassword(e *env) (string, error) {
-	fmt.Fprint(e.stderr, "password (10-72 characters), then Enter: ")
+	fmt.Fprint(e.stderr, "password (12-72 characters), then Enter: ")
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
 	if err != nil && line == "" {
 		return "", usagef("no password on standard input")

@@ -24,7 +24,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 	if err := d.Backup(ctx, fs.Arg(0)); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "backed up %s to %s\n", e.cfg.DatabaseURL, fs.Arg(0))
+	fmt.Fprintf(e.stdout, "backed up %s to %s\n", db.Redact(e.cfg.DatabaseURL), fs.Arg(0))
 	return nil
 }
 

@@ -18,7 +18,7 @@ import (
 // and prints what it queued (or, with --dry-run, what it would queue).
 func cmdRemind(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "remind")
-	at := fs.String("now", "", "run the sweep as if it were this time (RFC 3339, e.g. 2027-03-01T09:00:00Z)")
+	at := fs.String("now", "", "run the sweep as if it were this time (RFC 3339, e.g. 2027-03-01T09:00:00Z); a future time needs --dry-run")
 	dry := fs.Bool("dry-run", false, "print the plan without queueing anything")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -26,13 +26,9 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	now := e.now()
-	if *at != "" {
-		t, err := time.Parse(time.RFC3339, *at)
-		if err != nil {
-			return usagef("--now %q is not an RFC 3339 time like 2027-03-01T09:00:00Z", *at)
-		}
-		now = t.UTC()
+	now, err := parseNow(e, *at, *dry, "2027-03-01T09:00:00Z", "the sweep would queue reminders and overdue notices")
+	if err != nil {
+		return err
 	}
 	d, err := e.open(ctx)
 	if err != nil {

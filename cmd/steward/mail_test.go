@@ -126,8 +126,9 @@ func TestRemindAndMailSend(t *testing.T) {
 	}
 
 	// Forty days on: overdue training, escalations to managers.
-	later := time.Now().UTC().AddDate(0, 0, 40).Format(time.RFC3339)
-	code, out, _ = steward(t, env, "", "remind", "--now", later)
+	fortyDaysOn := time.Now().UTC().AddDate(0, 0, 40)
+	later := fortyDaysOn.Format(time.RFC3339)
+	code, out, _ = stewardAt(t, func() time.Time { return fortyDaysOn }, env, "", "remind", "--now", later)
 	if code != 0 || !strings.Contains(out, "training_overdue") || !strings.Contains(out, "training_escalation") {
 		t.Fatalf("remind --now %s: %d\n%s", later, code, out)
 	}

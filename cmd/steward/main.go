@@ -108,6 +108,12 @@ func main() {
 
 // run is main without the process: tests call it with their own environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWithClock(ctx, args, getenv, stdin, stdout, stderr, func() time.Time { return time.Now().UTC() })
+}
+
+// runWithClock is run with the real time read from clock: tests move it to
+// act on a future day, which --now alone may not (see parseNow).
+func runWithClock(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, clock func() time.Time) int {
 	help := len(args) > 1 && args[0] == "help"
 	if help {
 		// "steward help user add" is "steward user add --help".
@@ -145,7 +151,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	e := &env{
 		cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr,
 		log: slog.New(logfmt.New(stderr, slog.LevelInfo)),
-		now: func() time.Time { return time.Now().UTC() },
+		now: clock,
 	}
 	defer func() {
 		if e.db != nil {
@@ -231,8 +237,10 @@ Configuration comes from the environment:
   STEWARD_SESSION_KEYS   comma-separated hex keys, newest first; unset: a random key
                          generated on first start and kept in the database
   STEWARD_ENV            development (default) or production
-  STEWARD_SMTP_URL       smtp://user:pass@host:port; empty keeps mail in the outbox
-  STEWARD_MAIL_FROM      sender address
+  STEWARD_SMTP_URL       smtp://user:pass@host:port or smtps://...; options starttls=
+                         mandatory|opportunistic|none and timeout=10s; empty keeps
+                         mail in the outbox
+  STEWARD_MAIL_FROM      sender address, like "Steward <steward@example.com>"
   STEWARD_SWEEP_HOUR     hour (UTC) of the daily reminder sweep (default 6)
   STEWARD_RETENTION_DAYS days before leavers are pseudonymised (default 365)
   STEWARD_MAIL_RETENTION_DAYS  days before sent email text is deleted (default 90)

@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"steward/internal/db"
 )
 
 // steward runs the command line in-process with its own environment.
@@ -15,6 +18,14 @@ func steward(t *testing.T, env map[string]string, stdin string, args ...string) 
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// stewardAt is steward on a day when the clock reads clock().
+func stewardAt(t *testing.T, clock func() time.Time, env map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := runWithClock(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut, clock)
 	return code, out.String(), errOut.String()
 }
 
@@ -33,6 +44,10 @@ func TestUsageAndConfigErrorsExitTwo(t *testing.T) {
 		{"import without a file", map[string]string{"STEWARD_DATABASE_URL": dbURL}, []string{"people", "import"}, "name one CSV file"},
 		{"user add bad email", map[string]string{"STEWARD_DATABASE_URL": dbURL}, []string{"user", "add", "--email", "nope", "--name", "N"}, "--email must be"},
 		{"unknown flag", map[string]string{"STEWARD_DATABASE_URL": dbURL}, []string{"serve", "--color"}, "flag provided but not defined"},
+		{"unknown SMTP option", map[string]string{"STEWARD_DATABASE_URL": dbURL, "STEWARD_SMTP_URL": "smtp://u:pw@mail.example.com?tls=yes"},
+			[]string{"serve"}, `STEWARD_SMTP_URL unknown option "tls"`},
+		{"bad mail from", map[string]string{"STEWARD_DATABASE_URL": dbURL, "STEWARD_MAIL_FROM": "Steward Privacy Team"},
+			[]string{"remind", "--dry-run"}, "STEWARD_MAIL_FROM must be one email address"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,8 +92,27 @@ func TestPeopleImportAndUsers(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "added Ops Person <ops@example.com> as admin") {
 		t.Fatalf("user add: %d %q %q", code, out, stderr)
 	}
-	if code, _, stderr := steward(t, env, "short\n", "user", "passwd", "ops@example.com"); code != 2 || !strings.Contains(stderr, "10 to 72") {
-		t.Fatalf("short password: %d %q", code, stderr)
+	for _, c := range []struct{ password, want string }{
+		{"short", "12 to 72"},
+		{"Password1234", "leaked in breaches"},
+		{"ops.person99", "own email or name"},
+	} {
+		if code, _, stderr := steward(t, env, c.password+"\n", "user", "passwd", "ops@example.com"); code != 2 || !strings.Contains(stderr, c.want) {
+			t.Fatalf("user passwd %q: %d %q", c.password, code, stderr)
+		}
+	}
+	code, _, stderr = steward(t, env, "iloveyou1234\n", "user", "add", "--email", "new@example.com", "--name", "New Person", "--team", "Brand New Team")
+	if code != 2 || !strings.Contains(stderr, "leaked in breaches") {
+		t.Fatalf("user add with a breached password: %d %q", code, stderr)
+	}
+	if code, out, _ := steward(t, env, "", "user", "add", "--email", "x@example.com", "--name", "X", "--team", "brand new team"); code != 2 || strings.Contains(out, "added") {
+		t.Fatalf("user add without a password: %d", code)
+	}
+	if n := countRows(t, env["STEWARD_DATABASE_URL"], `SELECT COUNT(*) FROM teams WHERE name LIKE 'Brand New%'`); n != 0 {
+		t.Fatalf("a refused user add created its team (%d)", n)
+	}
+	if code, out, _ := steward(t, env, "a long enough password\n", "user", "add", "--email", "other@example.com", "--name", "Other", "--team", "Ops"); code != 0 || !strings.Contains(out, "added Other") {
+		t.Fatalf("user add: %d %q", code, out)
 	}
 	if code, _, stderr := steward(t, env, "another long password\n", "user", "passwd", "ghost@example.com"); code != 1 || !strings.Contains(stderr, "nobody has the email") {
 		t.Fatalf("unknown person: %d %q", code, stderr)
@@ -143,4 +177,19 @@ func TestHelpForAnUnknownCommand(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
 		t.Fatalf("exit %d, stderr %q; want 2 and the unknown command named", code, stderr)
 	}
+}
+
+// countRows answers a COUNT query on the SQLite database at path.
+func countRows(t *testing.T, path, query string) int {
+	t.Helper()
+	d, err := db.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var n int
+	if err := d.Get(&n, query); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

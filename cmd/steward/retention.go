@@ -12,7 +12,7 @@ import (
 func cmdRetentionRun(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "retention run")
 	dry := fs.Bool("dry-run", false, "report what would be purged without changing anything")
-	at := fs.String("now", "", "run as if it were this time (RFC 3339, e.g. 2028-01-01T00:00:00Z)")
+	at := fs.String("now", "", "run as if it were this time (RFC 3339, e.g. 2028-01-01T00:00:00Z); a future time needs --dry-run")
 	mailDays := fs.Int("mail-days", e.cfg.MailRetentionDays, "delete the text of emails sent more than this many days ago (default from STEWARD_MAIL_RETENTION_DAYS)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -23,13 +23,9 @@ func cmdRetentionRun(ctx context.Context, e *env, args []string) error {
 	if *mailDays < 1 || *mailDays > 36500 {
 		return usagef("--mail-days must be a whole number from 1 to 36500")
 	}
-	now := e.now()
-	if *at != "" {
-		t, err := time.Parse(time.RFC3339, *at)
-		if err != nil {
-			return usagef("--now %q is not an RFC 3339 time like 2028-01-01T00:00:00Z", *at)
-		}
-		now = t.UTC()
+	now, err := parseNow(e, *at, *dry, "2028-01-01T00:00:00Z", "retention would pseudonymise people and delete data")
+	if err != nil {
+		return err
 	}
 	d, err := e.open(ctx)
 	if err != nil {

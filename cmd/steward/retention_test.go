@@ -44,7 +44,8 @@ func TestRetentionRunOnTheDemoWithAFarFutureClock(t *testing.T) {
 	if names() != leavers {
 		t.Fatal("the dry run changed names")
 	}
-	code, out, stderr = steward(t, env, "", "retention", "run", "--now", "2040-01-01T00:00:00Z")
+	in2040 := func() time.Time { return time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC) }
+	code, out, stderr = stewardAt(t, in2040, env, "", "retention", "run", "--now", "2040-01-01T00:00:00Z")
 	if code != 0 || !strings.Contains(out, "people deactivated more than 365 days ago pseudonymised") {
 		t.Fatalf("run: exit %d, %q %q", code, out, stderr)
 	}
@@ -108,5 +109,63 @@ func TestServeRunsRetentionOnceADay(t *testing.T) {
 	var detail string
 	if err := d.Get(&detail, `SELECT detail FROM audit_log WHERE action = 'retention.run'`); err != nil || !strings.HasPrefix(detail, "people_pseudonymised=0") {
 		t.Fatalf("audit of the run: %q %v", detail, err)
+	}
+}
+
+// A --now in the future writes nothing: a remind would email "54 days
+// overdue" to people who are not, a retention run would pseudonymise people
+// before their time. Only a dry run may look ahead.
+func TestFutureNowRefusesToWriteWithoutDryRun(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "s.db")
+	env := map[string]string{"STEWARD_DATABASE_URL": dbPath}
+	if code, _, stderr := steward(t, env, "", "demo"); code != 0 {
+		t.Fatalf("demo: %d %s", code, stderr)
+	}
+	state := func() string {
+		d, err := db.Open(dbPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		var s string
+		err = d.Get(&s, `SELECT (SELECT COUNT(*) FROM outbox) || '/' || (SELECT COUNT(*) FROM audit_log) || '/' ||
+			(SELECT COUNT(*) FROM retention_runs) || '/' || (SELECT GROUP_CONCAT(name) FROM users WHERE active = FALSE)`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := state()
+	future := time.Now().UTC().AddDate(0, 0, 54).Format(time.RFC3339)
+	for _, args := range [][]string{
+		{"remind", "--now", future},
+		{"retention", "run", "--now", future},
+		{"retention", "run", "--now", "2040-01-01T00:00:00Z"},
+	} {
+		code, out, stderr := steward(t, env, "", args...)
+		if code != 2 || !strings.Contains(stderr, "is in the future") || !strings.Contains(stderr, "--dry-run") {
+			t.Errorf("%v: exit %d, %.200q %q; want 2 and a message naming --dry-run", args, code, out, stderr)
+		}
+	}
+	if after := state(); after != before {
+		t.Fatalf("a refused --now changed the database: %s, was %s", after, before)
+	}
+
+	for _, args := range [][]string{
+		{"remind", "--dry-run", "--now", future},
+		{"retention", "run", "--dry-run", "--now", future},
+	} {
+		if code, out, stderr := steward(t, env, "", args...); code != 0 || !strings.Contains(out, "dry run") {
+			t.Errorf("%v: exit %d, %q %q", args, code, out, stderr)
+		}
+	}
+	if after := state(); after != before {
+		t.Fatalf("a dry run changed the database: %s, was %s", after, before)
+	}
+
+	// A few seconds ahead is a clock a little behind, not the future.
+	soon := time.Now().UTC().Add(20 * time.Second).Format(time.RFC3339)
+	if code, out, stderr := steward(t, env, "", "retention", "run", "--now", soon); code != 0 || strings.Contains(out, "dry run") {
+		t.Errorf("--now %s: exit %d, %q %q", soon, code, out, stderr)
 	}
 }

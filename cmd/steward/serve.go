@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"steward/handlers"
+	"steward/internal/db"
 	"steward/internal/demo"
 	"steward/internal/logfmt"
 )
@@ -56,7 +57,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.App().Listener(ln) }()
 	e.log.Info("steward is serving", "addr", ln.Addr().String(), "url", e.cfg.BaseURL.String(),
-		"database", e.cfg.DatabaseURL, "startup_ms", time.Since(start).Milliseconds())
+		"database", db.Redact(e.cfg.DatabaseURL), "startup_ms", time.Since(start).Milliseconds())
 
 	select {
 	case err := <-served:

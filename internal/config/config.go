@@ -149,11 +149,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	if c.SMTPURL != "" {
-		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
-			bad("STEWARD_SMTP_URL must look like smtp://user:pass@host:port, not %q", redact(c.SMTPURL))
+		if _, err := ParseSMTPURL(c.SMTPURL); err != nil {
+			bad("STEWARD_SMTP_URL %v", err)
 		}
 	}
-	if c.MailFrom == "" {
+	if c.MailFrom != "" {
+		if err := checkMailFrom(c.MailFrom); err != nil {
+			bad("STEWARD_MAIL_FROM %v", err)
+		}
+	} else {
 		host := "localhost"
 		if c.BaseURL != nil {
 			host = c.BaseURL.Hostname()
@@ -210,16 +214,4 @@ func decodeKey(s string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("not hex or base64 (generate one with `openssl rand -hex 32`)")
-}
-
-// redact hides a password in a URL for error messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -59,6 +61,26 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"garbage key", map[string]string{"STEWARD_SESSION_KEYS": "not a key!"}, "not hex or base64"},
 		{"relative base URL", map[string]string{"STEWARD_BASE_URL": "/steward"}, "STEWARD_BASE_URL must be"},
 		{"smtp scheme", map[string]string{"STEWARD_SMTP_URL": "http://u:secret@host"}, "STEWARD_SMTP_URL must look like"},
+		{"smtp unknown option", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host?tls=1&starttls=none"}, `STEWARD_SMTP_URL unknown option "tls"`},
+		{"smtp unknown options", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host?tls=1&auth=plain"}, `unknown option "auth", "tls"`},
+		{"smtp option twice", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host?starttls=none&starttls=mandatory"}, "starttls is given 2 times"},
+		{"smtp starttls value", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host?starttls=yes"}, `starttls must be mandatory, opportunistic or none, not "yes"`},
+		{"smtps with starttls", map[string]string{"STEWARD_SMTP_URL": "smtps://u:secret@host?starttls=mandatory"}, "smtps:// uses TLS from the start"},
+		{"smtp timeout", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host?timeout=10"}, `timeout must be a duration`},
+		{"smtp negative timeout", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host?timeout=-1s"}, `timeout must be a duration`},
+		{"smtp tiny timeout", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host?timeout=5ms"}, `timeout must be a duration from 1s to 10m`},
+		{"smtp port zero", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host:0"}, "port must be a number from 1 to 65535"},
+		{"smtp port too big", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host:99999"}, "port must be a number from 1 to 65535"},
+		{"smtp port not a number", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host:smtp"}, "invalid port"},
+		{"smtp no host", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@:25"}, "has no host"},
+		{"smtp path", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host/inbox"}, "has a path"},
+		{"smtp opaque", map[string]string{"STEWARD_SMTP_URL": "smtp:host:25"}, "must have // after smtp:"},
+		{"smtp password without user", map[string]string{"STEWARD_SMTP_URL": "smtp://:secret@host"}, "a password but no user name"},
+		{"smtp bad escape in password", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret%zz@host"}, "write a % in a password as %25"},
+		{"mail from not an address", map[string]string{"STEWARD_MAIL_FROM": "Steward"}, "STEWARD_MAIL_FROM must be one email address"},
+		{"mail from two addresses", map[string]string{"STEWARD_MAIL_FROM": "a@example.com, b@example.com"}, "STEWARD_MAIL_FROM must be one email address"},
+		{"mail from header injection", map[string]string{"STEWARD_MAIL_FROM": "a@example.com\r\nBcc: b@example.com"}, "STEWARD_MAIL_FROM must be one email address"},
+		{"mail from address literal", map[string]string{"STEWARD_MAIL_FROM": "steward@[192.0.2.1]"}, "STEWARD_MAIL_FROM must be an address at a domain name"},
 		{"sweep hour", map[string]string{"STEWARD_SWEEP_HOUR": "25"}, "STEWARD_SWEEP_HOUR must be"},
 	}
 	for _, tt := range tests {
@@ -72,4 +94,52 @@ func TestLoadRejectsBadValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestLoadAcceptsMailSettings(t *testing.T) {
+	for _, e := range []map[string]string{
+		{"STEWARD_MAIL_FROM": "steward@example.com"},
+		{"STEWARD_MAIL_FROM": "Steward <steward@example.com>"},
+		{"STEWARD_MAIL_FROM": `"Privacy, Acme" <privacy@acme.example>`},
+		{"STEWARD_SMTP_URL": "smtp://mail.example.com"},
+		{"STEWARD_SMTP_URL": "smtp://u:p%25ss@mail.example.com:2525/?starttls=mandatory&timeout=30s"},
+		{"STEWARD_SMTP_URL": "smtps://u:p@mail.example.com"},
+		{"STEWARD_SMTP_URL": "smtp://127.0.0.1:1025?starttls=none"},
+	} {
+		if _, err := Load(env(e)); err != nil {
+			t.Errorf("%v: %v", e, err)
+		}
+	}
+}
+
+func TestParseSMTPURL(t *testing.T) {
+	s, err := ParseSMTPURL("smtp://u:p%25ss@mail.example.com:2525?starttls=mandatory&timeout=30s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SMTP{Host: "mail.example.com", Port: 2525, User: "u", Password: "p%ss", StartTLS: "mandatory", Timeout: 30 * time.Second}
+	if s != want {
+		t.Fatalf("got %+v, want %+v", s, want)
+	}
+	if s, _ := ParseSMTPURL("smtps://mail.example.com"); !s.SSL || s.Port != 465 || s.Timeout != 10*time.Second {
+		t.Fatalf("smtps defaults: %+v", s)
+	}
+}
+
+func FuzzParseSMTPURL(f *testing.F) {
+	for _, s := range []string{"smtp://u:secret@host:25?starttls=none", "smtps://h", "smtp://u:secret%zz@h", "smtp://[::1]:25?timeout=1s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		_, err := ParseSMTPURL(raw)
+		if err == nil {
+			return
+		}
+		// An error never repeats a password of four or more characters.
+		if u, perr := url.Parse(raw); perr == nil {
+			if p, ok := u.User.Password(); ok && len(p) >= 4 && strings.Contains(err.Error(), p) {
+				t.Fatalf("%q: error shows the password: %v", raw, err)
+			}
+		}
+	})
 }

@@ -18,10 +18,18 @@ func (d *DB) Backup(ctx context.Context, path string) error {
 	if d.Dialect != SQLite {
 		return ErrBackupPostgres
 	}
-	if _, err := os.Stat(path); err == nil {
+	// VACUUM INTO fills an empty file: creating it first gives the copy
+	// of everyone's personal data its owner-only mode, and refuses an
+	// existing file without a gap between looking and writing.
+	created, err := createPrivate(path)
+	if err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	if !created {
 		return fmt.Errorf("db: backup: %s already exists", path)
 	}
 	if _, err := d.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
 		return fmt.Errorf("db: backup to %s: %w", path, err)
 	}
 	return nil

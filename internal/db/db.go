@@ -10,7 +10,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -41,7 +43,8 @@ var ErrUnsupported = errors.New("db: unsupported database URL")
 func Open(rawURL string) (*DB, error) {
 	switch {
 	case IsPostgresURL(rawURL):
-		return openPostgres(rawURL)
+		d, err := openPostgres(rawURL)
+		return d, hidePassword(err, rawURL)
 	default:
 		return openSQLite(rawURL)
 	}
@@ -89,6 +92,10 @@ func openSQLite(raw string) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: empty SQLite path", ErrUnsupported)
 	}
+	created, err := createPrivate(path)
+	if err != nil {
+		return nil, fmt.Errorf("db: create %s: %w", path, err)
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "5000")
@@ -111,7 +118,46 @@ func openSQLite(raw string) (*DB, error) {
 		x.Close()
 		return nil, fmt.Errorf("db: ping %s: %w", path, err)
 	}
+	if created {
+		// SQLite gives the WAL and shared-memory files its database's mode;
+		// this says so even if a later SQLite forgets.
+		for _, f := range []string{path + "-wal", path + "-shm"} {
+			if err := os.Chmod(f, PrivateMode); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				x.Close()
+				return nil, fmt.Errorf("db: %w", err)
+			}
+		}
+	}
 	return &DB{DB: x, Dialect: SQLite}, nil
+}
+
+// PrivateMode is the mode of every file Steward creates that holds
+// personal data or keys: the database, its WAL, backups. The session keys
+// live in the database.
+const PrivateMode fs.FileMode = 0o600
+
+// createPrivate creates the empty file path readable and writable by its
+// owner only, whatever the umask, unless it exists already (an existing
+// database keeps the mode its administrator gave it). It reports whether it
+// created the file.
+func createPrivate(path string) (bool, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, PrivateMode)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	// The umask could have taken the owner's bits away too.
+	err = f.Chmod(PrivateMode)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return false, err
+	}
+	return true, nil
 }
 
 // Tx runs fn inside a transaction, committing when fn returns nil.

@@ -76,6 +76,9 @@ var (
 	ErrUnknownTeam    = errors.New("people: the team does not exist")
 	ErrManagerCycle   = errors.New("people: a person cannot report to someone in their own reporting line")
 	ErrBadCredentials = errors.New("people: wrong email or password")
-	ErrWeakPassword   = errors.New("people: password must be 10 to 72 characters")
+	ErrWeakPassword   = errors.New("people: a password must be 12 to 72 characters")
 	ErrLastAdmin      = errors.New("people: the last active admin cannot be deactivated or lose the admin role")
+
+	ErrBreachedPassword = errors.New("people: this password is on a list of passwords leaked in breaches")
+	ErrPersonalPassword = errors.New("people: a password must not be the person's own email or name")
 )

@@ -51,6 +51,11 @@ func (s *Store) Get(ctx context.Context, id int64) (User, error) {
 	return getUser(ctx, s.db, "u.id = ?", id)
 }
 
+// GetTx is Get inside the transaction tx.
+func GetTx(ctx context.Context, tx sqlx.ExtContext, id int64) (User, error) {
+	return getUser(ctx, tx, "u.id = ?", id)
+}
+
 // ByEmail returns the person with this email (compared case-insensitively).
 func (s *Store) ByEmail(ctx context.Context, email string) (User, error) {
 	return getUser(ctx, s.db, "u.email = ?", NormalizeEmail(email))
