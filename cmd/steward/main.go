@@ -236,6 +236,8 @@ Configuration comes from the environment:
   STEWARD_BASE_URL       public URL, used in emails and for Secure cookies
   STEWARD_SESSION_KEYS   comma-separated hex keys, newest first; unset: a random key
                          generated on first start and kept in the database
+  STEWARD_TRUSTED_PROXIES  reverse proxies (addresses or CIDRs) whose X-Forwarded-For
+                         is believed
   STEWARD_ENV            development (default) or production
   STEWARD_SMTP_URL       smtp://user:pass@host:port or smtps://...; options starttls=
                          mandatory|opportunistic|none and timeout=10s; empty keeps
