@@ -190,8 +190,8 @@ func TestStarterCourse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Modules) != 10 {
-		t.Errorf("starter has %d modules, want 10", len(c.Modules))
+	if len(c.Modules) != 12 {
+		t.Errorf("starter has %d modules, want 12", len(c.Modules))
 	}
 	for _, m := range c.Modules {
 		if len(m.Questions) < 4 {
