@@ -144,14 +144,21 @@ func (s *Store) StartAttempt(ctx context.Context, userID int64, slug string, pos
 		if err != nil {
 			return fmt.Errorf("courses: start attempt on %s module %d: %w", slug, position, err)
 		}
-		shown := *m
-		if c.Shuffle {
-			shown = Shuffled(m, a.Seed)
-		}
+		shown := c.shown(m, a.Seed)
 		quiz = &Quiz{Course: c, Module: shown, Attempt: a, Cycle: cy, AttemptsUsed: used, AttemptsLeft: attemptsLeft(c.MaxAttempts, used)}
 		return nil
 	})
 	return quiz, err
+}
+
+// shown is module m as an attempt with seed shows it: one variant per
+// objective (Drawn), shuffled when the course says so.
+func (c *Course) shown(m *Module, seed int64) Module {
+	d := Drawn(m, seed)
+	if c.Shuffle {
+		d = Shuffled(&d, seed)
+	}
+	return d
 }
 
 // Submission is the outcome of Submit.
@@ -226,10 +233,7 @@ func (s *Store) Submit(ctx context.Context, userID int64, token string, answers 
 		}
 		// Grade the questions in the order they were shown, so an error
 		// names a question by the number the person saw.
-		shown := *m
-		if c.Shuffle {
-			shown = Shuffled(m, a.Seed)
-		}
+		shown := c.shown(m, a.Seed)
 		res, err := Grade(&shown, answers, c.PassMark)
 		if err != nil {
 			return err

@@ -90,6 +90,11 @@ type Question struct {
 	Text        string
 	Explanation string
 	Options     []Option
+	// Objective names the learning objective the question tests. Questions
+	// of a module that share an objective are variants of one another: each
+	// attempt shows one of them, drawn at random (Drawn). Empty: the question
+	// is always shown.
+	Objective string
 }
 
 // Option is one possible answer to a question.

@@ -41,6 +41,7 @@ type yamlQuestion struct {
 	Kind        QuestionKind `yaml:"kind"`
 	Text        string       `yaml:"text"`
 	Answer      *bool        `yaml:"answer,omitempty"`
+	Objective   string       `yaml:"objective,omitempty"`
 	Explanation string       `yaml:"explanation,omitempty"`
 	Options     []yamlOption `yaml:"options,omitempty"`
 }
@@ -93,7 +94,7 @@ func Folder(c *Course) ([]File, error) {
 		m := &c.Modules[i]
 		ym := yamlModule{Position: m.Position, Title: m.Title}
 		for _, q := range m.Questions {
-			yq := yamlQuestion{Kind: q.Kind, Text: q.Text, Explanation: q.Explanation}
+			yq := yamlQuestion{Kind: q.Kind, Text: q.Text, Objective: q.Objective, Explanation: q.Explanation}
 			if q.Kind == TrueFalse {
 				ans := len(q.Options) > 0 && q.Options[0].Correct
 				yq.Answer = &ans

@@ -190,13 +190,31 @@ func TestStarterCourse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Modules) != 10 {
-		t.Errorf("starter has %d modules, want 10", len(c.Modules))
+	if len(c.Modules) != 12 {
+		t.Errorf("starter has %d modules, want 12", len(c.Modules))
 	}
+	pooled := 0
 	for _, m := range c.Modules {
-		if len(m.Questions) < 4 {
-			t.Errorf("module %d %q has %d questions, want at least 4", m.Position, m.Title, len(m.Questions))
+		if shown := Drawn(&m, 1); len(shown.Questions) < 4 {
+			t.Errorf("module %d %q shows %d questions, want at least 4", m.Position, m.Title, len(shown.Questions))
 		}
+		variants := map[string]int{}
+		for _, q := range m.Questions {
+			if q.Objective != "" {
+				variants[q.Objective]++
+			}
+		}
+		for obj, n := range variants {
+			if n < 2 {
+				t.Errorf("module %d: objective %q has one question; an objective is worth naming when it has variants", m.Position, obj)
+			}
+		}
+		if len(variants) > 0 {
+			pooled++
+		}
+	}
+	if pooled == 0 {
+		t.Error("no module of the starter course has question variants")
 	}
 }
 

@@ -468,6 +468,12 @@ func parseQuestion(n ast.Node, num int, p problems) Question {
 			q.Text = text(v, p, "text")
 		},
 		"explanation": func(v ast.Node) { q.Explanation = text(v, p, "explanation") },
+		"objective": func(v ast.Node) {
+			q.Objective = text(v, p, "objective")
+			if !slugPattern.MatchString(q.Objective) {
+				p.at(line(v), "%s: objective must be lowercase letters, digits and hyphens, not %q", what, q.Objective)
+			}
+		},
 		"answer": func(v ast.Node) {
 			b := boolean(v, p, what+": answer")
 			answer = &b
@@ -637,6 +643,9 @@ func ValidateModule(m *Module) []Problem {
 		what := fmt.Sprintf("%s, question %d", where, i+1)
 		if strings.TrimSpace(q.Text) == "" {
 			p.at(0, "%s: text is empty", what)
+		}
+		if q.Objective != "" && !slugPattern.MatchString(q.Objective) {
+			p.at(0, "%s: objective must be lowercase letters, digits and hyphens", what)
 		}
 		switch q.Kind {
 		case TrueFalse:

@@ -25,6 +25,7 @@ func hash(c *Course) string {
 		K    QuestionKind
 		T, E string
 		O    []opt
+		L    string `json:",omitempty"` // objective; omitted when empty so older courses keep their hash
 	}
 	type module struct {
 		P    int
@@ -41,7 +42,7 @@ func hash(c *Course) string {
 	for _, m := range c.Modules {
 		mm := module{P: m.Position, T: m.Title, B: m.Body}
 		for _, q := range m.Questions {
-			qq := question{K: q.Kind, T: q.Text, E: q.Explanation}
+			qq := question{K: q.Kind, T: q.Text, E: q.Explanation, L: q.Objective}
 			for _, o := range q.Options {
 				qq.O = append(qq.O, opt{o.Text, o.Correct})
 			}
@@ -175,8 +176,9 @@ func loadModules(ctx context.Context, q rebinder, c *Course) error {
 		Kind        QuestionKind `db:"kind"`
 		Text        string       `db:"text"`
 		Explanation string       `db:"explanation"`
+		Objective   string       `db:"objective"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &qs, rb.Rebind(`SELECT q.id, q.module_id, q.position, q.kind, q.text, q.explanation
+	if err := sqlx.SelectContext(ctx, q, &qs, rb.Rebind(`SELECT q.id, q.module_id, q.position, q.kind, q.text, q.explanation, q.objective
 		FROM course_questions q JOIN course_modules m ON m.id = q.module_id
 		WHERE m.course_id = ? AND m.archived = FALSE ORDER BY q.module_id, q.position`), c.ID); err != nil {
 		return fmt.Errorf("courses: load questions of %s: %w", c.Slug, err)
@@ -200,7 +202,7 @@ func loadModules(ctx context.Context, q rebinder, c *Course) error {
 	quiz := map[int64][]Question{}
 	for _, x := range qs {
 		quiz[x.ModuleID] = append(quiz[x.ModuleID], Question{ID: x.ID, Position: x.Position, Kind: x.Kind,
-			Text: x.Text, Explanation: x.Explanation, Options: opts[x.ID]})
+			Text: x.Text, Explanation: x.Explanation, Objective: x.Objective, Options: opts[x.ID]})
 	}
 	c.Modules = make([]Module, len(ms))
 	for i, m := range ms {
@@ -301,8 +303,8 @@ func saveModules(ctx context.Context, tx *sqlx.Tx, c *Course) error {
 		for j := range m.Questions {
 			q := &m.Questions[j]
 			q.Position = j + 1
-			if err := tx.GetContext(ctx, &q.ID, tx.Rebind(`INSERT INTO course_questions (module_id, position, kind, text, explanation)
-				VALUES (?, ?, ?, ?, ?) RETURNING id`), m.ID, q.Position, q.Kind, q.Text, q.Explanation); err != nil {
+			if err := tx.GetContext(ctx, &q.ID, tx.Rebind(`INSERT INTO course_questions (module_id, position, kind, text, explanation, objective)
+				VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), m.ID, q.Position, q.Kind, q.Text, q.Explanation, q.Objective); err != nil {
 				return fmt.Errorf("courses: insert question %d of module %d: %w", q.Position, m.Position, err)
 			}
 			for k := range q.Options {

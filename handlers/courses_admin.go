@@ -202,7 +202,7 @@ func editorOf(m *courses.Module) moduleEditor {
 	return moduleEditor{Position: strconv.Itoa(m.Position), Title: m.Title, Body: m.Body, Questions: m.Questions}
 }
 
-// readEditor reads the editor form: q<i>.kind, q<i>.text, q<i>.explanation,
+// readEditor reads the editor form: q<i>.kind, q<i>.text, q<i>.explanation, q<i>.objective,
 // q<i>.answer for true/false, q<i>.o<j>.text and q<i>.o<j>.correct.
 func readEditor(c *fiber.Ctx) (moduleEditor, error) {
 	e := moduleEditor{Position: strings.TrimSpace(c.FormValue("position")), Title: strings.TrimSpace(c.FormValue("title")),
@@ -214,7 +214,7 @@ func readEditor(c *fiber.Ctx) (moduleEditor, error) {
 	for i := range nq {
 		p := fmt.Sprintf("q%d.", i)
 		q := courses.Question{Kind: courses.QuestionKind(c.FormValue(p + "kind")), Text: strings.TrimSpace(c.FormValue(p + "text")),
-			Explanation: strings.TrimSpace(c.FormValue(p + "explanation"))}
+			Explanation: strings.TrimSpace(c.FormValue(p + "explanation")), Objective: strings.TrimSpace(c.FormValue(p + "objective"))}
 		if q.Kind == courses.TrueFalse {
 			switch c.FormValue(p + "answer") {
 			case "true":

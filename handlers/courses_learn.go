@@ -231,15 +231,29 @@ func (s *Server) attemptPage(c *fiber.Ctx) error {
 	if a.Score != nil {
 		data["Score"] = *a.Score
 	}
-	// What next depends on where the person stands now.
+	// What next, and whether the correct answers may be shown, depend on
+	// where the person stands now.
+	var mp *courses.ModuleProgress
 	if p, err := s.courses.CourseProgress(c.UserContext(), u.ID, course.Slug, s.now()); err == nil {
 		data["P"] = p
 		for i := range p.Modules {
 			if p.Modules[i].Module.ID == a.ModuleID {
-				data["MP"] = &p.Modules[i]
+				mp = &p.Modules[i]
+				data["MP"] = mp
 			}
 		}
 	}
+	revealed := courses.AnswersRevealed(mp, a.Passed != nil && *a.Passed)
+	if !revealed {
+		// The template never receives what it may not show.
+		for i := range results {
+			results[i].CorrectText = nil
+			if !results[i].Correct {
+				results[i].Explanation = ""
+			}
+		}
+	}
+	data["Revealed"] = revealed
 	return s.render(c, fiber.StatusOK, "courses/result", data)
 }
 
