@@ -325,6 +325,11 @@ func TestMyDataEveryLineMatchesTheDatabase(t *testing.T) {
 	if err := json.Unmarshal([]byte(dl.Body), &inv); err != nil {
 		t.Fatal(err)
 	}
+	// The person's answers, and whether each was right, but never the
+	// answer key: that would give a failed quiz's answers away.
+	if !strings.Contains(dl.Body, `"chosen_text"`) || strings.Contains(dl.Body, `"correct_text"`) || strings.Contains(dl.Body, `"explanation"`) {
+		t.Errorf("the download's attempts hold the answer key, or not the person's answers")
+	}
 	if inv.Profile.Name != prof.Name || inv.Profile.Email != prof.Email || len(inv.Cycles) != len(cycles) ||
 		len(inv.Attempts) != len(attempts) || len(inv.Acknowledgements) != len(acks) {
 		t.Fatalf("the download has %d cycles, %d attempts, %d acknowledgements; the page %d, %d, %d",

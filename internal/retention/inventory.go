@@ -237,10 +237,7 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 	}
 	for i := range inv.Attempts {
 		a := &inv.Attempts[i]
-		a.Answers = json.RawMessage("[]")
-		if a.AnswersJSON != "" && json.Valid([]byte(a.AnswersJSON)) {
-			a.Answers = json.RawMessage(a.AnswersJSON)
-		}
+		a.Answers = ownAnswers(a.AnswersJSON)
 	}
 	for i := range inv.Emails {
 		e := &inv.Emails[i]
@@ -260,4 +257,25 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 		inv.Audit = append(inv.Audit, AuditRecord{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail})
 	}
 	return inv, nil
+}
+
+// ownAnswers is what a person chose in an attempt and whether each answer
+// was right: their own record. The answer key (the correct options and the
+// explanations) is the course's, not theirs, and stays out of the export:
+// a learner could otherwise read it before passing, which the result page
+// is careful not to allow (courses.AnswersRevealed).
+func ownAnswers(stored string) json.RawMessage {
+	var answers []map[string]json.RawMessage
+	if stored == "" || json.Unmarshal([]byte(stored), &answers) != nil {
+		return json.RawMessage("[]")
+	}
+	for _, a := range answers {
+		delete(a, "correct_text")
+		delete(a, "explanation")
+	}
+	out, err := json.Marshal(answers)
+	if err != nil {
+		return json.RawMessage("[]")
+	}
+	return out
 }
