@@ -94,7 +94,7 @@ func TestBrowserFoundationPages(t *testing.T) {
 	ts := newTestServer(t)
 	eli := ts.userID(employeeEmail)
 	lookAt(t, ts, "", "/login", "/no-such-page")
-	lookAt(t, ts, employeeEmail, "/home", "/account/password", "/admin/people")
+	lookAt(t, ts, employeeEmail, "/home", "/account/password", "/account/sessions", "/admin/people")
 	lookAt(t, ts, managerEmail, "/home", "/team", "/team/people/"+itoa(eli), "/account/settings")
 	lookAt(t, ts, adminEmail, "/home", "/admin/people", "/admin/people/new", "/admin/people/"+itoa(eli),
 		"/admin/teams", "/admin/people/import")
@@ -120,6 +120,7 @@ func TestMarkupIsValid(t *testing.T) {
 	pages["manager-team"] = mgr.get("/team").Body
 	pages["manager-person"] = mgr.get("/team/people/" + eli).Body
 	pages["employee-forbidden"] = ts.as(employeeEmail).get("/admin/people").Body
+	pages["employee-sessions"] = ts.as(employeeEmail).get("/account/sessions").Body
 	for _, problem := range browsertest.ValidateHTML(t, pages) {
 		t.Error(problem)
 	}
