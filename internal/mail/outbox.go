@@ -23,6 +23,11 @@ type Message struct {
 	HTML      string
 	DedupeKey string            // unique per event: the same key is never queued twice
 	Headers   map[string]string // extra headers, e.g. List-Unsubscribe
+	// Secret marks a body that carries a link granting access (an
+	// invitation, a password reset, a subscription confirmation): it is
+	// delivered, but never shown to an admin. The dedupe key must not
+	// hold the secret either.
+	Secret bool
 }
 
 // ErrInvalid is returned for a message missing a recipient, kind, subject,
@@ -70,10 +75,10 @@ func Enqueue(ctx context.Context, tx sqlx.ExtContext, m Message, now time.Time) 
 	}
 	now = now.UTC()
 	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO outbox
-		(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, status, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+		(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, secret, status, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING`),
-		m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, string(h), now, now)
+		m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, string(h), m.Secret, now, now)
 	if err != nil {
 		return false, fmt.Errorf("mail: enqueue %s: %w", m.Kind, err)
 	}
@@ -118,7 +123,7 @@ func EnqueueManyIDs(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now
 		}
 	}()
 	prep, canPrepare := tx.(preparer)
-	args := make([]any, 0, enqueueBatch*10)
+	args := make([]any, 0, enqueueBatch*11)
 	at := make(map[string]int, enqueueBatch)
 	for start := 0; start < len(msgs); start += enqueueBatch {
 		part := msgs[start:min(start+enqueueBatch, len(msgs))]
@@ -140,7 +145,7 @@ func EnqueueManyIDs(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now
 				continue // the first of two equal keys wins, as with Enqueue
 			}
 			at[m.DedupeKey] = start + i
-			args = append(args, m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, h, now, now)
+			args = append(args, m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, h, m.Secret, now, now)
 		}
 		var rows *sql.Rows
 		var err error
@@ -185,8 +190,8 @@ type preparer interface {
 // enqueueQuery inserts n messages, returning the id and key of each it queued.
 func enqueueQuery(n int) string {
 	return `INSERT INTO outbox
-			(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, status, next_attempt_at, created_at)
-			VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?), ", n), ", ") + `
+			(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, secret, status, next_attempt_at, created_at)
+			VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?), ", n), ", ") + `
 			ON CONFLICT (dedupe_key) DO NOTHING
 			RETURNING id, dedupe_key`
 }
