@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/internal/logfmt"
 )
@@ -147,5 +148,64 @@ func TestEveryTokenRouteIsRedactedInLogs(t *testing.T) {
 				t.Errorf("%s %s: a path that matches no route would log the token; add it to tokenPrefixes", r.Method, r.Path)
 			}
 		}
+	}
+}
+
+func TestSubscribeIsLimitedAndMailsAnAddressOnceADay(t *testing.T) {
+	ts := withPolicies(t)
+	confirmations := func(email string) int {
+		return ts.count(ts.db.Rebind(`SELECT COUNT(*) FROM outbox WHERE kind = 'subscribe_confirm' AND recipient = ?`), email)
+	}
+	c := ts.client()
+	c.get("/")
+	first := c.post("/subscribe", url.Values{"email": {"dana@example.org"}})
+	first.expect(t, http.StatusOK, "Check your email")
+	again := c.post("/subscribe", url.Values{"email": {"Dana@Example.org"}})
+	again.expect(t, http.StatusOK, "Check your email")
+	if n := confirmations("dana@example.org"); n != 1 {
+		t.Fatalf("%d confirmations after asking twice, want 1", n)
+	}
+	// The answer does not say whether an email went out.
+	if strings.ReplaceAll(first.Body, "dana@example.org", "X") != strings.ReplaceAll(again.Body, "Dana@Example.org", "X") {
+		t.Error("the second answer differs from the first")
+	}
+
+	// Per address, from many clients.
+	for i := 0; i < subscribeAddressLimit; i++ {
+		other := ts.client()
+		other.ip = fmt.Sprintf("198.51.100.%d", i+1)
+		res := other.post("/subscribe", url.Values{"email": {"erin@example.org"}})
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("request %d for one address: %d", i, res.StatusCode)
+		}
+	}
+	other := ts.client()
+	other.ip = "198.51.100.99"
+	other.post("/subscribe", url.Values{"email": {"erin@example.org"}}).expect(t, http.StatusTooManyRequests, "Too many subscription requests")
+
+	// Per client, for many addresses.
+	flood := ts.client()
+	flood.ip = "203.0.113.7"
+	refused := 0
+	for i := 0; i < 200; i++ {
+		if flood.post("/subscribe", url.Values{"email": {fmt.Sprintf("victim%d@example.org", i)}}).StatusCode == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if n := ts.count(`SELECT COUNT(*) FROM outbox WHERE kind = 'subscribe_confirm' AND recipient LIKE 'victim%'`); n > subscribeClientLimit || refused < 200-subscribeClientLimit {
+		t.Fatalf("one client queued %d confirmations and was refused %d times", n, refused)
+	}
+
+	// A day later (and a new window), one more confirmation, the same link.
+	ts.advanceWall(limitWindow)
+	ts.setNow(testStart.Add(23 * time.Hour))
+	ts.client().post("/subscribe", url.Values{"email": {"dana@example.org"}}).expect(t, http.StatusOK)
+	if n := confirmations("dana@example.org"); n != 1 {
+		t.Fatalf("%d confirmations within a day, want 1", n)
+	}
+	ts.setNow(testStart.Add(24 * time.Hour))
+	ts.client().post("/subscribe", url.Values{"email": {"dana@example.org"}}).expect(t, http.StatusOK)
+	if n := confirmations("dana@example.org"); n != 2 {
+		t.Fatalf("%d confirmations after a day, want 2", n)
 	}
 }

@@ -30,6 +30,14 @@ type Message struct {
 	Secret bool
 }
 
+// secretKinds are the kinds whose body always carries a link that grants
+// access: a message of one of them is secret even if its sender forgot to
+// say so (migration 0036 marks the old ones by the same list).
+var secretKinds = map[string]bool{"invite": true, "password_reset": true, "subscribe_confirm": true}
+
+// secret reports whether m must be kept from admin pages.
+func (m Message) secret() bool { return m.Secret || secretKinds[m.Kind] }
+
 // ErrInvalid is returned for a message missing a recipient, kind, subject,
 // body or dedupe key.
 var ErrInvalid = errors.New("mail: invalid message")
@@ -78,7 +86,7 @@ func Enqueue(ctx context.Context, tx sqlx.ExtContext, m Message, now time.Time) 
 		(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, secret, status, next_attempt_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING`),
-		m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, string(h), m.Secret, now, now)
+		m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, string(h), m.secret(), now, now)
 	if err != nil {
 		return false, fmt.Errorf("mail: enqueue %s: %w", m.Kind, err)
 	}
@@ -145,7 +153,7 @@ func EnqueueManyIDs(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now
 				continue // the first of two equal keys wins, as with Enqueue
 			}
 			at[m.DedupeKey] = start + i
-			args = append(args, m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, h, m.Secret, now, now)
+			args = append(args, m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, h, m.secret(), now, now)
 		}
 		var rows *sql.Rows
 		var err error
