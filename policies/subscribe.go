@@ -163,8 +163,12 @@ func (s *Store) PendingConfirmation(ctx context.Context, token string, now time.
 // older than ConfirmWithin is refused with ErrTokenExpired.
 func (s *Store) Confirm(ctx context.Context, token string, now time.Time) (Subscription, error) {
 	now = now.UTC().Truncate(time.Microsecond)
+	h, err := retention.LoadAddressHasher(ctx, s.db, now)
+	if err != nil {
+		return Subscription{}, err
+	}
 	var out Subscription
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		sub, err := subscriptionBy(ctx, tx, "token", token)
 		if err != nil {
 			return err
@@ -179,7 +183,7 @@ func (s *Store) Confirm(ctx context.Context, token string, now time.Time) (Subsc
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_subscriptions SET confirmed_at = ? WHERE id = ?`), now, sub.ID); err != nil {
 			return fmt.Errorf("policies: confirm: %w", err)
 		}
-		if err := retention.Unsuppress(ctx, tx, sub.Email); err != nil {
+		if err := retention.Unsuppress(ctx, tx, h, sub.Email); err != nil {
 			return err
 		}
 		sub.ConfirmedAt = &now
@@ -195,11 +199,16 @@ func (s *Store) SubscriptionByToken(ctx context.Context, token string) (Subscrip
 }
 
 // Unsubscribe forgets the subscription with this token and keeps only a
-// hash of the address, so it is never mailed again. It reports false when
+// keyed hash of the address, so it is never mailed again. It reports false when
 // there was none (already unsubscribed), which is not an error.
 func (s *Store) Unsubscribe(ctx context.Context, token string) (bool, error) {
+	// The time only dates the hash key, should this be its first use.
+	h, err := retention.LoadAddressHasher(ctx, s.db, time.Now())
+	if err != nil {
+		return false, err
+	}
 	gone := false
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		sub, err := subscriptionBy(ctx, tx, "token", token)
 		if errors.Is(err, ErrNotFound) {
 			return nil
@@ -211,7 +220,7 @@ func (s *Store) Unsubscribe(ctx context.Context, token string) (bool, error) {
 			return fmt.Errorf("policies: unsubscribe: %w", err)
 		}
 		gone = true
-		return retention.Suppress(ctx, tx, sub.Email)
+		return retention.Suppress(ctx, tx, h, sub.Email)
 	})
 	return gone, err
 }
