@@ -27,6 +27,9 @@ func (s *Server) personInvite(c *fiber.Ctx) error {
 	if !p.Active {
 		return fiber.NewError(fiber.StatusConflict, "Reactivate "+p.Name+" before inviting them.")
 	}
+	if p.PasswordHash != "" {
+		return errHasPassword(p.Name)
+	}
 	me := currentUser(c)
 	now := s.now()
 	err = s.db.Tx(c.UserContext(), func(tx *sqlx.Tx) error {
@@ -35,11 +38,22 @@ func (s *Server) personInvite(c *fiber.Ctx) error {
 		}
 		return audit.Record(c.UserContext(), tx, audit.UserActor(me.ID).Entry(now, "user.invite", "user:"+strconv.FormatInt(p.ID, 10), ""))
 	})
+	if errors.Is(err, tokens.ErrHasPassword) {
+		return errHasPassword(p.Name)
+	}
 	if err != nil {
 		return err
 	}
 	s.flash(c, "An invitation to choose a password is on its way to "+p.Email+". The link works once, for one hour.")
 	return c.Redirect("/admin/people/"+strconv.FormatInt(p.ID, 10), fiber.StatusSeeOther)
+}
+
+// errHasPassword refuses to send a sign-in link to someone who has a
+// password: the admin who sends it could read it in the outbox and take
+// the account over, and the audit log would name its owner.
+func errHasPassword(name string) error {
+	return fiber.NewError(fiber.StatusConflict, name+" already has a password, so no sign-in link can be sent for them. "+
+		"If they have forgotten it, they choose a new one themselves with \"Forgot your password?\" on the sign-in page.")
 }
 
 // linkPage describes the two kinds of one-time link.

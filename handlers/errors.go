@@ -48,7 +48,7 @@ func capitalise(err error) string {
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	code, msg := statusOf(err)
 	if code >= 500 {
-		s.log.Error("request failed", "method", c.Method(), "path", c.Path(),
+		s.log.Error("request failed", "method", c.Method(), "path", loggedPath(c),
 			"request_id", c.Locals("request_id"), "err", err)
 	}
 	if code == fiber.StatusTooManyRequests && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {

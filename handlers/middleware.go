@@ -160,7 +160,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	// Typed attributes and a record made here (no caller lookup): this
 	// runs for every request.
 	r := slog.NewRecord(start.Add(elapsed), slog.LevelInfo, "request", 0)
-	r.AddAttrs(slog.String("method", c.Method()), slog.String("path", c.Path()), slog.Int("status", status),
+	r.AddAttrs(slog.String("method", c.Method()), slog.String("path", loggedPath(c)), slog.Int("status", status),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("request_id", id))
 	if u := currentUser(c); u != nil {
 		r.AddAttrs(slog.Int64("user_id", u.ID))

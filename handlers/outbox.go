@@ -82,10 +82,13 @@ func (s *Server) outboxShow(c *fiber.Ctx) error {
 	if m.SentAt != nil {
 		sent = m.SentAt.UTC().Format("2 Jan 2006 15:04 UTC")
 	}
+	messageID := ""
+	if !m.Secret {
+		messageID = mail.MessageID(m.DedupeKey, s.cfg.BaseURL.Hostname())
+	}
 	return s.render(c, fiber.StatusOK, "outbox/show", fiber.Map{
 		"Title": "Outbox: " + m.Subject, "Message": m, "Headers": m.Headers(), "Sent": sent,
-		"MessageID": mail.MessageID(m.DedupeKey, s.cfg.BaseURL.Hostname()),
-		"Sensitive": mail.Sensitive(m.Kind),
+		"MessageID": messageID,
 	})
 }
 

@@ -59,7 +59,7 @@ func TestOutboxPagesForAdmins(t *testing.T) {
 	admin.get("/admin/outbox/"+strconvFormat(deadID)).expect(t, http.StatusOK, "550 no such mailbox", "List-Unsubscribe",
 		mail.MessageID("outbox-test:3", ts.srv.cfg.BaseURL.Hostname())[1:20], "Retry this message")
 	res = admin.get("/admin/outbox/" + strconvFormat(resetID))
-	res.expect(t, http.StatusOK, "its body is not shown here")
+	res.expect(t, http.StatusOK, "its text is not shown")
 	if strings.Contains(res.Body, "SECRET-TOKEN") {
 		t.Error("the outbox page shows a live password-reset link")
 	}

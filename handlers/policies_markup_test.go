@@ -19,7 +19,18 @@ func TestPolicyMarkupIsValid(t *testing.T) {
 	}
 	pages["subscribe-invalid"] = anon.post("/subscribe", url.Values{"email": {"nope"}}).Body
 	pages["subscribe-ok"] = anon.post("/subscribe", url.Values{"email": {"erin@example.org"}}).Body
+	var token string
+	var secretID int64
+	if err := ts.db.Get(&token, `SELECT token FROM policy_subscriptions WHERE email = 'erin@example.org'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.db.Get(&secretID, `SELECT id FROM outbox WHERE kind = 'subscribe_confirm'`); err != nil {
+		t.Fatal(err)
+	}
+	pages["subscribe-confirm-page"] = anon.get("/subscribe/confirm/" + token).Body
+	pages["subscribe-confirmed"] = anon.post("/subscribe/confirm/"+token, nil).Body
 	admin := ts.as(adminEmail)
+	pages["admin-outbox-secret"] = admin.get("/admin/outbox/" + strconvFormat(secretID)).Body
 	for _, p := range []string{"/admin/policies", "/admin/policies/new", "/admin/policies/privacy"} {
 		pages["admin"+p] = admin.get(p).Body
 	}

@@ -465,13 +465,29 @@ type subscribeForm struct {
 	validator.Validator
 }
 
+// Limits on the subscription form per window (limitWindow), in memory
+// like the sign-in limits: the domain sends at most one confirmation a day
+// to an address (policies.ConfirmationEvery); these keep one client, or
+// many clients naming one address, from making the server do the work.
+const (
+	subscribeAddressLimit = 5
+	subscribeClientLimit  = 20
+)
+
 // subscribe starts a double opt-in. The answer is the same whether or not
-// the address was already subscribed, so the form reveals nobody.
+// the address was already subscribed, or already sent a confirmation
+// today, so the form reveals nobody.
 func (s *Server) subscribe(c *fiber.Ctx) error {
 	f := subscribeForm{Email: strings.TrimSpace(c.FormValue("email"))}
 	f.Check(validator.NotBlank(f.Email), "email", "Enter your email address.")
 	f.Check(f.Email == "" || validator.Email(strings.ToLower(f.Email)), "email", "Enter an email address like name@example.com.")
 	if f.Valid() {
+		address := "subscribe-address:" + strings.ToLower(f.Email)
+		client := "subscribe-client:" + s.clientIP(c)
+		if ok, wait := s.limiter.take(s.wall(), budget{address, subscribeAddressLimit}, budget{client, subscribeClientLimit}); !ok {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			return fiber.NewError(fiber.StatusTooManyRequests, "Too many subscription requests. Wait "+humanWait(wait)+" and try again.")
+		}
 		err := s.policies.Subscribe(c.UserContext(), f.Email, s.now())
 		var ve *policies.ValidationError
 		switch {
@@ -481,7 +497,8 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 			return err
 		default:
 			return s.render(c, fiber.StatusOK, "policies/message", fiber.Map{"Title": "Check your email",
-				"Message": "We sent a confirmation link to " + f.Email + ". Open it within 7 days to start receiving policy change notices. Until then we send nothing else."})
+				"Message": "Unless " + f.Email + " is already subscribed, a confirmation link is on its way to it (at most one a day). " +
+					"Open it within 7 days and confirm to start receiving policy change notices. Until then we send nothing else."})
 		}
 	}
 	rows, err := s.indexRows(c)
@@ -491,11 +508,34 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusUnprocessableEntity, "policies/index", fiber.Map{"Title": "Privacy policies", "Policies": rows, "Form": f})
 }
 
-// subscribeConfirm completes the double opt-in from the emailed link.
+var errConfirmUnknown = fiber.NewError(fiber.StatusNotFound,
+	"This confirmation link is not valid. It may have been used to unsubscribe already, or mistyped.")
+
+// subscribeConfirmForm is the page the emailed link opens: it confirms
+// nothing by itself, since mail scanners open links, and asks for a click.
+func (s *Server) subscribeConfirmForm(c *fiber.Ctx) error {
+	sub, err := s.policies.PendingConfirmation(c.UserContext(), c.Params("token"), s.now())
+	if errors.Is(err, policies.ErrNotFound) {
+		return errConfirmUnknown
+	}
+	if err != nil {
+		return policyError(err)
+	}
+	if sub.ConfirmedAt != nil {
+		return s.render(c, fiber.StatusOK, "policies/message", fiber.Map{"Title": "Subscription confirmed",
+			"Message":          "This subscription is already confirmed. You get an email when a public policy changes in a way that matters.",
+			"UnsubscribeToken": c.Params("token")})
+	}
+	return s.render(c, fiber.StatusOK, "policies/message", fiber.Map{"Title": "Confirm your subscription",
+		"Message":             "Get an email when a public policy changes in a way that matters? Every email has a one-click unsubscribe link.",
+		"ConfirmSubscription": c.Params("token")})
+}
+
+// subscribeConfirm completes the double opt-in from the page's button.
 func (s *Server) subscribeConfirm(c *fiber.Ctx) error {
 	_, err := s.policies.Confirm(c.UserContext(), c.Params("token"), s.now())
 	if errors.Is(err, policies.ErrNotFound) {
-		return fiber.NewError(fiber.StatusNotFound, "This confirmation link is not valid. It may have been used to unsubscribe already, or mistyped.")
+		return errConfirmUnknown
 	}
 	if err != nil {
 		return policyError(err)

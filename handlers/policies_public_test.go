@@ -275,7 +275,20 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.get("/subscribe/confirm/not-a-token").expect(t, http.StatusNotFound)
-	c.get("/subscribe/confirm/"+token).expect(t, http.StatusOK, "Subscription confirmed")
+	c.post("/subscribe/confirm/not-a-token", nil).expect(t, http.StatusNotFound)
+	// Opening the link (as a mail scanner does) confirms nothing.
+	c.get("/subscribe/confirm/"+token).expect(t, http.StatusOK, "Confirm my subscription", `action="/subscribe/confirm/`+token+`"`)
+	if ts.count(`SELECT COUNT(*) FROM policy_subscriptions WHERE confirmed_at IS NOT NULL`) != 0 {
+		t.Fatal("opening the confirmation link confirmed the subscription")
+	}
+	if res := c.postRaw("/subscribe/confirm/"+token, nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("confirm without CSRF token: %d", res.StatusCode)
+	}
+	c.post("/subscribe/confirm/"+token, nil).expect(t, http.StatusOK, "Subscription confirmed")
+	if ts.count(`SELECT COUNT(*) FROM policy_subscriptions WHERE confirmed_at IS NOT NULL`) != 1 {
+		t.Fatal("the button did not confirm the subscription")
+	}
+	c.get("/subscribe/confirm/"+token).expect(t, http.StatusOK, "already confirmed")
 	c.get("/unsubscribe/"+token).expect(t, http.StatusOK, "Unsubscribe")
 	if ts.count(`SELECT COUNT(*) FROM policy_subscriptions`) != 1 {
 		t.Fatal("opening the unsubscribe link (as a link scanner would) unsubscribed")

@@ -1,6 +1,8 @@
 package policies
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -14,9 +16,12 @@ func (s *Store) confirmMessage(sub Subscription, now time.Time) (stewardmail.Mes
 		return stewardmail.Message{}, fmt.Errorf("policies: confirmation email: %w", err)
 	}
 	m.To = sub.Email
-	// At most one confirmation a day per link: resubmitting the form
-	// cannot be used to flood someone's inbox.
-	m.DedupeKey = "subscribe_confirm:" + sub.Token + ":" + now.UTC().Format("2006-01-02")
+	// The link confirms a subscription: whoever reads it can subscribe
+	// the address, so no admin page shows it, and the key names the
+	// token's hash, never the token.
+	m.Secret = true
+	sum := sha256.Sum256([]byte(sub.Token))
+	m.DedupeKey = "subscribe_confirm:" + hex.EncodeToString(sum[:16]) + ":" + now.UTC().Format(time.RFC3339Nano)
 	return m, nil
 }
 

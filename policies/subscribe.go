@@ -21,6 +21,10 @@ import (
 // subscriptions older than this are purged.
 const ConfirmWithin = 7 * 24 * time.Hour
 
+// ConfirmationEvery is how often, at most, a confirmation email goes to
+// one address: the form, sent again and again, cannot flood an inbox.
+const ConfirmationEvery = 24 * time.Hour
+
 // Subscription is a customer who asked for change notices: only the
 // address, a token and dates.
 type Subscription struct {
@@ -29,7 +33,26 @@ type Subscription struct {
 	Token       string     `db:"token"`
 	CreatedAt   time.Time  `db:"created_at"`
 	ConfirmedAt *time.Time `db:"confirmed_at"`
+	// ConfirmationSentAt is when the last confirmation email was queued.
+	ConfirmationSentAt *time.Time `db:"confirmation_sent_at"`
 }
+
+// Expired reports whether the subscription's confirmation link no longer
+// works at now.
+func (s Subscription) Expired(now time.Time) bool {
+	return s.ConfirmedAt == nil && now.Sub(s.CreatedAt) > ConfirmWithin
+}
+
+// ConfirmationDue reports whether a confirmation email may go to the
+// subscription's address at now. confirmationDueSQL is the same rule.
+func (s Subscription) ConfirmationDue(now time.Time) bool {
+	return s.ConfirmationSentAt == nil || now.Sub(*s.ConfirmationSentAt) >= ConfirmationEvery
+}
+
+// confirmationDueSQL is ConfirmationDue for a row, its parameter bound to
+// now minus ConfirmationEvery: the conditional UPDATE that claims the
+// day's email lets only one of many concurrent requests send it.
+const confirmationDueSQL = `(confirmation_sent_at IS NULL OR confirmation_sent_at <= ?)`
 
 // NormalizeEmail checks an address and returns it lower-cased.
 func NormalizeEmail(raw string) (string, error) {
@@ -53,7 +76,7 @@ func newToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-const subscriptionCols = `id, email, token, created_at, confirmed_at`
+const subscriptionCols = `id, email, token, created_at, confirmed_at, confirmation_sent_at`
 
 func subscriptionBy(ctx context.Context, q sqlx.ExtContext, col, val string) (Subscription, error) {
 	var s Subscription
@@ -69,37 +92,43 @@ func subscriptionBy(ctx context.Context, q sqlx.ExtContext, col, val string) (Su
 
 // Subscribe starts a double opt-in: it stores the address unconfirmed and
 // queues a confirmation email in the same transaction. An address already
-// confirmed gets nothing, and the caller answers the same either way, so
-// the form does not reveal who subscribed.
+// confirmed gets nothing, nor does one that got a confirmation less than
+// ConfirmationEvery ago; the caller answers the same in every case, so
+// the form reveals neither who subscribed nor who asked.
 func (s *Store) Subscribe(ctx context.Context, rawEmail string, now time.Time) error {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return err
 	}
 	now = now.UTC().Truncate(time.Microsecond)
+	tok, err := newToken()
+	if err != nil {
+		return err
+	}
 	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		// Two requests racing for a new address: one inserts, the other
+		// finds its row.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_subscriptions (email, token, created_at)
+			VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING`), email, tok, now); err != nil {
+			return fmt.Errorf("policies: subscribe: %w", err)
+		}
 		sub, err := subscriptionBy(ctx, tx, "email", email)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			tok, err := newToken()
-			if err != nil {
-				return err
-			}
-			sub = Subscription{Email: email, Token: tok, CreatedAt: now}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_subscriptions (email, token, created_at)
-				VALUES (?, ?, ?)`), email, tok, now); err != nil {
-				return fmt.Errorf("policies: subscribe: %w", err)
-			}
-		case err != nil:
+		if err != nil {
 			return err
-		case sub.ConfirmedAt != nil:
+		}
+		if sub.ConfirmedAt != nil || !sub.ConfirmationDue(now) {
 			return nil
-		case now.Sub(sub.CreatedAt) > ConfirmWithin/2:
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_subscriptions SET confirmation_sent_at = ?
+			WHERE id = ? AND confirmed_at IS NULL AND `+confirmationDueSQL), now, sub.ID, now.Add(-ConfirmationEvery))
+		if err != nil {
+			return fmt.Errorf("policies: subscribe: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return err // another request sent today's email first
+		}
+		if now.Sub(sub.CreatedAt) > ConfirmWithin/2 {
 			// An old link is about to expire: send a fresh one.
-			tok, err := newToken()
-			if err != nil {
-				return err
-			}
 			sub.Token, sub.CreatedAt = tok, now
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_subscriptions SET token = ?, created_at = ? WHERE id = ?`),
 				tok, now, sub.ID); err != nil {
@@ -115,12 +144,31 @@ func (s *Store) Subscribe(ctx context.Context, rawEmail string, now time.Time) e
 	})
 }
 
+// PendingConfirmation finds the subscription a confirmation link names,
+// without confirming it: the page the link opens asks for a click first,
+// because mail scanners open links. It is ErrNotFound for an unknown
+// token and ErrTokenExpired for an expired link.
+func (s *Store) PendingConfirmation(ctx context.Context, token string, now time.Time) (Subscription, error) {
+	sub, err := subscriptionBy(ctx, s.db, "token", token)
+	if err != nil {
+		return sub, err
+	}
+	if sub.Expired(now) {
+		return Subscription{}, ErrTokenExpired
+	}
+	return sub, nil
+}
+
 // Confirm completes a subscription. Confirming twice is fine; a link
 // older than ConfirmWithin is refused with ErrTokenExpired.
 func (s *Store) Confirm(ctx context.Context, token string, now time.Time) (Subscription, error) {
 	now = now.UTC().Truncate(time.Microsecond)
+	h, err := retention.LoadAddressHasher(ctx, s.db, now)
+	if err != nil {
+		return Subscription{}, err
+	}
 	var out Subscription
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		sub, err := subscriptionBy(ctx, tx, "token", token)
 		if err != nil {
 			return err
@@ -129,13 +177,13 @@ func (s *Store) Confirm(ctx context.Context, token string, now time.Time) (Subsc
 			out = sub
 			return nil
 		}
-		if now.Sub(sub.CreatedAt) > ConfirmWithin {
+		if sub.Expired(now) {
 			return ErrTokenExpired
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_subscriptions SET confirmed_at = ? WHERE id = ?`), now, sub.ID); err != nil {
 			return fmt.Errorf("policies: confirm: %w", err)
 		}
-		if err := retention.Unsuppress(ctx, tx, sub.Email); err != nil {
+		if err := retention.Unsuppress(ctx, tx, h, sub.Email); err != nil {
 			return err
 		}
 		sub.ConfirmedAt = &now
@@ -151,11 +199,16 @@ func (s *Store) SubscriptionByToken(ctx context.Context, token string) (Subscrip
 }
 
 // Unsubscribe forgets the subscription with this token and keeps only a
-// hash of the address, so it is never mailed again. It reports false when
+// keyed hash of the address, so it is never mailed again. It reports false when
 // there was none (already unsubscribed), which is not an error.
 func (s *Store) Unsubscribe(ctx context.Context, token string) (bool, error) {
+	// The time only dates the hash key, should this be its first use.
+	h, err := retention.LoadAddressHasher(ctx, s.db, time.Now())
+	if err != nil {
+		return false, err
+	}
 	gone := false
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		sub, err := subscriptionBy(ctx, tx, "token", token)
 		if errors.Is(err, ErrNotFound) {
 			return nil
@@ -167,7 +220,7 @@ func (s *Store) Unsubscribe(ctx context.Context, token string) (bool, error) {
 			return fmt.Errorf("policies: unsubscribe: %w", err)
 		}
 		gone = true
-		return retention.Suppress(ctx, tx, sub.Email)
+		return retention.Suppress(ctx, tx, h, sub.Email)
 	})
 	return gone, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestSubscriptionDoubleOptIn(t *testing.T) {
 		if err := d.Select(&cols, q); err != nil {
 			t.Fatal(err)
 		}
-		if strings.Join(cols, ",") != "id,email,token,created_at,confirmed_at" {
+		if strings.Join(cols, ",") != "id,email,token,created_at,confirmed_at,confirmation_sent_at" {
 			t.Errorf("subscriptions keep more than the email, a token and dates: %v", cols)
 		}
 
@@ -142,6 +143,84 @@ func TestPurgeUnconfirmed(t *testing.T) {
 		n, err := s.PurgeUnconfirmed(ctx, now.AddDate(0, 0, 8))
 		if err != nil || n != 1 {
 			t.Errorf("purged %d, %v; want the one older than 7 days", n, err)
+		}
+	})
+}
+
+func TestAtMostOneConfirmationADay(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+		sent := func() int {
+			var n int
+			if err := d.Get(&n, `SELECT COUNT(*) FROM outbox WHERE kind = 'subscribe_confirm'`); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for i := 0; i < 50; i++ {
+			if err := s.Subscribe(ctx, "dan@example.com", now.Add(time.Duration(i)*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := sent(); n != 1 {
+			t.Fatalf("%d confirmations for 50 requests within an hour, want 1", n)
+		}
+		if err := s.Subscribe(ctx, "dan@example.com", now.Add(ConfirmationEvery-time.Second)); err != nil || sent() != 1 {
+			t.Fatalf("a second confirmation within a day: %d, %v", sent(), err)
+		}
+		var token string
+		if err := d.Get(&token, `SELECT token FROM policy_subscriptions`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Subscribe(ctx, "dan@example.com", now.Add(ConfirmationEvery)); err != nil || sent() != 2 {
+			t.Fatalf("no confirmation a day later: %d, %v", sent(), err)
+		}
+		var again string
+		if err := d.Get(&again, `SELECT token FROM policy_subscriptions`); err != nil || again != token {
+			t.Errorf("a resent confirmation changed a link that still works")
+		}
+
+		// The page a link opens finds the subscription without confirming it.
+		sub, err := s.PendingConfirmation(ctx, token, now.Add(ConfirmationEvery))
+		if err != nil || sub.ConfirmedAt != nil || sub.Email != "dan@example.com" {
+			t.Fatalf("pending confirmation: %+v %v", sub, err)
+		}
+		if _, err := s.PendingConfirmation(ctx, token, sub.CreatedAt.Add(ConfirmWithin+time.Second)); !errors.Is(err, ErrTokenExpired) {
+			t.Errorf("expired link: %v", err)
+		}
+		if _, err := s.PendingConfirmation(ctx, "nope", now); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown link: %v", err)
+		}
+		if n, _ := s.Subscribers(ctx); n != 0 {
+			t.Error("looking at a confirmation link confirmed it")
+		}
+	})
+}
+
+// TestConfirmationDueAgreesWithSQL checks the Go and SQL forms of the
+// once-a-day rule at and around its boundary.
+func TestConfirmationDueAgreesWithSQL(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+		for i, ago := range []time.Duration{-1, 0, time.Second, ConfirmationEvery - time.Microsecond, ConfirmationEvery, ConfirmationEvery + time.Microsecond, 30 * ConfirmationEvery} {
+			var at *time.Time
+			if ago >= 0 {
+				v := now.Add(-ago)
+				at = &v
+			}
+			email := fmt.Sprintf("due%d@example.com", i)
+			if _, err := d.Exec(d.Rebind(`INSERT INTO policy_subscriptions (email, token, created_at, confirmation_sent_at) VALUES (?, ?, ?, ?)`),
+				email, email, now.Add(-time.Hour), at); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := d.Get(&n, d.Rebind(`SELECT COUNT(*) FROM policy_subscriptions WHERE email = ? AND `+confirmationDueSQL), email, now.Add(-ConfirmationEvery)); err != nil {
+				t.Fatal(err)
+			}
+			if goRule := (Subscription{ConfirmationSentAt: at}).ConfirmationDue(now); goRule != (n == 1) {
+				t.Errorf("sent %v ago: Go says due=%v, SQL says %v", ago, goRule, n == 1)
+			}
 		}
 	})
 }

@@ -20,10 +20,16 @@ var (
 	ErrNotDead  = errors.New("mail: only a dead message can be retried")
 )
 
-// Sensitive reports whether a kind's body carries a secret, a live
-// password-reset link, that even an admin must not read: the admin outbox
-// page shows such a message's headers but not its body.
-func Sensitive(kind string) bool { return kind == "password_reset" }
+// Redacted is what an admin page may show of a secret message (see
+// Message.Secret): its body, headers and dedupe key are gone, so the link
+// it carries never reaches a page an admin, or anyone looking over their
+// shoulder, can read.
+func (o Outgoing) Redacted() Outgoing {
+	if o.Secret {
+		o.Text, o.HTML, o.HeadersJSON, o.DedupeKey = "", "", "{}", ""
+	}
+	return o
+}
 
 // Outbox is what the admin pages read and do with the outbox.
 type Outbox struct {
@@ -42,9 +48,9 @@ type Filter struct {
 }
 
 const outgoingColumns = `id, dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers,
-	status, attempts, next_attempt_at, last_error, created_at, sent_at`
+	status, attempts, next_attempt_at, last_error, created_at, sent_at, secret`
 
-// List returns messages newest first.
+// List returns messages newest first, secret ones redacted.
 func (o *Outbox) List(ctx context.Context, f Filter) ([]Outgoing, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
@@ -64,6 +70,9 @@ func (o *Outbox) List(ctx context.Context, f Filter) ([]Outgoing, error) {
 	var out []Outgoing
 	if err := o.DB.SelectContext(ctx, &out, o.DB.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("mail: list outbox: %w", err)
+	}
+	for i := range out {
+		out[i] = out[i].Redacted()
 	}
 	return out, nil
 }
@@ -93,7 +102,7 @@ func (o *Outbox) Kinds(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Get returns one message.
+// Get returns one message, redacted if it is secret.
 func (o *Outbox) Get(ctx context.Context, id int64) (Outgoing, error) {
 	var m Outgoing
 	err := o.DB.GetContext(ctx, &m, o.DB.Rebind(`SELECT `+outgoingColumns+` FROM outbox WHERE id = ?`), id)
@@ -103,7 +112,7 @@ func (o *Outbox) Get(ctx context.Context, id int64) (Outgoing, error) {
 	if err != nil {
 		return m, fmt.Errorf("mail: get message %d: %w", id, err)
 	}
-	return m, nil
+	return m.Redacted(), nil
 }
 
 // Retry gives a dead message a fresh set of attempts, due now, and records

@@ -23,7 +23,20 @@ type Message struct {
 	HTML      string
 	DedupeKey string            // unique per event: the same key is never queued twice
 	Headers   map[string]string // extra headers, e.g. List-Unsubscribe
+	// Secret marks a body that carries a link granting access (an
+	// invitation, a password reset, a subscription confirmation): it is
+	// delivered, but never shown to an admin. The dedupe key must not
+	// hold the secret either.
+	Secret bool
 }
+
+// secretKinds are the kinds whose body always carries a link that grants
+// access: a message of one of them is secret even if its sender forgot to
+// say so (migration 0036 marks the old ones by the same list).
+var secretKinds = map[string]bool{"invite": true, "password_reset": true, "subscribe_confirm": true}
+
+// secret reports whether m must be kept from admin pages.
+func (m Message) secret() bool { return m.Secret || secretKinds[m.Kind] }
 
 // ErrInvalid is returned for a message missing a recipient, kind, subject,
 // body or dedupe key.
@@ -70,10 +83,10 @@ func Enqueue(ctx context.Context, tx sqlx.ExtContext, m Message, now time.Time) 
 	}
 	now = now.UTC()
 	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO outbox
-		(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, status, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+		(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, secret, status, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING`),
-		m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, string(h), now, now)
+		m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, string(h), m.secret(), now, now)
 	if err != nil {
 		return false, fmt.Errorf("mail: enqueue %s: %w", m.Kind, err)
 	}
@@ -118,7 +131,7 @@ func EnqueueManyIDs(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now
 		}
 	}()
 	prep, canPrepare := tx.(preparer)
-	args := make([]any, 0, enqueueBatch*10)
+	args := make([]any, 0, enqueueBatch*11)
 	at := make(map[string]int, enqueueBatch)
 	for start := 0; start < len(msgs); start += enqueueBatch {
 		part := msgs[start:min(start+enqueueBatch, len(msgs))]
@@ -140,7 +153,7 @@ func EnqueueManyIDs(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now
 				continue // the first of two equal keys wins, as with Enqueue
 			}
 			at[m.DedupeKey] = start + i
-			args = append(args, m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, h, now, now)
+			args = append(args, m.DedupeKey, m.To, m.UserID, m.Kind, m.Subject, m.Text, m.HTML, h, m.secret(), now, now)
 		}
 		var rows *sql.Rows
 		var err error
@@ -185,8 +198,8 @@ type preparer interface {
 // enqueueQuery inserts n messages, returning the id and key of each it queued.
 func enqueueQuery(n int) string {
 	return `INSERT INTO outbox
-			(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, status, next_attempt_at, created_at)
-			VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?), ", n), ", ") + `
+			(dedupe_key, recipient, user_id, kind, subject, body_text, body_html, headers, secret, status, next_attempt_at, created_at)
+			VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?), ", n), ", ") + `
 			ON CONFLICT (dedupe_key) DO NOTHING
 			RETURNING id, dedupe_key`
 }

@@ -56,6 +56,7 @@ type Outgoing struct {
 	LastError     string     `db:"last_error"`
 	CreatedAt     time.Time  `db:"created_at"`
 	SentAt        *time.Time `db:"sent_at"`
+	Secret        bool       `db:"secret"` // see Message.Secret
 }
 
 // Headers decodes the extra headers stored with the message.

@@ -11,7 +11,6 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"steward/internal/audit"
-	"steward/internal/mail"
 )
 
 // Inventory is everything Steward keeps about one person: what the "My
@@ -124,6 +123,7 @@ type EmailRecord struct {
 	// TextNote says why the text is not given: deleted by retention, or
 	// withheld because it held a sign-in link.
 	TextNote string `json:"text_note,omitempty" db:"-"`
+	Secret   bool   `json:"-" db:"secret"`
 }
 
 // ReminderRecord is one reminder event about the person's items.
@@ -218,7 +218,7 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 			a.acknowledged_at
 			FROM policy_acknowledgements a JOIN policy_versions v ON v.id = a.version_id JOIN policies p ON p.id = v.policy_id
 			WHERE a.user_id = ? ORDER BY a.acknowledged_at, a.id`},
-		{"emails", &inv.Emails, `SELECT id, recipient, kind, subject, status, created_at, sent_at, body_text
+		{"emails", &inv.Emails, `SELECT id, recipient, kind, subject, status, created_at, sent_at, body_text, secret
 			FROM outbox WHERE user_id = ? ORDER BY id`},
 		{"reminders", &inv.Reminders, `SELECT subject_type, stage, recipient_id <> user_id AS to_manager, created_at
 			FROM reminder_events WHERE user_id = ? ORDER BY created_at, id`},
@@ -242,7 +242,7 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 	for i := range inv.Emails {
 		e := &inv.Emails[i]
 		switch {
-		case mail.Sensitive(e.Kind):
+		case e.Secret:
 			e.Text, e.TextNote = "", "withheld: it held a one-time sign-in link"
 		case e.Text == "":
 			e.TextNote = "deleted after the retention period for email text"

@@ -7,8 +7,6 @@ package retention
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -83,12 +81,16 @@ func (r Report) Detail() string {
 func Run(ctx context.Context, d *db.DB, p Policy, now time.Time, dryRun bool) (Report, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	rep := Report{Now: now, DryRun: dryRun}
+	h, err := LoadAddressHasher(ctx, d, now)
+	if err != nil {
+		return rep, err
+	}
 	tx, err := d.BeginTxx(ctx, nil)
 	if err != nil {
 		return rep, fmt.Errorf("retention: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := apply(ctx, tx, p, now, &rep); err != nil {
+	if err := apply(ctx, tx, h, p, now, &rep); err != nil {
 		return rep, err
 	}
 	if dryRun {
@@ -108,9 +110,20 @@ func Run(ctx context.Context, d *db.DB, p Policy, now time.Time, dryRun bool) (R
 	return rep, nil
 }
 
-func apply(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
+func apply(ctx context.Context, tx *sqlx.Tx, h AddressHasher, p Policy, now time.Time, rep *Report) error {
+	// Hashes stored before they were keyed are re-keyed first, so that
+	// none is left reversible and the steps after see one form.
+	if err := rekeySuppressions(ctx, tx, h); err != nil {
+		return err
+	}
+	if err := rekeyRecipients(ctx, tx, h); err != nil {
+		return err
+	}
+	hashFormer := func(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
+		return hashFormerCustomers(ctx, tx, h, rep)
+	}
 	steps := []func(context.Context, *sqlx.Tx, Policy, time.Time, *Report) error{
-		pseudonymisePeople, deleteUnconfirmed, hashFormerCustomers, deleteSentBodies, purgeSessions,
+		pseudonymisePeople, deleteUnconfirmed, hashFormer, deleteSentBodies, purgeSessions,
 	}
 	for _, step := range steps {
 		if err := step(ctx, tx, p, now, rep); err != nil {
@@ -192,23 +205,28 @@ func deleteUnconfirmed(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time
 	return nil
 }
 
-// hashedPrefix marks a recipient that was replaced by its hash.
-const hashedPrefix = "sha256:"
+// HashedPrefix marks a recipient that was replaced by its keyed hash
+// (AddressHasher.Hash); legacyHashedPrefix one replaced, before hashes
+// were keyed, by its unkeyed digest, which rekeyRecipients re-keys.
+const (
+	HashedPrefix       = "hmac:"
+	legacyHashedPrefix = "sha256:"
+)
 
 // hashFormerCustomers handles email to customers who are no longer
 // subscribed (they unsubscribed, or never confirmed): anything still
 // queued for them is dropped, and the address on every such email is
-// replaced by its hash, the text deleted.
-func hashFormerCustomers(ctx context.Context, tx *sqlx.Tx, _ Policy, _ time.Time, rep *Report) error {
+// replaced by its keyed hash, the text deleted.
+func hashFormerCustomers(ctx context.Context, tx *sqlx.Tx, h AddressHasher, rep *Report) error {
 	var rows []struct {
 		ID        int64  `db:"id"`
 		Recipient string `db:"recipient"`
 		Status    string `db:"status"`
 	}
 	err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, recipient, status FROM outbox o
-		WHERE o.user_id IS NULL AND o.status <> 'sending' AND SUBSTR(o.recipient, 1, ?) <> ?
+		WHERE o.user_id IS NULL AND o.status <> 'sending' AND SUBSTR(o.recipient, 1, ?) <> ? AND SUBSTR(o.recipient, 1, ?) <> ?
 		AND NOT EXISTS (SELECT 1 FROM policy_subscriptions s WHERE s.email = o.recipient)
-		ORDER BY o.id`), len(hashedPrefix), hashedPrefix)
+		ORDER BY o.id`), len(HashedPrefix), HashedPrefix, len(legacyHashedPrefix), legacyHashedPrefix)
 	if err != nil {
 		return fmt.Errorf("retention: find mail to former customers: %w", err)
 	}
@@ -221,7 +239,7 @@ func hashFormerCustomers(ctx context.Context, tx *sqlx.Tx, _ Policy, _ time.Time
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET recipient = ?, status = ?,
 			last_error = CASE WHEN ? = '' THEN last_error ELSE ? END,
 			body_text = '', body_html = '', headers = '{}' WHERE id = ? AND status = ?`),
-			hashedPrefix+HashAddress(r.Recipient), status, reason, reason, r.ID, r.Status); err != nil {
+			HashedPrefix+h.Hash(r.Recipient), status, reason, reason, r.ID, r.Status); err != nil {
 			return fmt.Errorf("retention: hash recipient of message %d: %w", r.ID, err)
 		}
 		rep.Addresses++
@@ -251,10 +269,24 @@ func LastRun(ctx context.Context, q sqlx.QueryerContext) (time.Time, error) {
 	return at[0], nil
 }
 
-// HashAddress is the SHA-256 of a normalised email address, hex-encoded.
-func HashAddress(email string) string {
-	sum := sha256.Sum256([]byte("steward-address:" + strings.ToLower(strings.TrimSpace(email))))
-	return hex.EncodeToString(sum[:])
+// rekeyRecipients replaces the unkeyed digests that stood for former
+// customers on their email, before hashes were keyed, by keyed hashes.
+func rekeyRecipients(ctx context.Context, tx *sqlx.Tx, h AddressHasher) error {
+	var rows []struct {
+		ID        int64  `db:"id"`
+		Recipient string `db:"recipient"`
+	}
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, recipient FROM outbox
+		WHERE user_id IS NULL AND SUBSTR(recipient, 1, ?) = ? ORDER BY id`), len(legacyHashedPrefix), legacyHashedPrefix); err != nil {
+		return fmt.Errorf("retention: find unkeyed recipients: %w", err)
+	}
+	for _, r := range rows {
+		keyed := HashedPrefix + h.Rekey(strings.TrimPrefix(r.Recipient, legacyHashedPrefix))
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET recipient = ? WHERE id = ?`), keyed, r.ID); err != nil {
+			return fmt.Errorf("retention: re-key recipient of message %d: %w", r.ID, err)
+		}
+	}
+	return nil
 }
 
 func affected(res interface{ RowsAffected() (int64, error) }) int {

@@ -38,6 +38,10 @@ var (
 	ErrInactive = errors.New("tokens: user is not active")
 	// ErrNoUser is returned when issuing for an unknown user id.
 	ErrNoUser = errors.New("tokens: no such user")
+	// ErrHasPassword is returned when inviting someone who already has a
+	// password: an invitation would let whoever reads it take over the
+	// account. They reset their password themselves.
+	ErrHasPassword = errors.New("tokens: user already has a password")
 )
 
 // Issuer creates tokens and queues the email that carries them.
@@ -64,7 +68,8 @@ func (i *Issuer) IssueReset(ctx context.Context, tx sqlx.ExtContext, userID int6
 
 // IssueInvite creates an invitation token for a new person and queues the
 // invitation email; invitedBy is the inviter's name as shown in the email
-// (empty for an import).
+// (empty for an import). Only a person without a password is invited
+// (ErrHasPassword otherwise).
 func (i *Issuer) IssueInvite(ctx context.Context, tx sqlx.ExtContext, userID int64, invitedBy string, now time.Time) (string, error) {
 	return i.issue(ctx, tx, PurposeInvite, "invite", userID, invitedBy, now)
 }
@@ -81,15 +86,16 @@ func (i *Issuer) ConsumeInvite(ctx context.Context, tx sqlx.ExtContext, token st
 }
 
 type recipient struct {
-	Email  string `db:"email"`
-	Name   string `db:"name"`
-	Active bool   `db:"active"`
+	Email       string `db:"email"`
+	Name        string `db:"name"`
+	Active      bool   `db:"active"`
+	HasPassword bool   `db:"has_password"`
 }
 
 func (i *Issuer) issue(ctx context.Context, tx sqlx.ExtContext, purpose, kind string, userID int64, invitedBy string, now time.Time) (string, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	var u recipient
-	err := sqlx.GetContext(ctx, tx, &u, tx.Rebind(`SELECT email, name, active FROM users WHERE id = ?`), userID)
+	err := sqlx.GetContext(ctx, tx, &u, tx.Rebind(`SELECT email, name, active, password_hash <> '' AS has_password FROM users WHERE id = ?`), userID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNoUser
 	}
@@ -98,6 +104,9 @@ func (i *Issuer) issue(ctx context.Context, tx sqlx.ExtContext, purpose, kind st
 	}
 	if !u.Active {
 		return "", ErrInactive
+	}
+	if purpose == PurposeInvite && u.HasPassword {
+		return "", ErrHasPassword
 	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -122,8 +131,9 @@ func (i *Issuer) issue(ctx context.Context, tx sqlx.ExtContext, purpose, kind st
 	msg.To = u.Email
 	msg.UserID = &userID
 	// The key names the token's hash, never the token: each link is its
-	// own email. The body does carry the link, so the admin outbox page
-	// hides bodies of sensitive kinds (mail.Sensitive).
+	// own email. The body does carry the link, so the message is marked
+	// secret and no admin page shows it.
+	msg.Secret = true
 	msg.DedupeKey = purpose + ":" + hash[:32]
 	if _, err := mail.Enqueue(ctx, tx, msg, now); err != nil {
 		return "", err
@@ -148,11 +158,14 @@ func consume(ctx context.Context, tx sqlx.ExtContext, purpose, token string, now
 	if err != nil {
 		return 0, fmt.Errorf("tokens: redeem %s token: %w", purpose, err)
 	}
-	var active bool
-	if err := sqlx.GetContext(ctx, tx, &active, tx.Rebind(`SELECT active FROM users WHERE id = ?`), userID); err != nil {
+	var u recipient
+	if err := sqlx.GetContext(ctx, tx, &u, tx.Rebind(`SELECT email, name, active, password_hash <> '' AS has_password
+		FROM users WHERE id = ?`), userID); err != nil {
 		return 0, fmt.Errorf("tokens: redeem %s token: user %d: %w", purpose, userID, err)
 	}
-	if !active {
+	// An invitation sent before its person chose a password no longer
+	// sets one: only a reset, asked for by the person, replaces a password.
+	if !u.Active || (purpose == PurposeInvite && u.HasPassword) {
 		return 0, ErrInvalid
 	}
 	return userID, nil

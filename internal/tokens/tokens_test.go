@@ -136,3 +136,39 @@ func TestInvitationAndInactiveUsers(t *testing.T) {
 		}
 	})
 }
+
+func TestNoInvitationForSomeoneWithAPassword(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		iss := setup(t, d)
+		ctx := context.Background()
+		token, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueInvite(ctx, tx, 1, "Grace", t0) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM outbox WHERE secret = TRUE`); n != 1 {
+			t.Errorf("%d secret messages, want the invitation", n)
+		}
+		d.Exec(`UPDATE users SET password_hash = 'x' WHERE id = 1`)
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueInvite(ctx, tx, 1, "Grace", t0) }); !errors.Is(err, ErrHasPassword) {
+			t.Errorf("inviting someone with a password: %v", err)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM outbox`); n != 1 {
+			t.Errorf("a refused invitation queued mail: %d messages", n)
+		}
+		if ok, _ := Valid(ctx, d, PurposeInvite, token, t0); ok {
+			t.Error("an earlier invitation still opens once a password is set")
+		}
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeInvite(ctx, tx, token, t0) }); !errors.Is(err, ErrInvalid) {
+			t.Errorf("an earlier invitation sets a password: %v", err)
+		}
+	})
+}
+
+func count(t *testing.T, d *db.DB, q string) int {
+	t.Helper()
+	var n int
+	if err := d.Get(&n, q); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -17,8 +17,9 @@ func Valid(ctx context.Context, q sqlx.QueryerContext, purpose, token string, no
 	var n int
 	err := sqlx.GetContext(ctx, q, &n, sqlx.Rebind(sqlx.BindType(driverName(q)), `SELECT COUNT(*) FROM one_time_tokens t
 		JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = ? AND t.purpose = ? AND t.used_at IS NULL AND t.expires_at > ? AND u.active = ?`),
-		Hash(token), purpose, now.UTC(), true)
+		WHERE t.token_hash = ? AND t.purpose = ? AND t.used_at IS NULL AND t.expires_at > ? AND u.active = ?
+		AND (t.purpose <> ? OR u.password_hash = '')`),
+		Hash(token), purpose, now.UTC(), true, PurposeInvite)
 	if err != nil {
 		return false, fmt.Errorf("tokens: check %s token: %w", purpose, err)
 	}
