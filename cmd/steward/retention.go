@@ -47,6 +47,7 @@ func cmdRetentionRun(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "  %d emails to former subscribers reduced to a hash of the address\n", rep.Addresses)
 	fmt.Fprintf(e.stdout, "  %d queued emails dropped because their recipient was purged\n", rep.DroppedMail)
 	fmt.Fprintf(e.stdout, "  %d sent emails older than %d days emptied of their text\n", rep.MailBodies, *mailDays)
+	fmt.Fprintf(e.stdout, "  %d records of sessions ended more than %d days ago deleted\n", rep.Sessions, int(p.Sessions.Hours()/24))
 	return nil
 }
 
@@ -74,7 +75,7 @@ func runRetentionDaily(ctx context.Context, e *env, d *db.DB, p retention.Policy
 					e.log.Error("retention run", "err", err)
 				} else {
 					e.log.Info("retention run", "people", rep.People, "subscriptions", rep.Subscriptions,
-						"addresses", rep.Addresses, "dropped_mail", rep.DroppedMail, "mail_bodies", rep.MailBodies)
+						"addresses", rep.Addresses, "dropped_mail", rep.DroppedMail, "mail_bodies", rep.MailBodies, "sessions", rep.Sessions)
 				}
 			}
 			return nil
