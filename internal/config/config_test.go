@@ -60,6 +60,9 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"relative base URL", map[string]string{"STEWARD_BASE_URL": "/steward"}, "STEWARD_BASE_URL must be"},
 		{"smtp scheme", map[string]string{"STEWARD_SMTP_URL": "http://u:secret@host"}, "STEWARD_SMTP_URL must look like"},
 		{"sweep hour", map[string]string{"STEWARD_SWEEP_HOUR": "25"}, "STEWARD_SWEEP_HOUR must be"},
+		{"short metrics token", map[string]string{"STEWARD_METRICS_TOKEN": "secret-but-short"}, "STEWARD_METRICS_TOKEN must be at least 32 characters, not 16"},
+		{"metrics addr without port", map[string]string{"STEWARD_METRICS_ADDR": "localhost"}, "STEWARD_METRICS_ADDR must be host:port"},
+		{"metrics addr is the web addr", map[string]string{"STEWARD_METRICS_ADDR": "127.0.0.1:8080"}, "must differ from the web address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,5 +74,19 @@ func TestLoadRejectsBadValues(t *testing.T) {
 				t.Fatalf("error leaks the SMTP password: %v", err)
 			}
 		})
+	}
+}
+
+func TestLoadMetricsSettings(t *testing.T) {
+	token := strings.Repeat("m", 32)
+	c, err := Load(env(map[string]string{"STEWARD_METRICS_TOKEN": token, "STEWARD_METRICS_ADDR": "127.0.0.1:9090"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsToken != token || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Fatalf("metrics: %q %q", c.MetricsToken, c.MetricsAddr)
+	}
+	if c, err := Load(env(nil)); err != nil || c.MetricsToken != "" || c.MetricsAddr != "" {
+		t.Fatalf("default metrics settings: %v %+v", err, c)
 	}
 }

@@ -1,0 +1,106 @@
+package handlers
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"steward/internal/logfmt"
+)
+
+// withConfig rebuilds ts's server over the same database with the
+// configuration changed by edit.
+func withConfig(t *testing.T, ts *testServer, edit func(*Server)) {
+	t.Helper()
+	cfg := ts.srv.cfg
+	probe := &Server{cfg: cfg}
+	edit(probe)
+	srv, err := New(Deps{
+		Config: probe.cfg, DB: ts.db, Now: ts.clock, Wall: ts.wall, BcryptCost: bcrypt.MinCost,
+		Logger: slog.New(logfmt.New(io.Discard, slog.LevelInfo)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.srv = srv
+}
+
+func TestMetricsNeedTheToken(t *testing.T) {
+	ts := newTestServer(t)
+	// Without a token, /metrics is not there, for anyone.
+	ts.client().get("/metrics").expect(t, http.StatusNotFound, "There is no page at this address.")
+	ts.as(adminEmail).get("/metrics").expect(t, http.StatusNotFound)
+
+	token := strings.Repeat("t0ken", 8)
+	withConfig(t, ts, func(s *Server) { s.cfg.MetricsToken = token })
+	get := func(auth string) *response {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		return ts.client().do(req)
+	}
+	for _, auth := range []string{"", "Bearer", "Bearer " + token[:len(token)-1], "Bearer " + token + "x", "Basic " + token, token} {
+		res := get(auth)
+		res.expect(t, http.StatusUnauthorized, "STEWARD_METRICS_TOKEN")
+		if !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%q: WWW-Authenticate %q", auth, res.Header.Get("WWW-Authenticate"))
+		}
+		if strings.Contains(res.Body, "steward_http_requests_total") {
+			t.Fatalf("%q: metrics leaked", auth)
+		}
+	}
+	// Signed in is not enough: only the token opens it.
+	ts.as(adminEmail).get("/metrics").expect(t, http.StatusUnauthorized)
+	res := get("Bearer " + token)
+	res.expect(t, http.StatusOK, "steward_http_requests_total")
+	if res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control %q", res.Header.Get("Cache-Control"))
+	}
+	get("bearer " + token).expect(t, http.StatusOK)
+}
+
+func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	ts := newTestServer(t)
+	ts.client().get("/healthz").expect(t, http.StatusOK)
+	srv := httptest.NewServer(ts.srv.MetricsHandler())
+	defer srv.Close()
+	get := func(path, auth string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := get("/metrics", ""); code != http.StatusOK || !strings.Contains(body, `route="/healthz"`) {
+		t.Fatalf("own address without a token: %d\n%s", code, body)
+	}
+	// Only /metrics is served there.
+	for _, p := range []string{"/", "/login", "/healthz", "/admin/people"} {
+		if code, _ := get(p, ""); code != http.StatusNotFound {
+			t.Errorf("%s on the metrics address: %d", p, code)
+		}
+	}
+	token := strings.Repeat("k", 40)
+	withConfig(t, ts, func(s *Server) { s.cfg.MetricsToken = token })
+	tokened := httptest.NewServer(ts.srv.MetricsHandler())
+	defer tokened.Close()
+	srv = tokened
+	if code, _ := get("/metrics", ""); code != http.StatusUnauthorized {
+		t.Fatalf("own address with a token set, none sent: %d", code)
+	}
+	if code, _ := get("/metrics", "Bearer "+token); code != http.StatusOK {
+		t.Fatalf("own address with the token: %d", code)
+	}
+}
