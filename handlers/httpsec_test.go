@@ -104,3 +104,37 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 		t.Fatalf("own address with the token: %d", code)
 	}
 }
+
+// TestSignedInAnswersAreNotStored walks every GET route as every role:
+// whatever a signed-in person is sent (pages, exports, errors, redirects)
+// says Cache-Control: no-store, while anonymous readers of the public
+// policy pages still get their cacheable answers.
+func TestSignedInAnswersAreNotStored(t *testing.T) {
+	ts := newTestServer(t)
+	var paths []string
+	for _, r := range ts.srv.App().GetRoutes(true) {
+		if r.Method == http.MethodGet {
+			paths = append(paths, fillParams(r.Path))
+		}
+	}
+	// Exports with their data, and a page that is not there.
+	paths = append(paths, "/team/report.csv", "/admin/audit.csv", "/account/data.json",
+		"/reports/evidence?as_of=2026-06-30&format=json", "/reports/evidence?as_of=2026-06-30&format=csv",
+		"/admin/courses/responsible-use-of-customer-data/export.zip", "/no/such/page")
+	for _, email := range []string{employeeEmail, managerEmail, auditorEmail, adminEmail} {
+		c := ts.as(email)
+		for _, p := range paths {
+			res := c.get(p)
+			if got := res.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("GET %s as %s: %d with Cache-Control %q, want no-store", p, email, res.StatusCode, got)
+			}
+		}
+	}
+	anon := ts.client()
+	for _, p := range []string{"/policies/privacy", "/policies/privacy/history", "/api/v1/policies", "/policies/privacy/v/1.md"} {
+		res := anon.get(p)
+		if got := res.Header.Get("Cache-Control"); res.StatusCode != http.StatusOK || !strings.HasPrefix(got, "public") {
+			t.Errorf("anonymous GET %s: %d with Cache-Control %q, want public", p, res.StatusCode, got)
+		}
+	}
+}

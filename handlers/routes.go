@@ -22,6 +22,7 @@ func (s *Server) routes() {
 		Root: http.FS(staticfiles.FS), MaxAge: 86400,
 	}))
 	app.Use(s.loadSession)
+	app.Use(s.noStoreWhenSignedIn)
 	app.Use(s.rejectControlChars)
 
 	// ---- trust: limits on expensive work, the audit log, my data ----
