@@ -23,6 +23,7 @@ func (s *Server) routes() {
 	}))
 	app.Use(s.loadSession)
 	app.Use(s.noStoreWhenSignedIn)
+	app.Use(s.limitBody) // who may send how much: bodylimit.go
 	app.Use(s.rejectControlChars)
 
 	// ---- trust: limits on expensive work, the audit log, my data ----
