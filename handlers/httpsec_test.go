@@ -62,7 +62,7 @@ func TestMetricsNeedTheToken(t *testing.T) {
 	if res.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("Cache-Control %q", res.Header.Get("Cache-Control"))
 	}
-	get("bearer " + token).expect(t, http.StatusOK)
+	get("bearer "+token).expect(t, http.StatusOK)
 }
 
 func TestMetricsOnTheirOwnAddress(t *testing.T) {
