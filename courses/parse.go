@@ -14,6 +14,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"steward/internal/mdnest"
 )
 
 // ErrInvalid wraps every *ValidationError.
@@ -629,6 +631,8 @@ func ValidateModule(m *Module) []Problem {
 	}
 	if strings.TrimSpace(m.Body) == "" {
 		p.at(0, "%s: the body is empty", where)
+	} else if err := mdnest.Check(m.Body); err != nil {
+		p.at(0, "%s: the body is too deeply nested: %v", where, err)
 	}
 	if len(m.Questions) == 0 {
 		p.at(0, "%s: the quiz needs at least one question", where)

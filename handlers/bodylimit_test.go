@@ -165,4 +165,3 @@ func TestAnonymousPostsDoNotFillMemory(t *testing.T) {
 		t.Errorf("no 413 among %v", statuses)
 	}
 }
-

@@ -17,6 +17,7 @@ import (
 
 	"steward/courses"
 	"steward/internal/audit"
+	"steward/internal/mdnest"
 	"steward/internal/people"
 	"steward/internal/validator"
 )
@@ -300,9 +301,14 @@ func (e *moduleEditor) apply(op string) bool {
 }
 
 func (s *Server) moduleEditorPage(c *fiber.Ctx, status int, course *courses.Course, pos int, e moduleEditor) error {
-	preview, err := courses.RenderMarkdown(e.Body)
-	if err != nil {
-		return err
+	// A body nested too deeply is not previewed: rendering it is what is
+	// slow, and the form already says what is wrong with it.
+	var preview string
+	if mdnest.Check(e.Body) == nil {
+		var err error
+		if preview, err = courses.RenderMarkdown(e.Body); err != nil {
+			return err
+		}
 	}
 	return s.render(c, status, "courses/admin_module", fiber.Map{"Title": "Edit module · " + course.Title, "Course": course,
 		"Pos": pos, "Form": e, "Preview": template.HTML(preview),

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -136,5 +138,39 @@ func TestSignedInAnswersAreNotStored(t *testing.T) {
 		if got := res.Header.Get("Cache-Control"); res.StatusCode != http.StatusOK || !strings.HasPrefix(got, "public") {
 			t.Errorf("anonymous GET %s: %d with Cache-Control %q, want public", p, res.StatusCode, got)
 		}
+	}
+}
+
+// TestDeeplyNestedMarkdownIsRefusedFast: a 199 KB body of nested block
+// quotes kept the policy preview busy for over a minute; now the editors
+// refuse it with 422, at once, and save nothing.
+func TestDeeplyNestedMarkdownIsRefusedFast(t *testing.T) {
+	ts := newTestServer(t)
+	adm := ts.as(adminEmail)
+	deep := strings.Repeat(">", 199_000)
+	drafts := ts.count(`SELECT COUNT(*) FROM policy_versions`)
+	for _, action := range []string{"preview", "save"} {
+		start := time.Now()
+		adm.post("/admin/policies/privacy/draft", url.Values{"body": {deep}, "summary": {"deep"}, "change": {"minor"}, "action": {action}}).
+			expect(t, http.StatusUnprocessableEntity, "too deeply nested: line 1 nests block quotes and lists more than 32 deep")
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s took %v", action, d)
+		}
+	}
+	if after := ts.count(`SELECT COUNT(*) FROM policy_versions`); after != drafts {
+		t.Fatalf("policy versions %d -> %d", drafts, after)
+	}
+
+	const course = "/admin/courses/responsible-use-of-customer-data/modules/1"
+	revision := ts.count(`SELECT MAX(revision) FROM courses`)
+	form := url.Values{"position": {"1"}, "title": {"Deep"}, "body": {strings.Repeat("[a](", 40_000)}, "questions": {"1"},
+		"q0.kind": {"truefalse"}, "q0.text": {"Deep?"}, "q0.answer": {"true"}, "op": {"save"}}
+	start := time.Now()
+	adm.post(course, form).expect(t, http.StatusUnprocessableEntity, "body is too deeply nested: line 1 nests unclosed ( parentheses")
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("module save took %v", d)
+	}
+	if after := ts.count(`SELECT MAX(revision) FROM courses`); after != revision {
+		t.Fatalf("course revision %d -> %d", revision, after)
 	}
 }
