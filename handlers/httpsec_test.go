@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -173,4 +174,50 @@ func TestDeeplyNestedMarkdownIsRefusedFast(t *testing.T) {
 	if after := ts.count(`SELECT MAX(revision) FROM courses`); after != revision {
 		t.Fatalf("course revision %d -> %d", revision, after)
 	}
+}
+
+// TestCorruptCourseZipIsABadRequest uploads damaged copies of a real
+// exported course: each is a 400 that names the problem and changes nothing.
+func TestCorruptCourseZipIsABadRequest(t *testing.T) {
+	ts := newTestServer(t)
+	adm := ts.as(adminEmail)
+	exp := adm.get("/admin/courses/responsible-use-of-customer-data/export.zip")
+	exp.expect(t, http.StatusOK)
+	good := []byte(exp.Body)
+	revision := ts.count(`SELECT SUM(revision) FROM courses`)
+	damaged := map[string][]byte{
+		"garbage":          []byte("not a zip at all"),
+		"empty":            {},
+		"first half":       good[:len(good)/2],
+		"last byte gone":   good[:len(good)-1],
+		"central dir gone": good[:len(good)-22],
+	}
+	// A byte flipped inside the first file's compressed data: the
+	// directory is intact, the content is not.
+	flipped := bytes.Clone(good)
+	flipped[200] ^= 0xff
+	damaged["byte flipped"] = flipped
+	for name, data := range damaged {
+		t.Run(name, func(t *testing.T) {
+			res := adm.upload("/admin/courses/upload", "folder", "course.zip", data, nil)
+			res.expect(t, http.StatusBadRequest, "damaged or is not a zip")
+		})
+	}
+	// Wherever a byte is damaged, the answer is a 4xx, never a 5xx.
+	for i := 0; i < len(good); i += len(good) / 50 {
+		b := bytes.Clone(good)
+		b[i] ^= 0xff
+		// (A byte no checksum covers, such as a file's date, leaves a sound
+		// zip: it imports, as a no-op.)
+		if res := adm.upload("/admin/courses/upload", "folder", "course.zip", b, nil); res.StatusCode >= 500 {
+			t.Errorf("byte %d of %d flipped: %d\n%s", i, len(good), res.StatusCode, snippet(res.Body))
+		}
+	}
+	if after := ts.count(`SELECT SUM(revision) FROM courses`); after != revision {
+		t.Fatalf("course revisions %d -> %d", revision, after)
+	}
+	// The undamaged export still imports (as a no-op).
+	res := adm.upload("/admin/courses/upload", "folder", "course.zip", good, nil)
+	res.expect(t, http.StatusSeeOther)
+	adm.get(res.Header.Get("Location")).expect(t, http.StatusOK, "is unchanged")
 }
