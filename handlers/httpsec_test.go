@@ -13,18 +13,18 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"steward/internal/config"
 	"steward/internal/logfmt"
 )
 
 // withConfig rebuilds ts's server over the same database with the
 // configuration changed by edit.
-func withConfig(t *testing.T, ts *testServer, edit func(*Server)) {
+func withConfig(t *testing.T, ts *testServer, edit func(*config.Config)) {
 	t.Helper()
 	cfg := ts.srv.cfg
-	probe := &Server{cfg: cfg}
-	edit(probe)
+	edit(&cfg)
 	srv, err := New(Deps{
-		Config: probe.cfg, DB: ts.db, Now: ts.clock, Wall: ts.wall, BcryptCost: bcrypt.MinCost,
+		Config: cfg, DB: ts.db, Now: ts.clock, Wall: ts.wall, BcryptCost: bcrypt.MinCost,
 		Logger: slog.New(logfmt.New(io.Discard, slog.LevelInfo)),
 	})
 	if err != nil {
@@ -40,7 +40,7 @@ func TestMetricsNeedTheToken(t *testing.T) {
 	ts.as(adminEmail).get("/metrics").expect(t, http.StatusNotFound)
 
 	token := strings.Repeat("t0ken", 8)
-	withConfig(t, ts, func(s *Server) { s.cfg.MetricsToken = token })
+	withConfig(t, ts, func(c *config.Config) { c.MetricsToken = token })
 	get := func(auth string) *response {
 		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 		if auth != "" {
@@ -96,7 +96,7 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 		}
 	}
 	token := strings.Repeat("k", 40)
-	withConfig(t, ts, func(s *Server) { s.cfg.MetricsToken = token })
+	withConfig(t, ts, func(c *config.Config) { c.MetricsToken = token })
 	tokened := httptest.NewServer(ts.srv.MetricsHandler())
 	defer tokened.Close()
 	srv = tokened
