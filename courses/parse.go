@@ -401,8 +401,12 @@ func parseModuleFile(data []byte, m *Module, p problems) {
 		return
 	}
 	m.Body = strings.TrimSpace(string(body))
-	if m.Body == "" {
+	var deep *mdnest.Error
+	switch {
+	case m.Body == "":
 		p.at(bodyLine, "the module body is empty: write the lesson below the front matter")
+	case errors.As(mdnest.Check(string(body)), &deep):
+		p.at(bodyLine+deep.Line-1, "the body is too deeply nested: it nests %s more than %d deep; simplify it", deep.What, mdnest.MaxDepth)
 	}
 	fp := p
 	fp.offset = 1
