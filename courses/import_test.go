@@ -285,3 +285,17 @@ func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 		}
 	})
 }
+
+func TestParseRefusesDeeplyNestedMarkdown(t *testing.T) {
+	bad := folder(t, func(f map[string]string) {
+		f["02-share-carefully.md"] += "\n" + strings.Repeat("> ", 50_000) + "deep\n"
+	})
+	start := time.Now()
+	_, err := ParseFolder(bad)
+	if err == nil || !strings.Contains(err.Error(), "02-share-carefully.md:") || !strings.Contains(err.Error(), "the body is too deeply nested: it nests block quotes and lists more than 32 deep") {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("refusing took %v", d)
+	}
+}

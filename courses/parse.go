@@ -14,6 +14,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"steward/internal/mdnest"
 )
 
 // ErrInvalid wraps every *ValidationError.
@@ -399,8 +401,12 @@ func parseModuleFile(data []byte, m *Module, p problems) {
 		return
 	}
 	m.Body = strings.TrimSpace(string(body))
-	if m.Body == "" {
+	var deep *mdnest.Error
+	switch {
+	case m.Body == "":
 		p.at(bodyLine, "the module body is empty: write the lesson below the front matter")
+	case errors.As(mdnest.Check(string(body)), &deep):
+		p.at(bodyLine+deep.Line-1, "the body is too deeply nested: it nests %s more than %d deep; simplify it", deep.What, mdnest.MaxDepth)
 	}
 	fp := p
 	fp.offset = 1
@@ -635,6 +641,8 @@ func ValidateModule(m *Module) []Problem {
 	}
 	if strings.TrimSpace(m.Body) == "" {
 		p.at(0, "%s: the body is empty", where)
+	} else if err := mdnest.Check(m.Body); err != nil {
+		p.at(0, "%s: the body is too deeply nested: %v", where, err)
 	}
 	if len(m.Questions) == 0 {
 		p.at(0, "%s: the quiz needs at least one question", where)

@@ -17,6 +17,7 @@ import (
 
 	"steward/courses"
 	"steward/internal/audit"
+	"steward/internal/mdnest"
 	"steward/internal/people"
 	"steward/internal/validator"
 )
@@ -300,9 +301,14 @@ func (e *moduleEditor) apply(op string) bool {
 }
 
 func (s *Server) moduleEditorPage(c *fiber.Ctx, status int, course *courses.Course, pos int, e moduleEditor) error {
-	preview, err := courses.RenderMarkdown(e.Body)
-	if err != nil {
-		return err
+	// A body nested too deeply is not previewed: rendering it is what is
+	// slow, and the form already says what is wrong with it.
+	var preview string
+	if mdnest.Check(e.Body) == nil {
+		var err error
+		if preview, err = courses.RenderMarkdown(e.Body); err != nil {
+			return err
+		}
 	}
 	return s.render(c, status, "courses/admin_module", fiber.Map{"Title": "Edit module · " + course.Title, "Course": course,
 		"Pos": pos, "Form": e, "Preview": template.HTML(preview),
@@ -420,11 +426,13 @@ func (s *Server) courseUploadForm(c *fiber.Ctx) error {
 const maxCourseZip = 8 << 20
 
 // zipFolder opens an uploaded zip as a course folder: course.yaml at the
-// top, or inside the zip's single top-level folder.
-func zipFolder(data []byte) (fs.FS, string) {
+// top, or inside the zip's single top-level folder. A file that is not a
+// zip, or whose content is damaged, is a 400 (badZip); a sound zip that
+// does not hold a course folder is a 422.
+func zipFolder(data []byte) (fs.FS, int, string) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, "The file is not a zip archive. Zip the course folder (course.yaml and the module files) and upload that."
+		return nil, fiber.StatusBadRequest, badZip
 	}
 	var total uint64
 	var yamls []string
@@ -435,19 +443,46 @@ func zipFolder(data []byte) (fs.FS, string) {
 		}
 	}
 	if total > maxCourseZip {
-		return nil, fmt.Sprintf("The zip unpacks to more than %d MB; a course folder is much smaller.", maxCourseZip>>20)
+		return nil, fiber.StatusUnprocessableEntity, fmt.Sprintf("The zip unpacks to more than %d MB; a course folder is much smaller.", maxCourseZip>>20)
+	}
+	// Read every file once before importing anything: a damaged one
+	// (truncated, or failing its checksum) is found here, not halfway
+	// through the import.
+	for _, f := range zr.File {
+		if err := readZipFile(f); err != nil {
+			return nil, fiber.StatusBadRequest, fmt.Sprintf("%s %q cannot be read (%v).", badZip, f.Name, err)
+		}
 	}
 	if len(yamls) != 1 {
-		return nil, "The zip must hold exactly one course folder with a course.yaml."
+		return nil, fiber.StatusUnprocessableEntity, "The zip must hold exactly one course folder with a course.yaml."
 	}
-	if yamls[0] == "." {
-		return zr, ""
+	var folder fs.FS = zr
+	if yamls[0] != "." {
+		sub, err := fs.Sub(zr, yamls[0])
+		if err != nil {
+			return nil, fiber.StatusUnprocessableEntity, "The zip's folder names are not valid."
+		}
+		folder = sub
 	}
-	sub, err := fs.Sub(zr, yamls[0])
+	// A damaged directory can name files in ways no folder could (invalid
+	// UTF-8, empty parts): listing the folder finds them.
+	if err := fs.WalkDir(folder, ".", func(_ string, _ fs.DirEntry, err error) error { return err }); err != nil {
+		return nil, fiber.StatusBadRequest, badZip + " Its list of files is damaged."
+	}
+	return folder, 0, ""
+}
+
+const badZip = "The file is damaged or is not a zip archive: nothing was imported. Zip the course folder (course.yaml and the module files) again, or export it again, and upload that."
+
+// readZipFile reads f to its end, which checks its size and checksum.
+func readZipFile(f *zip.File) error {
+	rc, err := f.Open()
 	if err != nil {
-		return nil, "The zip's folder names are not valid."
+		return err
 	}
-	return sub, ""
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, io.LimitReader(rc, maxCourseZip+1))
+	return err
 }
 
 func (s *Server) courseUpload(c *fiber.Ctx) error {
@@ -468,9 +503,9 @@ func (s *Server) courseUpload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	folder, problem := zipFolder(data)
+	folder, status, problem := zipFolder(data)
 	if problem != "" {
-		return page(fiber.StatusUnprocessableEntity, fiber.Map{"Error": problem})
+		return page(status, fiber.Map{"Error": problem})
 	}
 	res, err := s.courses.Import(c.UserContext(), folder, actorOf(c), s.now())
 	var ve *courses.ValidationError

@@ -292,7 +292,7 @@ func TestAdminCourseUploadAndEditing(t *testing.T) {
 	adm.get("/admin/courses").expect(t, http.StatusOK, "Responsible use of customer data")
 	before := ts.count(`SELECT COUNT(*) FROM courses`)
 	adm.upload("/admin/courses/upload", "folder", "notes.txt", []byte("not a zip"), nil).
-		expect(t, http.StatusUnprocessableEntity, "not a zip archive")
+		expect(t, http.StatusBadRequest, "not a zip archive")
 
 	broken := courseFolder(t, func(f map[string]string) {
 		f["01-collect-less.md"] = strings.Replace(f["01-collect-less.md"], "      - text: Keep it in case it is useful later.",

@@ -111,6 +111,22 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// noStoreWhenSignedIn keeps every answer to a signed-in person (pages,
+// CSV, JSON and zip exports, errors, redirects) out of every cache, the
+// browser's included: the next person at a shared computer must not find
+// them with the back button. It runs after the handler, so it wins over
+// the public Cache-Control of policy pages, which anonymous readers still
+// get unchanged. Every export needs a signed-in person, so this covers
+// them all.
+func (s *Server) noStoreWhenSignedIn(c *fiber.Ctx) error {
+	if currentUser(c) == nil {
+		return c.Next()
+	}
+	err := c.Next()
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return err
+}
+
 // securityHeaderList is built once, with keys already in canonical form,
 // so setting them costs no parsing per request.
 var securityHeaderList = [][2][]byte{

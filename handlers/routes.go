@@ -2,10 +2,8 @@ package handlers
 
 import (
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"net/http"
 
@@ -24,6 +22,8 @@ func (s *Server) routes() {
 		Root: http.FS(staticfiles.FS), MaxAge: 86400,
 	}))
 	app.Use(s.loadSession)
+	app.Use(s.noStoreWhenSignedIn)
+	app.Use(s.limitBody) // who may send how much: bodylimit.go
 	app.Use(s.rejectControlChars)
 
 	// ---- trust: limits on expensive work, the audit log, my data ----
@@ -41,7 +41,8 @@ func (s *Server) routes() {
 	// Operations.
 	s.route(fiber.MethodGet, "/healthz", public, s.healthz)
 	s.route(fiber.MethodGet, "/readyz", public, s.readyz)
-	s.route(fiber.MethodGet, "/metrics", public, adaptor.HTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+	// Public as a route, but it answers only the bearer STEWARD_METRICS_TOKEN (metrics.go).
+	s.route(fiber.MethodGet, "/metrics", public, s.metricsPage())
 
 	// Signing in and out.
 	s.route(fiber.MethodGet, "/login", public, s.loginForm)

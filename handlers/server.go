@@ -132,8 +132,14 @@ func New(d Deps) (*Server, error) {
 		Views:                 engine,
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
-		BodyLimit:             10 << 20,
-		ReadTimeout:           15 * time.Second,
+		// Bodies are streamed and limitBody reads them, with a limit
+		// that depends on who is asking and where (bodylimit.go); the
+		// BodyLimit is the most it ever allows. Multipart forms are not
+		// parsed before the handler for the same reason.
+		BodyLimit:                    uploadBodyLimit,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  15 * time.Second,
 		// Streamed exports (evidence, audit CSV) write for as long as
 		// they need; slow clients are bounded by ReadTimeout and IdleTimeout.
 		WriteTimeout:   5 * time.Minute,

@@ -15,6 +15,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/db"
+	"steward/internal/mdnest"
 )
 
 // Status of a version relative to a moment.
@@ -122,6 +123,12 @@ func (d DraftInput) Validate() error {
 		v.add("body", "is required")
 	case len(d.Body) > MaxBody:
 		v.add("body", fmt.Sprintf("must be at most %d bytes", MaxBody))
+	default:
+		// Before anything renders it: deep nesting is what makes
+		// rendering slow (package mdnest).
+		if err := mdnest.Check(d.Body); err != nil {
+			v.add("body", "is too deeply nested: "+err.Error())
+		}
 	}
 	switch {
 	case strings.TrimSpace(d.Summary) == "":

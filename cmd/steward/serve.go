@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"steward/handlers"
@@ -56,6 +57,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.App().Listener(ln) }()
+	metricsSrv, err := serveMetrics(e, srv, served)
+	if err != nil {
+		_ = srv.Shutdown(context.Background())
+		return err
+	}
 	e.log.Info("steward is serving", "addr", ln.Addr().String(), "url", e.cfg.BaseURL.String(),
 		"database", db.Redact(e.cfg.DatabaseURL), "startup_ms", time.Since(start).Milliseconds())
 
@@ -72,9 +78,39 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		e.log.Error("http shutdown", "err", err)
 	}
+	if metricsSrv != nil {
+		if err := metricsSrv.Shutdown(shutdownCtx); err != nil {
+			e.log.Error("metrics shutdown", "err", err)
+		}
+	}
 	stopWorkers()
 	<-done
 	return nil
+}
+
+// serveMetrics starts the STEWARD_METRICS_ADDR listener, which serves
+// /metrics and nothing else; nil when no address is set. A failure to
+// serve is sent on failed, as the web listener's is.
+func serveMetrics(e *env, srv *handlers.Server, failed chan<- error) (*http.Server, error) {
+	if e.cfg.MetricsAddr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", e.cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on STEWARD_METRICS_ADDR %s: %w", e.cfg.MetricsAddr, err)
+	}
+	hs := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			select {
+			case failed <- fmt.Errorf("metrics listener: %w", err):
+			default:
+			}
+		}
+	}()
+	e.log.Info("metrics are served", "addr", ln.Addr().String())
+	return hs, nil
 }
 
 func loadDemo(ctx context.Context, e *env) error {

@@ -37,6 +37,11 @@ type Config struct {
 	TrustedProxies    []netip.Prefix // STEWARD_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
 	IdleTimeout       time.Duration  // session idle timeout
 	MaxSession        time.Duration  // session absolute lifetime
+
+	// Metrics: without a token and an address of its own, /metrics is
+	// not served at all (it names every route and how busy it is).
+	MetricsToken string // STEWARD_METRICS_TOKEN: bearer token for /metrics, at least 32 characters
+	MetricsAddr  string // STEWARD_METRICS_ADDR: host:port of a listener that serves only /metrics
 }
 
 // TrustedProxy reports whether addr is one of the proxies whose
@@ -170,10 +175,30 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MailRetentionDays = intVar(getenv, "STEWARD_MAIL_RETENTION_DAYS", 90, 1, 36500, bad)
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 
+	loadMetrics(&c, getenv, bad)
+
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
 	}
 	return c, nil
+}
+
+// MinMetricsToken is the shortest STEWARD_METRICS_TOKEN accepted.
+const MinMetricsToken = 32
+
+func loadMetrics(c *Config, getenv func(string) string, bad func(string, ...any)) {
+	c.MetricsToken = strings.TrimSpace(getenv("STEWARD_METRICS_TOKEN"))
+	if n := len(c.MetricsToken); n > 0 && n < MinMetricsToken {
+		bad("STEWARD_METRICS_TOKEN must be at least %d characters, not %d (generate one with `openssl rand -hex 32`)", MinMetricsToken, n)
+	}
+	c.MetricsAddr = strings.TrimSpace(getenv("STEWARD_METRICS_ADDR"))
+	if c.MetricsAddr != "" {
+		if _, p, err := net.SplitHostPort(c.MetricsAddr); err != nil || !validPort(p) {
+			bad("STEWARD_METRICS_ADDR must be host:port, like 127.0.0.1:9090, not %q", c.MetricsAddr)
+		} else if c.MetricsAddr == c.Addr {
+			bad("STEWARD_METRICS_ADDR must differ from the web address %s", c.Addr)
+		}
+	}
 }
 
 func intVar(getenv func(string) string, name string, def, lo, hi int, bad func(string, ...any)) int {

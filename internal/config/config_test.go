@@ -82,6 +82,9 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"mail from header injection", map[string]string{"STEWARD_MAIL_FROM": "a@example.com\r\nBcc: b@example.com"}, "STEWARD_MAIL_FROM must be one email address"},
 		{"mail from address literal", map[string]string{"STEWARD_MAIL_FROM": "steward@[192.0.2.1]"}, "STEWARD_MAIL_FROM must be an address at a domain name"},
 		{"sweep hour", map[string]string{"STEWARD_SWEEP_HOUR": "25"}, "STEWARD_SWEEP_HOUR must be"},
+		{"short metrics token", map[string]string{"STEWARD_METRICS_TOKEN": "secret-but-short"}, "STEWARD_METRICS_TOKEN must be at least 32 characters, not 16"},
+		{"metrics addr without port", map[string]string{"STEWARD_METRICS_ADDR": "localhost"}, "STEWARD_METRICS_ADDR must be host:port"},
+		{"metrics addr is the web addr", map[string]string{"STEWARD_METRICS_ADDR": "127.0.0.1:8080"}, "must differ from the web address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,4 +145,18 @@ func FuzzParseSMTPURL(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLoadMetricsSettings(t *testing.T) {
+	token := strings.Repeat("m", 32)
+	c, err := Load(env(map[string]string{"STEWARD_METRICS_TOKEN": token, "STEWARD_METRICS_ADDR": "127.0.0.1:9090"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsToken != token || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Fatalf("metrics: %q %q", c.MetricsToken, c.MetricsAddr)
+	}
+	if c, err := Load(env(nil)); err != nil || c.MetricsToken != "" || c.MetricsAddr != "" {
+		t.Fatalf("default metrics settings: %v %+v", err, c)
+	}
 }
