@@ -74,7 +74,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"smtp port not a number", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host:smtp"}, "invalid port"},
 		{"smtp no host", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@:25"}, "has no host"},
 		{"smtp path", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret@host/inbox"}, "has a path"},
-		{"smtp opaque", map[string]string{"STEWARD_SMTP_URL": "smtp:host:25"}, "must have // after smtp:"},
+		{"smtp opaque", map[string]string{"STEWARD_SMTP_URL": "smtp:host:25"}, "must have // after the scheme, as in smtp://host"},
 		{"smtp password without user", map[string]string{"STEWARD_SMTP_URL": "smtp://:secret@host"}, "a password but no user name"},
 		{"smtp bad escape in password", map[string]string{"STEWARD_SMTP_URL": "smtp://u:secret%zz@host"}, "write a % in a password as %25"},
 		{"mail from not an address", map[string]string{"STEWARD_MAIL_FROM": "Steward"}, "STEWARD_MAIL_FROM must be one email address"},

@@ -58,7 +58,7 @@ func ParseSMTPURL(raw string) (SMTP, error) {
 	}
 	switch {
 	case u.Opaque != "":
-		return SMTP{}, fmt.Errorf("must have // after %s:", u.Scheme)
+		return SMTP{}, fmt.Errorf("must have // after the scheme, as in %s://host", u.Scheme)
 	case u.Hostname() == "":
 		return SMTP{}, fmt.Errorf("%q has no host", u.Redacted())
 	case u.Path != "" && u.Path != "/":
