@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/db"
 	"steward/internal/db/dbtest"
 )
@@ -64,7 +65,7 @@ func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0
 
 func mustImport(t testing.TB, s *Store, dir fs.FS, now time.Time) ImportResult {
 	t.Helper()
-	res, err := s.Import(context.Background(), dir, Actor{Label: "test"}, now)
+	res, err := s.Import(context.Background(), dir, audit.Actor{Label: "test"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -190,9 +190,8 @@ func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, numb
 			return nil
 		}
 		created = true
-		actor := UserActor(userID)
-		return audit.Record(ctx, tx, audit.Entry{At: now, ActorID: actor.UserID, Actor: actor.Label,
-			Action: "policy.acknowledge", Target: fmt.Sprintf("policy:%s/v%d", slug, number)})
+		return audit.Record(ctx, tx, audit.UserActor(userID).Entry(now, "policy.acknowledge",
+			fmt.Sprintf("policy:%s/v%d", slug, number), ""))
 	})
 	return created, err
 }

@@ -54,10 +54,10 @@ func addUser(t testing.TB, d *db.DB, email string, active bool, created time.Tim
 func publishVersion(t testing.TB, s *Store, slug, body string, kind ChangeKind, effective, now time.Time) Version {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := s.SaveDraft(ctx, slug, DraftInput{Body: body, Summary: "change to " + slug, ChangeKind: kind}, SystemActor("test"), now); err != nil {
+	if _, err := s.SaveDraft(ctx, slug, DraftInput{Body: body, Summary: "change to " + slug, ChangeKind: kind}, audit.Actor{Label: "test"}, now); err != nil {
 		t.Fatal(err)
 	}
-	v, err := s.Publish(ctx, slug, effective, SystemActor("test"), now)
+	v, err := s.Publish(ctx, slug, effective, audit.Actor{Label: "test"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,11 +104,11 @@ func TestPublishedVersionsCannotChange(t *testing.T) {
 		}
 
 		// Editing starts a new draft from the published text; there is only one.
-		d1, err := s.StartDraft(ctx, "privacy", SystemActor("test"), t0)
+		d1, err := s.StartDraft(ctx, "privacy", audit.Actor{Label: "test"}, t0)
 		if err != nil || !d1.Draft || d1.BodyMD != v1.BodyMD {
 			t.Fatalf("StartDraft = %+v, %v", d1, err)
 		}
-		d2, err := s.StartDraft(ctx, "privacy", SystemActor("test"), t0)
+		d2, err := s.StartDraft(ctx, "privacy", audit.Actor{Label: "test"}, t0)
 		if err != nil || d2.ID != d1.ID {
 			t.Errorf("second StartDraft = %d, %v; want the same draft %d", d2.ID, err, d1.ID)
 		}
@@ -119,11 +119,11 @@ func TestPublishedVersionsCannotChange(t *testing.T) {
 		if _, err := s.UpdateDraft(ctx, d1.ID, DraftInput{Body: "# Privacy\n\nWe keep less.", Summary: "less", ChangeKind: Minor}, t0); err != nil {
 			t.Fatal(err)
 		}
-		v2, err := s.Publish(ctx, "privacy", time.Time{}, SystemActor("test"), t0.Add(time.Hour))
+		v2, err := s.Publish(ctx, "privacy", time.Time{}, audit.Actor{Label: "test"}, t0.Add(time.Hour))
 		if err != nil || v2.Number != 2 || v2.ChangeKind != Minor {
 			t.Fatalf("publish v2 = %+v, %v", v2, err)
 		}
-		if _, err := s.Publish(ctx, "privacy", time.Time{}, SystemActor("test"), t0); !errors.Is(err, ErrNoDraft) {
+		if _, err := s.Publish(ctx, "privacy", time.Time{}, audit.Actor{Label: "test"}, t0); !errors.Is(err, ErrNoDraft) {
 			t.Errorf("publish without a draft: %v, want ErrNoDraft", err)
 		}
 
@@ -156,7 +156,7 @@ func TestDraftValidation(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				_, err := s.SaveDraft(ctx, "privacy", c.in, SystemActor("test"), t0)
+				_, err := s.SaveDraft(ctx, "privacy", c.in, audit.Actor{Label: "test"}, t0)
 				var ve *ValidationError
 				if !errors.As(err, &ve) || ve.Fields[c.field] == "" {
 					t.Fatalf("SaveDraft = %v, want a message for %s", err, c.field)
@@ -238,11 +238,11 @@ func TestVersionInEffectAcrossTime(t *testing.T) {
 		}
 
 		// A version may not take effect before the latest published one.
-		_, err = s.SaveDraft(ctx, "privacy", DraftInput{Body: "four", Summary: "s", ChangeKind: Minor}, SystemActor("test"), jun)
+		_, err = s.SaveDraft(ctx, "privacy", DraftInput{Body: "four", Summary: "s", ChangeKind: Minor}, audit.Actor{Label: "test"}, jun)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Publish(ctx, "privacy", mar, SystemActor("test"), jun)
+		_, err = s.Publish(ctx, "privacy", mar, audit.Actor{Label: "test"}, jun)
 		var ve *ValidationError
 		if !errors.As(err, &ve) || ve.Fields["effective"] == "" {
 			t.Errorf("publish effective before v3: %v", err)

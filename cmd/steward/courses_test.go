@@ -41,7 +41,7 @@ func TestCoursesImportExport(t *testing.T) {
 
 	exported := filepath.Join(dir, "exported")
 	code, out, stderr = steward(t, env, "", "courses", "export", "responsible-use-of-customer-data", exported)
-	if code != 0 || !strings.Contains(out, "11 files") {
+	if code != 0 || !strings.Contains(out, "13 files") {
 		t.Fatalf("export: exit %d %q %q", code, out, stderr)
 	}
 	code, out, _ = steward(t, env, "", "courses", "import", exported)
@@ -60,6 +60,11 @@ func TestCoursesImportExport(t *testing.T) {
 	d.Get(&exports, `SELECT COUNT(*) FROM audit_log WHERE action = 'course.export' AND actor = 'cli'`)
 	if exports != 1 {
 		t.Fatalf("course exports audited: %d, want 1", exports)
+	}
+	var imports int
+	d.Get(&imports, `SELECT COUNT(*) FROM audit_log WHERE action = 'course.create' AND actor = 'cli' AND actor_id IS NULL`)
+	if imports != 1 {
+		t.Fatalf("course imports audited as the command line: %d, want 1", imports)
 	}
 	if code, _, stderr := steward(t, env, "", "courses", "export", "no-such-course", filepath.Join(dir, "x")); code != 1 || !strings.Contains(stderr, "no course has the slug") {
 		t.Fatalf("unknown slug: exit %d %q", code, stderr)
