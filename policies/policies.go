@@ -156,8 +156,6 @@ func (p Settings) Validate() error {
 type Store struct {
 	db   *db.DB
 	mail *mail.Renderer
-	// Pages caches rendered bytes of published versions for the handlers.
-	Pages *PageCache
 
 	mu        sync.RWMutex
 	timelines map[string]timelineEntry
@@ -169,7 +167,6 @@ func NewStore(d *db.DB, r *mail.Renderer) *Store {
 	return &Store{
 		db:        d,
 		mail:      r,
-		Pages:     NewPageCache(),
 		timelines: map[string]timelineEntry{},
 		// Another instance may publish: a short lifetime bounds how long
 		// this one serves the old timeline. Publications made here
