@@ -259,7 +259,7 @@ func TestSyncAudiences(t *testing.T) {
 			if _, err := s.CurrentCycle(ctx, uid, c.ID); !errors.Is(err, ErrNotAssigned) {
 				t.Errorf("user %d still has a current cycle", uid)
 			}
-			cycles, _ := s.Cycles(ctx, uid, c.ID)
+			cycles := cyclesOf(t, s, uid, c.ID)
 			if len(cycles) != 1 || cycles[0].ClosedReason == "" {
 				t.Errorf("user %d: closed cycle not kept with a reason: %+v", uid, cycles)
 			}

@@ -206,17 +206,6 @@ func currentCycle(ctx context.Context, q rebinder, userID, courseID int64) (*Cyc
 	return &c, nil
 }
 
-// Cycles returns every cycle of userID for courseID, newest first: the
-// history an auditor reads.
-func (s *Store) Cycles(ctx context.Context, userID, courseID int64) ([]Cycle, error) {
-	var out []Cycle
-	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT `+cycleColumns+` FROM course_cycles
-		WHERE user_id = ? AND course_id = ? ORDER BY seq DESC`), userID, courseID); err != nil {
-		return nil, fmt.Errorf("courses: cycles of user %d: %w", userID, err)
-	}
-	return out, nil
-}
-
 // CurrentCycles returns the current cycle of every person assigned
 // courseID (0: every course), for reports.
 func (s *Store) CurrentCycles(ctx context.Context, courseID int64) ([]Cycle, error) {

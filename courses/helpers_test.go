@@ -96,3 +96,14 @@ func take(t testing.TB, s *Store, userID int64, slug string, position int, right
 }
 
 var basics = os.DirFS("testdata/basics")
+
+// cyclesOf returns every cycle of userID for courseID, newest first.
+func cyclesOf(t testing.TB, s *Store, userID, courseID int64) []Cycle {
+	t.Helper()
+	var out []Cycle
+	if err := s.db.Select(&out, s.db.Rebind(`SELECT `+cycleColumns+` FROM course_cycles
+		WHERE user_id = ? AND course_id = ? ORDER BY seq DESC`), userID, courseID); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -254,7 +254,7 @@ func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 			t.Errorf("retraining import = %+v, want 2 cycles reopened at revision 3", res)
 		}
 		for _, uid := range []int64{a, b} {
-			cycles, _ := s.Cycles(ctx, uid, c.ID)
+			cycles := cyclesOf(t, s, uid, c.ID)
 			if len(cycles) != 2 {
 				t.Fatalf("user %d has %d cycles, want 2", uid, len(cycles))
 			}
@@ -265,7 +265,7 @@ func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 				t.Errorf("user %d new cycle due %s, want 2026-03-31", uid, got)
 			}
 		}
-		old, _ := s.Cycles(ctx, a, c.ID)
+		old := cyclesOf(t, s, a, c.ID)
 		if old[1].CompletedAt == nil {
 			t.Error("a's old completion was not kept as evidence")
 		}
@@ -281,7 +281,7 @@ func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 		if edit.Revision != 4 || edit.Retrained != 0 {
 			t.Errorf("module edit = %+v, want revision 4 and no retraining", edit)
 		}
-		if cycles, _ := s.Cycles(ctx, a, c.ID); len(cycles) != 2 {
+		if cycles := cyclesOf(t, s, a, c.ID); len(cycles) != 2 {
 			t.Errorf("a has %d cycles after a module edit, want still 2", len(cycles))
 		}
 	})

@@ -249,11 +249,6 @@ func updateSettings(ctx context.Context, tx *sqlx.Tx, slug string, p Settings, n
 	return cur, nil
 }
 
-// Policy returns the policy with the given slug.
-func (s *Store) Policy(ctx context.Context, slug string) (Policy, error) {
-	return policyBySlug(ctx, s.db, slug)
-}
-
 func policyBySlug(ctx context.Context, q sqlx.ExtContext, slug string) (Policy, error) {
 	var p Policy
 	err := sqlx.GetContext(ctx, q, &p, q.Rebind(`SELECT `+policyCols+` FROM policies WHERE slug = ?`), slug)

@@ -197,32 +197,6 @@ func (s *Store) Draft(ctx context.Context, slug string) (Policy, Version, error)
 	return p, d, err
 }
 
-// StartDraft returns the policy's draft, creating it from the latest
-// published version's text when there is none: editing a published
-// version always means starting a new draft from it.
-func (s *Store) StartDraft(ctx context.Context, slug string, by audit.Actor, now time.Time) (Version, error) {
-	var out Version
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		p, err := policyBySlug(ctx, tx, slug)
-		if err != nil {
-			return err
-		}
-		out, err = draftOf(ctx, tx, p.ID)
-		if !errors.Is(err, ErrNoDraft) {
-			return err
-		}
-		body := ""
-		if last, ok, err := latestPublished(ctx, tx, p.ID); err != nil {
-			return err
-		} else if ok {
-			body = last.BodyMD
-		}
-		out, err = insertDraft(ctx, tx, p.ID, DraftInput{Body: body, ChangeKind: Material}, by, now)
-		return err
-	})
-	return out, err
-}
-
 // SaveDraft writes the policy's draft, creating it if there is none.
 func (s *Store) SaveDraft(ctx context.Context, slug string, in DraftInput, by audit.Actor, now time.Time) (Version, error) {
 	if err := in.Validate(); err != nil {
@@ -269,21 +243,6 @@ func normalizeDraft(body string) string {
 		return ""
 	}
 	return NormalizeBody(body)
-}
-
-// UpdateDraft changes the draft with the given id. A published version is
-// refused with ErrPublished.
-func (s *Store) UpdateDraft(ctx context.Context, versionID int64, in DraftInput, now time.Time) (Version, error) {
-	if err := in.Validate(); err != nil {
-		return Version{}, err
-	}
-	var out Version
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		out, err = updateDraft(ctx, tx, versionID, in, now)
-		return err
-	})
-	return out, err
 }
 
 func updateDraft(ctx context.Context, tx *sqlx.Tx, id int64, in DraftInput, now time.Time) (Version, error) {
