@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/db"
 )
 
@@ -114,7 +115,7 @@ func TestAttemptRules(t *testing.T) {
 		sales := folder(t, func(f map[string]string) {
 			f["course.yaml"] = strings.NewReplacer("slug: basics", "slug: sales-only", "everyone: true", "teams: [Sales]").Replace(f["course.yaml"])
 		})
-		if _, err := s.Import(ctx, sales, Actor{Label: "test"}, now); err != nil {
+		if _, err := s.Import(ctx, sales, audit.Actor{Label: "test"}, now); err != nil {
 			t.Fatal(err)
 		}
 		mustSync(t, s, now)
@@ -220,7 +221,7 @@ func TestSyncAudiences(t *testing.T) {
 		sales := folder(t, func(f map[string]string) {
 			f["course.yaml"] = strings.Replace(f["course.yaml"], "everyone: true", "teams: [Sales]", 1)
 		})
-		if _, err := s.Import(ctx, sales, Actor{Label: "test"}, now); err != nil {
+		if _, err := s.Import(ctx, sales, audit.Actor{Label: "test"}, now); err != nil {
 			t.Fatal(err)
 		}
 		res := mustSync(t, s, now)
@@ -258,7 +259,7 @@ func TestSyncAudiences(t *testing.T) {
 			if _, err := s.CurrentCycle(ctx, uid, c.ID); !errors.Is(err, ErrNotAssigned) {
 				t.Errorf("user %d still has a current cycle", uid)
 			}
-			cycles, _ := s.Cycles(ctx, uid, c.ID)
+			cycles := cyclesOf(t, s, uid, c.ID)
 			if len(cycles) != 1 || cycles[0].ClosedReason == "" {
 				t.Errorf("user %d: closed cycle not kept with a reason: %+v", uid, cycles)
 			}
@@ -268,10 +269,10 @@ func TestSyncAudiences(t *testing.T) {
 		}
 
 		// Exemptions need a reason and land in the audit log.
-		if err := s.Exempt(ctx, old, "basics", "  ", Actor{Label: "test"}, now); !errors.Is(err, ErrReasonRequired) {
+		if err := s.Exempt(ctx, old, "basics", "  ", audit.Actor{Label: "test"}, now); !errors.Is(err, ErrReasonRequired) {
 			t.Errorf("exempt without reason: %v", err)
 		}
-		if err := s.Exempt(ctx, old, "basics", "service account", Actor{UserID: &support}, now); err != nil {
+		if err := s.Exempt(ctx, old, "basics", "service account", audit.Actor{ID: &support}, now); err != nil {
 			t.Fatal(err)
 		}
 		cy, _ = s.CurrentCycle(ctx, old, c.ID)

@@ -118,17 +118,3 @@ type Store struct {
 
 // NewStore returns a store on d.
 func NewStore(d *db.DB) *Store { return &Store{db: d} }
-
-// Actor is who made a change, for the audit log: a user id, or nil with a
-// label such as "cli" or "system".
-type Actor struct {
-	UserID *int64
-	Label  string
-}
-
-func (a Actor) label() string {
-	if a.Label != "" {
-		return a.Label
-	}
-	return "system"
-}

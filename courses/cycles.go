@@ -206,17 +206,6 @@ func currentCycle(ctx context.Context, q rebinder, userID, courseID int64) (*Cyc
 	return &c, nil
 }
 
-// Cycles returns every cycle of userID for courseID, newest first: the
-// history an auditor reads.
-func (s *Store) Cycles(ctx context.Context, userID, courseID int64) ([]Cycle, error) {
-	var out []Cycle
-	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT `+cycleColumns+` FROM course_cycles
-		WHERE user_id = ? AND course_id = ? ORDER BY seq DESC`), userID, courseID); err != nil {
-		return nil, fmt.Errorf("courses: cycles of user %d: %w", userID, err)
-	}
-	return out, nil
-}
-
 // CurrentCycles returns the current cycle of every person assigned
 // courseID (0: every course), for reports.
 func (s *Store) CurrentCycles(ctx context.Context, courseID int64) ([]Cycle, error) {
@@ -242,16 +231,16 @@ var ErrReasonRequired = errors.New("courses: an exemption needs a reason")
 
 // Exempt marks userID's current cycle of course slug as exempt, with the
 // reason and who decided, and records it in the audit log.
-func (s *Store) Exempt(ctx context.Context, userID int64, slug, reason string, by Actor, now time.Time) error {
+func (s *Store) Exempt(ctx context.Context, userID int64, slug, reason string, by audit.Actor, now time.Time) error {
 	return s.setExempt(ctx, userID, slug, true, reason, by, now)
 }
 
 // Unexempt lifts the exemption on userID's current cycle of slug.
-func (s *Store) Unexempt(ctx context.Context, userID int64, slug, reason string, by Actor, now time.Time) error {
+func (s *Store) Unexempt(ctx context.Context, userID int64, slug, reason string, by audit.Actor, now time.Time) error {
 	return s.setExempt(ctx, userID, slug, false, reason, by, now)
 }
 
-func (s *Store) setExempt(ctx context.Context, userID int64, slug string, exempt bool, reason string, by Actor, now time.Time) error {
+func (s *Store) setExempt(ctx context.Context, userID int64, slug string, exempt bool, reason string, by audit.Actor, now time.Time) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return ErrReasonRequired
@@ -270,14 +259,14 @@ func (s *Store) setExempt(ctx context.Context, userID int64, slug string, exempt
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE course_cycles SET exempt = ?, exempt_reason = ?, exempt_by = ?,
-			exempt_at = ? WHERE id = ?`), exempt, reason, by.UserID, now, cy.ID); err != nil {
+			exempt_at = ? WHERE id = ?`), exempt, reason, by.ID, now, cy.ID); err != nil {
 			return fmt.Errorf("courses: exempt user %d from %s: %w", userID, slug, err)
 		}
 		action := "course.exempt"
 		if !exempt {
 			action = "course.unexempt"
 		}
-		return audit.Record(ctx, tx, audit.Entry{At: now, ActorID: by.UserID, Actor: by.label(), Action: action,
-			Target: fmt.Sprintf("user:%d", userID), Detail: fmt.Sprintf("course %s, cycle %d: %s", slug, cy.Seq, reason)})
+		return audit.Record(ctx, tx, by.Entry(now, action,
+			fmt.Sprintf("user:%d", userID), fmt.Sprintf("course %s, cycle %d: %s", slug, cy.Seq, reason)))
 	})
 }

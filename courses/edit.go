@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"steward/internal/audit"
 )
 
 // ErrLastModule is returned when deleting a course's only module.
@@ -12,7 +14,7 @@ var ErrLastModule = fmt.Errorf("courses: a course needs at least one module")
 
 // UpdateSettings replaces the settings of course slug (including, when
 // changed, the slug itself). The change bumps the revision.
-func (s *Store) UpdateSettings(ctx context.Context, slug string, set Settings, by Actor, now time.Time) (ImportResult, error) {
+func (s *Store) UpdateSettings(ctx context.Context, slug string, set Settings, by audit.Actor, now time.Time) (ImportResult, error) {
 	c, err := s.Course(ctx, slug)
 	if err != nil {
 		return ImportResult{}, err
@@ -24,7 +26,7 @@ func (s *Store) UpdateSettings(ctx context.Context, slug string, set Settings, b
 // SaveModule replaces the module at position of course slug with m, or
 // adds m when position is 0. m.Position may move the module; it must stay
 // unique.
-func (s *Store) SaveModule(ctx context.Context, slug string, position int, m Module, by Actor, now time.Time) (ImportResult, error) {
+func (s *Store) SaveModule(ctx context.Context, slug string, position int, m Module, by audit.Actor, now time.Time) (ImportResult, error) {
 	c, err := s.Course(ctx, slug)
 	if err != nil {
 		return ImportResult{}, err
@@ -48,7 +50,7 @@ func (s *Store) SaveModule(ctx context.Context, slug string, position int, m Mod
 
 // DeleteModule removes the module at position from course slug. Its
 // attempts stay as evidence.
-func (s *Store) DeleteModule(ctx context.Context, slug string, position int, by Actor, now time.Time) (ImportResult, error) {
+func (s *Store) DeleteModule(ctx context.Context, slug string, position int, by audit.Actor, now time.Time) (ImportResult, error) {
 	c, err := s.Course(ctx, slug)
 	if err != nil {
 		return ImportResult{}, err

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/db"
 	"steward/internal/db/dbtest"
 )
@@ -64,7 +65,7 @@ func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0
 
 func mustImport(t testing.TB, s *Store, dir fs.FS, now time.Time) ImportResult {
 	t.Helper()
-	res, err := s.Import(context.Background(), dir, Actor{Label: "test"}, now)
+	res, err := s.Import(context.Background(), dir, audit.Actor{Label: "test"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,3 +96,14 @@ func take(t testing.TB, s *Store, userID int64, slug string, position int, right
 }
 
 var basics = os.DirFS("testdata/basics")
+
+// cyclesOf returns every cycle of userID for courseID, newest first.
+func cyclesOf(t testing.TB, s *Store, userID, courseID int64) []Cycle {
+	t.Helper()
+	var out []Cycle
+	if err := s.db.Select(&out, s.db.Rebind(`SELECT `+cycleColumns+` FROM course_cycles
+		WHERE user_id = ? AND course_id = ? ORDER BY seq DESC`), userID, courseID); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -28,7 +28,7 @@ type ImportResult struct {
 // (exempt people aside) gets a fresh one, due in the course's due days; the
 // old cycles stay as evidence. People not yet assigned get their cycles
 // from Sync.
-func (s *Store) Import(ctx context.Context, fsys fs.FS, by Actor, now time.Time) (ImportResult, error) {
+func (s *Store) Import(ctx context.Context, fsys fs.FS, by audit.Actor, now time.Time) (ImportResult, error) {
 	c, err := ParseFolder(fsys)
 	if err != nil {
 		return ImportResult{}, err
@@ -38,7 +38,7 @@ func (s *Store) Import(ctx context.Context, fsys fs.FS, by Actor, now time.Time)
 
 // Save stores c (parsed or edited) under its slug, with the same rules as
 // Import. An edit that renames the course passes its ID.
-func (s *Store) Save(ctx context.Context, c *Course, by Actor, now time.Time) (ImportResult, error) {
+func (s *Store) Save(ctx context.Context, c *Course, by audit.Actor, now time.Time) (ImportResult, error) {
 	if err := Validate(c); err != nil {
 		return ImportResult{}, err
 	}
@@ -79,9 +79,8 @@ func (s *Store) Save(ctx context.Context, c *Course, by Actor, now time.Time) (I
 		if res.Created {
 			action = "course.create"
 		}
-		return audit.Record(ctx, tx, audit.Entry{At: now, ActorID: by.UserID, Actor: by.label(), Action: action,
-			Target: fmt.Sprintf("course:%s/r%d", c.Slug, c.Revision),
-			Detail: fmt.Sprintf("%d modules; retraining %t; %d cycles reopened", len(c.Modules), c.RequiresRetraining, res.Retrained)})
+		return audit.Record(ctx, tx, by.Entry(now, action, fmt.Sprintf("course:%s/r%d", c.Slug, c.Revision),
+			fmt.Sprintf("%d modules; retraining %t; %d cycles reopened", len(c.Modules), c.RequiresRetraining, res.Retrained)))
 	})
 	if err != nil {
 		return ImportResult{}, err

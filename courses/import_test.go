@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/db"
 )
 
@@ -138,7 +139,7 @@ func TestImportIsAllOrNothingAndIdempotent(t *testing.T) {
 			f["course.yaml"] = strings.Replace(f["course.yaml"], "title: Data basics", "title: Renamed", 1)
 			f["02-share-carefully.md"] = strings.Replace(f["02-share-carefully.md"], "kind: single", "kind: essay", 1)
 		})
-		if _, err := s.Import(ctx, broken, Actor{Label: "test"}, now); !errors.Is(err, ErrInvalid) {
+		if _, err := s.Import(ctx, broken, audit.Actor{Label: "test"}, now); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("broken import err = %v", err)
 		}
 		c, _ = s.Course(ctx, "basics")
@@ -150,7 +151,7 @@ func TestImportIsAllOrNothingAndIdempotent(t *testing.T) {
 		changed := folder(t, func(f map[string]string) {
 			f["02-share-carefully.md"] = strings.Replace(f["02-share-carefully.md"], "send the minimum.", "send the minimum, and write down what you sent.", 1)
 		})
-		res, err := s.Import(ctx, changed, Actor{Label: "test"}, now)
+		res, err := s.Import(ctx, changed, audit.Actor{Label: "test"}, now)
 		if err != nil || !res.Changed || res.Revision != 2 {
 			t.Fatalf("changed import = %+v, %v", res, err)
 		}
@@ -174,7 +175,7 @@ func TestExportRoundTrip(t *testing.T) {
 			for _, f := range files {
 				m[f.Name] = &fstest.MapFile{Data: f.Data}
 			}
-			again, err := s.Import(ctx, m, Actor{Label: "test"}, date(2026, 3, 2))
+			again, err := s.Import(ctx, m, audit.Actor{Label: "test"}, date(2026, 3, 2))
 			if err != nil {
 				t.Fatalf("%s: re-import of the export: %v", res.Slug, err)
 			}
@@ -232,7 +233,7 @@ func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 		minor := folder(t, func(f map[string]string) {
 			f["02-share-carefully.md"] += "\nAsk the privacy team when unsure.\n"
 		})
-		if _, err := s.Import(ctx, minor, Actor{Label: "test"}, date(2026, 2, 1)); err != nil {
+		if _, err := s.Import(ctx, minor, audit.Actor{Label: "test"}, date(2026, 2, 1)); err != nil {
 			t.Fatal(err)
 		}
 		c, _ := s.Course(ctx, "basics")
@@ -245,7 +246,7 @@ func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 			f["course.yaml"] = strings.Replace(f["course.yaml"], "requires_retraining: false", "requires_retraining: true", 1)
 			f["02-share-carefully.md"] += "\nNew rule: vendors must pass a security review.\n"
 		})
-		res, err := s.Import(ctx, retrain, Actor{Label: "test"}, date(2026, 3, 1))
+		res, err := s.Import(ctx, retrain, audit.Actor{Label: "test"}, date(2026, 3, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +254,7 @@ func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 			t.Errorf("retraining import = %+v, want 2 cycles reopened at revision 3", res)
 		}
 		for _, uid := range []int64{a, b} {
-			cycles, _ := s.Cycles(ctx, uid, c.ID)
+			cycles := cyclesOf(t, s, uid, c.ID)
 			if len(cycles) != 2 {
 				t.Fatalf("user %d has %d cycles, want 2", uid, len(cycles))
 			}
@@ -264,7 +265,7 @@ func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 				t.Errorf("user %d new cycle due %s, want 2026-03-31", uid, got)
 			}
 		}
-		old, _ := s.Cycles(ctx, a, c.ID)
+		old := cyclesOf(t, s, a, c.ID)
 		if old[1].CompletedAt == nil {
 			t.Error("a's old completion was not kept as evidence")
 		}
@@ -273,14 +274,14 @@ func TestRequiresRetrainingOpensNewCycles(t *testing.T) {
 		c, _ = s.Course(ctx, "basics")
 		m := c.Modules[1]
 		m.Body += "\nOne more line."
-		edit, err := s.SaveModule(ctx, "basics", m.Position, m, Actor{Label: "test"}, date(2026, 3, 5))
+		edit, err := s.SaveModule(ctx, "basics", m.Position, m, audit.Actor{Label: "test"}, date(2026, 3, 5))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if edit.Revision != 4 || edit.Retrained != 0 {
 			t.Errorf("module edit = %+v, want revision 4 and no retraining", edit)
 		}
-		if cycles, _ := s.Cycles(ctx, a, c.ID); len(cycles) != 2 {
+		if cycles := cyclesOf(t, s, a, c.ID); len(cycles) != 2 {
 			t.Errorf("a has %d cycles after a module edit, want still 2", len(cycles))
 		}
 	})

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"steward/internal/audit"
 )
 
 //go:embed starter
@@ -35,7 +37,7 @@ func Starter() fs.FS {
 func SeedDemo(ctx context.Context, s *Store, now time.Time, userIDs []int64) error {
 	now = now.UTC()
 	day := 24 * time.Hour
-	demo := Actor{Label: "demo"}
+	demo := audit.Actor{Label: "demo"}
 	if _, err := s.Import(ctx, Starter(), demo, now.Add(-430*day)); err != nil {
 		return fmt.Errorf("courses: demo: import starter: %w", err)
 	}

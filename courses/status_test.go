@@ -134,10 +134,7 @@ func TestThreeYears(t *testing.T) {
 		}
 
 		// Every cycle is kept as evidence: three completed ones and the open one.
-		cycles, err := s.Cycles(ctx, alice, courseID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cycles := cyclesOf(t, s, alice, courseID)
 		if len(cycles) != 4 {
 			t.Fatalf("cycles = %d, want 4", len(cycles))
 		}

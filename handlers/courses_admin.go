@@ -22,10 +22,7 @@ import (
 	"steward/internal/validator"
 )
 
-func actorOf(c *fiber.Ctx) courses.Actor {
-	id := currentUser(c).ID
-	return courses.Actor{UserID: &id, Label: audit.UserActor(id).Label}
-}
+func actorOf(c *fiber.Ctx) audit.Actor { return audit.UserActor(currentUser(c).ID) }
 
 func (s *Server) adminCourses(c *fiber.Ctx) error {
 	list, err := s.courses.Courses(c.UserContext())

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"steward/courses"
+	"steward/internal/audit"
 )
 
 var attemptRE = regexp.MustCompile(`name="attempt" value="([0-9a-f]+)"`)
@@ -54,14 +55,14 @@ func withCourses(t *testing.T) *testServer {
 	ts := newTestServer(t)
 	ctx := context.Background()
 	store := ts.srv.courses
-	if _, err := store.Import(ctx, courseFolder(t, nil), courses.Actor{Label: "test"}, testStart); err != nil {
+	if _, err := store.Import(ctx, courseFolder(t, nil), audit.Actor{Label: "test"}, testStart); err != nil {
 		t.Fatal(err)
 	}
 	sales := courseFolder(t, func(f map[string]string) {
 		f["course.yaml"] = strings.NewReplacer("slug: basics", "slug: sales-only", "title: Data basics", "title: Sales only",
 			"everyone: true", "teams: [Sales]").Replace(f["course.yaml"])
 	})
-	if _, err := store.Import(ctx, sales, courses.Actor{Label: "test"}, testStart); err != nil {
+	if _, err := store.Import(ctx, sales, audit.Actor{Label: "test"}, testStart); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Sync(ctx, testStart); err != nil {
@@ -403,7 +404,7 @@ func TestRenamingKeepsTheTitlesAttemptsWereMadeUnder(t *testing.T) {
 		f["course.yaml"] = strings.Replace(f["course.yaml"], "title: Data basics", "title: Data essentials", 1)
 		f["01-collect-less.md"] = strings.Replace(f["01-collect-less.md"], "title: Collect less", "title: Collect only what you need", 1)
 	})
-	if _, err := ts.srv.courses.Import(context.Background(), renamed, courses.Actor{Label: "test"}, testStart.Add(time.Hour)); err != nil {
+	if _, err := ts.srv.courses.Import(context.Background(), renamed, audit.Actor{Label: "test"}, testStart.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if ts.module("basics", 1).Title != "Collect only what you need" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"steward/internal/audit"
 	"steward/internal/validator"
 	"steward/policies"
 )
@@ -197,7 +198,7 @@ func (s *Server) adminDraftSave(c *fiber.Ctx) error {
 		// Sanitised by policies.Render.
 		return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, template.HTML(html))
 	}
-	if _, err := s.policies.SaveDraft(ctx, p.Slug, in, policies.UserActor(currentUser(c).ID), s.now()); err != nil {
+	if _, err := s.policies.SaveDraft(ctx, p.Slug, in, audit.UserActor(currentUser(c).ID), s.now()); err != nil {
 		if addValidation(&f.Validator, err, nil) {
 			return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, publishForm{When: "now"}, "")
 		}
@@ -249,7 +250,7 @@ func (s *Server) adminPublish(c *fiber.Ctx) error {
 		pf.AddFormError("There is no saved draft to publish. Write the new version and save it first.")
 	}
 	if pf.Valid() {
-		v, err := s.policies.Publish(ctx, p.Slug, effective, policies.UserActor(currentUser(c).ID), now)
+		v, err := s.policies.Publish(ctx, p.Slug, effective, audit.UserActor(currentUser(c).ID), now)
 		switch {
 		case addValidation(&pf.Validator, err, map[string]string{"effective": "date"}):
 		case err != nil:

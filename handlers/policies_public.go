@@ -78,41 +78,6 @@ func (s *Server) renderBytes(name, path string, data fiber.Map) ([]byte, error) 
 	return buf.Bytes(), nil
 }
 
-// sendPage writes a cached page with its validators and answers a
-// matching If-None-Match with 304.
-// servePage sends the cached page under key, building it on first use.
-func (s *Server) servePage(c *fiber.Ctx, key, cacheControl string, build func() (policies.Page, error)) error {
-	page, err := s.policies.Pages.Get(key, build)
-	if err != nil {
-		return err
-	}
-	return sendPage(c, page, cacheControl)
-}
-
-func sendPage(c *fiber.Ctx, p policies.Page, cacheControl string) error {
-	c.Set(fiber.HeaderETag, p.ETag)
-	c.Set(fiber.HeaderCacheControl, cacheControl)
-	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), p.ETag) {
-		return c.SendStatus(fiber.StatusNotModified)
-	}
-	c.Set(fiber.HeaderContentType, p.ContentType)
-	return c.Send(p.Body)
-}
-
-// etagMatches implements If-None-Match's weak comparison over a list.
-func etagMatches(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, h := range strings.Split(header, ",") {
-		h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
-		if h == "*" || h == etag {
-			return true
-		}
-	}
-	return false
-}
-
 // pageKey names a cached page by everything it shows: the policy (and
 // when its title or settings last changed), the kind of page and the
 // version numbers on it. Published versions never change, so nothing else
@@ -240,10 +205,10 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 		nextNum = next.Number
 	}
 	key := pageKey(t, "current", cur.Number, nextNum)
-	return s.servePage(c, key, maxAge(t, now), func() (policies.Page, error) {
+	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		vv := viewOf(t, cur, now)
 		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true})
-		return policies.Page{Body: body, ContentType: mimeHTML}, err
+		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
 
@@ -257,10 +222,10 @@ func (s *Server) policyVersion(c *fiber.Ctx) error {
 	now := s.now()
 	vv := viewOf(t, v, now)
 	key := pageKey(t, "version "+string(vv.Status), n, vv.Current)
-	return s.servePage(c, key, maxAge(t, now), func() (policies.Page, error) {
+	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		body, err := s.renderBytes("policies/show", c.Path(), fiber.Map{
 			"Title": fmt.Sprintf("%s, version %d", t.Policy.Title, n), "V": vv})
-		return policies.Page{Body: body, ContentType: mimeHTML}, err
+		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
 
@@ -288,8 +253,8 @@ func (s *Server) policyMarkdown(c *fiber.Ctx) error {
 		return err
 	}
 	n := v.Number
-	return s.servePage(c, pageKey(t, "md", n), "public, max-age=86400, immutable", func() (policies.Page, error) {
-		return policies.Page{Body: []byte(v.BodyMD), ContentType: mimeMarkdown, ETag: `"` + v.SHA256[:24] + `"`}, nil
+	return s.servePage(c, pageKey(t, "md", n), "public, max-age=86400, immutable", func() (page, error) {
+		return page{Body: []byte(v.BodyMD), ContentType: mimeMarkdown, ETag: `"` + v.SHA256[:24] + `"`}, nil
 	})
 }
 
@@ -309,10 +274,10 @@ func (s *Server) policyHistory(c *fiber.Ctx) error {
 		cur = v.Number
 	}
 	key := pageKey(t, "history", len(t.Versions), cur)
-	return s.servePage(c, key, maxAge(t, now), func() (policies.Page, error) {
+	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		body, err := s.renderBytes("policies/history", c.Path(), fiber.Map{
 			"Title": t.Policy.Title + ": history", "Policy": t.Policy, "Versions": views})
-		return policies.Page{Body: body, ContentType: mimeHTML}, err
+		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
 
@@ -339,13 +304,13 @@ func (s *Server) policyDiff(c *fiber.Ctx) error {
 		return policyError(policies.ErrNotFound)
 	}
 	// Both versions are immutable, so the redline is too.
-	return s.servePage(c, pageKey(t, "diff", a, b), "public, max-age=86400", func() (policies.Page, error) {
+	return s.servePage(c, pageKey(t, "diff", a, b), "public, max-age=86400", func() (page, error) {
 		r := policies.Compare(va.BodyMD, vb.BodyMD)
 		body, err := s.renderBytes("policies/diff", c.Path(), fiber.Map{
 			"Title":  fmt.Sprintf("%s: changes from version %d to %d", t.Policy.Title, a, b),
 			"Policy": t.Policy, "A": va, "B": vb, "Redline": template.HTML(r.HTML), "R": r,
 		})
-		return policies.Page{Body: body, ContentType: mimeHTML}, err
+		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
 
@@ -359,7 +324,7 @@ func (s *Server) policyFeed(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendPage(c, policies.NewPage(body, mimeAtom), "public, max-age=300")
+	return sendPage(c, newPage(body, mimeAtom), "public, max-age=300")
 }
 
 // apiVersion is a version in the JSON API.
@@ -421,7 +386,7 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 		nextNum = next.Number
 	}
 	key := pageKey(t, "api", cur.Number, nextNum, len(t.Versions))
-	return s.servePage(c, key, maxAge(t, now), func() (policies.Page, error) {
+	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		history := make([]apiVersion, 0, len(t.Versions))
 		for _, v := range t.Versions {
 			history = append(history, s.apiVersionOf(t, v, now, false))
@@ -430,7 +395,7 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 			apiVersion
 			History []apiVersion `json:"history"`
 		}{s.apiVersionOf(t, cur, now, true), history})
-		return policies.Page{Body: body, ContentType: mimeJSON}, err
+		return page{Body: body, ContentType: mimeJSON}, err
 	})
 }
 
@@ -443,9 +408,9 @@ func (s *Server) apiPolicyVersion(c *fiber.Ctx) error {
 	n := v.Number
 	now := s.now()
 	key := pageKey(t, "api version "+string(t.StatusOf(v, now)), n)
-	return s.servePage(c, key, maxAge(t, now), func() (policies.Page, error) {
+	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		body, err := jsonBytes(s.apiVersionOf(t, v, now, true))
-		return policies.Page{Body: body, ContentType: mimeJSON}, err
+		return page{Body: body, ContentType: mimeJSON}, err
 	})
 }
 

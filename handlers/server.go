@@ -55,6 +55,7 @@ type Server struct {
 
 	people   *people.Store
 	policies *policies.Store
+	pages    *pageCache // the public policy pages, rendered once
 	mailer   *mail.Renderer
 	tokens   *tokens.Issuer
 
@@ -97,6 +98,7 @@ func New(d Deps) (*Server, error) {
 		bcryptCost: d.BcryptCost,
 		people:     people.NewStore(d.DB),
 		courses:    courses.NewStore(d.DB),
+		pages:      newPageCache(),
 		limiter:    newLoginLimiter(),
 		requestIDs: newRequestIDs(),
 		rules:      map[string]access{},

@@ -190,9 +190,8 @@ func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, numb
 			return nil
 		}
 		created = true
-		actor := UserActor(userID)
-		return audit.Record(ctx, tx, audit.Entry{At: now, ActorID: actor.UserID, Actor: actor.Label,
-			Action: "policy.acknowledge", Target: fmt.Sprintf("policy:%s/v%d", slug, number)})
+		return audit.Record(ctx, tx, audit.UserActor(userID).Entry(now, "policy.acknowledge",
+			fmt.Sprintf("policy:%s/v%d", slug, number), ""))
 	})
 	return created, err
 }
@@ -258,41 +257,4 @@ func statuses(ts []*Timeline, acks []Acknowledgement, who person, now time.Time)
 		out = append(out, Evaluate(t, mine, who.joined(), now))
 	}
 	return out
-}
-
-// PersonStatus is one active person's standing with one policy.
-type PersonStatus struct {
-	UserID int64
-	AckStatus
-}
-
-// Open lists every pending or overdue acknowledgement of every active
-// person at now, for reminders and reports.
-func (s *Store) Open(ctx context.Context, now time.Time) ([]PersonStatus, error) {
-	ts, err := s.Timelines(ctx, Staff)
-	if err != nil {
-		return nil, err
-	}
-	var people []person
-	if err := s.db.SelectContext(ctx, &people, `SELECT id, active, hired_on, created_at FROM users WHERE active = TRUE ORDER BY id`); err != nil {
-		return nil, fmt.Errorf("policies: list people: %w", err)
-	}
-	var acks []Acknowledgement
-	if err := s.db.SelectContext(ctx, &acks, `SELECT `+ackCols+`
-		FROM policy_acknowledgements a JOIN policy_versions v ON v.id = a.version_id ORDER BY a.id`); err != nil {
-		return nil, fmt.Errorf("policies: list acknowledgements: %w", err)
-	}
-	byUser := map[int64][]Acknowledgement{}
-	for _, a := range acks {
-		byUser[a.UserID] = append(byUser[a.UserID], a)
-	}
-	var out []PersonStatus
-	for _, p := range people {
-		for _, st := range statuses(ts, byUser[p.ID], p, now) {
-			if st.State == AckPending || st.State == AckOverdue {
-				out = append(out, PersonStatus{UserID: p.ID, AckStatus: st})
-			}
-		}
-	}
-	return out, nil
 }

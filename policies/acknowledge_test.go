@@ -123,9 +123,11 @@ func TestAcknowledge(t *testing.T) {
 			t.Errorf("status for ann: %+v %v", sts, err)
 		}
 		bob := addUser(t, d, "bob@example.com", true, day(-300))
-		open, err := s.Open(ctx, day(50))
-		if err != nil || len(open) != 1 || open[0].UserID != bob || open[0].State != AckOverdue {
-			t.Errorf("open items: %+v %v", open, err)
+		for who, want := range map[int64]AckState{ann: AckAcknowledged, bob: AckOverdue} {
+			sts, err := s.StatusFor(ctx, who, day(50))
+			if err != nil || len(sts) != 1 || sts[0].State != want {
+				t.Errorf("status for %d on day 50: %+v %v, want %s", who, sts, err, want)
+			}
 		}
 	})
 }

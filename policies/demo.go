@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"steward/internal/audit"
 )
 
 // DemoFS holds the demo organisation's policies as policy files,
@@ -51,7 +53,7 @@ func SeedDemo(ctx context.Context, s *Store, now time.Time) error {
 		if !f.Effective.IsZero() && f.Effective.Add(-demoNotice).Before(now) {
 			at = f.Effective.Add(-demoNotice)
 		}
-		if _, err := s.PublishFile(ctx, f, SystemActor("demo"), at); err != nil {
+		if _, err := s.PublishFile(ctx, f, audit.Actor{Label: "demo"}, at); err != nil {
 			return fmt.Errorf("policies: demo: %w", err)
 		}
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/jmoiron/sqlx"
+
+	"steward/internal/audit"
 )
 
 // File is one policy version as a Markdown file with front matter (see
@@ -206,7 +208,7 @@ type Result struct {
 // PublishFile publishes the file as the next version of its policy,
 // creating the policy on its first publication. A body identical to the
 // latest published version publishes nothing and says so.
-func (s *Store) PublishFile(ctx context.Context, f File, by Actor, now time.Time) (Result, error) {
+func (s *Store) PublishFile(ctx context.Context, f File, by audit.Actor, now time.Time) (Result, error) {
 	var res Result
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		p, err := policyBySlug(ctx, tx, f.Settings.Slug)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/audit"
 	"steward/internal/db"
 )
 
@@ -84,14 +85,14 @@ func TestPublishFileAndExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := s.PublishFile(ctx, f, SystemActor("cli"), now)
+		res, err := s.PublishFile(ctx, f, audit.CLI, now)
 		if err != nil || !res.Published || res.Version.Number != 1 {
 			t.Fatalf("first publish: %+v %v", res, err)
 		}
 		if !strings.Contains(res.Message, "scheduled") {
 			t.Errorf("a future effective date should say scheduled: %q", res.Message)
 		}
-		again, err := s.PublishFile(ctx, f, SystemActor("cli"), now.Add(time.Hour))
+		again, err := s.PublishFile(ctx, f, audit.CLI, now.Add(time.Hour))
 		if err != nil || again.Published || !strings.Contains(again.Message, "identical") {
 			t.Fatalf("identical file: %+v %v", again, err)
 		}
@@ -101,7 +102,7 @@ func TestPublishFileAndExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r, err := s.PublishFile(ctx, f2, SystemActor("cli"), now); err != nil || r.Published {
+		if r, err := s.PublishFile(ctx, f2, audit.CLI, now); err != nil || r.Published {
 			t.Errorf("CRLF copy published a version: %+v %v", r, err)
 		}
 		var n int
@@ -112,13 +113,13 @@ func TestPublishFileAndExport(t *testing.T) {
 		// A later file may retitle; it may not move a public policy to staff.
 		v2src := strings.Replace(strings.Replace(goodFile, "18 months", "12 months", 1), "title: Privacy policy", "title: Privacy notice", 1)
 		f3, _ := ParseFile("v2.md", []byte(v2src))
-		r3, err := s.PublishFile(ctx, f3, SystemActor("cli"), now)
+		r3, err := s.PublishFile(ctx, f3, audit.CLI, now)
 		if err != nil || r3.Version.Number != 2 || r3.Policy.Title != "Privacy notice" {
 			t.Fatalf("second version: %+v %v", r3, err)
 		}
 		staffSrc := strings.Replace(strings.Replace(goodFile, "audience: public", "audience: staff", 1), "18 months", "6 months", 1)
 		f4, _ := ParseFile("moved.md", []byte(staffSrc))
-		_, err = s.PublishFile(ctx, f4, SystemActor("cli"), now)
+		_, err = s.PublishFile(ctx, f4, audit.CLI, now)
 		var fe *FileError
 		if !errors.As(err, &fe) || fe.Fields["audience"] == "" || fe.File != "moved.md" {
 			t.Errorf("audience change: %v", err)
@@ -207,7 +208,7 @@ func TestPublishFileNoOpAgainstInEffectAndScheduled(t *testing.T) {
 		}
 		publish := func(f File) Result {
 			t.Helper()
-			r, err := s.PublishFile(ctx, f, SystemActor("cli"), now)
+			r, err := s.PublishFile(ctx, f, audit.CLI, now)
 			if err != nil {
 				t.Fatal(err)
 			}

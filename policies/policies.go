@@ -156,8 +156,6 @@ func (p Settings) Validate() error {
 type Store struct {
 	db   *db.DB
 	mail *mail.Renderer
-	// Pages caches rendered bytes of published versions for the handlers.
-	Pages *PageCache
 
 	mu        sync.RWMutex
 	timelines map[string]timelineEntry
@@ -169,7 +167,6 @@ func NewStore(d *db.DB, r *mail.Renderer) *Store {
 	return &Store{
 		db:        d,
 		mail:      r,
-		Pages:     NewPageCache(),
 		timelines: map[string]timelineEntry{},
 		// Another instance may publish: a short lifetime bounds how long
 		// this one serves the old timeline. Publications made here
@@ -250,11 +247,6 @@ func updateSettings(ctx context.Context, tx *sqlx.Tx, slug string, p Settings, n
 	cur.Title, cur.RequiresAck, cur.AckWithinDays, cur.ReackMonths, cur.UpdatedAt =
 		strings.TrimSpace(p.Title), p.RequiresAck, p.AckWithinDays, p.ReackMonths, now
 	return cur, nil
-}
-
-// Policy returns the policy with the given slug.
-func (s *Store) Policy(ctx context.Context, slug string) (Policy, error) {
-	return policyBySlug(ctx, s.db, slug)
 }
 
 func policyBySlug(ctx context.Context, q sqlx.ExtContext, slug string) (Policy, error) {

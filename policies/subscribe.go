@@ -18,7 +18,7 @@ import (
 )
 
 // ConfirmWithin is how long a confirmation link works. Unconfirmed
-// subscriptions older than this are purged.
+// subscriptions older than this are purged (PurgeUnconfirmed).
 const ConfirmWithin = 7 * 24 * time.Hour
 
 // ConfirmationEvery is how often, at most, a confirmation email goes to
@@ -38,7 +38,7 @@ type Subscription struct {
 }
 
 // Expired reports whether the subscription's confirmation link no longer
-// works at now.
+// works at now. expiredSQL is the same rule.
 func (s Subscription) Expired(now time.Time) bool {
 	return s.ConfirmedAt == nil && now.Sub(s.CreatedAt) > ConfirmWithin
 }
@@ -225,33 +225,23 @@ func (s *Store) Unsubscribe(ctx context.Context, token string) (bool, error) {
 	return gone, err
 }
 
-// PurgeUnconfirmed deletes subscriptions never confirmed within
-// ConfirmWithin and reports how many.
-func (s *Store) PurgeUnconfirmed(ctx context.Context, now time.Time) (int, error) {
-	var subs []Subscription
-	if err := s.db.SelectContext(ctx, &subs, `SELECT `+subscriptionCols+` FROM policy_subscriptions WHERE confirmed_at IS NULL`); err != nil {
-		return 0, fmt.Errorf("policies: purge subscriptions: %w", err)
-	}
-	n := 0
-	for _, sub := range subs {
-		if now.Sub(sub.CreatedAt) <= ConfirmWithin {
-			continue
-		}
-		if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM policy_subscriptions WHERE id = ? AND confirmed_at IS NULL`), sub.ID); err != nil {
-			return n, fmt.Errorf("policies: purge subscription %d: %w", sub.ID, err)
-		}
-		n++
-	}
-	return n, nil
-}
+// expiredSQL is Subscription.Expired as SQL, with the bind variable
+// now - ConfirmWithin.
+const expiredSQL = `confirmed_at IS NULL AND created_at < ?`
 
-// Subscribers counts confirmed subscriptions.
-func (s *Store) Subscribers(ctx context.Context) (int, error) {
-	var n int
-	if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM policy_subscriptions WHERE confirmed_at IS NOT NULL`); err != nil {
-		return 0, fmt.Errorf("policies: count subscribers: %w", err)
+// PurgeUnconfirmed deletes, in q, the subscriptions whose confirmation
+// link has expired at now, and reports how many. Retention runs it
+// (retention.NewPolicy takes it: this package imports retention).
+func PurgeUnconfirmed(ctx context.Context, q sqlx.ExtContext, now time.Time) (int, error) {
+	res, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM policy_subscriptions WHERE `+expiredSQL), now.UTC().Add(-ConfirmWithin))
+	if err != nil {
+		return 0, fmt.Errorf("policies: purge unconfirmed subscriptions: %w", err)
 	}
-	return n, nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("policies: purge unconfirmed subscriptions: %w", err)
+	}
+	return int(n), nil
 }
 
 // queueNotices tells every confirmed subscriber about a publication, in

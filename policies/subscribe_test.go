@@ -124,25 +124,52 @@ func TestSubscriptionDoubleOptIn(t *testing.T) {
 		if ok, err := s.Unsubscribe(ctx, token); ok || err != nil {
 			t.Errorf("second unsubscribe: %v %v", ok, err)
 		}
-		if n, err := s.Subscribers(ctx); n != 0 || err != nil {
+		if n, err := confirmedSubscribers(d); n != 0 || err != nil {
 			t.Errorf("%d subscribers left", n)
 		}
 	})
 }
 
+// PurgeUnconfirmed deletes exactly the subscriptions Expired names,
+// around the boundary of ConfirmWithin.
 func TestPurgeUnconfirmed(t *testing.T) {
 	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
 		ctx := context.Background()
-		now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-		if err := s.Subscribe(ctx, "old@example.com", now); err != nil {
+		now := time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)
+		for i, age := range []time.Duration{8 * 24 * time.Hour, ConfirmWithin + time.Microsecond, ConfirmWithin,
+			ConfirmWithin - time.Microsecond, 6 * 24 * time.Hour} {
+			if err := s.Subscribe(ctx, fmt.Sprintf("s%d@example.com", i), now.Add(-age)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var before []Subscription
+		if err := d.Select(&before, `SELECT `+subscriptionCols+` FROM policy_subscriptions ORDER BY id`); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Subscribe(ctx, "new@example.com", now.AddDate(0, 0, 6)); err != nil {
+		expired := map[int64]bool{}
+		for _, sub := range before {
+			if sub.Expired(now) {
+				expired[sub.ID] = true
+			}
+		}
+		if len(expired) != 2 {
+			t.Fatalf("%d expired, want the two older than ConfirmWithin", len(expired))
+		}
+		n, err := PurgeUnconfirmed(ctx, d, now)
+		if err != nil || n != len(expired) {
+			t.Errorf("purged %d, %v; want %d", n, err, len(expired))
+		}
+		var left []Subscription
+		if err := d.Select(&left, `SELECT `+subscriptionCols+` FROM policy_subscriptions ORDER BY id`); err != nil {
 			t.Fatal(err)
 		}
-		n, err := s.PurgeUnconfirmed(ctx, now.AddDate(0, 0, 8))
-		if err != nil || n != 1 {
-			t.Errorf("purged %d, %v; want the one older than 7 days", n, err)
+		for _, sub := range left {
+			if expired[sub.ID] {
+				t.Errorf("%s expired and was kept", sub.Email)
+			}
+		}
+		if len(left)+len(expired) != len(before) {
+			t.Errorf("%d left of %d, %d expired", len(left), len(before), len(expired))
 		}
 	})
 }
@@ -192,7 +219,7 @@ func TestAtMostOneConfirmationADay(t *testing.T) {
 		if _, err := s.PendingConfirmation(ctx, "nope", now); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown link: %v", err)
 		}
-		if n, _ := s.Subscribers(ctx); n != 0 {
+		if n, _ := confirmedSubscribers(d); n != 0 {
 			t.Error("looking at a confirmation link confirmed it")
 		}
 	})
@@ -223,4 +250,10 @@ func TestConfirmationDueAgreesWithSQL(t *testing.T) {
 			}
 		}
 	})
+}
+
+func confirmedSubscribers(d *db.DB) (int, error) {
+	var n int
+	err := d.Get(&n, `SELECT COUNT(*) FROM policy_subscriptions WHERE confirmed_at IS NOT NULL`)
+	return n, err
 }

@@ -93,18 +93,6 @@ func (v Version) Label() string {
 	return "version " + strconv.Itoa(v.Number)
 }
 
-// Actor is who makes a change, for the audit log.
-type Actor struct {
-	UserID *int64
-	Label  string // "user:12", "cli", "demo"
-}
-
-// UserActor is a signed-in person.
-func UserActor(id int64) Actor { return Actor{UserID: &id, Label: "user:" + strconv.FormatInt(id, 10)} }
-
-// SystemActor is a command or job acting on its own.
-func SystemActor(label string) Actor { return Actor{Label: label} }
-
 // DraftInput is what an author edits.
 type DraftInput struct {
 	Body       string
@@ -216,34 +204,8 @@ func (s *Store) Draft(ctx context.Context, slug string) (Policy, Version, error)
 	return p, d, err
 }
 
-// StartDraft returns the policy's draft, creating it from the latest
-// published version's text when there is none: editing a published
-// version always means starting a new draft from it.
-func (s *Store) StartDraft(ctx context.Context, slug string, by Actor, now time.Time) (Version, error) {
-	var out Version
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		p, err := policyBySlug(ctx, tx, slug)
-		if err != nil {
-			return err
-		}
-		out, err = draftOf(ctx, tx, p.ID)
-		if !errors.Is(err, ErrNoDraft) {
-			return err
-		}
-		body := ""
-		if last, ok, err := latestPublished(ctx, tx, p.ID); err != nil {
-			return err
-		} else if ok {
-			body = last.BodyMD
-		}
-		out, err = insertDraft(ctx, tx, p.ID, DraftInput{Body: body, ChangeKind: Material}, by, now)
-		return err
-	})
-	return out, err
-}
-
 // SaveDraft writes the policy's draft, creating it if there is none.
-func (s *Store) SaveDraft(ctx context.Context, slug string, in DraftInput, by Actor, now time.Time) (Version, error) {
+func (s *Store) SaveDraft(ctx context.Context, slug string, in DraftInput, by audit.Actor, now time.Time) (Version, error) {
 	if err := in.Validate(); err != nil {
 		return Version{}, err
 	}
@@ -267,13 +229,13 @@ func (s *Store) SaveDraft(ctx context.Context, slug string, in DraftInput, by Ac
 	return out, err
 }
 
-func insertDraft(ctx context.Context, tx *sqlx.Tx, policyID int64, in DraftInput, by Actor, now time.Time) (Version, error) {
+func insertDraft(ctx context.Context, tx *sqlx.Tx, policyID int64, in DraftInput, by audit.Actor, now time.Time) (Version, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	var id int64
 	err := tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO policy_versions
 		(policy_id, status, body_md, summary, change_kind, created_by, created_at, updated_at)
 		VALUES (?, 'draft', ?, ?, ?, ?, ?, ?) RETURNING id`),
-		policyID, normalizeDraft(in.Body), strings.TrimSpace(in.Summary), in.ChangeKind, by.UserID, now, now)
+		policyID, normalizeDraft(in.Body), strings.TrimSpace(in.Summary), in.ChangeKind, by.ID, now, now)
 	if db.IsUniqueViolation(err) {
 		return Version{}, ErrDraftExists
 	}
@@ -288,21 +250,6 @@ func normalizeDraft(body string) string {
 		return ""
 	}
 	return NormalizeBody(body)
-}
-
-// UpdateDraft changes the draft with the given id. A published version is
-// refused with ErrPublished.
-func (s *Store) UpdateDraft(ctx context.Context, versionID int64, in DraftInput, now time.Time) (Version, error) {
-	if err := in.Validate(); err != nil {
-		return Version{}, err
-	}
-	var out Version
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		out, err = updateDraft(ctx, tx, versionID, in, now)
-		return err
-	})
-	return out, err
 }
 
 func updateDraft(ctx context.Context, tx *sqlx.Tx, id int64, in DraftInput, now time.Time) (Version, error) {
@@ -355,7 +302,7 @@ func latestPublished(ctx context.Context, q sqlx.ExtContext, policyID int64) (Ve
 
 // Publish publishes the policy's draft as the next version, in effect from
 // effective (the zero time means now). A future date makes it scheduled.
-func (s *Store) Publish(ctx context.Context, slug string, effective time.Time, by Actor, now time.Time) (Version, error) {
+func (s *Store) Publish(ctx context.Context, slug string, effective time.Time, by audit.Actor, now time.Time) (Version, error) {
 	var out Version
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		p, err := policyBySlug(ctx, tx, slug)
@@ -380,7 +327,7 @@ func (s *Store) Publish(ctx context.Context, slug string, effective time.Time, b
 // publish makes a new published version: from the draft row draftID when
 // it is set, or as a new row. It records the publication in the audit log
 // and queues change notices to subscribers in the same transaction.
-func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInput, draftID *int64, effective time.Time, by Actor, now time.Time) (Version, error) {
+func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInput, draftID *int64, effective time.Time, by audit.Actor, now time.Time) (Version, error) {
 	if err := in.Validate(); err != nil {
 		return Version{}, err
 	}
@@ -413,13 +360,13 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_versions SET status = 'published', number = ?, body_md = ?,
 			body_html = ?, summary = ?, change_kind = ?, sha256 = ?, updated_at = ?, published_by = ?, published_at = ?,
 			effective_at = ? WHERE id = ? AND status = 'draft'`),
-			number, body, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, now, by.UserID, now, effective, id)
+			number, body, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, now, by.ID, now, effective, id)
 	} else {
 		err = tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO policy_versions
 			(policy_id, status, number, body_md, body_html, summary, change_kind, sha256, created_by, created_at,
 			updated_at, published_by, published_at, effective_at)
 			VALUES (?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			p.ID, number, body, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, by.UserID, now, now, by.UserID, now, effective)
+			p.ID, number, body, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, by.ID, now, now, by.ID, now, effective)
 	}
 	if err != nil {
 		return Version{}, fmt.Errorf("policies: publish %s v%d: %w", p.Slug, number, err)
@@ -429,8 +376,7 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 		return Version{}, err
 	}
 	detail := fmt.Sprintf("%s change, effective %s, sha256 %s", v.ChangeKind, v.EffectiveAt.Format(time.RFC3339), v.SHA256)
-	if err := audit.Record(ctx, tx, audit.Entry{At: now, ActorID: by.UserID, Actor: by.Label, Action: "policy.publish",
-		Target: fmt.Sprintf("policy:%s/v%d", p.Slug, v.Number), Detail: detail}); err != nil {
+	if err := audit.Record(ctx, tx, by.Entry(now, "policy.publish", fmt.Sprintf("policy:%s/v%d", p.Slug, v.Number), detail)); err != nil {
 		return Version{}, err
 	}
 	if p.Audience == Public && (v.ChangeKind == Material || v.Number == 1) {

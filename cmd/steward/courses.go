@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"steward/courses"
+	"steward/internal/audit"
 )
 
 // cmdCoursesImport validates a course folder and loads it; every problem is
@@ -28,7 +29,7 @@ func cmdCoursesImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	store := courses.NewStore(d)
-	res, err := store.Import(ctx, os.DirFS(dir), courses.Actor{Label: "cli"}, e.now())
+	res, err := store.Import(ctx, os.DirFS(dir), audit.CLI, e.now())
 	var ve *courses.ValidationError
 	if errors.As(err, &ve) {
 		for _, p := range ve.Problems {

@@ -64,6 +64,11 @@ func TestCoursesImportExport(t *testing.T) {
 	if exports != 1 {
 		t.Fatalf("course exports audited: %d, want 1", exports)
 	}
+	var imports int
+	d.Get(&imports, `SELECT COUNT(*) FROM audit_log WHERE action = 'course.create' AND actor = 'cli' AND actor_id IS NULL`)
+	if imports != 1 {
+		t.Fatalf("course imports audited as the command line: %d, want 1", imports)
+	}
 	if code, _, stderr := steward(t, env, "", "courses", "export", "no-such-course", filepath.Join(dir, "x")); code != 1 || !strings.Contains(stderr, "no course has the slug") {
 		t.Fatalf("unknown slug: exit %d %q", code, stderr)
 	}

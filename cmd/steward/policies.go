@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"steward/internal/audit"
 	"steward/internal/mail"
 	"steward/policies"
 )
@@ -55,7 +56,7 @@ func cmdPoliciesPublish(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	for _, f := range files {
-		res, err := store.PublishFile(ctx, f, policies.SystemActor("cli"), e.now())
+		res, err := store.PublishFile(ctx, f, audit.CLI, e.now())
 		if err != nil {
 			return err
 		}

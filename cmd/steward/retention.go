@@ -7,6 +7,7 @@ import (
 
 	"steward/internal/db"
 	"steward/internal/retention"
+	"steward/policies"
 )
 
 func cmdRetentionRun(ctx context.Context, e *env, args []string) error {
@@ -43,7 +44,7 @@ func cmdRetentionRun(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "retention as of %s %s:\n", now.Format(time.RFC3339), verb)
 	fmt.Fprintf(e.stdout, "  %d people deactivated more than %d days ago pseudonymised\n", rep.People, e.cfg.RetentionDays)
-	fmt.Fprintf(e.stdout, "  %d customer subscriptions unconfirmed after %d days deleted\n", rep.Subscriptions, int(p.Unconfirmed.Hours()/24))
+	fmt.Fprintf(e.stdout, "  %d customer subscriptions unconfirmed after %d days deleted\n", rep.Subscriptions, int(policies.ConfirmWithin.Hours()/24))
 	fmt.Fprintf(e.stdout, "  %d emails to former subscribers reduced to a hash of the address\n", rep.Addresses)
 	fmt.Fprintf(e.stdout, "  %d queued emails dropped because their recipient was purged\n", rep.DroppedMail)
 	fmt.Fprintf(e.stdout, "  %d sent emails older than %d days emptied of their text\n", rep.MailBodies, *mailDays)
@@ -93,7 +94,7 @@ func runRetentionDaily(ctx context.Context, e *env, d *db.DB, p retention.Policy
 
 // retentionPolicy is the retention configured by the environment.
 func retentionPolicy(e *env) retention.Policy {
-	p := retention.NewPolicy(e.cfg.RetentionDays)
+	p := retention.NewPolicy(e.cfg.RetentionDays, policies.PurgeUnconfirmed)
 	p.MailBodies = time.Duration(e.cfg.MailRetentionDays) * 24 * time.Hour
 	return p
 }

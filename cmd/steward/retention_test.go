@@ -12,6 +12,7 @@ import (
 	"steward/internal/config"
 	"steward/internal/db"
 	"steward/internal/retention"
+	"steward/policies"
 )
 
 func TestRetentionRunOnTheDemoWithAFarFutureClock(t *testing.T) {
@@ -90,7 +91,7 @@ func TestServeRunsRetentionOnceADay(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() {
-			runRetentionDaily(ctx, e, d, retention.NewPolicy(cfg.RetentionDays))
+			runRetentionDaily(ctx, e, d, retention.NewPolicy(cfg.RetentionDays, policies.PurgeUnconfirmed))
 			close(done)
 		}()
 		deadline := time.Now().Add(5 * time.Second)

@@ -79,7 +79,7 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 				Subject: fmt.Sprintf("Message %d", i), Text: "Hello.", HTML: "<p>Hello.</p>",
 				DedupeKey: fmt.Sprintf("load:%d", i)}
 		}
-		_, err := mail.EnqueueMany(context.Background(), tx, msgs, now)
+		_, err := mail.EnqueueManyIDs(context.Background(), tx, msgs, now)
 		return err
 	})
 	if err != nil {

@@ -173,7 +173,12 @@ var System = Actor{Label: "system"}
 // CLI is an operator at the command line.
 var CLI = Actor{Label: "cli"}
 
-// Entry builds an entry by this actor.
+// Entry builds an entry by this actor. An actor without a label is the
+// system.
 func (a Actor) Entry(at time.Time, action, target, detail string) Entry {
-	return Entry{At: at, ActorID: a.ID, Actor: a.Label, Action: action, Target: target, Detail: detail}
+	label := a.Label
+	if label == "" {
+		label = System.Label
+	}
+	return Entry{At: at, ActorID: a.ID, Actor: label, Action: action, Target: target, Detail: detail}
 }

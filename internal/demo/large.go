@@ -255,7 +255,7 @@ func (g *gen) org(total int) {
 
 func (g *gen) courses(ctx context.Context, d *db.DB) error {
 	store := courses.NewStore(d)
-	by := courses.Actor{Label: "demo"}
+	by := audit.Actor{Label: "demo"}
 	if _, err := store.Import(ctx, courses.Starter(), by, g.start); err != nil {
 		return fmt.Errorf("demo: import starter: %w", err)
 	}

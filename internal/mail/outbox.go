@@ -103,20 +103,9 @@ const enqueueBatch = 50
 // noHeaders is the headers column of a message without extra headers.
 const noHeaders = "{}"
 
-// EnqueueMany is Enqueue for many messages at once, a batch of rows per
+// EnqueueManyIDs is Enqueue for many messages at once, a batch of rows per
 // statement, for the reminder sweep that queues a digest for much of the
-// organisation in one go. It reports, per message, whether it was queued
-// (false: its dedupe key was already in the outbox).
-func EnqueueMany(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now time.Time) ([]bool, error) {
-	ids, err := EnqueueManyIDs(ctx, tx, msgs, now)
-	queued := make([]bool, len(msgs))
-	for i, id := range ids {
-		queued[i] = id != 0
-	}
-	return queued, err
-}
-
-// EnqueueManyIDs is EnqueueMany reporting, per message, the id of its new
+// organisation in one go. It reports, per message, the id of its new
 // outbox row, or 0 when its dedupe key was already in the outbox.
 func EnqueueManyIDs(ctx context.Context, tx sqlx.ExtContext, msgs []Message, now time.Time) ([]int64, error) {
 	now = now.UTC()

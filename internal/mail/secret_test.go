@@ -22,7 +22,7 @@ func TestSecretMessagesAreRedactedForAdmins(t *testing.T) {
 		if _, err := Enqueue(ctx, d, msgs[0], now); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := EnqueueMany(ctx, d, msgs[1:], now); err != nil {
+		if _, err := EnqueueManyIDs(ctx, d, msgs[1:], now); err != nil {
 			t.Fatal(err)
 		}
 		o := NewOutbox(d)

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
-	"sort"
 	"strings"
 	texttemplate "text/template"
 )
@@ -75,16 +74,6 @@ func NewRenderer(baseURL string) (*Renderer, error) {
 	return r, nil
 }
 
-// Kinds lists the kinds the renderer has templates for.
-func (r *Renderer) Kinds() []string {
-	out := make([]string, 0, len(r.text))
-	for k := range r.text {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Link joins its parts into a path and makes it absolute from the base URL.
 func (r *Renderer) Link(parts ...string) string {
 	p := strings.Join(parts, "")
@@ -93,9 +82,6 @@ func (r *Renderer) Link(parts ...string) string {
 	}
 	return r.base.String() + p
 }
-
-// Host is the base URL's host name; Message-IDs end with it.
-func (r *Renderer) Host() string { return r.base.Hostname() }
 
 // Render fills the kind's templates with data. The caller adds the
 // recipient, user and dedupe key before enqueueing.

@@ -516,7 +516,7 @@ func BenchmarkOutboxToSMTP(b *testing.B) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 }
 
-func TestEnqueueManyQueuesNewKeysOnly(t *testing.T) {
+func TestEnqueueManyIDsQueuesNewKeysOnly(t *testing.T) {
 	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
 		enqueueN(t, d, 1, t0, "many") // many:0 exists already
 		var msgs []Message
@@ -524,18 +524,19 @@ func TestEnqueueManyQueuesNewKeysOnly(t *testing.T) {
 			msgs = append(msgs, Message{To: "x@example.com", Kind: "test", Subject: "s", Text: "t", DedupeKey: fmt.Sprintf("many:%d", i)})
 		}
 		msgs = append(msgs, msgs[5]) // a repeated key in the same call
-		var queued []bool
+		var ids []int64
 		err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
 			var err error
-			queued, err = EnqueueMany(context.Background(), tx, msgs, t0)
+			ids, err = EnqueueManyIDs(context.Background(), tx, msgs, t0)
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		n := 0
-		for _, q := range queued {
-			if q {
+		queued := make([]bool, len(ids))
+		for i, id := range ids {
+			if queued[i] = id != 0; queued[i] {
 				n++
 			}
 		}

@@ -156,15 +156,6 @@ func inLine(ctx context.Context, q sqlx.ExtContext, managerID, userID int64) (bo
 	return n > 0, nil
 }
 
-// HasReports reports whether anyone reports to id.
-func (s *Store) HasReports(ctx context.Context, id int64) (bool, error) {
-	var n int
-	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM users WHERE manager_id = ?`), id); err != nil {
-		return false, fmt.Errorf("people: has reports: %w", err)
-	}
-	return n > 0, nil
-}
-
 // checkRefs verifies that the team and manager an input names exist.
 func checkRefs(ctx context.Context, tx *sqlx.Tx, in Input) error {
 	var n int

@@ -33,14 +33,9 @@ func (s *Sweeper) takeLease(ctx context.Context) (string, error) {
 	return holder, nil
 }
 
-// renewLease extends a lease this sweep holds; losing it (it expired and
-// someone else took it) stops the sweep before it writes more.
-func (s *Sweeper) renewLease(ctx context.Context, holder string) error {
-	return s.renewLeaseIn(ctx, s.DB, holder)
-}
-
-// renewLeaseIn is renewLease inside q, the transaction of a chunk the
-// sweep writes: the chunk commits only if the lease was still held, and
+// renewLeaseIn extends a lease this sweep holds, inside q, the
+// transaction of a chunk the sweep writes; losing it (it expired and
+// someone else took it) stops the sweep before it writes more: the chunk commits only if the lease was still held, and
 // the renewal costs no commit of its own.
 func (s *Sweeper) renewLeaseIn(ctx context.Context, q sqlx.ExtContext, holder string) error {
 	res, err := q.ExecContext(ctx, q.Rebind(`UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?`),

@@ -160,7 +160,7 @@ func TestLeaseKeepsSweepsApart(t *testing.T) {
 		if _, err := o.s.Sweep(ctx, day0, false); err != nil {
 			t.Fatalf("after expiry: %v", err)
 		}
-		if err := o.s.renewLease(ctx, holder); !errors.Is(err, ErrBusy) {
+		if err := o.s.renewLeaseIn(ctx, o.s.DB, holder); !errors.Is(err, ErrBusy) {
 			t.Errorf("the crashed holder renewing a lease it lost: %v", err)
 		}
 	})

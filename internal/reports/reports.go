@@ -303,18 +303,6 @@ func (s *Store) Teams(ctx context.Context) ([]Team, error) {
 	return out, nil
 }
 
-// InLine reports whether userID is below managerID in the reporting tree.
-func (s *Store) InLine(ctx context.Context, managerID, userID int64) (bool, error) {
-	sc := scope{managerID: managerID}
-	pre, args := sc.prefix()
-	var n int
-	from, cond := sc.from("users u", "u.id")
-	if err := s.q.get(ctx, &n, pre+`SELECT COUNT(*) FROM `+from+` WHERE u.id = ?`+cond, append(args, userID)...); err != nil {
-		return false, fmt.Errorf("reports: in line: %w", err)
-	}
-	return n > 0, nil
-}
-
 // Rate is a percentage rounded down, 0 for an empty group.
 func Rate(n, of int) int {
 	if of <= 0 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"steward/courses"
+	"steward/internal/audit"
 	"steward/internal/db"
 	"steward/internal/db/dbtest"
 	"steward/internal/mail"
@@ -165,7 +166,7 @@ func TestStandingsChangeNothingShown(t *testing.T) {
 			ORDER BY c.id LIMIT 1`), testNow); err != nil {
 			t.Fatal(err)
 		}
-		if err := cs.Exempt(ctx, open.UserID, open.Slug, "on leave", courses.Actor{Label: "test"}, later); err != nil {
+		if err := cs.Exempt(ctx, open.UserID, open.Slug, "on leave", audit.Actor{Label: "test"}, later); err != nil {
 			t.Fatal(err)
 		}
 		sameWithAndWithout(t, d, s, mgr, later, later, "an overdue course exempted")
@@ -200,11 +201,11 @@ func TestStandingsChangeNothingShown(t *testing.T) {
 		sameWithAndWithout(t, d, s, mgr, later, later, "an overdue acknowledgement made")
 
 		if _, err := ps.SaveDraft(ctx, pending.Slug, policies.DraftInput{Body: "# New rules\n\nRead them.", Summary: "New rules.",
-			ChangeKind: policies.Material}, policies.SystemActor("test"), later); err != nil {
+			ChangeKind: policies.Material}, audit.Actor{Label: "test"}, later); err != nil {
 			t.Fatal(err)
 		}
 		sameWithAndWithout(t, d, s, mgr, later, later, "a draft saved")
-		if _, err := ps.Publish(ctx, pending.Slug, later.AddDate(0, 0, 2), policies.SystemActor("test"), later); err != nil {
+		if _, err := ps.Publish(ctx, pending.Slug, later.AddDate(0, 0, 2), audit.Actor{Label: "test"}, later); err != nil {
 			t.Fatal(err)
 		}
 		for _, at := range []time.Time{later, later.AddDate(0, 0, 3), later.AddDate(0, 2, 0)} {
@@ -521,8 +522,8 @@ func TestRefreshSeesPolicyChangesMadeWhileItRuns(t *testing.T) {
 							Audience: policies.Staff, RequiresAck: true, AckWithinDays: 1, ReackMonths: 1}, at)
 					default:
 						if _, err = ps.SaveDraft(ctx, slug, policies.DraftInput{Body: "# New\n\nRead.", Summary: "New.",
-							ChangeKind: policies.Material}, policies.SystemActor("test"), at); err == nil {
-							_, err = ps.Publish(ctx, slug, at, policies.SystemActor("test"), at)
+							ChangeKind: policies.Material}, audit.Actor{Label: "test"}, at); err == nil {
+							_, err = ps.Publish(ctx, slug, at, audit.Actor{Label: "test"}, at)
 						}
 					}
 				}

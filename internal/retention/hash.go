@@ -46,9 +46,6 @@ func LoadAddressHasher(ctx context.Context, d *db.DB, now time.Time) (AddressHas
 	return AddressHasher{keys: ring.Keys}, nil
 }
 
-// NewAddressHasher is a hasher over the given keys, newest first (tests).
-func NewAddressHasher(key ...[]byte) AddressHasher { return AddressHasher{keys: key} }
-
 // Hash is what is stored of an address: hex HMAC-SHA-256, under the newest
 // key, of the address's digest.
 func (h AddressHasher) Hash(email string) string { return rekeyed(h.keys[0], digest(email)) }

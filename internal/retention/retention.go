@@ -7,6 +7,7 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,9 +25,11 @@ type Policy struct {
 	// People: personal details of a person deactivated longer ago than
 	// this are pseudonymised (STEWARD_RETENTION_DAYS).
 	People time.Duration
-	// Unconfirmed: a customer subscription never confirmed is deleted
-	// after this long (its confirmation link has expired by then).
-	Unconfirmed time.Duration
+	// Unconfirmed deletes the customer subscriptions whose confirmation
+	// link has expired, by the rule of package policies, which owns them
+	// (policies.PurgeUnconfirmed; policies imports this package, so it is
+	// passed in rather than imported).
+	Unconfirmed func(ctx context.Context, q sqlx.ExtContext, now time.Time) (int, error)
 	// MailBodies: the text of a sent email is deleted this long after it
 	// was sent; the row, its subject, recipient and status stay.
 	MailBodies time.Duration
@@ -37,17 +40,17 @@ type Policy struct {
 
 // Defaults for the kinds without their own setting.
 const (
-	DefaultUnconfirmed = 7 * 24 * time.Hour
-	DefaultMailBodies  = 90 * 24 * time.Hour
-	DefaultSessions    = 30 * 24 * time.Hour
+	DefaultMailBodies = 90 * 24 * time.Hour
+	DefaultSessions   = 30 * 24 * time.Hour
 )
 
-// NewPolicy is the policy for a people retention of peopleDays days and
-// the defaults for the rest.
-func NewPolicy(peopleDays int) Policy {
+// NewPolicy is the policy for a people retention of peopleDays days,
+// unconfirmed subscriptions purged by purgeUnconfirmed
+// (policies.PurgeUnconfirmed) and the defaults for the rest.
+func NewPolicy(peopleDays int, purgeUnconfirmed func(context.Context, sqlx.ExtContext, time.Time) (int, error)) Policy {
 	return Policy{
 		People:      time.Duration(peopleDays) * 24 * time.Hour,
-		Unconfirmed: DefaultUnconfirmed,
+		Unconfirmed: purgeUnconfirmed,
 		MailBodies:  DefaultMailBodies,
 		Sessions:    DefaultSessions,
 	}
@@ -63,11 +66,6 @@ type Report struct {
 	DroppedMail   int // queued emails dropped because their recipient was purged
 	MailBodies    int // sent emails whose text was deleted
 	Sessions      int // records of ended sessions deleted
-}
-
-// Total is the number of records changed.
-func (r Report) Total() int {
-	return r.People + r.Subscriptions + r.Addresses + r.DroppedMail + r.MailBodies + r.Sessions
 }
 
 // Detail is the report as the audit log keeps it: counts only.
@@ -196,12 +194,14 @@ func pseudonymisePeople(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Tim
 }
 
 func deleteUnconfirmed(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM policy_subscriptions
-		WHERE confirmed_at IS NULL AND created_at < ?`), now.Add(-p.Unconfirmed))
-	if err != nil {
-		return fmt.Errorf("retention: delete unconfirmed subscriptions: %w", err)
+	if p.Unconfirmed == nil {
+		return errors.New("retention: the policy does not say how to purge unconfirmed subscriptions")
 	}
-	rep.Subscriptions += affected(res)
+	n, err := p.Unconfirmed(ctx, tx, now)
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	rep.Subscriptions += n
 	return nil
 }
 
