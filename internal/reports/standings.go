@@ -176,50 +176,20 @@ func idList(ids []int64) string {
 
 // cycleTimes are the parts of a course cycle its status depends on.
 type cycleTimes struct {
-	ID          int64      `db:"id"`
-	Exempt      bool       `db:"exempt"`
-	ExemptAt    *time.Time `db:"exempt_at"`
-	CompletedAt *time.Time `db:"completed_at"`
-	ExpiresAt   *time.Time `db:"expires_at"`
-	LapsesAt    *time.Time `db:"lapses_at"`
-	DueAt       time.Time  `db:"due_at"`
-	StartedAt   *time.Time `db:"started_at"`
-}
-
-// statusAt is the cycle's status at the moment, as statusExpr derives it
-// in SQL: what happened after the moment does not count.
-func (c *cycleTimes) statusAt(at time.Time) courses.Status {
-	by := func(t *time.Time) bool { return t != nil && !t.After(at) }
-	switch {
-	case c.Exempt && (c.ExemptAt == nil || by(c.ExemptAt)):
-		return courses.StatusExempt
-	case by(c.CompletedAt) && (c.ExpiresAt == nil || c.ExpiresAt.After(at)):
-		return courses.StatusCompleted
-	case by(c.CompletedAt), by(c.LapsesAt):
-		return courses.StatusLapsed
-	case !c.DueAt.After(at):
-		return courses.StatusOverdue
-	case !c.DueAt.After(at.Add(courses.DueSoonWindow)), c.LapsesAt != nil:
-		return courses.StatusDueSoon
-	case by(c.StartedAt):
-		return courses.StatusInProgress
-	}
-	return courses.StatusNotStarted
+	ID int64 `db:"id"`
+	courses.Dates
 }
 
 // standing is the cycle's status at the moment and the span over which
-// it holds: every test in statusAt flips only at one of these instants.
+// it holds: from the last of the rule's change points at or before the
+// moment until the first after it.
 func (c *cycleTimes) standing(at time.Time) (courses.Status, int64, int64) {
 	var sp span
 	sp.start(at)
-	for _, t := range []*time.Time{c.ExemptAt, c.CompletedAt, c.ExpiresAt, c.LapsesAt, c.StartedAt} {
-		if t != nil {
-			sp.edge(*t)
-		}
+	for t := range c.ChangePoints() {
+		sp.edge(t)
 	}
-	sp.edge(c.DueAt)
-	sp.edge(c.DueAt.Add(-courses.DueSoonWindow))
-	return c.statusAt(at), sp.from, sp.until
+	return c.StatusAt(at), sp.from, sp.until
 }
 
 // span narrows [from, until) around a moment to the instants nearest it

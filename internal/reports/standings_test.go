@@ -232,8 +232,7 @@ func lineOf(t *testing.T, d *db.DB, mgr int64) string {
 }
 
 // A cycle's status is the same at every moment of the span its standing
-// claims, and statusAt agrees with the SQL (statusExpr) and with
-// courses.Cycle.Status on the demo's cycles.
+// claims, and agrees with courses.Cycle.Status on the demo's cycles.
 func TestCycleStandingHoldsOverItsSpan(t *testing.T) {
 	d := org(t, 120)
 	var cycles []cycleTimes
@@ -253,7 +252,7 @@ func TestCycleStandingHoldsOverItsSpan(t *testing.T) {
 			status, from, until := c.standing(at)
 			then := asOf(all[c.ID], at)
 			if want := then.Status(at); status != want {
-				t.Fatalf("cycle %d at %s: statusAt says %s, courses says %s", c.ID, at, status, want)
+				t.Fatalf("cycle %d at %s: the standing says %s, courses says %s", c.ID, at, status, want)
 			}
 			seen[status] = true
 			if from > nanos(at) || until <= nanos(at) {
@@ -263,7 +262,7 @@ func TestCycleStandingHoldsOverItsSpan(t *testing.T) {
 				if n < nanos(testNow.AddDate(-30, 0, 0)) || n > nanos(testNow.AddDate(30, 0, 0)) {
 					continue // an open end
 				}
-				if got := c.statusAt(time.Unix(0, n).UTC()); got != status {
+				if got := c.StatusAt(time.Unix(0, n).UTC()); got != status {
 					t.Fatalf("cycle %d: %s at %s but %s at %s, inside the span", c.ID, status, at, got, time.Unix(0, n).UTC())
 				}
 			}
