@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -140,6 +141,20 @@ func TestChangePoints(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// StatusColumns are exactly the columns StatusSQL reads.
+func TestStatusColumns(t *testing.T) {
+	var read []string
+	for _, m := range regexp.MustCompile(`\{c\}\.(\w+)`).FindAllStringSubmatch(statusTemplate, -1) {
+		if !slices.Contains(read, m[1]) {
+			read = append(read, m[1])
+		}
+	}
+	slices.Sort(read)
+	if want := slices.Sorted(slices.Values(StatusColumns)); !slices.Equal(read, want) {
+		t.Errorf("StatusSQL reads %v; StatusColumns says %v", read, want)
 	}
 }
 

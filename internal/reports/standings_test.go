@@ -688,3 +688,43 @@ func listingHoldsTheRecords(t *testing.T, items []Item, cycles []courses.Cycle, 
 		}
 	}
 }
+
+// The triggers of migrations 0054 and 0055 name the columns the status
+// rule reads; a change of any column courses.StatusColumns lists forgets
+// the cycle's standing and the person's summary. (A rule that came to
+// read a new column would need a migration adding it to the triggers.)
+func TestEveryStatusColumnForgetsStandings(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 60)
+		ctx := context.Background()
+		var c struct {
+			ID     int64 `db:"id"`
+			UserID int64 `db:"user_id"`
+		}
+		if err := d.Get(&c, `SELECT id, user_id FROM course_cycles WHERE closed_at IS NULL ORDER BY id LIMIT 1`); err != nil {
+			t.Fatal(err)
+		}
+		for i, col := range courses.StatusColumns {
+			if _, err := New(d, 5, 365).Refresh(ctx, testNow); err != nil {
+				t.Fatal(err)
+			}
+			set, args := col+` = ?`, []any{time.Date(2001, 2, 3, 4, 5, i, 0, time.UTC)}
+			if col == "exempt" {
+				set, args = `exempt = NOT exempt`, nil
+			}
+			if _, err := d.Exec(d.Rebind(`UPDATE course_cycles SET `+set+` WHERE id = ?`), append(args, c.ID)...); err != nil {
+				t.Fatal(err)
+			}
+			var n, m int
+			if err := d.Get(&n, d.Rebind(`SELECT COUNT(*) FROM course_cycles WHERE id = ? AND standing IS NOT NULL`), c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Get(&m, d.Rebind(`SELECT COUNT(*) FROM person_standings WHERE user_id = ?`), c.UserID); err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 || m != 0 {
+				t.Errorf("after a change of %s: cycle standing kept %v, person summary kept %v", col, n != 0, m != 0)
+			}
+		}
+	})
+}
