@@ -7,9 +7,9 @@
 // this package's purpose. Every query is set-based: a page costs the same
 // fixed number of queries whether the line holds five people or ten
 // thousand. Course status is derived in SQL by courses.StatusSQL, the
-// SQL twin of courses.Cycle.Status (courses tests that the two agree); policy standing is
-// decided by policies.Evaluate over each person's latest acknowledgement.
-// So that the present stays fast for a large organisation, the store
+// SQL twin of courses.Cycle.Status (courses tests that the two agree);
+// policy standing is decided by policies.Evaluate over each person's
+// latest acknowledgement. So that the present stays fast for a large organisation, the store
 // remembers those answers with the span of time each holds for
 // (standings.go) and adds up one row per person (summary.go); whatever it
 // has not remembered it derives as above.
