@@ -1,6 +1,8 @@
 package courses
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"iter"
 	"strings"
 	"time"
@@ -116,6 +118,15 @@ var statusTemplate, statusMarks = func() (string, []string) {
 			marks, rest = append(marks, "soon"), rest[j+len("{soon}"):]
 		}
 	}
+}()
+
+// RuleVersion names this version of the rule: a digest of its SQL (which
+// TestStatusSQLAgreesWithGo ties to the Go) and of DueSoonWindow. A cache
+// of the rule's answers remembers the version it was derived with and is
+// forgotten when the running one differs.
+var RuleVersion = func() string {
+	sum := sha256.Sum256([]byte(statusTemplate + "\n" + DueSoonWindow.String()))
+	return hex.EncodeToString(sum[:8])
 }()
 
 // StatusSQL is StatusAt as an SQL expression over the columns of the

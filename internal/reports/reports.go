@@ -51,6 +51,7 @@ type Store struct {
 	// RetentionDays bounds how long after leaving a person still appears
 	// in evidence exports (their record is purged after it).
 	RetentionDays int
+	ruleChecked   *atomic.Bool // the remembered answers follow courses.RuleVersion
 }
 
 // New returns a store over d.
@@ -61,7 +62,8 @@ func New(d *db.DB, minGroupSize, retentionDays int) *Store {
 	if retentionDays < 1 {
 		retentionDays = 365
 	}
-	return &Store{db: d, q: &counted{on: d, rebind: d.Rebind, n: new(atomic.Int64)}, MinGroupSize: minGroupSize, RetentionDays: retentionDays}
+	return &Store{db: d, q: &counted{on: d, rebind: d.Rebind, n: new(atomic.Int64)}, MinGroupSize: minGroupSize, RetentionDays: retentionDays,
+		ruleChecked: new(atomic.Bool)}
 }
 
 // Queries is how many SQL queries the store has run; tests use it to check

@@ -62,6 +62,9 @@ var refreshChunk = 1000 // a variable so that tests can make chunks small
 func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	now = now.UTC()
 	var out Refreshed
+	if err := s.followRule(ctx); err != nil {
+		return out, err
+	}
 	// The trend's ended months too: computed here when a month ends, not
 	// on the first page view after it.
 	moments := trendMoments(now)
@@ -120,6 +123,42 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 		out.Cycles, out.Policies, out.People = out.Cycles+r.Cycles, out.Policies+r.Policies, out.People+r.People
 	}
 	return out, nil
+}
+
+// followRule forgets every remembered course standing, summary and
+// trend month when they were derived with another version of the
+// course-status rule than the running one (courses.RuleVersion), as after
+// a change of the due-soon window. It reads once per store.
+func (s *Store) followRule(ctx context.Context) error {
+	if s.ruleChecked.Load() {
+		return nil
+	}
+	var held []string
+	if err := s.db.SelectContext(ctx, &held, `SELECT version FROM report_rule_version`); err != nil {
+		return fmt.Errorf("reports: rule version: %w", err)
+	}
+	if len(held) != 1 || held[0] != courses.RuleVersion {
+		err := s.lockedTx(ctx, func(tx *sqlx.Tx) error {
+			for _, q := range []string{
+				`UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL WHERE standing IS NOT NULL`,
+				`DELETE FROM person_standings`,
+				`DELETE FROM report_trend_months`,
+				`DELETE FROM report_trend_computed`,
+			} {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("reports: forget answers of another rule: %w", err)
+				}
+			}
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO report_rule_version (id, version) VALUES (1, ?)
+				ON CONFLICT (id) DO UPDATE SET version = excluded.version`), courses.RuleVersion)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("reports: rule version: %w", err)
+		}
+	}
+	s.ruleChecked.Store(true)
+	return nil
 }
 
 // testHookRefreshPlanned, when set by a test, runs once Refresh knows

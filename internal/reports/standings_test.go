@@ -728,3 +728,38 @@ func TestEveryStatusColumnForgetsStandings(t *testing.T) {
 		}
 	})
 }
+
+// Answers remembered under another version of the course-status rule (a
+// due-soon window of another length) are forgotten by the next refresh
+// and derived again.
+func TestRuleChangeForgetsAnswers(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d0 *db.DB) {
+		d := orgIn(t, d0, 60)
+		ctx := context.Background()
+		if _, err := New(d, 5, 365).Refresh(ctx, testNow); err != nil {
+			t.Fatal(err)
+		}
+		var current int
+		if err := d.Get(&current, `SELECT COUNT(*) FROM course_cycles c JOIN users u ON u.id = c.user_id
+			WHERE c.closed_at IS NULL AND u.active = TRUE`); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := New(d, 5, 365).Refresh(ctx, testNow); err != nil || r.Cycles != 0 {
+			t.Fatalf("a second refresh under the same rule: %+v, %v; want nothing to do", r, err)
+		}
+		if _, err := d.Exec(`UPDATE report_rule_version SET version = 'a rule of old'`); err != nil {
+			t.Fatal(err)
+		}
+		r, err := New(d, 5, 365).Refresh(ctx, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Cycles != current || r.People == 0 {
+			t.Fatalf("after a change of rule the refresh derived %+v; want all %d current cycles and every person", r, current)
+		}
+		var v string
+		if err := d.Get(&v, `SELECT version FROM report_rule_version`); err != nil || v != courses.RuleVersion {
+			t.Fatalf("rule version %q, %v; want %q", v, err, courses.RuleVersion)
+		}
+	})
+}
