@@ -125,10 +125,11 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	return out, nil
 }
 
-// followRule forgets every remembered course standing, summary and
-// trend month when they were derived with another version of the
-// course-status rule than the running one (courses.RuleVersion), as after
-// a change of the due-soon window. It reads once per store.
+// followRule forgets every remembered course standing and summary when
+// they were derived with another version of the course-status rule than
+// the running one (courses.RuleVersion), as after a change of the
+// due-soon window. It reads once per store. The trend's ended months are
+// kept: they say what was reported then.
 func (s *Store) followRule(ctx context.Context) error {
 	if s.ruleChecked.Load() {
 		return nil
@@ -142,8 +143,6 @@ func (s *Store) followRule(ctx context.Context) error {
 			for _, q := range []string{
 				`UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL WHERE standing IS NOT NULL`,
 				`DELETE FROM person_standings`,
-				`DELETE FROM report_trend_months`,
-				`DELETE FROM report_trend_computed`,
 			} {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
 					return fmt.Errorf("reports: forget answers of another rule: %w", err)
