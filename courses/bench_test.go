@@ -47,7 +47,7 @@ func BenchmarkStatuses10000x10(b *testing.B) {
 	for p := range 10_000 {
 		for c := range 10 {
 			assigned := now.AddDate(0, 0, -(p+c)%400)
-			cy := Cycle{UserID: int64(p), CourseID: int64(c), AssignedAt: assigned, DueAt: assigned.AddDate(0, 0, 30)}
+			cy := Cycle{UserID: int64(p), CourseID: int64(c), AssignedAt: assigned, Dates: Dates{DueAt: assigned.AddDate(0, 0, 30)}}
 			switch (p + c) % 5 {
 			case 0:
 				done := assigned.AddDate(0, 0, 10)

@@ -11,7 +11,7 @@ import (
 func TestStatusPrecedence(t *testing.T) {
 	now := date(2026, 6, 15)
 	ptr := func(t time.Time) *time.Time { return &t }
-	base := Cycle{AssignedAt: date(2026, 6, 1), DueAt: date(2026, 7, 1)}
+	base := Cycle{AssignedAt: date(2026, 6, 1), Dates: Dates{DueAt: date(2026, 7, 1)}}
 	with := func(f func(c *Cycle)) Cycle { c := base; f(&c); return c }
 	tests := []struct {
 		name  string
@@ -20,9 +20,9 @@ func TestStatusPrecedence(t *testing.T) {
 	}{
 		{"assigned, nothing done", base, StatusNotStarted},
 		{"an attempt made", with(func(c *Cycle) { c.StartedAt = ptr(date(2026, 6, 10)) }), StatusInProgress},
-		{"six days before due", with(func(c *Cycle) { c.DueAt = now.Add(6 * 24 * time.Hour) }), StatusDueSoon},
-		{"exactly seven days before due", with(func(c *Cycle) { c.DueAt = now.Add(7 * 24 * time.Hour) }), StatusDueSoon},
-		{"eight days before due", with(func(c *Cycle) { c.DueAt = now.Add(8 * 24 * time.Hour) }), StatusNotStarted},
+		{"a day inside the due-soon window", with(func(c *Cycle) { c.DueAt = now.Add(DueSoonWindow - 24*time.Hour) }), StatusDueSoon},
+		{"exactly the window before due", with(func(c *Cycle) { c.DueAt = now.Add(DueSoonWindow) }), StatusDueSoon},
+		{"a day before the window", with(func(c *Cycle) { c.DueAt = now.Add(DueSoonWindow + 24*time.Hour) }), StatusNotStarted},
 		{"started and due soon: due soon wins", with(func(c *Cycle) {
 			c.StartedAt, c.DueAt = ptr(date(2026, 6, 10)), date(2026, 6, 18)
 		}), StatusDueSoon},
@@ -84,7 +84,7 @@ func TestThreeYears(t *testing.T) {
 		}{
 			{"2026-01-05", StatusNotStarted},
 			{"2026-01-10", StatusInProgress},
-			{"2026-01-28", StatusDueSoon},   // seven days before 4 February
+			{date(2026, 2, 4).Add(-DueSoonWindow).Format(time.DateOnly), StatusDueSoon},
 			{"2026-02-04", StatusOverdue},   // due 30 days after assignment
 			{"2026-02-20", StatusCompleted}, // late, valid until 2027-02-20
 			{"2027-01-21", StatusDueSoon},   // 30 days before expiry: next cycle opens
@@ -166,10 +166,10 @@ func TestCertificateExpiry(t *testing.T) {
 		recert bool
 		want   *time.Time
 	}{
-		{"first cycle, not done", Cycle{DueAt: prev}, false, nil},
-		{"recertification, not done", Cycle{DueAt: prev, LapsesAt: &prev}, true, &prev},
-		{"recertification, done", Cycle{DueAt: prev, LapsesAt: &prev, CompletedAt: ptr(date(2026, 12, 6)), ExpiresAt: &own}, true, &own},
-		{"done, never expires", Cycle{CompletedAt: &prev}, false, nil},
+		{"first cycle, not done", Cycle{Dates: Dates{DueAt: prev}}, false, nil},
+		{"recertification, not done", Cycle{Dates: Dates{DueAt: prev, LapsesAt: &prev}}, true, &prev},
+		{"recertification, done", Cycle{Dates: Dates{DueAt: prev, LapsesAt: &prev, CompletedAt: ptr(date(2026, 12, 6)), ExpiresAt: &own}}, true, &own},
+		{"done, never expires", Cycle{Dates: Dates{CompletedAt: &prev}}, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,13 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"steward/courses"
 )
 
 const day = 24 * time.Hour
 
 // Rule constants from DESIGN.md "Email and reminders".
 const (
-	DueSoonWindow   = 7 * day  // due soon: 7 days before the due date
 	OverdueRepeat   = 7 * day  // overdue: the day after, then weekly...
 	MaxOverdue      = 4        // ...at most 4 times
 	EscalateAfter   = 14 * day // the manager hears after 14 days overdue
@@ -41,13 +42,14 @@ type Subject struct {
 	Round  string
 }
 
-// Training states mirror courses.Status; policy items are pending or overdue.
+// Training states are courses' statuses (courses.Dates.StatusAt decides
+// them); policy items are pending or overdue.
 const (
-	StateNotStarted = "not_started"
-	StateInProgress = "in_progress"
-	StateDueSoon    = "due_soon"
-	StateOverdue    = "overdue"
-	StateLapsed     = "lapsed"
+	StateNotStarted = string(courses.StatusNotStarted)
+	StateInProgress = string(courses.StatusInProgress)
+	StateDueSoon    = string(courses.StatusDueSoon)
+	StateOverdue    = string(courses.StatusOverdue)
+	StateLapsed     = string(courses.StatusLapsed)
 	StatePending    = "pending"
 )
 
@@ -203,27 +205,4 @@ func Stages(it Item, now time.Time, seen *announced) []string {
 		}
 	}
 	return out
-}
-
-// CycleState applies courses.Status's precedence to a cycle's columns
-// (exempt and completed-valid cycles never reach the sweep). It is
-// repeated here, not imported, because the sweep classifies half a
-// million rows without building courses.Cycle values.
-func CycleState(now, due time.Time, lapses, started, completed, expires *time.Time) string {
-	switch {
-	case completed != nil && expires != nil && !now.Before(*expires):
-		return StateLapsed
-	case completed != nil:
-		return "" // completed and valid
-	case lapses != nil && !now.Before(*lapses):
-		return StateLapsed
-	case !now.Before(due):
-		return StateOverdue
-	case !now.Before(due.Add(-DueSoonWindow)), lapses != nil:
-		return StateDueSoon
-	case started != nil:
-		return StateInProgress
-	default:
-		return StateNotStarted
-	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"steward/courses"
 	"steward/internal/db"
 	"steward/policies"
 )
@@ -15,10 +16,11 @@ import (
 // policies. They are report-like reads, set-based over the whole
 // organisation, which is why they live here with the sweep instead of
 // going through those packages' stores one person at a time: the sweep
-// must classify 100,000 people x 5 courses in seconds. The rules they
-// apply are the owners' rules (courses.Cycle.Status, policies.Evaluate);
-// a change there must be made here too, and the simulated-year test in
-// this package pins the behaviour down.
+// must classify 100,000 people x 5 courses in seconds. A cycle's status
+// is courses' rule, called (courses.Dates.StatusAt); the acknowledgement
+// rule is still restated below (policies.Evaluate): a change there must
+// be made here too, and the simulated-year test in this package pins the
+// behaviour down.
 
 // Source reads open items and what has been announced about them.
 type Source interface {
@@ -101,10 +103,13 @@ func (Courses) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn f
 			return fmt.Errorf("reminders: read course cycles: cycle %d has no assigned or due time", r.ID)
 		}
 		lapses := r.LapsesAt.Ptr()
-		state := CycleState(now, r.DueAt.Time, lapses, r.StartedAt.Ptr(), r.Completed.Ptr(), r.ExpiresAt.Ptr())
-		if state == "" {
+		dates := courses.Dates{DueAt: r.DueAt.Time, LapsesAt: lapses, StartedAt: r.StartedAt.Ptr(),
+			CompletedAt: r.Completed.Ptr(), ExpiresAt: r.ExpiresAt.Ptr()}
+		status := dates.StatusAt(now)
+		if status == courses.StatusCompleted || status == courses.StatusExempt {
 			continue
 		}
+		state := string(status)
 		due := r.DueAt.Time
 		if lapses != nil {
 			due = *lapses

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"steward/courses"
 	"steward/internal/db"
 	"steward/internal/db/dbtest"
 	"strings"
@@ -158,29 +159,37 @@ func TestSimulatedYear(t *testing.T) {
 		if len(wantAnn) != 4 {
 			t.Fatalf("Ann should have renewed twice in the year: %v", wantAnn)
 		}
-		benReminders := []string{}
-		for k := 1; 10+7*k < 365; k++ {
-			line := fmt.Sprintf("d%d policy_reminder", 10+7*k)
-			switch 10 + 7*k {
-			case 31:
-				line = "d31 policy_reminder+training_overdue"
-			case 38:
-				line = "d38 policy_reminder+training_overdue"
-			case 45:
-				line = "d45 policy_reminder+training_overdue"
-			case 52:
-				line = "d52 policy_reminder+training_overdue"
-			}
-			benReminders = append(benReminders, line)
+		// "basics" is due on day 30, so its due-soon notice goes out the
+		// window before.
+		soon := 30 - int(courses.DueSoonWindow/day)
+		with := func(kinds, kind string) string {
+			all := append(strings.FieldsFunc(kinds, func(r rune) bool { return r == '+' }), kind)
+			sort.Strings(all)
+			return strings.Join(all, "+")
 		}
-		ben17to24 := []string{"d0 training_assigned", "d10 policy_notice", "d17 policy_reminder", "d23 training_due_soon", "d24 policy_reminder"}
+		benDays := map[int]string{0: "training_assigned", 10: "policy_notice"}
+		benDays[soon] = with(benDays[soon], "training_due_soon")
+		for k := 1; 10+7*k < 365; k++ {
+			benDays[10+7*k] = with(benDays[10+7*k], "policy_reminder")
+		}
+		for _, d := range []int{31, 38, 45, 52} {
+			benDays[d] = with(benDays[d], "training_overdue")
+		}
+		var benGot []string
+		for d := 0; d < 365; d++ {
+			if benDays[d] != "" {
+				benGot = append(benGot, fmt.Sprintf("d%d %s", d, benDays[d]))
+			}
+		}
+		miaDays := map[int]string{0: "training_assigned", 10: "policy_notice", 17: "policy_reminder",
+			25: "policy_overdue(Ben)+policy_overdue(Dot)", 31: "training_overdue", 44: "training_escalation(Ben)",
+			miaWindow: "training_recert_open", miaLapse: "training_lapsed"}
+		miaDays[soon] = with(miaDays[soon], "training_due_soon")
 		want := map[string][]string{
 			"Ann": wantAnn,
-			"Ben": append(ben17to24, benReminders[2:]...),
+			"Ben": benGot,
 			"Dot": {"d10 policy_notice", "d17 policy_reminder", "d24 policy_reminder"},
-			"Mia": miaGot(map[int]string{0: "training_assigned", 10: "policy_notice", 17: "policy_reminder", 23: "training_due_soon",
-				25: "policy_overdue(Ben)+policy_overdue(Dot)", 31: "training_overdue", 44: "training_escalation(Ben)",
-				miaWindow: "training_recert_open", miaLapse: "training_lapsed"}),
+			"Mia": miaGot(miaDays),
 		}
 		for _, who := range []string{"Ann", "Ben", "Cal", "Dot", "Mia"} {
 			if !reflect.DeepEqual(got[who], want[who]) {

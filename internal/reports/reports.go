@@ -6,10 +6,10 @@
 // Reports read the people, courses and policies tables directly; that is
 // this package's purpose. Every query is set-based: a page costs the same
 // fixed number of queries whether the line holds five people or ten
-// thousand. Course status is derived in SQL by statusExpr, which mirrors
-// courses.Cycle.Status (a test holds the two together); policy standing is
-// decided by policies.Evaluate over each person's latest acknowledgement.
-// So that the present stays fast for a large organisation, the store
+// thousand. Course status is derived in SQL by courses.StatusSQL, the
+// SQL twin of courses.Cycle.Status (courses tests that the two agree);
+// policy standing is decided by policies.Evaluate over each person's
+// latest acknowledgement. So that the present stays fast for a large organisation, the store
 // remembers those answers with the span of time each holds for
 // (standings.go) and adds up one row per person (summary.go); whatever it
 // has not remembered it derives as above.
@@ -51,6 +51,7 @@ type Store struct {
 	// RetentionDays bounds how long after leaving a person still appears
 	// in evidence exports (their record is purged after it).
 	RetentionDays int
+	ruleChecked   *atomic.Bool // the remembered answers follow courses.RuleVersion
 }
 
 // New returns a store over d.
@@ -61,7 +62,8 @@ func New(d *db.DB, minGroupSize, retentionDays int) *Store {
 	if retentionDays < 1 {
 		retentionDays = 365
 	}
-	return &Store{db: d, q: &counted{on: d, rebind: d.Rebind, n: new(atomic.Int64)}, MinGroupSize: minGroupSize, RetentionDays: retentionDays}
+	return &Store{db: d, q: &counted{on: d, rebind: d.Rebind, n: new(atomic.Int64)}, MinGroupSize: minGroupSize, RetentionDays: retentionDays,
+		ruleChecked: new(atomic.Bool)}
 }
 
 // Queries is how many SQL queries the store has run; tests use it to check
@@ -234,35 +236,21 @@ func ValidStatus(s string) bool {
 	return false
 }
 
-// statusExpr derives a course cycle's status at a moment in SQL, in the
-// precedence of courses.Cycle.Status, looking only at what had happened by
-// then: an exemption granted later, a completion or a start after the
-// moment do not count. Its arguments come from statusArgs.
-const statusExpr = `CASE
-	WHEN c.exempt = TRUE AND (c.exempt_at IS NULL OR c.exempt_at <= ?) THEN 'exempt'
-	WHEN c.completed_at <= ? AND (c.expires_at IS NULL OR c.expires_at > ?) THEN 'completed'
-	WHEN c.completed_at <= ? THEN 'lapsed'
-	WHEN c.lapses_at <= ? THEN 'lapsed'
-	WHEN c.due_at <= ? THEN 'overdue'
-	WHEN c.due_at <= ? OR c.lapses_at IS NOT NULL THEN 'due_soon'
-	WHEN c.started_at <= ? THEN 'in_progress'
-	ELSE 'not_started' END`
+// statusExpr is the course-status rule in SQL (courses.StatusSQL) over
+// the cycle c at the moment statusArgs binds.
+var statusExpr = courses.StatusSQL("c", "?", "?")
 
 // standingExpr is a current cycle's status at a moment: the remembered
 // standing when its span covers the moment, else statusExpr (see
 // standings.go). Its arguments come from standingArgs.
-const standingExpr = `CASE WHEN c.standing_from <= ? AND c.standing_until > ? THEN c.standing ELSE ` + statusExpr + ` END`
+var standingExpr = `CASE WHEN c.standing_from <= ? AND c.standing_until > ? THEN c.standing ELSE ` + statusExpr + ` END`
 
 func standingArgs(at time.Time) []any {
 	n := nanos(at.UTC())
 	return append([]any{n, n}, statusArgs(at)...)
 }
 
-func statusArgs(at time.Time) []any {
-	at = at.UTC()
-	soon := at.Add(courses.DueSoonWindow)
-	return []any{at, at, at, at, at, at, soon, at}
-}
+func statusArgs(at time.Time) []any { return courses.StatusArgs(at) }
 
 // currentAt selects the cycles that were a person's current cycle at the
 // moment bound twice by currentArgs.

@@ -62,6 +62,9 @@ var refreshChunk = 1000 // a variable so that tests can make chunks small
 func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	now = now.UTC()
 	var out Refreshed
+	if err := s.followRule(ctx); err != nil {
+		return out, err
+	}
 	// The trend's ended months too: computed here when a month ends, not
 	// on the first page view after it.
 	moments := trendMoments(now)
@@ -122,6 +125,41 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	return out, nil
 }
 
+// followRule forgets every remembered course standing and summary when
+// they were derived with another version of the course-status rule than
+// the running one (courses.RuleVersion), as after a change of the
+// due-soon window. It reads once per store. The trend's ended months are
+// kept: they say what was reported then.
+func (s *Store) followRule(ctx context.Context) error {
+	if s.ruleChecked.Load() {
+		return nil
+	}
+	var held []string
+	if err := s.db.SelectContext(ctx, &held, `SELECT version FROM report_rule_version`); err != nil {
+		return fmt.Errorf("reports: rule version: %w", err)
+	}
+	if len(held) != 1 || held[0] != courses.RuleVersion {
+		err := s.lockedTx(ctx, func(tx *sqlx.Tx) error {
+			for _, q := range []string{
+				`UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL WHERE standing IS NOT NULL`,
+				`DELETE FROM person_standings`,
+			} {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("reports: forget answers of another rule: %w", err)
+				}
+			}
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO report_rule_version (id, version) VALUES (1, ?)
+				ON CONFLICT (id) DO UPDATE SET version = excluded.version`), courses.RuleVersion)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("reports: rule version: %w", err)
+		}
+	}
+	s.ruleChecked.Store(true)
+	return nil
+}
+
 // testHookRefreshPlanned, when set by a test, runs once Refresh knows
 // whom it will refresh and before it writes: a change made there must
 // still be seen by the refresh.
@@ -176,50 +214,20 @@ func idList(ids []int64) string {
 
 // cycleTimes are the parts of a course cycle its status depends on.
 type cycleTimes struct {
-	ID          int64      `db:"id"`
-	Exempt      bool       `db:"exempt"`
-	ExemptAt    *time.Time `db:"exempt_at"`
-	CompletedAt *time.Time `db:"completed_at"`
-	ExpiresAt   *time.Time `db:"expires_at"`
-	LapsesAt    *time.Time `db:"lapses_at"`
-	DueAt       time.Time  `db:"due_at"`
-	StartedAt   *time.Time `db:"started_at"`
-}
-
-// statusAt is the cycle's status at the moment, as statusExpr derives it
-// in SQL: what happened after the moment does not count.
-func (c *cycleTimes) statusAt(at time.Time) courses.Status {
-	by := func(t *time.Time) bool { return t != nil && !t.After(at) }
-	switch {
-	case c.Exempt && (c.ExemptAt == nil || by(c.ExemptAt)):
-		return courses.StatusExempt
-	case by(c.CompletedAt) && (c.ExpiresAt == nil || c.ExpiresAt.After(at)):
-		return courses.StatusCompleted
-	case by(c.CompletedAt), by(c.LapsesAt):
-		return courses.StatusLapsed
-	case !c.DueAt.After(at):
-		return courses.StatusOverdue
-	case !c.DueAt.After(at.Add(courses.DueSoonWindow)), c.LapsesAt != nil:
-		return courses.StatusDueSoon
-	case by(c.StartedAt):
-		return courses.StatusInProgress
-	}
-	return courses.StatusNotStarted
+	ID int64 `db:"id"`
+	courses.Dates
 }
 
 // standing is the cycle's status at the moment and the span over which
-// it holds: every test in statusAt flips only at one of these instants.
+// it holds: from the last of the rule's change points at or before the
+// moment until the first after it.
 func (c *cycleTimes) standing(at time.Time) (courses.Status, int64, int64) {
 	var sp span
 	sp.start(at)
-	for _, t := range []*time.Time{c.ExemptAt, c.CompletedAt, c.ExpiresAt, c.LapsesAt, c.StartedAt} {
-		if t != nil {
-			sp.edge(*t)
-		}
+	for t := range c.ChangePoints() {
+		sp.edge(t)
 	}
-	sp.edge(c.DueAt)
-	sp.edge(c.DueAt.Add(-courses.DueSoonWindow))
-	return c.statusAt(at), sp.from, sp.until
+	return c.StatusAt(at), sp.from, sp.until
 }
 
 // span narrows [from, until) around a moment to the instants nearest it

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"steward/courses"
 )
 
 // TrendPoint is the compliance of the people in scope at one moment: of
@@ -96,14 +98,9 @@ func (s *Store) trend(ctx context.Context, sc scope, f Filter, now time.Time, fi
 	return out, nil
 }
 
-// badAt says in SQL whether a cycle was overdue or lapsed at the moment t
-// (a bind variable or a column): the precedence of courses.Cycle.Status,
-// asking only whether the status was one of those two.
-func badAt(t string) string {
-	return `(NOT (c.exempt = TRUE AND (c.exempt_at IS NULL OR c.exempt_at <= ` + t + `))
-		AND ((c.completed_at <= ` + t + ` AND c.expires_at <= ` + t + `)
-			OR ((c.completed_at IS NULL OR c.completed_at > ` + t + `) AND (c.lapses_at <= ` + t + ` OR c.due_at <= ` + t + `))))`
-}
+// badAt says in SQL whether a cycle was overdue or lapsed at the moment
+// m.at, whose courses.Horizon is m.soon.
+var badAt = `(` + courses.StatusSQL("c", "m.at", "m.soon") + `) IN ('overdue', 'lapsed')`
 
 // ensureMonths computes, person by person, the month ends not computed
 // yet: usually none, and one when a month has ended. Checking is one
@@ -121,24 +118,28 @@ func (s *Store) ensureMonths(ctx context.Context, months []time.Time) error {
 	if have == len(months) {
 		return nil
 	}
-	vals := strings.TrimSuffix(strings.Repeat(s.valuesRow("(CAST(? AS TIMESTAMPTZ)), ", "(?), "), len(months)), ", ")
+	vals := strings.TrimSuffix(strings.Repeat(s.valuesRow("(CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ)), ", "(?, ?), "), len(months)), ", ")
+	moments := make([]any, 0, 2*len(months))
+	for _, m := range months {
+		moments = append(moments, m, courses.Horizon(m))
+	}
 	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		s.q.n.Add(3)
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`WITH m(at) AS (VALUES `+vals+`)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`WITH m(at, soon) AS (VALUES `+vals+`)
 			INSERT INTO report_trend_months (month_end, user_id, items, good)
-			SELECT m.at, c.user_id, COUNT(*), SUM(CASE WHEN `+badAt("m.at")+` THEN 0 ELSE 1 END)
+			SELECT m.at, c.user_id, COUNT(*), SUM(CASE WHEN `+badAt+` THEN 0 ELSE 1 END)
 			FROM m JOIN course_cycles c ON c.assigned_at <= m.at
 				AND (CASE WHEN c.closed_at IS NULL OR c.closed_at > m.at THEN 1 ELSE 0 END) = 1
 			WHERE m.at NOT IN (SELECT month_end FROM report_trend_computed)
-			GROUP BY m.at, c.user_id`), args...); err != nil {
+			GROUP BY m.at, c.user_id`), moments...); err != nil {
 			return fmt.Errorf("reports: trend: compute months: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`WITH m(at) AS (VALUES `+vals+`)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`WITH m(at, soon) AS (VALUES `+vals+`)
 			INSERT INTO report_trend_computed (month_end, items, good)
 			SELECT m.at, COALESCE(SUM(r.items), 0), COALESCE(SUM(r.good), 0)
 			FROM m LEFT JOIN report_trend_months r ON r.month_end = m.at
 			WHERE m.at NOT IN (SELECT month_end FROM report_trend_computed)
-			GROUP BY m.at`), args...); err != nil {
+			GROUP BY m.at`), moments...); err != nil {
 			return fmt.Errorf("reports: trend: mark months: %w", err)
 		}
 		// Months older than the trend shows are not read again.
