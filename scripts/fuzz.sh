@@ -29,6 +29,8 @@ FuzzParseFile ./policies
 FuzzCompare ./policies
 FuzzReadAnswers ./handlers
 FuzzParseSMTPURL ./internal/config
+FuzzCheck ./internal/mdnest
+FuzzCell ./internal/csvout
 "
 
 log=$(mktemp)

@@ -138,9 +138,11 @@ func FuzzParseSMTPURL(f *testing.F) {
 		if err == nil {
 			return
 		}
-		// An error never repeats a password of four or more characters.
+		// An error never repeats a password of four or more characters,
+		// unless the same letters stand elsewhere in the URL (a host
+		// "ceet" with the password "ceet" may be named).
 		if u, perr := url.Parse(raw); perr == nil {
-			if p, ok := u.User.Password(); ok && len(p) >= 4 && strings.Contains(err.Error(), p) {
+			if p, ok := u.User.Password(); ok && len(p) >= 4 && strings.Contains(err.Error(), p) && !strings.Contains(u.Redacted(), p) {
 				t.Fatalf("%q: error shows the password: %v", raw, err)
 			}
 		}
