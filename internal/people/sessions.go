@@ -22,13 +22,13 @@ var ErrNoSession = errors.New("people: no such session")
 
 // Why a session ended, as kept with it.
 const (
-	EndedLogout     = "signed out"
-	EndedEverywhere = "signed out everywhere"
-	EndedPassword   = "password changed"
-	EndedDeactivate = "deactivated"
-	EndedRole       = "role changed"
-	EndedAdmin      = "ended by an admin"
-	EndedExpired    = "expired"
+	EndedLogout      = "signed out"
+	EndedEverywhere  = "signed out everywhere"
+	EndedCredentials = "sign-in details changed"
+	EndedDeactivate  = "deactivated"
+	EndedRole        = "role changed"
+	EndedAdmin       = "ended by an admin"
+	EndedExpired     = "expired"
 )
 
 // Session is a signed-in session as the server keeps it. The cookie holds

@@ -471,7 +471,7 @@ func SetPasswordTx(ctx context.Context, tx *sqlx.Tx, id int64, hash string, by a
 		return ErrNotFound
 	}
 	// Whoever held a session, or a copy of its cookie, signs in again.
-	if _, err := endSessionsTx(ctx, tx, id, EndedPassword, now); err != nil {
+	if _, err := endSessionsTx(ctx, tx, id, EndedCredentials, now); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, by.Entry(now, "user.password", userTarget(id), ""))
