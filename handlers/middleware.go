@@ -62,6 +62,11 @@ func (s *Server) route(method, path string, a access, h fiber.Handler) {
 	if method == fiber.MethodGet {
 		s.rules[fiber.MethodHead+" "+path] = a
 		s.app.Add(fiber.MethodHead, path, s.guard(a), h)
+		if crossOrigin(path) {
+			// Other sites' scripts may read it: answer their preflight (cors.go).
+			s.rules[fiber.MethodOptions+" "+path] = a
+			s.app.Add(fiber.MethodOptions, path, s.guard(a), s.preflight)
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ func (s *Server) routes() {
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(s.requestLog)
 	app.Use(s.securityHeaders)
+	app.Use(s.cors) // the JSON API and the feeds, for other sites: cors.go
 	app.Use("/static", filesystem.New(filesystem.Config{
 		Root: http.FS(staticfiles.FS), MaxAge: 86400,
 	}))
@@ -71,6 +72,8 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n.md", public, s.policyMarkdown)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n", public, s.policyVersion)
 	s.route(fiber.MethodGet, "/policies/:slug/diff/:a/:b", public, s.policyDiff)
+	// Framable by STEWARD_EMBED_ORIGINS only: embed.go.
+	s.route(fiber.MethodGet, "/policies/:slug/embed", public, s.policyEmbed(embedCSP(s.cfg.EmbedOrigins)))
 	s.route(fiber.MethodGet, "/api/v1/policies", public, s.apiPolicies)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug", public, s.apiPolicy)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug/versions/:n", public, s.apiPolicyVersion)

@@ -42,6 +42,11 @@ type Config struct {
 	// not served at all (it names every route and how busy it is).
 	MetricsToken string // STEWARD_METRICS_TOKEN: bearer token for /metrics, at least 32 characters
 	MetricsAddr  string // STEWARD_METRICS_ADDR: host:port of a listener that serves only /metrics
+
+	// EmbedOrigins may frame the policy embed pages
+	// (STEWARD_EMBED_ORIGINS, comma-separated https origins); every other
+	// page may be framed by nobody.
+	EmbedOrigins []string
 }
 
 // TrustedProxy reports whether addr is one of the proxies whose
@@ -176,6 +181,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 
 	loadMetrics(&c, getenv, bad)
+	loadEmbedOrigins(&c, getenv, bad)
 
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
