@@ -16,6 +16,7 @@ import (
 func (s *Server) routes() {
 	app := s.app
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
+	app.Use(s.compressResponse) // gzip or brotli for text the page cache did not compress: compress.go
 	app.Use(s.requestLog)
 	app.Use(s.securityHeaders)
 	app.Use(s.cors) // the JSON API and the feeds, for other sites: cors.go
