@@ -75,6 +75,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/policies/:slug/diff/:a/:b", public, s.policyDiff)
 	// Framable by STEWARD_EMBED_ORIGINS only: embed.go.
 	s.route(fiber.MethodGet, "/policies/:slug/embed", public, s.policyEmbed(embedCSP(s.cfg.EmbedOrigins)))
+	s.route(fiber.MethodGet, "/api/v1/openapi.json", public, s.apiOpenAPI)
 	s.route(fiber.MethodGet, "/api/v1/policies", public, s.apiPolicies)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug", public, s.apiPolicy)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug/versions/:n", public, s.apiPolicyVersion)
