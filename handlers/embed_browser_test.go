@@ -114,6 +114,12 @@ func TestBrowserOtherSitesReadTheAPIAndFrameTheEmbed(t *testing.T) {
 			browsertest.Screenshot(t, ctx, "embed-"+strings.ReplaceAll(site.caption, " ", "-"), 1280)
 		})
 	}
-	// The embed itself is a page like the others: accessible, fits a phone.
-	lookAt(t, ts, "", "/policies/privacy/embed")
+	// The embed and the as-of page are pages like the others: accessible,
+	// fit a phone, valid HTML.
+	lookAt(t, ts, "", "/policies/privacy/embed", "/policies/privacy?at=2025-06-30")
+	c := ts.client()
+	for _, p := range browsertest.ValidateHTML(t, map[string]string{
+		"embed": c.get("/policies/privacy/embed").Body, "as-of": c.get("/policies/privacy?at=2025-06-30").Body}) {
+		t.Error(p)
+	}
 }
