@@ -31,18 +31,6 @@ func crossOrigin(path string) bool {
 	return strings.HasPrefix(path, "/api/v1/") || (strings.HasPrefix(path, "/policies/") && strings.HasSuffix(path, ".atom"))
 }
 
-// cors adds the CORS headers to every answer under the cross-origin paths,
-// errors included, so another site's script can read a 404's message.
-func (s *Server) cors(c *fiber.Ctx) error {
-	if crossOrigin(c.Path()) {
-		h := &c.Response().Header
-		for _, kv := range corsHeaders {
-			h.SetCanonical(kv[0], kv[1])
-		}
-	}
-	return c.Next()
-}
-
 // preflight answers a browser's CORS preflight (OPTIONS) for a
 // cross-origin path: GET and HEAD, with the conditional request headers.
 func (s *Server) preflight(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -23,6 +24,10 @@ type asOf struct {
 // atParam reads ?at=. ok is false when the request has no at parameter;
 // a present but malformed, empty or repeated one is a 400.
 func atParam(c *fiber.Ctx) (asOf, bool, error) {
+	// Most requests have no query at all: parsing one costs every request.
+	if bytes.IndexByte(c.Request().Header.RequestURI(), '?') < 0 {
+		return asOf{}, false, nil
+	}
 	args := c.Request().URI().QueryArgs()
 	if !args.Has("at") {
 		return asOf{}, false, nil

@@ -100,10 +100,11 @@ func pageKey(t *policies.Timeline, kind string, nums ...int) string {
 // effect: at most five minutes, and never past the moment a scheduled
 // version takes effect.
 func maxAge(t *policies.Timeline, now time.Time) string {
-	age := 300
-	if next, ok := t.Next(now); ok {
-		age = min(age, int(math.Ceil(next.EffectiveAt.Sub(now).Seconds())))
+	next, ok := t.Next(now)
+	if !ok {
+		return "public, max-age=300" // the usual case, without building a string per request
 	}
+	age := min(300, int(math.Ceil(next.EffectiveAt.Sub(now).Seconds())))
 	return "public, max-age=" + strconv.Itoa(max(age, 0))
 }
 

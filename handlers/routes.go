@@ -19,7 +19,6 @@ func (s *Server) routes() {
 	app.Use(s.compressResponse) // gzip or brotli for text the page cache did not compress: compress.go
 	app.Use(s.requestLog)
 	app.Use(s.securityHeaders)
-	app.Use(s.cors) // the JSON API and the feeds, for other sites: cors.go
 	app.Use("/static", filesystem.New(filesystem.Config{
 		Root: http.FS(staticfiles.FS), MaxAge: 86400,
 	}))
