@@ -269,10 +269,10 @@ func (s *Store) Deprovision(ctx context.Context, id int64, by audit.Actor, now t
 
 // DirectoryTeam is a team as a provisioning client sees it: a SCIM Group.
 type DirectoryTeam struct {
-	ID         int64     `db:"id"`
-	Name       string    `db:"name"`
-	ExternalID *string   `db:"external_id"`
-	ManagedBy  string    `db:"managed_by"`
+	ID         int64      `db:"id"`
+	Name       string     `db:"name"`
+	ExternalID *string    `db:"external_id"`
+	ManagedBy  string     `db:"managed_by"`
 	CreatedAt  time.Time  `db:"created_at"`
 	UpdatedAt  *time.Time `db:"updated_at"` // nil: not changed since created
 	Members    []int64    `db:"-"`
