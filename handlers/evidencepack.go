@@ -1,8 +1,10 @@
 package handlers
 
 import (
-	"bytes"
+	"bufio"
+	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -30,13 +32,33 @@ func (s *Server) evidencePack(c *fiber.Ctx) error {
 	}); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
 	src := evidencepack.Sources{DB: s.db, People: s.people, Courses: s.courses, Policies: s.policies, Reports: s.reports(), Log: s.translog}
 	req := evidencepack.Request{AsOf: asOf, GeneratedAt: now, GeneratedBy: fmt.Sprintf("%s <%s>", me.Name, me.Email)}
-	if err := evidencepack.Build(c.UserContext(), src, req, &buf); err != nil {
-		return err
-	}
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="steward-evidence-pack-%s.zip"`, day))
-	return c.Send(buf.Bytes())
+	// As the evidence export does: the pack is written into a pipe the
+	// server drains as it sends, so memory stays flat; a failure leaves a
+	// zip without its signed manifest, which verify.html refuses.
+	log := s.log
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	deadline := time.AfterFunc(10*time.Minute, func() {
+		cancel()
+		pr.CloseWithError(context.DeadlineExceeded)
+	})
+	go func() {
+		defer cancel()
+		defer deadline.Stop()
+		w := bufio.NewWriterSize(pw, 64<<10)
+		err := evidencepack.Build(ctx, src, req, w)
+		if err != nil {
+			log.Error("evidence pack failed", "user_id", me.ID, "as_of", day, "err", err)
+		}
+		if ferr := w.Flush(); err == nil {
+			err = ferr
+		}
+		pw.CloseWithError(err)
+	}()
+	c.Context().SetBodyStream(struct{ io.Reader }{pr}, -1)
+	return nil
 }

@@ -14,14 +14,16 @@ package evidencepack
 
 import (
 	"archive/zip"
-	"bytes"
+	"bufio"
 	"context"
 	"crypto/sha256"
 	_ "embed"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"steward/courses"
@@ -29,6 +31,7 @@ import (
 	"steward/internal/csvout"
 	"steward/internal/db"
 	"steward/internal/people"
+	"steward/internal/reminders"
 	"steward/internal/reports"
 	"steward/internal/translog"
 	"steward/policies"
@@ -84,58 +87,89 @@ func manifestText(origin string, asOf, manifestSHA string) string {
 	return fmt.Sprintf("%s\n%s\nas-of %s\nmanifest-sha256 %s\n", sigTitle, origin, asOf, manifestSHA)
 }
 
-// packer collects files in the order they are written.
+// packer writes files into the zip as they are made, hashing each on
+// the way, so that memory stays flat whatever the organisation's size.
+// Files are stored, not deflated: verify.html reads the zip with a few
+// lines of JavaScript and the browser's own SHA-256 and Ed25519.
 type packer struct {
-	names []string
-	files map[string][]byte
+	zw       *zip.Writer
+	modified time.Time
+	entries  []ManifestEntry
 }
 
-func (p *packer) add(name string, b []byte) {
-	if p.files == nil {
-		p.files = map[string][]byte{}
+// counter counts the bytes written through it.
+type counter struct{ n int }
+
+func (c *counter) Write(b []byte) (int, error) { c.n += len(b); return len(b), nil }
+
+func (p *packer) file(name string, write func(w io.Writer) error) error {
+	fw, err := p.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: p.modified})
+	if err != nil {
+		return err
 	}
-	if _, dup := p.files[name]; !dup {
-		p.names = append(p.names, name)
+	h, n := sha256.New(), &counter{}
+	if err := write(io.MultiWriter(fw, h, n)); err != nil {
+		return fmt.Errorf("evidencepack: %s: %w", name, err)
 	}
-	p.files[name] = b
+	p.entries = append(p.entries, ManifestEntry{Path: name, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n.n})
+	return nil
+}
+
+func (p *packer) add(name string, b []byte) error {
+	return p.file(name, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
 // Build writes the pack for r to w.
 func Build(ctx context.Context, src Sources, r Request, w io.Writer) error {
 	asOf := r.AsOf.UTC()
 	day := asOf.Format(time.DateOnly)
-	var p packer
+	p := &packer{zw: zip.NewWriter(w), modified: r.GeneratedAt.UTC()}
 
 	// The requirements: everyone who had to take a course or acknowledge
-	// a policy on the day, and where each stood, as the reports say.
+	// a policy on the day, and where each stood, as the reports say. The
+	// summary counts the very rows written to requirements.csv.
 	meta := reports.EvidenceMeta{AsOf: asOf, GeneratedAt: r.GeneratedAt, GeneratedBy: r.GeneratedBy}
-	var csvBuf, jsonBuf bytes.Buffer
-	if _, err := src.Reports.Evidence(ctx, &csvBuf, reports.FormatCSV, meta, r.GeneratedAt); err != nil {
+	var tallied counts
+	err := p.file("requirements.csv", func(w io.Writer) error {
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			var err error
+			tallied, err = tallyCSV(pr)
+			pr.CloseWithError(err)
+			done <- err
+		}()
+		_, err := src.Reports.Evidence(ctx, io.MultiWriter(w, pw), reports.FormatCSV, meta, r.GeneratedAt)
+		pw.CloseWithError(err)
+		if terr := <-done; err == nil {
+			err = terr
+		}
 		return err
-	}
-	if _, err := src.Reports.Evidence(ctx, &jsonBuf, reports.FormatJSON, meta, r.GeneratedAt); err != nil {
-		return err
-	}
-	p.add("requirements.csv", csvBuf.Bytes())
-	p.add("requirements.json", jsonBuf.Bytes())
-	var ev struct {
-		Rows []reports.EvidenceRow `json:"rows"`
-	}
-	if err := json.Unmarshal(jsonBuf.Bytes(), &ev); err != nil {
-		return fmt.Errorf("evidencepack: read the requirements back: %w", err)
-	}
-
-	roster, err := rosterCSV(ctx, src.People, asOf)
+	})
 	if err != nil {
 		return err
 	}
-	p.add("roster.csv", roster)
+	if err := p.file("requirements.json", func(w io.Writer) error {
+		_, err := src.Reports.Evidence(ctx, w, reports.FormatJSON, meta, r.GeneratedAt)
+		return err
+	}); err != nil {
+		return err
+	}
 
+	emails, err := emailsByID(ctx, src.People)
+	if err != nil {
+		return err
+	}
+	if err := p.file("roster.csv", func(w io.Writer) error { return rosterCSV(ctx, w, src.People, asOf) }); err != nil {
+		return err
+	}
 	rules, err := rulesJSON(ctx, src)
 	if err != nil {
 		return err
 	}
-	p.add("rules.json", rules)
+	if err := p.add("rules.json", rules); err != nil {
+		return err
+	}
 
 	cs, err := src.Courses.Courses(ctx)
 	if err != nil {
@@ -147,7 +181,9 @@ func Build(ctx context.Context, src Sources, r Request, w io.Writer) error {
 			return err
 		}
 		for _, f := range files {
-			p.add("courses/"+c.Slug+"/"+f.Name, f.Data)
+			if err := p.add("courses/"+c.Slug+"/"+f.Name, f.Data); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -166,7 +202,9 @@ func Build(ctx context.Context, src Sources, r Request, w io.Writer) error {
 				head := fmt.Sprintf("---\nslug: %s\ntitle: %s\naudience: %s\nversion: %d\neffective: %s\npublished: %s\nchange: %s\nsummary: %q\nsha256: %s\n---\n\n",
 					t.Policy.Slug, t.Policy.Title, t.Policy.Audience, v.Number, v.EffectiveAt.UTC().Format(time.RFC3339),
 					v.PublishedAt.UTC().Format(time.RFC3339), v.ChangeKind, v.Summary, policies.Hash(v.BodyMD))
-				p.add(name, []byte(head+v.BodyMD))
+				if err := p.add(name, []byte(head+v.BodyMD)); err != nil {
+					return err
+				}
 			}
 			if v, ok := t.InEffect(asOf); ok {
 				inEffect = append(inEffect, fmt.Sprintf("%s (%s) version %d, in effect since %s",
@@ -175,27 +213,40 @@ func Build(ctx context.Context, src Sources, r Request, w io.Writer) error {
 		}
 	}
 
-	auditCSV, n, err := auditExcerpt(ctx, src.DB, asOf)
-	if err != nil {
+	if err := p.file("reminders.csv", func(w io.Writer) error { return reminderLog(ctx, w, src.DB, emails, asOf) }); err != nil {
 		return err
 	}
-	p.add("audit/entries.csv", auditCSV)
+	if err := p.file("exemptions.csv", func(w io.Writer) error { return exemptionsCSV(ctx, w, src.DB, emails, asOf) }); err != nil {
+		return err
+	}
+	var auditEntries int
+	if err := p.file("audit/entries.csv", func(w io.Writer) error {
+		var err error
+		auditEntries, err = auditExcerpt(ctx, w, src.DB, asOf)
+		return err
+	}); err != nil {
+		return err
+	}
 	checkpoint, err := src.Log.AnchorAudit(ctx, r.GeneratedAt)
 	if err != nil {
 		return err
 	}
-	p.add("audit/checkpoint.txt", checkpoint)
-
-	p.add("controls.json", controlsJSON())
-	p.add("summary.html", summaryHTML(src.Log.Origin(), day, r, ev.Rows, inEffect, n, len(cs)))
-	p.add("verify.html", verifyHTML)
-
-	man := Manifest{Format: formatName, Origin: src.Log.Origin(), AsOf: day, GeneratedAt: r.GeneratedAt.UTC().Format(time.RFC3339),
-		GeneratedBy: r.GeneratedBy, PublicKey: src.Log.PublicKey()}
-	for _, name := range p.names {
-		sum := sha256.Sum256(p.files[name])
-		man.Files = append(man.Files, ManifestEntry{Path: name, SHA256: hex.EncodeToString(sum[:]), Size: len(p.files[name])})
+	if err := p.add("audit/checkpoint.txt", checkpoint); err != nil {
+		return err
 	}
+	if err := p.add("controls.json", controlsJSON()); err != nil {
+		return err
+	}
+	if err := p.add("summary.html", summaryHTML(src.Log.Origin(), day, r, tallied, inEffect, auditEntries)); err != nil {
+		return err
+	}
+	if err := p.add("verify.html", verifyHTML); err != nil {
+		return err
+	}
+
+	// Last, the manifest of everything above and its signature.
+	man := Manifest{Format: formatName, Origin: src.Log.Origin(), AsOf: day, GeneratedAt: r.GeneratedAt.UTC().Format(time.RFC3339),
+		GeneratedBy: r.GeneratedBy, PublicKey: src.Log.PublicKey(), Files: p.entries}
 	manBytes, err := json.MarshalIndent(man, "", "  ")
 	if err != nil {
 		return err
@@ -205,42 +256,30 @@ func Build(ctx context.Context, src Sources, r Request, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-
-	// Stored, not deflated: verify.html reads the zip with a few lines of
-	// JavaScript and the browser's own SHA-256 and Ed25519.
-	zw := zip.NewWriter(w)
-	write := func(name string, b []byte) error {
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: r.GeneratedAt.UTC()})
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{manifestName, manBytes}, {signatureName, sig}} {
+		fw, err := p.zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Store, Modified: p.modified})
 		if err != nil {
 			return err
 		}
-		_, err = fw.Write(b)
-		return err
-	}
-	if err := write(manifestName, manBytes); err != nil {
-		return err
-	}
-	if err := write(signatureName, sig); err != nil {
-		return err
-	}
-	for _, name := range p.names {
-		if err := write(name, p.files[name]); err != nil {
+		if _, err := fw.Write(f.b); err != nil {
 			return err
 		}
 	}
-	return zw.Close()
+	return p.zw.Close()
 }
 
-func rosterCSV(ctx context.Context, ps *people.Store, asOf time.Time) ([]byte, error) {
-	var buf bytes.Buffer
-	w := csvout.NewWriter(&buf)
-	if err := w.Write([]string{"name", "email", "role", "team", "manager", "joined", "left"}); err != nil {
-		return nil, err
+func rosterCSV(ctx context.Context, out io.Writer, ps *people.Store, asOf time.Time) error {
+	w := csvout.NewWriter(out)
+	if err := w.Write([]string{"name", "email", "role", "team", "manager", "joined"}); err != nil {
+		return err
 	}
 	for off := 0; ; off += 500 {
 		us, _, err := ps.List(ctx, people.Filter{Status: "all", Limit: 500, Offset: off})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, u := range us {
 			joined := u.CreatedAt
@@ -251,18 +290,15 @@ func rosterCSV(ctx context.Context, ps *people.Store, asOf time.Time) ([]byte, e
 				continue // not in the organisation on the day
 			}
 			if err := w.Write([]string{u.Name, u.Email, string(u.Role), deref(u.TeamName), deref(u.ManagerName),
-				csvout.Date(joined), ""}); err != nil {
-				return nil, err
+				csvout.Date(joined)}); err != nil {
+				return err
 			}
 		}
 		if len(us) < 500 {
 			break
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return w.Flush()
 }
 
 func deref(s *string) string {
@@ -329,11 +365,59 @@ func rulesJSON(ctx context.Context, src Sources) ([]byte, error) {
 	return json.MarshalIndent(out, "", "  ")
 }
 
-func auditExcerpt(ctx context.Context, d *db.DB, asOf time.Time) ([]byte, int, error) {
-	var buf bytes.Buffer
-	w := csvout.NewWriter(&buf)
+func emailsByID(ctx context.Context, ps *people.Store) (map[int64]string, error) {
+	out := map[int64]string{}
+	for off := 0; ; off += 500 {
+		us, _, err := ps.List(ctx, people.Filter{Status: "all", Limit: 500, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			out[u.ID] = u.Email
+		}
+		if len(us) < 500 {
+			return out, nil
+		}
+	}
+}
+
+func reminderLog(ctx context.Context, out io.Writer, d *db.DB, emails map[int64]string, asOf time.Time) error {
+	w := csvout.NewWriter(out)
+	if err := w.Write([]string{"at", "about", "sent_to", "subject", "subject_id", "stage", "round"}); err != nil {
+		return err
+	}
+	err := reminders.EventLog(ctx, d, asOf.Add(time.Nanosecond), func(e reminders.LoggedEvent) error {
+		return w.Write([]string{csvout.Time(e.CreatedAt), emails[e.UserID], emails[e.RecipientID], e.SubjectType,
+			fmt.Sprint(e.SubjectID), e.Stage, e.Round})
+	})
+	if err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+func exemptionsCSV(ctx context.Context, out io.Writer, d *db.DB, emails map[int64]string, asOf time.Time) error {
+	w := csvout.NewWriter(out)
+	if err := w.Write([]string{"person", "course", "cycle", "reason", "approved_by", "at"}); err != nil {
+		return err
+	}
+	err := courses.Exemptions(ctx, d, asOf.Add(time.Nanosecond), func(e courses.Exemption) error {
+		by := "system"
+		if e.ByID != nil {
+			by = emails[*e.ByID]
+		}
+		return w.Write([]string{emails[e.UserID], e.Course, fmt.Sprint(e.Seq), e.Reason, by, csvout.Time(e.At)})
+	})
+	if err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+func auditExcerpt(ctx context.Context, out io.Writer, d *db.DB, asOf time.Time) (int, error) {
+	w := csvout.NewWriter(out)
 	if err := w.Write([]string{"id", "at", "actor", "action", "target", "detail", "prev_hash", "hash"}); err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	n := 0
 	err := audit.Stream(ctx, d, audit.Filter{Until: asOf.Add(time.Nanosecond)}, func(e audit.Entry) error {
@@ -341,12 +425,9 @@ func auditExcerpt(ctx context.Context, d *db.DB, asOf time.Time) ([]byte, int, e
 		return w.Write([]string{fmt.Sprint(e.ID), csvout.Time(e.At), e.Actor, e.Action, e.Target, e.Detail, e.PrevHash, e.Hash})
 	})
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	if err := w.Flush(); err != nil {
-		return nil, 0, err
-	}
-	return buf.Bytes(), n, nil
+	return n, w.Flush()
 }
 
 // Controls maps each framework's training and awareness control to the
@@ -372,7 +453,7 @@ var controls = []Control{
 	{"NIST CSF 2.0", "PR.AT-01", "Personnel are provided with awareness and training so that they possess the knowledge and skills to perform general tasks with cybersecurity risks in mind.",
 		[]string{"courses/", "requirements.csv", "summary.html"}},
 	{"CIS Controls v8", "14", "Security Awareness and Skills Training.",
-		[]string{"rules.json", "courses/", "requirements.csv", "audit/entries.csv"}},
+		[]string{"rules.json", "courses/", "requirements.csv", "reminders.csv", "exemptions.csv", "audit/entries.csv"}},
 }
 
 func controlsJSON() []byte {
@@ -389,19 +470,38 @@ type counts struct {
 	Requirements map[string]map[string]int // requirement -> status -> people
 }
 
-func tally(rows []reports.EvidenceRow) counts {
+// tallyCSV counts requirements.csv as it is written: people, and per
+// requirement the people in each status.
+func tallyCSV(r io.Reader) (counts, error) {
 	c := counts{Requirements: map[string]map[string]int{}}
+	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return c, err
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimPrefix(h, "\ufeff")] = i
+	}
 	seen := map[string]bool{}
-	for _, r := range rows {
-		if !seen[r.Email] {
-			seen[r.Email] = true
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return c, nil
+		}
+		if err != nil {
+			return c, err
+		}
+		email := rec[col["email"]]
+		if !seen[email] {
+			seen[email] = true
 			c.People++
 		}
-		key := r.Type + ": " + r.Requirement
+		key := rec[col["requirement_type"]] + ": " + rec[col["requirement"]]
 		if c.Requirements[key] == nil {
 			c.Requirements[key] = map[string]int{}
 		}
-		c.Requirements[key][r.Status]++
+		c.Requirements[key][rec[col["status"]]]++
 	}
-	return c
 }

@@ -5,8 +5,6 @@ import (
 	"html/template"
 	"sort"
 	"time"
-
-	"steward/internal/reports"
 )
 
 // summaryPage answers an auditor's usual questions from the same rows as
@@ -46,7 +44,7 @@ td.num, th.num { text-align: right; } .wrap { overflow-x: auto; }
 <p>Each person and requirement, with dates and scores, is a row of requirements.csv; people who had not completed are there too, with their status (overdue, lapsed, not started, pending).</p>
 
 <h2>What happened then</h2>
-<p>Reminders, escalations, exemptions (with reason and approver), publications and every change an admin made are entries of the audit trail: <a href="audit/entries.csv">audit/entries.csv</a> holds its {{.AuditEntries}} entries up to the day. <a href="audit/checkpoint.txt">audit/checkpoint.txt</a> is the trail's head when the pack was made, signed with the installation's log key: <code>steward audit verify --checkpoint</code> proves the trail has not been cut short or rewritten since.</p>
+<p><a href="reminders.csv">reminders.csv</a> lists every reminder and escalation sent up to the day (to whom, about whom, at which stage); <a href="exemptions.csv">exemptions.csv</a> every exemption standing, with its reason and who approved it. Publications, exemptions granted and lifted, and every change an admin made are entries of the audit trail: <a href="audit/entries.csv">audit/entries.csv</a> holds its {{.AuditEntries}} entries up to the day. <a href="audit/checkpoint.txt">audit/checkpoint.txt</a> is the trail's head when the pack was made, signed with the installation's log key: <code>steward audit verify --checkpoint</code> proves the trail has not been cut short or rewritten since.</p>
 
 <h2>What management sees</h2>
 <p>Managers see the same statuses for their reporting line, and admins and auditors for the whole organisation, in Steward's reports; this pack is that report frozen for the day.</p>
@@ -63,8 +61,7 @@ type summaryRow struct {
 	Counts []int
 }
 
-func summaryHTML(origin, day string, r Request, rows []reports.EvidenceRow, inEffect []string, auditEntries, _ int) []byte {
-	c := tally(rows)
+func summaryHTML(origin, day string, r Request, c counts, inEffect []string, auditEntries int) []byte {
 	statusSet := map[string]bool{}
 	for _, st := range c.Requirements {
 		for s := range st {
