@@ -155,6 +155,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/team/people/:id/remind", managers, s.remind)
 	s.route(fiber.MethodGet, "/reports", readers, s.orgReport)
 	s.route(fiber.MethodGet, "/reports/evidence", readers, s.evidence)
+	s.route(fiber.MethodGet, "/reports/evidence/pack", readers, s.evidencePack)
 
 	// Anything else falls through to Fiber's router: a path that no route
 	// has is a 404, a path that only other methods have is a 405 with

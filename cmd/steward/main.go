@@ -53,6 +53,8 @@ func commands() []command {
 		{"version", "", "print the commit this binary was built from, its Go version and the newest database schema it knows", cmdVersion},
 		{"audit verify", "[--checkpoint FILE]", "check the audit log's hash chain (and, given a checkpoint, that nothing it saw was removed or rewritten); exit 1 naming the first bad entry", cmdAuditVerify},
 		{"audit checkpoint", "[--out FILE]", "sign the audit trail's head with the log key, record it in the transparency log, and write it out", cmdAuditCheckpoint},
+		{"evidence pack", "--out FILE.zip [--as-of 2026-06-30]", "build the signed evidence pack for auditors as of the end of a day (default yesterday)", cmdEvidencePack},
+		{"evidence verify", "FILE.zip [--key KEY]", "check an evidence pack's signature and every file's SHA-256; exit 1 naming the file that changed", cmdEvidenceVerify},
 		{"log verify", "URL [--checkpoint FILE] [--save FILE] [--key KEY]", "check a Steward site's transparency log over HTTP, with no database: every public version is in it unchanged, and it only grew since a saved checkpoint", cmdLogVerify},
 		{"retention run", "[--dry-run] [--now 2028-01-01T00:00:00Z] [--mail-days 90]", "pseudonymise and purge personal data past its retention period", cmdRetentionRun},
 	}
