@@ -221,6 +221,16 @@ func (sc scope) from(table, col string) (from, cond string) {
 	return `line CROSS JOIN ` + table, ` AND ` + col + ` = line.id`
 }
 
+// fromMonths is from for the trend's months, a dozen rows a person: on a
+// listed line PostgreSQL reads them by index, person by person, where a
+// join with the line would hash the whole table.
+func (sc scope) fromMonths(table, col string) (from, cond string) {
+	if sc.listed {
+		return table, ` AND ` + col + ` = ANY(ARRAY(SELECT id FROM line))`
+	}
+	return sc.from(table, col)
+}
+
 // Statuses a report filter accepts, in the order the filter lists them.
 // The course statuses follow courses.Status; policies add pending and
 // acknowledged.
