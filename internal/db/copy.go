@@ -32,7 +32,9 @@ type TableCount struct {
 const copyBatch = 500
 
 // Copy moves a whole Steward database into an empty PostgreSQL database:
-// it migrates both to this binary's schema, copies every table in
+// it migrates both to this binary's schema (a source from before the
+// baseline migration is read as it is, if it had all of the migrations the
+// baseline replaced), copies every table in
 // foreign-key order inside one transaction (so a failed copy leaves the
 // target empty), keeps every id, moves each identity sequence past the
 // copied ids, and then compares the row counts of every table. The
@@ -42,7 +44,13 @@ func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
 		return nil, ErrCopyTarget
 	}
 	if _, err := from.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("db: copy: migrate the source: %w", err)
+		// A database from before the baseline is read as it is, when it
+		// has every migration the baseline replaced: its schema is the
+		// baseline's. Copying it is the way forward Migrate names.
+		whole, werr := from.wholePreBaseline(ctx)
+		if !errors.Is(err, ErrPreBaseline) || werr != nil || !whole {
+			return nil, fmt.Errorf("db: copy: migrate the source: %w", err)
+		}
 	}
 	if _, err := to.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("db: copy: migrate the target: %w", err)
