@@ -16,6 +16,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"steward/internal/mdnest"
+	"steward/internal/org"
 )
 
 // ErrInvalid wraps every *ValidationError.
@@ -643,6 +644,8 @@ func ValidateModule(m *Module) []Problem {
 		p.at(0, "%s: the body is empty", where)
 	} else if err := mdnest.Check(m.Body); err != nil {
 		p.at(0, "%s: the body is too deeply nested: %v", where, err)
+	} else if err := org.Check(m.Body); err != nil {
+		p.at(0, "%s: the body %v", where, err)
 	}
 	if len(m.Questions) == 0 {
 		p.at(0, "%s: the quiz needs at least one question", where)

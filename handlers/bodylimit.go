@@ -46,7 +46,7 @@ func bodyLimit(c *fiber.Ctx) (int, string) {
 	case u == nil:
 		return anonymousBodyLimit, "Please sign in first: without signing in, a form may send at most 64 KB."
 	case u.Role != people.RoleAdmin:
-		return signedInBodyLimit, "This form sent more than 64 KB, which is more than any of Steward's forms needs."
+		return signedInBodyLimit, "This form sent more than 64 KB, which is more than any of this site's forms needs."
 	case c.Method() == fiber.MethodPost && uploadRoutes[c.Path()]:
 		return uploadBodyLimit, "The file is larger than 10 MB. Steward takes rosters and course zips of up to 10 MB."
 	default:

@@ -90,7 +90,8 @@ func newPage(body []byte, contentType string) page {
 
 // servePage sends the cached page under key, building it on first use.
 func (s *Server) servePage(c *fiber.Ctx, key, cacheControl string, build func() (page, error)) error {
-	p, err := s.pages.get(key, build)
+	// Every page carries the organisation's branding.
+	p, err := s.pages.get(s.brandNow().Version+" "+key, build)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"steward/internal/org"
 )
 
 // Environments Steward knows.
@@ -42,6 +44,12 @@ type Config struct {
 	// not served at all (it names every route and how busy it is).
 	MetricsToken string // STEWARD_METRICS_TOKEN: bearer token for /metrics, at least 32 characters
 	MetricsAddr  string // STEWARD_METRICS_ADDR: host:port of a listener that serves only /metrics
+
+	// Org is the organisation settings the environment fixes
+	// (STEWARD_ORG_NAME, STEWARD_ORG_CONTACT, …; org.Fields lists them),
+	// by setting, checked as the settings form checks them. They win over
+	// what an admin saved, and the form shows them read-only.
+	Org map[string]string
 }
 
 // TrustedProxy reports whether addr is one of the proxies whose
@@ -176,6 +184,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 
 	loadMetrics(&c, getenv, bad)
+
+	orgEnv, orgProblems := org.ParseEnv(getenv)
+	problems = append(problems, orgProblems...)
+	c.Org = orgEnv
 
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
