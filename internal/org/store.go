@@ -178,6 +178,11 @@ func CheckLogo(data []byte) (contentType string, width, height int, err error) {
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxLogoSide || cfg.Height > MaxLogoSide {
 		return bad(fmt.Sprintf("is %d×%d pixels; a logo may be at most %d pixels a side", cfg.Width, cfg.Height, MaxLogoSide))
 	}
+	// The header alone can be sound in a truncated or damaged file; only
+	// decoding the whole image (bounded by the size checked above) shows it.
+	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+		return bad("is damaged: it could not be read as a whole image")
+	}
 	return ct, cfg.Width, cfg.Height, nil
 }
 
