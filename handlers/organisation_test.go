@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"steward/internal/audit"
+	"steward/internal/browsertest"
 	"steward/internal/config"
 	"steward/internal/demo"
 	"steward/internal/logfmt"
@@ -275,4 +276,25 @@ func TestPolicyPlaceholders(t *testing.T) {
 	anon.get("/policies/cookies").expect(t, http.StatusOK, "officer is Hannah Okafor")
 	// The next draft starts from the text as written, placeholders and all.
 	adm.get("/admin/policies/cookies").expect(t, http.StatusOK, "officer is {{org.dpo}}; {{org.name}} uses")
+}
+
+// TestBrowserOrganisation looks at a branded public page (with a logo,
+// footer links and the accent colour) and the settings page, valid and
+// refused, in Chromium: axe-core, the Nu checker and a 375 px phone.
+func TestBrowserOrganisation(t *testing.T) {
+	ts := newTestServer(t)
+	adm := ts.as(adminEmail)
+	adm.upload("/admin/organisation/logo", "logo", "logo.png", testPNG(t, 240, 80), nil).expect(t, http.StatusSeeOther)
+	adm.post("/admin/organisation", orgValues(map[string]string{"powered_by": "on"})).expect(t, http.StatusSeeOther)
+	pages := map[string]string{
+		"public":           ts.client().get("/policies/privacy").Body,
+		"settings":         adm.get("/admin/organisation").Body,
+		"settings-refused": adm.post("/admin/organisation", orgValues(map[string]string{"accent": "#dddddd", "contact": "x"})).Body,
+		"logo-refused":     adm.upload("/admin/organisation/logo", "logo", "l.gif", []byte("GIF89a"), nil).Body,
+	}
+	for _, problem := range browsertest.ValidateHTML(t, pages) {
+		t.Error(problem)
+	}
+	lookAt(t, ts, "", "/policies/privacy", "/verify")
+	lookAt(t, ts, adminEmail, "/admin/organisation")
 }
