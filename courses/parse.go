@@ -655,6 +655,13 @@ func ValidateModule(m *Module) []Problem {
 		if strings.TrimSpace(q.Text) == "" {
 			p.at(0, "%s: text is empty", what)
 		}
+		quizText := []string{q.Text, q.Explanation}
+		for _, o := range q.Options {
+			quizText = append(quizText, o.Text)
+		}
+		if err := org.Check(strings.Join(quizText, "\n")); err != nil {
+			p.at(0, "%s %v", what, err)
+		}
 		if q.Objective != "" && !slugPattern.MatchString(q.Objective) {
 			p.at(0, "%s: objective must be lowercase letters, digits and hyphens", what)
 		}

@@ -216,6 +216,8 @@ func TestCoursePlaceholders(t *testing.T) {
 	ctx := context.Background()
 	folder := courseFolder(t, func(f map[string]string) {
 		f["01-collect-less.md"] += "\nAsk {{org.privacy_contact}} first; breaches go to {{ org.breach_contact }}.\n"
+		f["01-collect-less.md"] = strings.Replace(f["01-collect-less.md"],
+			"A sign-up form asks for a birth date nobody uses.", "A sign-up form at {{org.name}} asks for a birth date nobody uses.", 1)
 	})
 	if _, err := ts.srv.courses.Import(ctx, folder, audit.Actor{Label: "test"}, testStart); err != nil {
 		t.Fatal(err)
@@ -225,7 +227,8 @@ func TestCoursePlaceholders(t *testing.T) {
 	}
 	emp := ts.as(employeeEmail)
 	emp.get("/courses/basics/modules/1").expect(t, http.StatusOK,
-		"Ask privacy@brightloop.example, or by post to Brightloop Ltd., 14 Harbour Street", "breaches go to security@brightloop.example")
+		"Ask privacy@brightloop.example, or by post to Brightloop Ltd., 14 Harbour Street", "breaches go to security@brightloop.example",
+		"A sign-up form at Brightloop Ltd asks")
 
 	adm := ts.as(adminEmail)
 	adm.post("/admin/organisation", orgValues(map[string]string{"privacy_contact": `Tom & "Jerry"`, "breach_contact": ""})).
@@ -239,6 +242,11 @@ func TestCoursePlaceholders(t *testing.T) {
 	})
 	adm.upload("/admin/courses/upload", "folder", "basics.zip", zipOf(t, "basics/", bad), nil).
 		expect(t, http.StatusUnprocessableEntity, "{{org.ceo}}", "not an organisation setting")
+	badQuiz := courseFolder(t, func(f map[string]string) {
+		f["01-collect-less.md"] = strings.Replace(f["01-collect-less.md"], "Remove the field.", "Ask {{org.cfo}}.", 1)
+	})
+	adm.upload("/admin/courses/upload", "folder", "basics.zip", zipOf(t, "basics/", badQuiz), nil).
+		expect(t, http.StatusUnprocessableEntity, "{{org.cfo}}")
 	emp.get("/courses/basics/modules/1").expect(t, http.StatusOK, "Ask Tom &amp;")
 }
 

@@ -135,6 +135,11 @@ func New(d Deps) (*Server, error) {
 	// {{brand.Name}} and the like: the organisation's branding, read from
 	// a snapshot, so no page's data has to carry it.
 	engine.AddFunc("brand", s.brandNow)
+	// {{facts .Text}}: plain course text (a question, an option) with its
+	// {{org.KEY}} placeholders filled, escaped.
+	engine.AddFunc("facts", func(text string) template.HTML {
+		return template.HTML(org.FillHTML(template.HTMLEscapeString(text), s.brandNow().Settings))
+	})
 	if err := engine.Load(); err != nil {
 		return nil, fmt.Errorf("handlers: parse templates: %w", err)
 	}
