@@ -248,6 +248,11 @@ Configuration comes from the environment:
   STEWARD_MAIL_RETENTION_DAYS  days before sent email text is deleted (default 90)
   STEWARD_MIN_GROUP_SIZE smallest group shown in organisation aggregates (default 5)
   STEWARD_METRICS_TOKEN / STEWARD_METRICS_ADDR  bearer token (32+ chars) for /metrics / its own listener; neither: no /metrics
+  STEWARD_ORG_NAME, _CONTACT, _ACCENT, _FOOTER_LINKS, _POWERED_BY  branding customers see;
+  STEWARD_ORG_PRIVACY_CONTACT, _DPO, _EU_REPRESENTATIVE, _UK_REPRESENTATIVE,
+  _TRANSFER_MECHANISM, _BREACH_CONTACT, _PROCESSOR_NOTICE, _COMPLAINTS  company facts
+                         ({{org.KEY}} in courses and policies); each one set wins over
+                         Organisation settings (docs/organisation.md)
 
 Run "steward COMMAND --help" (or "steward help COMMAND") for a command's arguments and flags.`)
 }
