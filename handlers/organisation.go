@@ -84,21 +84,25 @@ func (s *Server) refreshBrand(ctx context.Context) error {
 	return nil
 }
 
-// brandNow returns the current snapshot. One older than brandMaxAge is
-// still returned, and replaced in the background.
+// brandNow returns the current snapshot. When it is older than
+// brandMaxAge, one request reads the settings again (the others meanwhile
+// get the snapshot they had); if that fails, the old snapshot serves for
+// another brandMaxAge.
 func (s *Server) brandNow() *brand {
 	b := s.brand.Load()
-	if s.wall().Sub(b.loadedAt) > brandMaxAge && s.brandLoading.CompareAndSwap(false, true) {
-		go func() {
-			defer s.brandLoading.Store(false)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := s.refreshBrand(ctx); err != nil {
-				s.log.Error("organisation settings: refresh", "err", err)
-			}
-		}()
+	if s.wall().Sub(b.loadedAt) <= brandMaxAge || !s.brandLoading.CompareAndSwap(false, true) {
+		return b
 	}
-	return b
+	defer s.brandLoading.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.refreshBrand(ctx); err != nil {
+		s.log.Error("organisation settings: refresh", "err", err)
+		again := *b
+		again.loadedAt = s.wall()
+		s.brand.Store(&again)
+	}
+	return s.brand.Load()
 }
 
 // brandState is what Server keeps of the branding.

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"net/url"
 
@@ -305,4 +306,18 @@ func TestBrowserOrganisation(t *testing.T) {
 	}
 	lookAt(t, ts, "", "/policies/privacy", "/verify")
 	lookAt(t, ts, adminEmail, "/admin/organisation")
+}
+
+// TestOrganisationChangedElsewhereShowsWithinAMinute: a change saved by
+// another instance (another store over the same database) shows once this
+// instance's snapshot is a minute old.
+func TestOrganisationChangedElsewhereShowsWithinAMinute(t *testing.T) {
+	ts := newTestServer(t)
+	other := org.NewStore(ts.db, nil)
+	if _, err := other.Save(context.Background(), map[string]string{"name": "Northwind Outfitters Ltd"}, audit.System, testStart); err != nil {
+		t.Fatal(err)
+	}
+	ts.client().get("/").expect(t, http.StatusOK, "Brightloop Ltd</a>")
+	ts.advanceWall(brandMaxAge + time.Second)
+	ts.client().get("/").expect(t, http.StatusOK, "Northwind Outfitters Ltd</a>")
 }
