@@ -56,5 +56,23 @@ func TestPublishFreezesOrganisationFacts(t *testing.T) {
 		if got := versions[len(versions)-1].SourceMD; got != source {
 			t.Errorf("source kept = %q, want %q", got, source)
 		}
+
+		// Policy as code: the same file with placeholders, published
+		// again, is identical to what is published; with a fact changed
+		// since, it is a new version.
+		f, err := ParseFile("privacy.md", []byte("---\nslug: privacy\ntitle: Privacy policy\naudience: public\nsummary: Again\nchange: minor\n---\n\n"+source))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := s.PublishFile(ctx, f, actor, t0.Add(time.Hour)); err != nil || res.Published {
+			t.Fatalf("the same file again: %+v, %v", res, err)
+		}
+		if _, err := settings.Save(ctx, map[string]string{"dpo": "Dana Reyes", "transfer_mechanism": "EU SCCs with the UK Addendum"}, actor, t0); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.PublishFile(ctx, f, actor, t0.Add(2*time.Hour))
+		if err != nil || !res.Published || !strings.Contains(res.Version.BodyMD, "ask Dana Reyes.") {
+			t.Fatalf("after the DPO changed: %+v, %v", res, err)
+		}
 	})
 }

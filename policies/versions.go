@@ -360,16 +360,9 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 		}
 	}
 	source := NormalizeBody(in.Body)
-	// A published version is frozen text, public and verifiable by its
-	// hash: the organisation's facts are written into it now, and a fact
-	// it names that is not set yet stops the publication.
-	facts, err := s.org.LoadTx(ctx, tx)
+	body, err := s.freeze(ctx, tx, source)
 	if err != nil {
 		return Version{}, err
-	}
-	body, err := org.FillMarkdown(source, facts)
-	if err != nil {
-		return Version{}, &ValidationError{Fields: map[string]string{"body": err.Error()}}
 	}
 	var sourceMD *string
 	if source != body {
@@ -411,6 +404,22 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 		}
 	}
 	return v, nil
+}
+
+// freeze returns the text a publication of source stores. A published
+// version is frozen text, public and verifiable by its hash: the
+// organisation's facts it names are written into it, and one that is not
+// set yet stops the publication.
+func (s *Store) freeze(ctx context.Context, tx *sqlx.Tx, source string) (string, error) {
+	facts, err := s.org.LoadTx(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	body, err := org.FillMarkdown(source, facts)
+	if err != nil {
+		return "", &ValidationError{Fields: map[string]string{"body": err.Error()}}
+	}
+	return body, nil
 }
 
 // Timeline is a policy with its published versions in order. Published
