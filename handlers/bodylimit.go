@@ -33,7 +33,9 @@ const (
 	drainLimit = 32 << 20
 )
 
-// uploadRoutes are the only routes that take a file, and only from admins.
+// uploadRoutes are the routes that take a large file, and only from
+// admins. The logo upload (/admin/organisation/logo) takes a small one,
+// within adminBodyLimit.
 var uploadRoutes = map[string]bool{
 	"/admin/people/import":  true,
 	"/admin/courses/upload": true,
@@ -49,6 +51,8 @@ func bodyLimit(c *fiber.Ctx) (int, string) {
 		return signedInBodyLimit, "This form sent more than 64 KB, which is more than any of this site's forms needs."
 	case c.Method() == fiber.MethodPost && uploadRoutes[c.Path()]:
 		return uploadBodyLimit, "The file is larger than 10 MB. Steward takes rosters and course zips of up to 10 MB."
+	case c.Path() == "/admin/organisation/logo":
+		return adminBodyLimit, "The file is larger than 1 MB; a logo may be at most 256 KB."
 	default:
 		return adminBodyLimit, "This form sent more than 1 MB. Files go through the import and upload pages, which take up to 10 MB."
 	}

@@ -106,6 +106,8 @@ func TestOrganisationLogo(t *testing.T) {
 		expect(t, http.StatusUnprocessableEntity, "must be a PNG, JPEG or WebP image")
 	adm.upload("/admin/organisation/logo", "logo", "big.png", append(testPNG(t, 10, 10), make([]byte, 300<<10)...), nil).
 		expect(t, http.StatusUnprocessableEntity, "larger than 256 KB")
+	adm.upload("/admin/organisation/logo", "logo", "huge.png", append(testPNG(t, 10, 10), make([]byte, 2<<20)...), nil).
+		expect(t, http.StatusRequestEntityTooLarge, "a logo may be at most 256 KB")
 	if ts.count(`SELECT COUNT(*) FROM organisation_logo`) != 0 {
 		t.Fatal("a refused logo was stored")
 	}
