@@ -61,6 +61,8 @@ func TestOrganisationSettingsForm(t *testing.T) {
 		t.Fatal("a refused form was audited")
 	}
 	ts.client().get("/").expect(t, http.StatusOK, "Brightloop Ltd</a>")
+	// The policy page is rendered once and cached: the change must reach it.
+	ts.client().get("/policies/privacy").expect(t, http.StatusOK, "<title>Privacy policy · Brightloop Ltd</title>")
 
 	adm.post("/admin/organisation", orgValues(map[string]string{
 		"name": "Northwind Outfitters Ltd", "accent": "#5b2a86", "contact": "hello@northwind.example",
@@ -83,6 +85,7 @@ func TestOrganisationSettingsForm(t *testing.T) {
 	if cc := sheet.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
 		t.Errorf("accent stylesheet Cache-Control = %q", cc)
 	}
+	ts.client().get("/policies/privacy").expect(t, http.StatusOK, "<title>Privacy policy · Northwind Outfitters Ltd</title>")
 	if strings.Contains(home.Body, "Steward") {
 		t.Error("the public page names Steward with the powered-by line off")
 	}
