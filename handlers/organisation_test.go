@@ -20,16 +20,16 @@ import (
 	"steward/internal/audit"
 	"steward/internal/browsertest"
 	"steward/internal/config"
-	"steward/internal/demo"
 	"steward/internal/logfmt"
 	"steward/internal/org"
+	"steward/policies"
 )
 
 // orgValues is the settings form as the demo organisation has it, with
 // changes; a value of "" clears the setting.
 func orgValues(changes map[string]string) url.Values {
 	f := url.Values{}
-	for k, v := range demo.Organisation() {
+	for k, v := range policies.DemoOrganisation() {
 		f.Set(k, v)
 	}
 	for k, v := range changes {

@@ -76,3 +76,27 @@ func TestPublishFreezesOrganisationFacts(t *testing.T) {
 		}
 	})
 }
+
+// TestSeedDemoFillsOnlyUnsetSettings: the demo gives the organisation the
+// demo company's settings where none is set, and keeps what an admin set.
+func TestSeedDemoFillsOnlyUnsetSettings(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		settings := org.NewStore(d, nil)
+		if _, err := settings.Save(ctx, map[string]string{"dpo": "Dana Reyes"}, audit.Actor{Label: "test"}, t0); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // it can run again
+			if err := SeedDemo(ctx, s, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := settings.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Fact(org.DPO) != "Dana Reyes" || st.Name() != "Brightloop Ltd" || st.Fact(org.ProcessorNotice) != "24 hours" {
+			t.Errorf("after the demo: %q", st.Values)
+		}
+	})
+}

@@ -410,8 +410,8 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 // version is frozen text, public and verifiable by its hash: the
 // organisation's facts it names are written into it, and one that is not
 // set yet stops the publication.
-func (s *Store) freeze(ctx context.Context, tx *sqlx.Tx, source string) (string, error) {
-	facts, err := s.org.LoadTx(ctx, tx)
+func (s *Store) freeze(ctx context.Context, q sqlx.QueryerContext, source string) (string, error) {
+	facts, err := s.org.LoadTx(ctx, q)
 	if err != nil {
 		return "", err
 	}

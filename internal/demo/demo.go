@@ -13,7 +13,6 @@ import (
 	"steward/internal/audit"
 	"steward/internal/db"
 	"steward/internal/mail"
-	"steward/internal/org"
 	"steward/internal/people"
 	"steward/policies"
 )
@@ -79,33 +78,10 @@ func Seed(ctx context.Context, d *db.DB, now time.Time, opts Options) (Result, e
 			return Result{}, err
 		}
 	}
-	// Before the content: the demo policies name these facts.
-	if _, err := org.NewStore(d, nil).Save(ctx, Organisation(), audit.System, now); err != nil {
-		return Result{}, fmt.Errorf("demo: organisation settings: %w", err)
-	}
 	if err := seedContent(ctx, d, store, now, opts); err != nil {
 		return Result{}, err
 	}
 	return Result{People: res.Created, Teams: res.TeamsCreated}, nil
-}
-
-// Organisation is the demo company's settings: its branding and the
-// company facts its course and policies name.
-func Organisation() map[string]string {
-	return map[string]string{
-		"name":               "Brightloop Ltd",
-		"contact":            "privacy@brightloop.example",
-		"accent":             "#1f4e8c",
-		"footer_links":       "Brightloop | https://brightloop.example\nService status | https://status.brightloop.example",
-		"privacy_contact":    "privacy@brightloop.example, or by post to Brightloop Ltd., 14 Harbour Street, Bristol BS1 4QA, United Kingdom",
-		"dpo":                "Hannah Okafor, Data Protection Officer, dpo@brightloop.example",
-		"eu_representative":  "Brightloop EU Representative, c/o Example Representation Services, 1 Example Quay, Dublin 2, Ireland, eu-rep@brightloop.example",
-		"uk_representative":  "none needed: Brightloop Ltd. is established in the United Kingdom",
-		"transfer_mechanism": "the EU standard contractual clauses with the UK Addendum",
-		"breach_contact":     "security@brightloop.example, or the on-call line on extension 999, at once",
-		"processor_notice":   "24 hours",
-		"complaints":         "write to privacy@brightloop.example first; you may also complain to the Information Commissioner's Office (ico.org.uk) or to the data protection authority where you live in the EU",
-	}
 }
 
 // seedContent publishes the demo policies, has most people acknowledge the
