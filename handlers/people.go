@@ -13,6 +13,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/people"
+	"steward/internal/reports"
 	"steward/internal/validator"
 )
 
@@ -408,5 +409,14 @@ func (s *Server) teamPerson(c *fiber.Ctx) error {
 	for slug, at := range sent {
 		reminded[slug] = at.Format("15:04 UTC")
 	}
-	return s.render(c, fiber.StatusOK, "people/person", fiber.Map{"Title": p.Name, "Person": p, "History": h, "Reminded": reminded})
+	return s.renderPage(c, fiber.StatusOK, "people/person", &personPage{layout: layout{Title: p.Name}, Person: p, History: h, Reminded: reminded})
+}
+
+// personPage is the data of people/person.html, a manager's view of one
+// person in their line.
+type personPage struct {
+	layout
+	Person   people.User
+	History  *reports.History
+	Reminded map[string]string // course slug: when today's reminder was queued
 }

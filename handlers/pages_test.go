@@ -1,0 +1,132 @@
+package handlers
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/template/html/v2"
+
+	"steward/courses"
+	"steward/internal/people"
+	"steward/internal/reports"
+	"steward/policies"
+	"steward/views"
+)
+
+// pageCase is one typed page: its template and a page struct to render it
+// with, its own fields left zero or filled in.
+type pageCase struct {
+	template string
+	label    string
+	data     pageData
+	want     []string // text the rendered page must contain
+}
+
+// exampleDay is a fixed date for the filled examples.
+var exampleDay = time.Date(2026, 11, 2, 10, 30, 0, 0, time.UTC)
+
+func ptr[T any](v T) *T { return &v }
+
+// adminLayout is the layout of a signed-in admin, every branch of the
+// navigation open; every typed page is behind sign-in.
+func adminLayout(title string) layout {
+	return layout{Title: title, User: &people.User{ID: 1, Name: "Ada Admin", Email: "ada@example.com", Role: people.RoleAdmin},
+		CSRF: "tok", Flash: "Saved.", Path: "/home", IsAdmin: true, IsManager: true}
+}
+
+// staffLayout is the layout of a signed-in employee.
+func staffLayout(title string) layout {
+	return layout{Title: title, User: &people.User{ID: 2, Name: "Eve Employee", Role: people.RoleEmployee}, CSRF: "tok", Path: "/home"}
+}
+
+// TestTypedPagesRender renders every page that takes a typed struct, with
+// its fields zero and with a filled example: a template naming a field
+// its struct lacks (a misspelling, a renamed key) fails here, not for a
+// user.
+func TestTypedPagesRender(t *testing.T) {
+	engine := html.NewFileSystem(http.FS(views.FS), ".html")
+	engine.AddFuncMap(templateFuncs())
+	if err := engine.Load(); err != nil {
+		t.Fatal(err)
+	}
+	var cases []pageCase
+	cases = append(cases, homePageCases()...)
+	cases = append(cases, reportPageCases()...)
+	for _, pc := range cases {
+		t.Run(pc.template+"/"+pc.label, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := engine.Render(&buf, pc.template, pc.data, "layouts/base"); err != nil {
+				t.Fatalf("render %s with %T: %v", pc.template, pc.data, err)
+			}
+			for _, w := range append(pc.want, pc.data.base().Title+" · Steward") {
+				if !strings.Contains(buf.String(), w) {
+					t.Errorf("page does not show %q", w)
+				}
+			}
+		})
+	}
+}
+
+func homePageCases() []pageCase {
+	assignment := courses.Assignment{Slug: "security", Title: "Security basics", ModulesPassed: 1, ModulesTotal: 3,
+		Cycle: courses.Cycle{Dates: courses.Dates{DueAt: exampleDay}}, Status: courses.StatusInProgress}
+	ack := policies.AckStatus{Policy: policies.Policy{Slug: "conduct", Title: "Code of conduct"},
+		Current: policies.Version{Number: 2, EffectiveAt: exampleDay}, State: policies.AckPending, Due: exampleDay}
+	read := policies.AckStatus{Policy: policies.Policy{Slug: "travel", Title: "Travel"}, Current: policies.Version{Number: 1, EffectiveAt: exampleDay}}
+	return []pageCase{
+		{"home/home", "zero", &homePage{layout: staffLayout("Home")}, []string{"Hello, Eve Employee", "No training is assigned"}},
+		{"home/home", "filled", &homePage{layout: adminLayout("Home"), MyCourses: []courses.Assignment{assignment},
+			Acks: []policies.AckStatus{ack}, Reads: []policies.AckStatus{read}, LineSize: 4, PeopleCount: 120},
+			[]string{"Security basics", "Code of conduct", "Travel", "4 active people", "People</a> (120)"}},
+	}
+}
+
+func reportPageCases() []pageCase {
+	figures := []reports.CourseFigures{
+		{Course: reports.Course{Slug: "security", Title: "Security basics"}, Assigned: 10, Completed: 6, DueSoon: 1, Overdue: 2, Lapsed: 1},
+		{Course: reports.Course{Slug: "privacy", Title: "Privacy at work"}, Suppressed: true},
+	}
+	policy := []reports.PolicyFigures{{Slug: "conduct", Title: "Code of conduct", Version: 2, Required: 10, Acknowledged: 7, Pending: 2, Overdue: 1},
+		{Slug: "travel", Title: "Travel", Suppressed: true}}
+	trend := []reports.TrendPoint{{At: exampleDay.AddDate(0, -1, 0), Label: "Oct 2026", Items: 10, Good: 8}, {At: exampleDay, Label: "Nov 2026", Items: 10, Good: 9}}
+	line := &reports.Line{At: exampleDay, People: 10, Courses: figures, Policies: policy, Total: 120, Trend: trend}
+	q := url.Values{"status": {reports.NeedsAction}}
+	rows := []itemRow{{UserID: 7, Fields: []string{"Bo Brown", "bo@example.com", "Sales", "Security basics", "Overdue", "2026-10-01", "32", ""}, Badge: "bad"}}
+	team := &teamReportPage{layout: adminLayout("Team report"), Report: line,
+		Courses: []reports.Course{{ID: 1, Slug: "security", Title: "Security basics"}}, Teams: []reports.Team{{ID: 3, Name: "Sales"}},
+		Statuses: statusOptions(), TeamFilter: "3", CourseFilter: "security", StatusFilter: reports.NeedsAction,
+		Rows: rows, Columns: itemColumns, Total: 120, Page: 2, Pages: 3, First: 51,
+		CSVURL: listURL("/team/report.csv", q), Pager: pageLinks("/team/report", q, 2, true, "#people"),
+		CountLinks: countLinks(figures, q), OverdueURL: "/team/report?status=needs_action#people",
+		Bars: courseBars(figures), Trend: trendChart(trend, "Compliance"), StatusTitle: "Overdue or lapsed", Org: true}
+	org := &orgReportPage{layout: adminLayout("Organisation report"),
+		Org: &reports.Org{Line: line, MinGroupSize: 5, Teams: []reports.TeamFigures{{Name: "Sales", People: 8, Assigned: 8, Completed: 6, AckRequired: 8, Acked: 7}, {Name: "Tiny", Suppressed: true}}},
+		Bars: courseBars(figures), Trend: trendChart(trend, "Compliance of the organisation")}
+	cycle := reports.CycleRow{Cycle: courses.Cycle{Seq: 2, AssignedAt: exampleDay, Dates: courses.Dates{DueAt: exampleDay, CompletedAt: ptr(exampleDay), ExpiresAt: ptr(exampleDay.AddDate(1, 0, 0))}, Score: ptr(90)},
+		Slug: "security", Title: "Security basics", Status: courses.StatusCompleted}
+	overdue := reports.CycleRow{Cycle: courses.Cycle{Seq: 1, AssignedAt: exampleDay, Dates: courses.Dates{DueAt: exampleDay}}, Slug: "privacy", Title: "Privacy at work", Status: courses.StatusOverdue}
+	closed := reports.CycleRow{Cycle: courses.Cycle{Seq: 1, ClosedAt: ptr(exampleDay), ClosedReason: "course retired"}, Slug: "old", Title: "Old course"}
+	exempt := reports.CycleRow{Cycle: courses.Cycle{Seq: 1, Dates: courses.Dates{Exempt: true}, ExemptReason: "on leave"}, Slug: "ethics", Title: "Ethics", Status: courses.StatusExempt}
+	person := &personPage{layout: adminLayout("Bo Brown"),
+		Person: people.User{ID: 7, Name: "Bo Brown", Email: "bo@example.com", Role: people.RoleEmployee, TeamName: ptr("Sales"), ManagerName: ptr("Mo Manager"), HiredOn: ptr(exampleDay), Active: true},
+		History: &reports.History{Cycles: []reports.CycleRow{cycle, overdue, closed, exempt},
+			Attempts:  []reports.AttemptRow{{Course: "Security basics", Module: "Phishing", Position: 1, StartedAt: exampleDay, SubmittedAt: ptr(exampleDay), Score: ptr(80), Passed: true}, {Course: "Security basics", Module: "Passwords", Position: 2, StartedAt: exampleDay}},
+			Acks:      []reports.AckRow{{Slug: "conduct", Title: "Code of conduct", Number: 2, AcknowledgedAt: exampleDay}},
+			Standings: []reports.PolicyStanding{{Slug: "travel", Title: "Travel", Version: 1, Status: "pending", Due: exampleDay}},
+			Overdue:   map[string]bool{"privacy": true}},
+		Reminded: map[string]string{"security": "09:15 UTC"}}
+	return []pageCase{
+		{"reports/team", "zero", &teamReportPage{layout: staffLayout("Team report"), Report: &reports.Line{}}, []string{"No courses yet.", "Nobody matches these filters."}},
+		{"reports/team", "filled", team, []string{"Security basics", "Code of conduct", "Bo Brown", "showing 51 to 51", "Page 2 of 3", "Everyone in the organisation"}},
+		{"reports/org", "zero", &orgReportPage{layout: staffLayout("Organisation report"), Org: &reports.Org{Line: &reports.Line{}}}, []string{"No courses yet.", "No teams yet."}},
+		{"reports/org", "filled", org, []string{"Security basics", "Hidden: fewer than 5 people", "Sales", "Code of conduct"}},
+		{"reports/evidence", "zero", &evidencePage{layout: staffLayout("Evidence export")}, nil},
+		{"reports/evidence", "filled", &evidencePage{layout: adminLayout("Evidence export"), AsOf: "2026-11-01", Format: reports.FormatJSON, Max: "2026-11-02", Error: "Choose CSV or JSON."}, []string{"Choose CSV or JSON.", "2026-11-01"}},
+		{"people/person", "zero", &personPage{layout: staffLayout("Bo Brown"), History: &reports.History{}}, []string{"No quiz attempts.", "No policy acknowledgements."}},
+		{"people/person", "filled", person, []string{"Bo Brown", "Sales", "Reminder sent today at 09:15 UTC", "Send a reminder now about Privacy at work", "course retired", "on leave", "Phishing", "Code of conduct", "Travel, version 1"}},
+	}
+}
