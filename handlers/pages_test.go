@@ -104,7 +104,7 @@ func reportPageCases() []pageCase {
 		CountLinks: countLinks(figures, q), OverdueURL: "/team/report?status=needs_action#people",
 		Bars: courseBars(figures), Trend: trendChart(trend, "Compliance"), StatusTitle: "Overdue or lapsed", Org: true}
 	org := &orgReportPage{layout: adminLayout("Organisation report"),
-		Org: &reports.Org{Line: line, MinGroupSize: 5, Teams: []reports.TeamFigures{{Name: "Sales", People: 8, Assigned: 8, Completed: 6, AckRequired: 8, Acked: 7}, {Name: "Tiny", Suppressed: true}}},
+		Org:  &reports.Org{Line: line, MinGroupSize: 5, Teams: []reports.TeamFigures{{Name: "Sales", People: 8, Assigned: 8, Completed: 6, AckRequired: 8, Acked: 7}, {Name: "Tiny", Suppressed: true}}},
 		Bars: courseBars(figures), Trend: trendChart(trend, "Compliance of the organisation")}
 	cycle := reports.CycleRow{Cycle: courses.Cycle{Seq: 2, AssignedAt: exampleDay, Dates: courses.Dates{DueAt: exampleDay, CompletedAt: ptr(exampleDay), ExpiresAt: ptr(exampleDay.AddDate(1, 0, 0))}, Score: ptr(90)},
 		Slug: "security", Title: "Security basics", Status: courses.StatusCompleted}
