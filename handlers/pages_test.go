@@ -13,6 +13,7 @@ import (
 	"steward/courses"
 	"steward/internal/people"
 	"steward/internal/reports"
+	"steward/internal/validator"
 	"steward/policies"
 	"steward/views"
 )
@@ -43,19 +44,27 @@ func staffLayout(title string) layout {
 	return layout{Title: title, User: &people.User{ID: 2, Name: "Eve Employee", Role: people.RoleEmployee}, CSRF: "tok", Path: "/home"}
 }
 
-// TestTypedPagesRender renders every page that takes a typed struct, with
-// its fields zero and with a filled example: a template naming a field
-// its struct lacks (a misspelling, a renamed key) fails here, not for a
-// user.
-func TestTypedPagesRender(t *testing.T) {
+// testViews parses the templates as New does.
+func testViews(t *testing.T) *html.Engine {
+	t.Helper()
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFuncMap(templateFuncs())
 	if err := engine.Load(); err != nil {
 		t.Fatal(err)
 	}
+	return engine
+}
+
+// TestTypedPagesRender renders every page that takes a typed struct, with
+// its fields zero and with a filled example: a template naming a field
+// its struct lacks (a misspelling, a renamed key) fails here, not for a
+// user.
+func TestTypedPagesRender(t *testing.T) {
+	engine := testViews(t)
 	var cases []pageCase
 	cases = append(cases, homePageCases()...)
 	cases = append(cases, reportPageCases()...)
+	cases = append(cases, peoplePageCases()...)
 	for _, pc := range cases {
 		t.Run(pc.template+"/"+pc.label, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -64,10 +73,22 @@ func TestTypedPagesRender(t *testing.T) {
 			}
 			for _, w := range append(pc.want, pc.data.base().Title+" · Steward") {
 				if !strings.Contains(buf.String(), w) {
-					t.Errorf("page does not show %q", w)
+					t.Errorf("page does not show %q:\n%s", w, buf.String())
 				}
 			}
 		})
+	}
+}
+
+// TestPageThatCannotRenderIsAnError: the layout stops on the page's error
+// rather than printing it into a page that looks served.
+func TestPageThatCannotRenderIsAnError(t *testing.T) {
+	engine := testViews(t)
+	// The home page with data that has no MyCourses, Acks or LineSize.
+	var buf bytes.Buffer
+	err := engine.Render(&buf, "home/home", &struct{ layout }{staffLayout("Home")}, "layouts/base")
+	if err == nil || !strings.Contains(err.Error(), "MyCourses") {
+		t.Fatalf("render = %v, want an error naming the missing field", err)
 	}
 }
 
@@ -128,5 +149,36 @@ func reportPageCases() []pageCase {
 		{"reports/evidence", "filled", &evidencePage{layout: adminLayout("Evidence export"), AsOf: "2026-11-01", Format: reports.FormatJSON, Max: "2026-11-02", Error: "Choose CSV or JSON."}, []string{"Choose CSV or JSON.", "2026-11-01"}},
 		{"people/person", "zero", &personPage{layout: staffLayout("Bo Brown"), History: &reports.History{}}, []string{"No quiz attempts.", "No policy acknowledgements."}},
 		{"people/person", "filled", person, []string{"Bo Brown", "Sales", "Reminder sent today at 09:15 UTC", "Send a reminder now about Privacy at work", "course retired", "on leave", "Phishing", "Code of conduct", "Travel, version 1"}},
+	}
+}
+
+func peoplePageCases() []pageCase {
+	bo := people.User{ID: 7, Name: "Bo Brown", Email: "bo@example.com", Role: people.RoleManager, TeamName: ptr("Sales"), ManagerName: ptr("Mo Manager"), Active: true, CreatedAt: exampleDay}
+	left := people.User{ID: 8, Name: "Lee Left", Email: "lee@example.com", Role: people.RoleEmployee, PasswordHash: "x", DeactivatedAt: ptr(exampleDay)}
+	teams := []people.Team{{ID: 3, Name: "Sales", Members: 8}}
+	invalid := personForm{Name: "Bo Brown", Email: "bo@", Role: "manager", TeamID: "3", ManagerEmail: "mo@example.com", HiredOn: "2026-01-31"}
+	invalid.AddFieldError("email", "Enter an email address like name@example.com.")
+	invalid.AddFieldError("role", "Choose one of the roles.")
+	invalid.AddFieldError("team_id", "That team does not exist.")
+	invalid.AddFormError("Please correct the form.")
+	var refused validator.Validator
+	refused.AddFieldError("name", "There is already a team with this name.")
+	return []pageCase{
+		{"people/list", "zero", &peopleListPage{layout: staffLayout("People")}, []string{"Nobody matches this filter."}},
+		{"people/list", "filled", &peopleListPage{layout: adminLayout("People"), People: []people.User{bo, left}, Total: 120, Teams: teams, Roles: people.Roles,
+			Filter: people.Filter{Query: "b", Role: people.RoleManager, Status: "all"}, TeamFilter: "3", Pager: pager{Prev: "/admin/people?page=1", Next: "/admin/people?page=3"}},
+			[]string{"120 people", "Bo Brown", "Mo Manager", "Deactivated", "Next page"}},
+		{"people/form", "zero", &personFormPage{layout: staffLayout("Add a person")}, []string{"Add person"}},
+		{"people/form", "filled", &personFormPage{layout: adminLayout("Bo Brown"), Form: invalid, Teams: teams, Roles: people.Roles, Person: &bo, Sessions: 2},
+			[]string{"Enter an email address like", "Choose one of the roles.", "That team does not exist.", "in 2 browsers", "Send invitation", "Deactivate Bo Brown"}},
+		{"people/form", "deactivated", &personFormPage{layout: adminLayout("Lee Left"), Form: personFormOf(left), Roles: people.Roles, Person: &left},
+			[]string{"Deactivated on 2 Nov 2026", "signed in nowhere", "Reactivate Lee Left"}},
+		{"people/teams", "zero", &teamsListPage{layout: staffLayout("Teams")}, []string{"No teams yet."}},
+		{"people/teams", "filled", &teamsListPage{layout: adminLayout("Teams"), Teams: teams, Name: "Sales", Form: refused},
+			[]string{"There is already a team with this name.", "New name for Sales"}},
+		{"people/import", "zero", &importPage{layout: staffLayout("Import a roster")}, nil},
+		{"people/import", "filled", &importPage{layout: adminLayout("Import a roster"), Columns: people.RosterColumns, Error: "Choose a CSV file to import.",
+			Problems: []people.RowError{{Line: 3, Message: "Enter an email address."}, {Message: "The file is empty."}}, FileName: "roster.csv"},
+			[]string{"email,name,team", "2 problems in roster.csv", "Line 3: Enter an email address.", "Choose a CSV file to import."}},
 	}
 }

@@ -240,5 +240,11 @@ func templateFuncs() template.FuncMap {
 			}
 			return m, nil
 		},
+		// fail stops the render with err. The views engine's {{embed}}
+		// returns the page's error as a value, which would print it into
+		// a 200 page; the layout passes it here instead, so a page that
+		// cannot render is a 500 (html/template fails on a field its
+		// data lacks).
+		"fail": func(err error) (string, error) { return "", err },
 	}
 }
