@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -65,6 +66,7 @@ func TestTypedPagesRender(t *testing.T) {
 	cases = append(cases, homePageCases()...)
 	cases = append(cases, reportPageCases()...)
 	cases = append(cases, peoplePageCases()...)
+	cases = append(cases, coursePageCases()...)
 	for _, pc := range cases {
 		t.Run(pc.template+"/"+pc.label, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -180,5 +182,85 @@ func peoplePageCases() []pageCase {
 		{"people/import", "filled", &importPage{layout: adminLayout("Import a roster"), Columns: people.RosterColumns, Error: "Choose a CSV file to import.",
 			Problems: []people.RowError{{Line: 3, Message: "Enter an email address."}, {Message: "The file is empty."}}, FileName: "roster.csv"},
 			[]string{"email,name,team", "2 problems in roster.csv", "Line 3: Enter an email address.", "Choose a CSV file to import."}},
+	}
+}
+
+// exampleCourse is a course of two modules, the first with a question of
+// each kind.
+func exampleCourse() *courses.Course {
+	qs := []courses.Question{
+		{ID: 11, Kind: courses.Single, Text: "Which link is safe?", Explanation: "Check the domain.", Objective: "links",
+			Options: []courses.Option{{ID: 111, Text: "The one you typed", Correct: true}, {ID: 112, Text: "The one in the email"}}},
+		{ID: 12, Kind: courses.Multiple, Text: "Which are secrets?", Options: []courses.Option{{ID: 121, Text: "Passwords", Correct: true}, {ID: 122, Text: "Keys", Correct: true}}},
+		{ID: 13, Kind: courses.TrueFalse, Text: "Sharing a password is fine.", Options: []courses.Option{{ID: 131, Text: courses.TrueLabel}, {ID: 132, Text: courses.FalseLabel, Correct: true}}},
+	}
+	return &courses.Course{ID: 1, Revision: 3, UpdatedAt: exampleDay,
+		Settings: courses.Settings{Slug: "security", Title: "Security basics", Summary: "Keep the firm safe.", PassMark: 80, MaxAttempts: 3,
+			Audience: courses.Audience{Kind: courses.AudienceTeams, Values: []string{"Sales"}}},
+		Modules: []courses.Module{{ID: 21, Position: 1, Title: "Phishing", Body: "Look twice.", Questions: qs}, {ID: 22, Position: 2, Title: "Passwords"}}}
+}
+
+func coursePageCases() []pageCase {
+	course := exampleCourse()
+	zeroCourse := &courses.Course{}
+	form := settingsFormOf(course.Settings)
+	form.Teams, form.Roles = []string{"Sales"}, []string{"manager"}
+	form.Shuffle, form.RequiresRetraining = true, true
+	form.AddFieldError("summary", "Use at most 1,000 characters.")
+	form.AddFieldError("audience", "Choose at least one team.")
+	form.AddFormError("The settings were not saved.")
+	editor := moduleEditor{Position: "1", Title: "Phishing", Body: "Look twice.", Questions: course.Modules[0].Questions}
+	editor.AddFieldError("body", "The lesson is nested too deeply.")
+	cycle := &courses.Cycle{Seq: 2, AssignedAt: exampleDay, Dates: courses.Dates{DueAt: exampleDay, CompletedAt: ptr(exampleDay), ExpiresAt: ptr(exampleDay.AddDate(1, 0, 0))}, Score: ptr(90)}
+	recert := &courses.Cycle{Seq: 3, AssignedAt: exampleDay, Dates: courses.Dates{DueAt: exampleDay, LapsesAt: ptr(exampleDay.AddDate(0, 1, 0))}}
+	mods := []courses.ModuleProgress{{Module: &course.Modules[0], Passed: true, BestScore: ptr(90), AttemptsUsed: 1, AttemptsLeft: 2},
+		{Module: &course.Modules[1], AttemptsUsed: 3, AttemptsLeft: 0}}
+	done := &courses.Progress{Course: course, Cycle: cycle, Status: courses.StatusCompleted, Modules: mods, Passed: 1}
+	renewing := &courses.Progress{Course: course, Cycle: recert, Status: courses.StatusDueSoon, Modules: mods}
+	empty := &courses.Progress{Course: zeroCourse, Cycle: &courses.Cycle{}}
+	quiz := &courses.Quiz{Course: course, Module: course.Modules[0], Attempt: courses.Attempt{Token: "quiz-token"}, AttemptsUsed: 1, AttemptsLeft: 2}
+	attempt := &courses.Attempt{ID: 5, ModuleID: 22, Score: ptr(50), Passed: ptr(false), CourseTitle: "Security 101"}
+	results := []courses.QuestionResult{{Text: "Which link is safe?", ChosenText: []string{"The one in the email"}, CorrectText: []string{"The one you typed"}, Explanation: "Check the domain."},
+		{Text: "Which are secrets?", ChosenText: []string{"Passwords", "Keys"}, Correct: true}}
+	cert := &courses.Certificate{Code: "ABCD-EFGH-JKLM-NPQR", Name: "Eve Employee", CourseSlug: "security", CourseTitle: "Security basics", Revision: 3, CompletedAt: exampleDay, ValidUntil: ptr(exampleDay.AddDate(1, 0, 0)), Score: 90}
+	return []pageCase{
+		{"courses/admin_course", "zero", &courseSettingsPage{layout: staffLayout("Course"), Course: zeroCourse}, []string{"Save settings"}},
+		{"courses/admin_course", "filled", &courseSettingsPage{layout: adminLayout("Course: Security basics"), Course: course, Form: form,
+			Teams: []people.Team{{ID: 3, Name: "Sales"}}, Roles: courses.Roles},
+			[]string{"Revision 3", "Phishing", "(3 questions)", "Use at most 1,000 characters.", "Choose at least one team.", "The settings were not saved.", `value="Sales" checked`, `value="manager" checked`}},
+		{"courses/admin_module", "zero", &moduleEditorPage{layout: staffLayout("Edit module"), Course: zeroCourse}, []string{"Add a module"}},
+		{"courses/admin_module", "filled", &moduleEditorPage{layout: adminLayout("Edit module · Security basics"), Course: course, Pos: 1, Form: editor,
+			Preview: template.HTML("<p>Look twice.</p>"), Kinds: []courses.QuestionKind{courses.Single, courses.Multiple, courses.TrueFalse}},
+			[]string{"Edit module 1", "<p>Look twice.</p>", "The lesson is nested too deeply.", "Which link is safe?", "Sharing a password is fine.", "Delete module 1"}},
+		{"courses/admin_upload", "zero", &courseUploadPage{layout: staffLayout("Upload a course")}, nil},
+		{"courses/admin_upload", "filled", &courseUploadPage{layout: adminLayout("Upload a course"), Error: "The file is damaged.",
+			Problems: []courses.Problem{{File: "course.yaml", Line: 4, Message: "Unknown key."}, {Message: "No modules."}}, FileName: "security.zip"},
+			[]string{"2 problems in security.zip", "course.yaml:4", "Unknown key.", "The file is damaged."}},
+		{"courses/admin_people", "zero", &coursePeoplePage{layout: staffLayout("People"), Course: zeroCourse}, []string{"0 people"}},
+		{"courses/admin_people", "filled", &coursePeoplePage{layout: adminLayout("People · Security basics"), Course: course,
+			Rows: []courses.RosterRow{{UserID: 7, Name: "Bo Brown", Email: "bo@example.com", Cycle: *cycle, Status: courses.StatusCompleted},
+				{UserID: 8, Name: "Lee Leave", Cycle: courses.Cycle{Seq: 1, Dates: courses.Dates{Exempt: true, ExemptAt: ptr(exampleDay)}, ExemptReason: "on leave"}, Status: courses.StatusExempt}},
+			Counts: map[string]int{"completed": 1, "exempt": 1}, Error: "Give a reason."},
+			[]string{"2 people", "1 completed", "Bo Brown", "on leave", "Lift exemption", "Give a reason."}},
+		{"courses/course", "zero", &coursePage{layout: staffLayout("Course"), P: empty}, []string{"0 of 0 modules passed"}},
+		{"courses/course", "filled", &coursePage{layout: staffLayout("Security basics"), P: done}, []string{"Security basics", "Keep the firm safe.", "with 90%", "View your certificate", "Not passed yet"}},
+		{"courses/course", "recertifying", &coursePage{layout: staffLayout("Security basics"), P: renewing}, []string{"Recertify by"}},
+		{"courses/module", "zero", &modulePage{layout: staffLayout("Module"), P: empty, M: &courses.ModuleProgress{Module: &courses.Module{}}}, nil},
+		{"courses/module", "filled", &modulePage{layout: staffLayout("Phishing"), P: done, M: &mods[0], Body: template.HTML("<p>Look twice.</p>"),
+			Next: &course.Modules[1], Quiz: quiz, ChooseAll: map[int64]bool{12: true}, Error: "Answer every question.", Chosen: map[int64]bool{111: true}},
+			[]string{"<p>Look twice.</p>", "You have passed this module with 90%", "attempt 2 of 3", "Answer every question.", "Choose all that apply.", "quiz-token", "checked", "Next module: Passwords"}},
+		{"courses/module", "no attempts", &modulePage{layout: staffLayout("Passwords"), P: done, M: &mods[1], NoAttempts: true}, []string{"You have used all 3 attempts"}},
+		{"courses/result", "zero", &resultPage{layout: staffLayout("Result"), A: &courses.Attempt{}, Course: zeroCourse, M: &courses.Module{}}, []string{"not passed"}},
+		{"courses/result", "filled", &resultPage{layout: staffLayout("Result: Passwords"), A: attempt, Course: course, M: &course.Modules[1], Results: results,
+			Score: 50, P: done, MP: &mods[1], Revealed: true},
+			[]string{"Passwords: not passed", "Security 101", "You scored <strong>50%</strong>", "no attempts left", "View your certificate", "The right answer: “The one you typed”", "Check the domain."}},
+		{"courses/certificate", "zero", &certificatePage{layout: staffLayout("Certificate"), Cert: &courses.Certificate{}}, []string{"No expiry"}},
+		{"courses/certificate", "filled", &certificatePage{layout: staffLayout("Certificate: Security basics"), Cert: cert, VerifyURL: "https://steward.example.com/verify/ABCD-EFGH-JKLM-NPQR"},
+			[]string{"Eve Employee", "Security basics", "ABCD-EFGH-JKLM-NPQR", "2 Nov 2027"}},
+		{"courses/verify", "zero", &verifyPage{layout: layout{Title: "Verify a certificate"}}, []string{"Certificate code"}},
+		{"courses/verify", "refused", &verifyPage{layout: layout{Title: "Verify a certificate"}, Code: "nope", Error: "No certificate has this code."}, []string{"No certificate has this code.", `value="nope"`}},
+		{"courses/verify", "found", &verifyPage{layout: layout{Title: "Certificate verified"}, Code: cert.Code, Now: exampleDay.AddDate(2, 0, 0),
+			V: &courses.Verification{Name: "Eve Employee", CourseTitle: "Security basics", Revision: 3, CompletedAt: exampleDay, ValidUntil: cert.ValidUntil}},
+			[]string{"genuine Steward certificate", "Eve Employee", "(expired)", cert.Code}},
 	}
 }
