@@ -12,6 +12,8 @@ import (
 	"github.com/gofiber/template/html/v2"
 
 	"steward/courses"
+	"steward/internal/audit"
+	"steward/internal/mail"
 	"steward/internal/people"
 	"steward/internal/reports"
 	"steward/internal/validator"
@@ -67,6 +69,7 @@ func TestTypedPagesRender(t *testing.T) {
 	cases = append(cases, reportPageCases()...)
 	cases = append(cases, peoplePageCases()...)
 	cases = append(cases, coursePageCases()...)
+	cases = append(cases, outboxAuditPageCases()...)
 	for _, pc := range cases {
 		t.Run(pc.template+"/"+pc.label, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -262,5 +265,33 @@ func coursePageCases() []pageCase {
 		{"courses/verify", "found", &verifyPage{layout: layout{Title: "Certificate verified"}, Code: cert.Code, Now: exampleDay.AddDate(2, 0, 0),
 			V: &courses.Verification{Name: "Eve Employee", CourseTitle: "Security basics", Revision: 3, CompletedAt: exampleDay, ValidUntil: cert.ValidUntil}},
 			[]string{"genuine Steward certificate", "Eve Employee", "(expired)", cert.Code}},
+	}
+}
+
+func outboxAuditPageCases() []pageCase {
+	dead := mail.Outgoing{ID: 9, DedupeKey: "reminder:7", Recipient: "bo@example.com", Kind: "reminder", Subject: "Security basics is overdue",
+		Text: "Please complete it.", Status: mail.StatusDead, Attempts: 8, LastError: "550 mailbox unavailable", CreatedAt: exampleDay}
+	invite := mail.Outgoing{ID: 10, Recipient: "new@example.com", Kind: "invitation", Subject: "Your invitation", Text: "secret link",
+		Status: mail.StatusQueued, NextAttemptAt: exampleDay, CreatedAt: exampleDay, Secret: true}
+	bad := auditForm{Who: "nobody@example.com", From: "2026-11-30", To: "2026-11-01"}
+	bad.AddFieldError("who", "Nobody in Steward has this email.")
+	bad.AddFieldError("to", "The end date must not be before the start date.")
+	entries := []audit.Entry{{ID: 41, At: exampleDay, ActorID: ptr(int64(1)), Actor: "user:1", Action: "policy.publish", Target: "policy:conduct/v2", Detail: "material"},
+		{ID: 40, At: exampleDay, Actor: "system", Action: "reminder.send", Target: "user:7"}}
+	return []pageCase{
+		{"outbox/list", "zero", &outboxListPage{layout: staffLayout("Outbox")}, []string{"No SMTP server is configured"}},
+		{"outbox/list", "filled", &outboxListPage{layout: adminLayout("Outbox"), Messages: []mail.Outgoing{dead, invite}, Counts: map[string]int{mail.StatusDead: 1, mail.StatusQueued: 1},
+			Statuses: outboxStatuses, Kinds: []string{"invitation", "reminder"}, Status: mail.StatusDead, Kind: "reminder", Pager: pager{Next: "/admin/outbox?page=2"}, SMTP: true},
+			[]string{"Dead: 1", "bo@example.com", "Security basics is overdue", `value="reminder" selected`}},
+		{"outbox/show", "zero", &outboxMessagePage{layout: staffLayout("Outbox")}, nil},
+		{"outbox/show", "dead", &outboxMessagePage{layout: adminLayout("Outbox: Security basics is overdue"), Message: dead, Headers: map[string]string{"List-Unsubscribe": "<https://example.com/u>"},
+			Sent: "2 Nov 2026 10:30 UTC", MessageID: "<reminder.7@example.com>"},
+			[]string{"550 mailbox unavailable", "List-Unsubscribe", "reminder.7@example.com", "Retry this message", "Please complete it."}},
+		{"outbox/show", "secret", &outboxMessagePage{layout: adminLayout("Outbox: Your invitation"), Message: invite}, []string{"Next attempt", "its text is not shown"}},
+		{"audit/list", "zero", &auditLogPage{layout: staffLayout("Audit log")}, []string{"0 entries", "No entry matches this filter."}},
+		{"audit/list", "filled", &auditLogPage{layout: adminLayout("Audit log"), Form: auditForm{Action: "policy.publish"}, Actions: []string{"policy.publish", "reminder.send"},
+			Families: []string{"policy."}, Entries: entries, Names: map[string]string{"user:1": "Ada Admin"}, Total: 2, CSVURL: "/admin/audit.csv?action=policy.publish", Pager: pager{Prev: "/admin/audit"}},
+			[]string{"Download CSV", "2 entries", "Ada Admin <span class=\"muted\">(user:1)</span>", "policy:conduct/v2", `value="policy.publish" selected`, "Previous page"}},
+		{"audit/list", "refused", &auditLogPage{layout: adminLayout("Audit log"), Form: bad}, []string{"The filter has a problem", "Nobody in Steward has this email.", "The end date must not be before"}},
 	}
 }
