@@ -16,6 +16,7 @@ import (
 	"steward/internal/mail"
 	"steward/internal/people"
 	"steward/internal/reports"
+	"steward/internal/retention"
 	"steward/internal/validator"
 	"steward/policies"
 	"steward/views"
@@ -70,6 +71,7 @@ func TestTypedPagesRender(t *testing.T) {
 	cases = append(cases, peoplePageCases()...)
 	cases = append(cases, coursePageCases()...)
 	cases = append(cases, outboxAuditPageCases()...)
+	cases = append(cases, accountPageCases()...)
 	for _, pc := range cases {
 		t.Run(pc.template+"/"+pc.label, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -293,5 +295,34 @@ func outboxAuditPageCases() []pageCase {
 			Families: []string{"policy."}, Entries: entries, Names: map[string]string{"user:1": "Ada Admin"}, Total: 2, CSVURL: "/admin/audit.csv?action=policy.publish", Pager: pager{Prev: "/admin/audit"}},
 			[]string{"Download CSV", "2 entries", "Ada Admin <span class=\"muted\">(user:1)</span>", "policy:conduct/v2", `value="policy.publish" selected`, "Previous page"}},
 		{"audit/list", "refused", &auditLogPage{layout: adminLayout("Audit log"), Form: bad}, []string{"The filter has a problem", "Nobody in Steward has this email.", "The end date must not be before"}},
+	}
+}
+
+func accountPageCases() []pageCase {
+	// One record of every kind, so that every row of the page renders.
+	inv := &retention.Inventory{GeneratedAt: exampleDay,
+		Profile: retention.Profile{Name: "Eve Employee", Email: "eve@example.com", Role: "employee", Team: ptr("Sales"), HiredOn: ptr(exampleDay), Active: true, PasswordSet: true},
+		Cycles:  []retention.CycleRecord{{Course: "Security basics", Seq: 1, Score: ptr(90), Exempt: true, ExemptBy: ptr("Ada Admin"), ExemptReason: "on leave"}},
+		Attempts: []retention.AttemptRecord{{ID: 5, Course: "Security basics", CourseSlug: "security", Module: "Phishing", SubmittedAt: ptr(exampleDay), Score: ptr(80), Passed: ptr(true)},
+			{ID: 6, Module: "Passwords"}},
+		Certificates:     []retention.CertRecord{{Code: "ABCD-EFGH-JKLM-NPQR", Course: "Security basics", CreatedAt: exampleDay}},
+		Acknowledgements: []retention.AckRecord{{Policy: "Privacy notice", PolicySlug: "privacy", Audience: "public", Version: 2}, {Policy: "Code of conduct", PolicySlug: "conduct", Audience: "staff", Version: 1}},
+		Emails:           []retention.EmailRecord{{Subject: "Welcome", Kind: "invitation", Status: "sent", SentAt: ptr(exampleDay), TextNote: "A one-time link; its text is not kept."}, {Subject: "Reminder", Text: "Please complete it."}},
+		Reminders:        []retention.ReminderRecord{{Subject: "course", Stage: "overdue"}},
+		Links:            []retention.LinkRecord{{Purpose: "invite"}},
+		Sessions:         []retention.SessionRecord{{Device: "Firefox on Linux"}},
+		Preferences:      []retention.PrefRecord{{TeamWeekly: true, UpdatedAt: exampleDay}},
+		Compliance:       []retention.MonthRecord{{MonthEnd: exampleDay, Items: 2, Good: 2}},
+		Audit:            []retention.AuditRecord{{ID: 3, At: exampleDay, Actor: "user:2", Action: "login.success", Target: "user:2"}},
+	}
+	sessions := []people.Session{{IDHash: "aaa", Device: "Firefox on Linux", Address: "192.0.2.x", CreatedAt: exampleDay, SeenAt: exampleDay}, {IDHash: "bbb"}}
+	return []pageCase{
+		{"mydata/page", "zero", &myDataPage{layout: staffLayout("My data"), Inv: &retention.Inventory{}}, []string{"No course has been assigned to you.", "Steward has not emailed you.", "No entry."}},
+		{"mydata/page", "filled", &myDataPage{layout: staffLayout("My data"), Inv: inv, RetentionDays: 365, MailDays: 90},
+			[]string{"Eve Employee", "Exempt by Ada Admin: on leave", "See your answers", "ABCD-EFGH-JKLM-NPQR", "/policies/privacy/v/2", "/my/policies/conduct",
+				"Please complete it.", "A one-time link", "1 reminder event", "summary of your team is on", "(1 month)", "1 kept", "1 invitation or password-reset link was", "login.success", "after 90 days", "for 365 days"}},
+		{"account/sessions", "zero", &sessionsPage{layout: staffLayout("Where you are signed in")}, []string{"Sign out everywhere"}},
+		{"account/sessions", "filled", &sessionsPage{layout: staffLayout("Where you are signed in"), Sessions: sessions, Current: "aaa"},
+			[]string{"Firefox on Linux <strong>(this browser)</strong>", "192.0.2.x", "Unknown browser", "unknown"}},
 	}
 }
