@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -65,14 +66,7 @@ func testViews(t *testing.T) *html.Engine {
 // user.
 func TestTypedPagesRender(t *testing.T) {
 	engine := testViews(t)
-	var cases []pageCase
-	cases = append(cases, homePageCases()...)
-	cases = append(cases, reportPageCases()...)
-	cases = append(cases, peoplePageCases()...)
-	cases = append(cases, coursePageCases()...)
-	cases = append(cases, outboxAuditPageCases()...)
-	cases = append(cases, accountPageCases()...)
-	for _, pc := range cases {
+	for _, pc := range typedPageCases() {
 		t.Run(pc.template+"/"+pc.label, func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := engine.Render(&buf, pc.template, pc.data, "layouts/base"); err != nil {
@@ -84,6 +78,33 @@ func TestTypedPagesRender(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// typedPageCases are the cases of every typed page.
+func typedPageCases() []pageCase {
+	var cases []pageCase
+	cases = append(cases, homePageCases()...)
+	cases = append(cases, reportPageCases()...)
+	cases = append(cases, peoplePageCases()...)
+	cases = append(cases, coursePageCases()...)
+	cases = append(cases, outboxAuditPageCases()...)
+	cases = append(cases, accountPageCases()...)
+	return cases
+}
+
+// TestTypedPageTemplatesNameOnlyTheirFields reads each typed page's
+// template, with the layout, against its struct: a field named in a branch
+// no example reaches is checked too.
+func TestTypedPageTemplatesNameOnlyTheirFields(t *testing.T) {
+	engine := testViews(t)
+	fc := newFieldChecker(engine.Templates)
+	for _, pc := range typedPageCases() {
+		fc.check("layouts/base", reflect.TypeOf(pc.data))
+		fc.check(pc.template, reflect.TypeOf(pc.data))
+	}
+	for _, e := range fc.errs {
+		t.Error(e)
 	}
 }
 
