@@ -90,6 +90,7 @@ func typedPageCases() []pageCase {
 	cases = append(cases, coursePageCases()...)
 	cases = append(cases, outboxAuditPageCases()...)
 	cases = append(cases, accountPageCases()...)
+	cases = append(cases, policyPageCases()...)
 	return cases
 }
 
@@ -345,5 +346,33 @@ func accountPageCases() []pageCase {
 		{"account/sessions", "zero", &sessionsPage{layout: staffLayout("Where you are signed in")}, []string{"Sign out everywhere"}},
 		{"account/sessions", "filled", &sessionsPage{layout: staffLayout("Where you are signed in"), Sessions: sessions, Current: "aaa"},
 			[]string{"Firefox on Linux <strong>(this browser)</strong>", "192.0.2.x", "Unknown browser", "unknown"}},
+	}
+}
+
+func policyPageCases() []pageCase {
+	conduct := policies.Policy{ID: 4, Slug: "conduct", Title: "Code of conduct", Audience: policies.Staff, RequiresAck: true, AckWithinDays: 14, ReackMonths: 12}
+	v1 := policies.Version{Number: 1, EffectiveAt: exampleDay.AddDate(-1, 0, 0), ChangeKind: policies.Material, Summary: "First version."}
+	v2 := policies.Version{Number: 2, EffectiveAt: exampleDay, ChangeKind: policies.Minor, Summary: "Clearer gifts rule."}
+	draft := &policies.Version{Draft: true, BodyMD: "# Conduct", UpdatedAt: exampleDay}
+	form := draftForm{Body: "# Conduct", Summary: "", Change: string(policies.Material)}
+	form.AddFieldError("summary", "Say what changed.")
+	publish := publishForm{When: "date", Date: "2026-13-01"}
+	publish.AddFieldError("date", "Enter a date like 2026-12-01.")
+	publish.AddFormError("The draft was not published.")
+	pending := policies.AckStatus{Policy: conduct, Current: v2, State: policies.AckPending, Due: exampleDay,
+		Last: &policies.Acknowledgement{Number: 1, AcknowledgedAt: exampleDay.AddDate(-1, 0, 0)}}
+	done := policies.AckStatus{Policy: conduct, Current: v2, State: policies.AckAcknowledged, Last: &policies.Acknowledgement{Number: 2, AcknowledgedAt: exampleDay}}
+	view := versionView{Policy: conduct, Version: v2, Status: policies.StatusInEffect, Body: template.HTML("<p>Be kind.</p>"), Current: 2, Previous: 1}
+	redline := policies.Redline{HTML: "<p>Be <ins>very</ins> kind.</p>", Inserted: 1, Sections: []policies.SectionChange{{Heading: "Gifts", Change: "changed"}}}
+	return []pageCase{
+		{"policies/admin_edit", "zero", &policyEditPage{layout: staffLayout("Policy")}, []string{"Nothing published yet.", "New draft", "Save a draft first"}},
+		{"policies/admin_edit", "filled", &policyEditPage{layout: adminLayout("Code of conduct"), Policy: conduct,
+			Rows: []versionRow{{v2, policies.StatusInEffect}, {v1, policies.StatusSuperseded}}, Draft: draft, Form: form, Publish: publish, Preview: template.HTML("<h1>Conduct</h1>")},
+			[]string{"staff acknowledge within 14 days, again every 12 months", "In effect", "Superseded", "Clearer gifts rule.", "Say what changed.",
+				"Discard draft", "<h1>Conduct</h1>", "The draft was not published.", "Enter a date like 2026-12-01."}},
+		{"policies/ack_show", "zero", &myPolicyPage{layout: staffLayout("Policy")}, []string{"This policy is for reading"}},
+		{"policies/ack_show", "to acknowledge", &myPolicyPage{layout: staffLayout("Code of conduct"), S: pending, V: view, Redline: template.HTML(redline.HTML), R: redline, Since: v1},
+			[]string{"What changed since you last acknowledged (version 1)", "Gifts", "<ins>very</ins>", "<p>Be kind.</p>", "I have read and will follow version 2"}},
+		{"policies/ack_show", "acknowledged", &myPolicyPage{layout: staffLayout("Code of conduct"), S: done, V: view}, []string{"You acknowledged this version on"}},
 	}
 }
