@@ -185,6 +185,8 @@ func peoplePageCases() []pageCase {
 	bo := people.User{ID: 7, Name: "Bo Brown", Email: "bo@example.com", Role: people.RoleManager, TeamName: ptr("Sales"), ManagerName: ptr("Mo Manager"), Active: true, CreatedAt: exampleDay}
 	left := people.User{ID: 8, Name: "Lee Left", Email: "lee@example.com", Role: people.RoleEmployee, PasswordHash: "x", DeactivatedAt: ptr(exampleDay)}
 	teams := []people.Team{{ID: 3, Name: "Sales", Members: 8}}
+	directory := people.User{ID: 9, Name: "Dee Directory", Email: "dee@example.com", Role: people.RoleEmployee, Active: true,
+		ManagedBy: "scim", Department: "Finance", EmployeeNumber: "E-17", ExternalID: ptr("ext-9"), UserName: ptr("dee")}
 	invalid := personForm{Name: "Bo Brown", Email: "bo@", Role: "manager", TeamID: "3", ManagerEmail: "mo@example.com", HiredOn: "2026-01-31"}
 	invalid.AddFieldError("email", "Enter an email address like name@example.com.")
 	invalid.AddFieldError("role", "Choose one of the roles.")
@@ -200,6 +202,8 @@ func peoplePageCases() []pageCase {
 		{"people/form", "zero", &personFormPage{layout: staffLayout("Add a person")}, []string{"Add person"}},
 		{"people/form", "filled", &personFormPage{layout: adminLayout("Bo Brown"), Form: invalid, Teams: teams, Roles: people.Roles, Person: &bo, Sessions: 2},
 			[]string{"Enter an email address like", "Choose one of the roles.", "That team does not exist.", "in 2 browsers", "Send invitation", "Deactivate Bo Brown"}},
+		{"people/form", "directory", &personFormPage{layout: adminLayout("Dee Directory"), Form: personFormOf(directory), Roles: people.Roles, Person: &directory},
+			[]string{"Managed by your company directory.", "(department: Finance)", "(employee number E-17)"}},
 		{"people/form", "deactivated", &personFormPage{layout: adminLayout("Lee Left"), Form: personFormOf(left), Roles: people.Roles, Person: &left},
 			[]string{"Deactivated on 2 Nov 2026", "signed in nowhere", "Reactivate Lee Left"}},
 		{"people/teams", "zero", &teamsListPage{layout: staffLayout("Teams")}, []string{"No teams yet."}},
@@ -209,6 +213,7 @@ func peoplePageCases() []pageCase {
 		{"people/import", "filled", &importPage{layout: adminLayout("Import a roster"), Columns: people.RosterColumns, Error: "Choose a CSV file to import.",
 			Problems: []people.RowError{{Line: 3, Message: "Enter an email address."}, {Message: "The file is empty."}}, FileName: "roster.csv"},
 			[]string{"email,name,team", "2 problems in roster.csv", "Line 3: Enter an email address.", "Choose a CSV file to import."}},
+		{"people/import", "directory", &importPage{layout: adminLayout("Import a roster"), Columns: people.RosterColumns, SCIM: true}, []string{"the roster import is off"}},
 	}
 }
 
@@ -323,8 +328,9 @@ func outboxAuditPageCases() []pageCase {
 func accountPageCases() []pageCase {
 	// One record of every kind, so that every row of the page renders.
 	inv := &retention.Inventory{GeneratedAt: exampleDay,
-		Profile: retention.Profile{Name: "Eve Employee", Email: "eve@example.com", Role: "employee", Team: ptr("Sales"), HiredOn: ptr(exampleDay), Active: true, PasswordSet: true},
-		Cycles:  []retention.CycleRecord{{Course: "Security basics", Seq: 1, Score: ptr(90), Exempt: true, ExemptBy: ptr("Ada Admin"), ExemptReason: "on leave"}},
+		Profile: retention.Profile{Name: "Eve Employee", Email: "eve@example.com", Role: "employee", Team: ptr("Sales"), HiredOn: ptr(exampleDay), Active: true, PasswordSet: true,
+			Department: "Finance", EmployeeNumber: "E-17", DirectoryName: ptr("eve"), DirectoryID: ptr("ext-2")},
+		Cycles: []retention.CycleRecord{{Course: "Security basics", Seq: 1, Score: ptr(90), Exempt: true, ExemptBy: ptr("Ada Admin"), ExemptReason: "on leave"}},
 		Attempts: []retention.AttemptRecord{{ID: 5, Course: "Security basics", CourseSlug: "security", Module: "Phishing", SubmittedAt: ptr(exampleDay), Score: ptr(80), Passed: ptr(true)},
 			{ID: 6, Module: "Passwords"}},
 		Certificates:     []retention.CertRecord{{Code: "ABCD-EFGH-JKLM-NPQR", Course: "Security basics", CreatedAt: exampleDay}},
@@ -341,7 +347,7 @@ func accountPageCases() []pageCase {
 	return []pageCase{
 		{"mydata/page", "zero", &myDataPage{layout: staffLayout("My data"), Inv: &retention.Inventory{}}, []string{"No course has been assigned to you.", "Steward has not emailed you.", "No entry."}},
 		{"mydata/page", "filled", &myDataPage{layout: staffLayout("My data"), Inv: inv, RetentionDays: 365, MailDays: 90},
-			[]string{"Eve Employee", "Exempt by Ada Admin: on leave", "See your answers", "ABCD-EFGH-JKLM-NPQR", "/policies/privacy/v/2", "/my/policies/conduct",
+			[]string{"Eve Employee", "Finance", "E-17", "which knows you as eve (id ext-2)", "Exempt by Ada Admin: on leave", "See your answers", "ABCD-EFGH-JKLM-NPQR", "/policies/privacy/v/2", "/my/policies/conduct",
 				"Please complete it.", "A one-time link", "1 reminder event", "summary of your team is on", "(1 month)", "1 kept", "1 invitation or password-reset link was", "login.success", "after 90 days", "for 365 days"}},
 		{"account/sessions", "zero", &sessionsPage{layout: staffLayout("Where you are signed in")}, []string{"Sign out everywhere"}},
 		{"account/sessions", "filled", &sessionsPage{layout: staffLayout("Where you are signed in"), Sessions: sessions, Current: "aaa"},

@@ -137,6 +137,9 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/teams", admin, s.teamsList)
 	s.route(fiber.MethodPost, "/admin/teams", admin, s.teamCreate)
 	s.route(fiber.MethodPost, "/admin/teams/:id", admin, s.teamRename)
+	s.route(fiber.MethodGet, "/admin/provisioning", admin, s.provisioningForm)
+	s.route(fiber.MethodPost, "/admin/provisioning/tokens", admin, s.scimTokenCreate)
+	s.route(fiber.MethodPost, "/admin/provisioning/tokens/:id/revoke", admin, s.scimTokenRevoke)
 
 	// ---- reports and audit ----
 	readers := roles(people.RoleAdmin, people.RoleAuditor)

@@ -152,6 +152,10 @@ func New(d Deps) (*Server, error) {
 		Immutable: true,
 	})
 	s.routes()
+	// The company directory's SCIM service (scim.go), bearer-token only.
+	if err := s.scimRoutes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

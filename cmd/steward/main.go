@@ -248,6 +248,8 @@ Configuration comes from the environment:
   STEWARD_MAIL_RETENTION_DAYS  days before sent email text is deleted (default 90)
   STEWARD_MIN_GROUP_SIZE smallest group shown in organisation aggregates (default 5)
   STEWARD_METRICS_TOKEN / STEWARD_METRICS_ADDR  bearer token (32+ chars) for /metrics / its own listener; neither: no /metrics
+  STEWARD_PEOPLE_SOURCE  steward (default: admins and the roster import) or scim
+                         (the company directory through /scim/v2)
 
 Run "steward COMMAND --help" (or "steward help COMMAND") for a command's arguments and flags.`)
 }
