@@ -61,9 +61,10 @@ func testViews(t *testing.T) *html.Engine {
 }
 
 // TestTypedPagesRender renders every page that takes a typed struct, with
-// its fields zero and with a filled example: a template naming a field
-// its struct lacks (a misspelling, a renamed key) fails here, not for a
-// user.
+// its fields zero (but for the pointers its handler always sets, which
+// point at zero values) and with filled examples: a template naming a
+// field its struct lacks (a misspelling, a renamed key) fails here, not
+// for a user.
 func TestTypedPagesRender(t *testing.T) {
 	engine := testViews(t)
 	for _, pc := range typedPageCases() {
