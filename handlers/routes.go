@@ -71,6 +71,13 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n.md", public, s.policyMarkdown)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n", public, s.policyVersion)
 	s.route(fiber.MethodGet, "/policies/:slug/diff/:a/:b", public, s.policyDiff)
+	// The transparency log of published versions (translog.go).
+	s.route(fiber.MethodGet, "/log", public, s.logPage)
+	s.route(fiber.MethodGet, "/log/checkpoint", public, s.logCheckpoint)
+	s.route(fiber.MethodGet, "/log/key", public, s.logKey)
+	s.route(fiber.MethodGet, "/log/leaves", public, s.logLeaves)
+	s.route(fiber.MethodGet, "/log/proof/inclusion", public, s.logInclusion)
+	s.route(fiber.MethodGet, "/log/proof/consistency", public, s.logConsistency)
 	s.route(fiber.MethodGet, "/api/v1/policies", public, s.apiPolicies)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug", public, s.apiPolicy)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug/versions/:n", public, s.apiPolicyVersion)
@@ -148,6 +155,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/team/people/:id/remind", managers, s.remind)
 	s.route(fiber.MethodGet, "/reports", readers, s.orgReport)
 	s.route(fiber.MethodGet, "/reports/evidence", readers, s.evidence)
+	s.route(fiber.MethodGet, "/reports/evidence/pack", readers, s.evidencePack)
 
 	// Anything else falls through to Fiber's router: a path that no route
 	// has is a 404, a path that only other methods have is a 405 with

@@ -43,6 +43,10 @@ type Config struct {
 	MetricsToken string // STEWARD_METRICS_TOKEN: bearer token for /metrics, at least 32 characters
 	MetricsAddr  string // STEWARD_METRICS_ADDR: host:port of a listener that serves only /metrics
 
+	// LogKeyFile holds the key that signs the transparency log's
+	// checkpoints and the audit checkpoints, outside the database.
+	LogKeyFile string // STEWARD_LOG_KEY_FILE; default: beside the SQLite file, or ./steward-log.key
+
 	// PeopleSource is where people come from: PeopleFromSteward (admins'
 	// forms and the roster import) or PeopleFromSCIM (the company
 	// directory through /scim/v2, with the roster import turned off).
@@ -190,6 +194,15 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 
 	loadMetrics(&c, getenv, bad)
+	c.LogKeyFile = strings.TrimSpace(getenv("STEWARD_LOG_KEY_FILE"))
+	if c.LogKeyFile == "" {
+		c.LogKeyFile = "steward-log.key"
+		if path, ok := strings.CutPrefix(c.DatabaseURL, "file:"); ok || !strings.Contains(c.DatabaseURL, "://") {
+			path = strings.TrimPrefix(path, "sqlite:")
+			path, _, _ = strings.Cut(path, "?")
+			c.LogKeyFile = path + ".log-key"
+		}
+	}
 	loadPeopleSource(&c, getenv, bad)
 
 	if len(problems) > 0 {
