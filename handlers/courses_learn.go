@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"steward/courses"
+	"steward/internal/org"
 )
 
 // courseError turns a courses error into the status and message people see.
@@ -122,6 +123,8 @@ func (s *Server) moduleData(c *fiber.Ctx, slug string, pos int) (*modulePage, er
 	if err != nil {
 		return nil, err
 	}
+	// Sanitised by RenderMarkdown; FillHTML escapes the facts it adds.
+	body = org.FillHTML(body, s.brandNow().Settings)
 	data := &modulePage{layout: layout{Title: mp.Module.Title}, P: p, M: mp, Body: template.HTML(body)}
 	if next, err := p.Course.Module(pos + 1); err == nil {
 		data.Next = next

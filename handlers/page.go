@@ -28,8 +28,7 @@ type pageData interface{ base() *layout }
 
 func (l *layout) base() *layout { return l }
 
-// fill sets what the layout needs from the request; a title the handler
-// left empty becomes "Steward".
+// fill sets what the layout needs from the request.
 func (s *Server) fill(c *fiber.Ctx, p *layout) {
 	u := currentUser(c)
 	p.User = u
@@ -40,9 +39,6 @@ func (s *Server) fill(c *fiber.Ctx, p *layout) {
 		p.IsAdmin = u.Role == people.RoleAdmin
 		p.IsAuditor = u.Role == people.RoleAuditor
 		p.IsManager = u.Role == people.RoleManager || p.IsAdmin
-	}
-	if p.Title == "" {
-		p.Title = "Steward"
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"steward/courses"
 	"steward/internal/audit"
 	"steward/internal/mail"
+	"steward/internal/org"
 	"steward/internal/people"
 	"steward/internal/reports"
 	"steward/internal/retention"
@@ -49,11 +50,23 @@ func staffLayout(title string) layout {
 	return layout{Title: title, User: &people.User{ID: 2, Name: "Eve Employee", Role: people.RoleEmployee}, CSRF: "tok", Path: "/home"}
 }
 
+// testFuncs are the template functions New adds, with the branding of an
+// organisation that has set its name and contact.
+func testFuncs() template.FuncMap {
+	b := &brand{Name: "Example Ltd", Contact: "privacy@example.com", Settings: &org.Settings{}}
+	funcs := templateFuncs()
+	funcs["brand"] = func() *brand { return b }
+	funcs["facts"] = func(text string) template.HTML {
+		return template.HTML(org.FillHTML(template.HTMLEscapeString(text), b.Settings))
+	}
+	return funcs
+}
+
 // testViews parses the templates as New does.
 func testViews(t *testing.T) *html.Engine {
 	t.Helper()
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	engine.AddFuncMap(templateFuncs())
+	engine.AddFuncMap(testFuncs())
 	if err := engine.Load(); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +86,7 @@ func TestTypedPagesRender(t *testing.T) {
 			if err := engine.Render(&buf, pc.template, pc.data, "layouts/base"); err != nil {
 				t.Fatalf("render %s with %T: %v", pc.template, pc.data, err)
 			}
-			for _, w := range append(pc.want, pc.data.base().Title+" · Steward") {
+			for _, w := range append(pc.want, "<title>"+pc.data.base().Title+" · Example Ltd</title>") {
 				if !strings.Contains(buf.String(), w) {
 					t.Errorf("page does not show %q:\n%s", w, buf.String())
 				}
@@ -100,7 +113,7 @@ func typedPageCases() []pageCase {
 // no example reaches is checked too.
 func TestTypedPageTemplatesNameOnlyTheirFields(t *testing.T) {
 	engine := testViews(t)
-	fc := newFieldChecker(engine.Templates)
+	fc := newFieldChecker(engine.Templates, testFuncs())
 	for _, pc := range typedPageCases() {
 		fc.check("layouts/base", reflect.TypeOf(pc.data))
 		fc.check(pc.template, reflect.TypeOf(pc.data))
@@ -294,7 +307,7 @@ func coursePageCases() []pageCase {
 		{"courses/verify", "refused", &verifyPage{layout: layout{Title: "Verify a certificate"}, Code: "nope", Error: "No certificate has this code."}, []string{"No certificate has this code.", `value="nope"`}},
 		{"courses/verify", "found", &verifyPage{layout: layout{Title: "Certificate verified"}, Code: cert.Code, Now: exampleDay.AddDate(2, 0, 0),
 			V: &courses.Verification{Name: "Eve Employee", CourseTitle: "Security basics", Revision: 3, CompletedAt: exampleDay, ValidUntil: cert.ValidUntil}},
-			[]string{"genuine Steward certificate", "Eve Employee", "(expired)", cert.Code}},
+			[]string{"genuine certificate issued by Example Ltd", "Eve Employee", "(expired)", cert.Code}},
 	}
 }
 

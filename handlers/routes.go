@@ -118,6 +118,14 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/courses/:slug/modules/:pos", admin, s.adminModuleSave)
 	s.route(fiber.MethodPost, "/admin/courses/:slug/modules/:pos/delete", admin, s.adminModuleDelete)
 
+	// ---- organisation: branding and company facts ----
+	s.route(fiber.MethodGet, "/org/logo", public, s.orgLogo)
+	s.route(fiber.MethodGet, "/org/accent.css", public, s.orgAccentCSS)
+	s.route(fiber.MethodGet, "/admin/organisation", admin, s.orgSettings)
+	s.route(fiber.MethodPost, "/admin/organisation", admin, s.orgSave)
+	s.route(fiber.MethodPost, "/admin/organisation/logo", admin, s.orgLogoUpload)
+	s.route(fiber.MethodPost, "/admin/organisation/logo/delete", admin, s.orgLogoDelete)
+
 	// ---- mail: outbox ----
 	s.route(fiber.MethodGet, "/admin/outbox", admin, s.outboxList)
 	s.route(fiber.MethodGet, "/admin/outbox/:id", admin, s.outboxShow)

@@ -20,8 +20,8 @@ type fieldChecker struct {
 	errs  []string
 }
 
-func newFieldChecker(set *template.Template) *fieldChecker {
-	return &fieldChecker{set: set, funcs: templateFuncs(), seen: map[string]bool{}}
+func newFieldChecker(set *template.Template, funcs template.FuncMap) *fieldChecker {
+	return &fieldChecker{set: set, funcs: funcs, seen: map[string]bool{}}
 }
 
 // check walks template name with dot of type t.
@@ -114,14 +114,6 @@ func (fc *fieldChecker) command(tree *parse.Tree, cmd *parse.CommandNode, dot re
 	for _, arg := range cmd.Args[1:] {
 		fc.arg(tree, arg, dot, vars)
 	}
-	if id, ok := cmd.Args[0].(*parse.IdentifierNode); ok {
-		if fn, ok := fc.funcs[id.Ident]; ok {
-			if ft := reflect.TypeOf(fn); ft.NumOut() > 0 {
-				return ft.Out(0)
-			}
-		}
-		return nil // a builtin (index, and, or, ...) or the escaper's
-	}
 	return fc.arg(tree, cmd.Args[0], dot, vars)
 }
 
@@ -138,6 +130,13 @@ func (fc *fieldChecker) arg(tree *parse.Tree, n parse.Node, dot reflect.Type, va
 		return fc.chain(tree, n, fc.arg(tree, n.Node, dot, vars), n.Field)
 	case *parse.PipeNode:
 		return fc.pipeValue(tree, n, dot, vars)
+	case *parse.IdentifierNode:
+		if fn, ok := fc.funcs[n.Ident]; ok {
+			if ft := reflect.TypeOf(fn); ft.NumOut() > 0 {
+				return ft.Out(0)
+			}
+		}
+		return nil // a builtin (index, and, or, ...) or the escaper's
 	}
 	return nil
 }

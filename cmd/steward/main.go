@@ -257,6 +257,11 @@ Configuration comes from the environment:
                          made on first start, back it up with the database
   STEWARD_PEOPLE_SOURCE  steward (default: admins and the roster import) or scim
                          (the company directory through /scim/v2)
+  STEWARD_ORG_NAME, _CONTACT, _ACCENT, _FOOTER_LINKS, _POWERED_BY  branding customers see;
+  STEWARD_ORG_PRIVACY_CONTACT, _DPO, _EU_REPRESENTATIVE, _UK_REPRESENTATIVE,
+  _TRANSFER_MECHANISM, _BREACH_CONTACT, _PROCESSOR_NOTICE, _COMPLAINTS  company facts
+                         ({{org.KEY}} in courses and policies); each one set wins over
+                         Organisation settings (docs/organisation.md)
 
 Run "steward COMMAND --help" (or "steward help COMMAND") for a command's arguments and flags.`)
 }
