@@ -166,18 +166,31 @@ func (s *Server) adminPolicyRender(c *fiber.Ctx, status int, p policies.Policy, 
 			t.Versions = append(t.Versions, v)
 		}
 	}
-	type row struct {
-		V      policies.Version
-		Status policies.Status
-	}
-	rows := make([]row, 0, len(t.Versions))
+	rows := make([]versionRow, 0, len(t.Versions))
 	for i := len(t.Versions) - 1; i >= 0; i-- {
-		rows = append(rows, row{t.Versions[i], t.StatusOf(t.Versions[i], now)})
+		rows = append(rows, versionRow{t.Versions[i], t.StatusOf(t.Versions[i], now)})
 	}
-	return s.render(c, status, "policies/admin_edit", fiber.Map{
-		"Title": p.Title, "Policy": p, "Rows": rows, "Draft": draft, "Form": f, "Publish": pf, "Preview": preview,
-		"Now": now,
+	return s.renderPage(c, status, "policies/admin_edit", &policyEditPage{
+		layout: layout{Title: p.Title}, Policy: p, Rows: rows, Draft: draft, Form: f, Publish: pf, Preview: preview,
 	})
+}
+
+// policyEditPage is the data of policies/admin_edit.html: the versions so
+// far, the draft with its preview, and publishing.
+type policyEditPage struct {
+	layout
+	Policy  policies.Policy
+	Rows    []versionRow // published versions, newest first
+	Draft   *policies.Version
+	Form    draftForm
+	Publish publishForm
+	Preview template.HTML // the draft rendered, when asked for
+}
+
+// versionRow is a published version and its status now.
+type versionRow struct {
+	V      policies.Version
+	Status policies.Status
 }
 
 // adminDraftSave saves the draft, or renders a preview of it unsaved.
