@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 )
 
@@ -28,6 +29,9 @@ type Renderer struct {
 	base *url.URL
 	text map[string]*texttemplate.Template
 	html map[string]*htmltemplate.Template
+	// bufs holds *buffers: the sweep renders an email for most of the
+	// organisation on a busy day, and reuses them rather than grow new ones.
+	bufs sync.Pool
 }
 
 // NewRenderer parses every embedded template once; a broken template
@@ -90,20 +94,33 @@ func (r *Renderer) Render(kind string, data any) (Message, error) {
 	if !ok {
 		return Message{}, fmt.Errorf("%w %q", ErrUnknownKind, kind)
 	}
-	var subject, text, html bytes.Buffer
-	// Sized for a typical digest, so a sweep rendering thousands does not
-	// spend its time regrowing buffers.
-	text.Grow(2 << 10)
-	html.Grow(4 << 10)
-	if err := tt.ExecuteTemplate(&subject, "subject", data); err != nil {
+	b, _ := r.bufs.Get().(*buffers)
+	if b == nil {
+		b = new(buffers)
+		// Sized for a typical digest.
+		b.text.Grow(2 << 10)
+		b.html.Grow(4 << 10)
+	}
+	defer r.bufs.Put(b)
+	b.subject.Reset()
+	b.text.Reset()
+	b.html.Reset()
+	if err := tt.ExecuteTemplate(&b.subject, "subject", data); err != nil {
 		return Message{}, fmt.Errorf("mail: render %s subject: %w", kind, err)
 	}
-	if err := tt.ExecuteTemplate(&text, "plainLayout", data); err != nil {
+	if err := tt.ExecuteTemplate(&b.text, "plainLayout", data); err != nil {
 		return Message{}, fmt.Errorf("mail: render %s text: %w", kind, err)
 	}
-	if err := r.html[kind].ExecuteTemplate(&html, "htmlLayout", data); err != nil {
+	if err := r.html[kind].ExecuteTemplate(&b.html, "htmlLayout", data); err != nil {
 		return Message{}, fmt.Errorf("mail: render %s html: %w", kind, err)
 	}
-	s := strings.Join(strings.Fields(subject.String()), " ")
-	return Message{Kind: kind, Subject: s, Text: strings.TrimSpace(text.String()) + "\n", HTML: html.String()}, nil
+	text := bytes.TrimSpace(b.text.Bytes())
+	return Message{
+		Kind:    kind,
+		Subject: strings.Join(strings.Fields(b.subject.String()), " "),
+		Text:    string(append(text, '\n')),
+		HTML:    b.html.String(),
+	}, nil
 }
+
+type buffers struct{ subject, text, html bytes.Buffer }

@@ -19,21 +19,21 @@ const hostile = `<script>alert("x")</script> "quoted" O'Brien & Co + café`
 // testdata/emails holds, as the hand-written renderer and the handler's
 // map gave them before every email went through mail.Renderer.
 func emailCases(r *mail.Renderer) map[string]func() (mail.Message, error) {
-	line := func(h, d, u string) Line { return Line{Headline: h, Detail: d, URL: r.Link(u)} }
-	plain := digestData{Name: "Person 7", Summary: "2 items for you, 1 in your reporting line",
-		Own: []Line{
+	line := func(h, d, u string) mail.DigestLine { return mail.DigestLine{Headline: h, Detail: d, URL: r.Link(u)} }
+	plain := mail.Digest{Name: "Person 7", Summary: "2 items for you, 1 in your reporting line",
+		Own: []mail.DigestLine{
 			line("Complete the course Course 1", "Assigned to you; due by 5 Jun 2027.", "/courses/c1"),
 			line("Privacy is due soon", "Due by 3 Jun 2027, in 3 days.", "/policies/privacy"),
 		},
-		Team: []Line{line("Your reporting line this week", "3 people with open items, 5 in all, none overdue.", "/team")},
-		Also: []Line{line("Course 2", "Due by 1 Jul 2027.", "/courses/c2")},
+		Team: []mail.DigestLine{line("Your reporting line this week", "3 people with open items, 5 in all, none overdue.", "/team")},
+		Also: []mail.DigestLine{line("Course 2", "Due by 1 Jul 2027.", "/courses/c2")},
 	}
-	tricky := digestData{Name: hostile, Summary: "1 item for you",
-		Own:  []Line{line("Complete the course "+hostile, "Assigned to you; due by 5 Jun 2027.", "/courses/a b(c)%20&x=+1")},
-		Team: []Line{line(hostile+" has not completed Course 1", "It was due on 1 May 2027, 30 days ago.", "/team/people/12")},
+	tricky := mail.Digest{Name: hostile, Summary: "1 item for you",
+		Own:  []mail.DigestLine{line("Complete the course "+hostile, "Assigned to you; due by 5 Jun 2027.", "/courses/a b(c)%20&x=+1")},
+		Team: []mail.DigestLine{line(hostile+" has not completed Course 1", "It was due on 1 May 2027, 30 days ago.", "/team/people/12")},
 	}
-	teamOnly := digestData{Name: "Manager 1", Summary: "your reporting line this week",
-		Team: []Line{line("Your reporting line this week", "20 people with open items; 7 items overdue or lapsed (4 people), 12 items otherwise open.", "/team")},
+	teamOnly := mail.Digest{Name: "Manager 1", Summary: "your reporting line this week",
+		Team: []mail.DigestLine{line("Your reporting line this week", "20 people with open items; 7 items overdue or lapsed (4 people), 12 items otherwise open.", "/team")},
 	}
 	return map[string]func() (mail.Message, error){
 		"digest-plain":     func() (mail.Message, error) { return renderDigest(r, plain) },
@@ -52,28 +52,13 @@ func emailCases(r *mail.Renderer) map[string]func() (mail.Message, error) {
 }
 
 // renderDigest is how the sweep renders a digest.
-func renderDigest(r *mail.Renderer, v digestData) (mail.Message, error) {
-	return newDigestRenderer(r).render(&v)
+func renderDigest(r *mail.Renderer, v mail.Digest) (mail.Message, error) {
+	return r.Digest(&v)
 }
 
-// renderManagerReminder is how handlers/reports.go rendered a manager's
-// reminder.
+// renderManagerReminder is how RemindNow renders a manager's reminder.
 func renderManagerReminder(r *mail.Renderer, person, manager, title, slug string, lapsed bool) (mail.Message, error) {
-	verb := "is overdue"
-	if lapsed {
-		verb = "has lapsed"
-	}
-	return r.Render("reminders", map[string]any{
-		"Summary": title + " " + verb,
-		"Name":    person,
-		"Own": []map[string]string{{
-			"Headline": title + " " + verb,
-			"Detail":   manager + " asked Steward to remind you. Please complete it as soon as you can.",
-			"URL":      r.Link("/courses/" + slug),
-		}},
-		"Team": []map[string]string{},
-		"Also": []map[string]string{},
-	})
+	return managerReminder(r, person, manager, title, slug, lapsed)
 }
 
 // TestEmailsSayWhatTheySaid holds the digest and the manager's reminder
