@@ -13,7 +13,6 @@ func TestRenderEveryKindWithAbsoluteLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	type item struct{ Headline, Detail, URL string }
 	tests := []struct {
 		kind    string
 		data    any
@@ -24,10 +23,9 @@ func TestRenderEveryKindWithAbsoluteLinks(t *testing.T) {
 			"You are invited to Steward", "https://steward.example.com/invite/tok123"},
 		{"password_reset", map[string]any{"Name": "Ada <Admin>", "Token": "tok456", "Expires": exp},
 			"Reset your Steward password", "https://steward.example.com/password/reset/tok456"},
-		{"reminders", map[string]any{"Name": "Ada <Admin>", "Summary": "2 open items",
-			"Own":  []item{{"Acknowledge the Privacy policy, version 3", "Due by 5 Dec 2026.", "https://steward.example.com/policies/privacy/v/3"}},
-			"Team": []item{{"Bob has not completed Data basics", "12 days overdue.", "https://steward.example.com/team"}},
-			"Also": []item{}},
+		{"reminders", Digest{Name: "Ada <Admin>", Summary: "2 open items",
+			Own:  []DigestLine{{"Acknowledge the Privacy policy, version 3", "Due by 5 Dec 2026.", "https://steward.example.com/policies/privacy/v/3"}},
+			Team: []DigestLine{{"Bob has not completed Data basics", "12 days overdue.", "https://steward.example.com/team"}}},
 			"Steward: 2 open items", "https://steward.example.com/policies/privacy/v/3"},
 	}
 	for _, tt := range tests {
