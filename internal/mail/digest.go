@@ -22,8 +22,13 @@ type DigestLine struct {
 	Headline, Detail, URL string
 }
 
-// digestHTML is what the digest's HTML body shows: its lines as
-// "htmlLine" renders them.
+// digestText and digestHTML are what the digest's bodies show: its lines
+// as "plainLine" and "htmlLine" render them.
+type digestText struct {
+	Name, Summary   string
+	Own, Team, Also []string
+}
+
 type digestHTML struct {
 	Name            string
 	Own, Team, Also []htmltemplate.HTML
@@ -34,66 +39,78 @@ type digestHTML struct {
 // a policy's notice); a manager's lines about their people are their own.
 const maxKeptLines = 20_000
 
-// keptLines are digest lines rendered by "htmlLine". On a busy day the
-// sweep renders an email for most of the organisation, most of whose
-// lines are the same for many people, and html/template calls every
-// escaper of a line through reflection: rendering each distinct line
-// once makes the digest's HTML about as cheap as its text.
-// BenchmarkRenderDigest and BenchmarkSweep100kPeople measure it.
+// keptLines are digest lines rendered by "plainLine" and "htmlLine". On
+// a busy day the sweep renders an email for most of the organisation,
+// most of whose lines are the same for many people, and the templates
+// evaluate every field of a line, and html/template calls every escaper,
+// through reflection: rendering each distinct line once makes a digest
+// several times cheaper. BenchmarkRenderDigest and
+// BenchmarkSweep100kPeople measure it.
 type keptLines struct {
 	mu sync.RWMutex
-	m  map[DigestLine]htmltemplate.HTML
+	m  map[DigestLine]renderedLine
+}
+
+type renderedLine struct {
+	plain string
+	html  htmltemplate.HTML
 }
 
 // Digest renders a digest. The caller adds the recipient, user, dedupe
 // key and, for a manager's reminder, its own kind.
 func (r *Renderer) Digest(d *Digest) (Message, error) {
-	v := digestHTML{Name: d.Name}
-	var err error
-	if v.Own, err = r.digestLines(d.Own); err != nil {
-		return Message{}, err
-	}
-	if v.Team, err = r.digestLines(d.Team); err != nil {
-		return Message{}, err
-	}
-	if v.Also, err = r.digestLines(d.Also); err != nil {
-		return Message{}, err
-	}
-	return r.render(KindDigest, d, &v)
-}
-
-func (r *Renderer) digestLines(ls []DigestLine) ([]htmltemplate.HTML, error) {
-	if len(ls) == 0 {
-		return nil, nil
-	}
-	out := make([]htmltemplate.HTML, len(ls))
-	for i, l := range ls {
-		h, err := r.digestLine(l)
-		if err != nil {
-			return nil, err
+	t := digestText{Name: d.Name, Summary: d.Summary}
+	h := digestHTML{Name: d.Name}
+	for _, sec := range []struct {
+		lines []DigestLine
+		text  *[]string
+		html  *[]htmltemplate.HTML
+		url   bool // the plain line shows the URL
+	}{{d.Own, &t.Own, &h.Own, true}, {d.Team, &t.Team, &h.Team, true}, {d.Also, &t.Also, &h.Also, false}} {
+		if len(sec.lines) == 0 {
+			continue
 		}
-		out[i] = h
+		*sec.text = make([]string, len(sec.lines))
+		*sec.html = make([]htmltemplate.HTML, len(sec.lines))
+		for i, l := range sec.lines {
+			rl, err := r.digestLine(l)
+			if err != nil {
+				return Message{}, err
+			}
+			(*sec.html)[i] = rl.html
+			if !sec.url {
+				l.URL = ""
+				if rl, err = r.digestLine(l); err != nil {
+					return Message{}, err
+				}
+			}
+			(*sec.text)[i] = rl.plain
+		}
 	}
-	return out, nil
+	return r.render(KindDigest, &t, &h)
 }
 
-func (r *Renderer) digestLine(l DigestLine) (htmltemplate.HTML, error) {
+// digestLine renders a line, or returns it as rendered before.
+func (r *Renderer) digestLine(l DigestLine) (renderedLine, error) {
 	r.lines.mu.RLock()
-	h, ok := r.lines.m[l]
+	rl, ok := r.lines.m[l]
 	r.lines.mu.RUnlock()
 	if ok {
-		return h, nil
+		return rl, nil
 	}
-	var b strings.Builder
-	if err := r.html[KindDigest].ExecuteTemplate(&b, "htmlLine", l); err != nil {
-		return "", fmt.Errorf("mail: render a digest line: %w", err)
+	var plain, html strings.Builder
+	if err := r.text[KindDigest].ExecuteTemplate(&plain, "plainLine", l); err != nil {
+		return rl, fmt.Errorf("mail: render a digest line: %w", err)
 	}
-	h = htmltemplate.HTML(b.String())
+	if err := r.html[KindDigest].ExecuteTemplate(&html, "htmlLine", l); err != nil {
+		return rl, fmt.Errorf("mail: render a digest line: %w", err)
+	}
+	rl = renderedLine{plain: plain.String(), html: htmltemplate.HTML(html.String())}
 	r.lines.mu.Lock()
 	if r.lines.m == nil || len(r.lines.m) >= maxKeptLines {
-		r.lines.m = make(map[DigestLine]htmltemplate.HTML)
+		r.lines.m = make(map[DigestLine]renderedLine)
 	}
-	r.lines.m[l] = h
+	r.lines.m[l] = rl
 	r.lines.mu.Unlock()
-	return h, nil
+	return rl, nil
 }

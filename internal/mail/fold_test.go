@@ -70,8 +70,8 @@ func TestDigestNeedsADigest(t *testing.T) {
 	for i := range maxKeptLines + 10 {
 		l := DigestLine{Headline: "H", Detail: "d", URL: "https://steward.example.com/" + strconv.Itoa(i)}
 		h, err := r.digestLine(l)
-		if err != nil || !strings.Contains(string(h), l.URL) {
-			t.Fatalf("line %d: %q, %v", i, h, err)
+		if err != nil || !strings.Contains(string(h.html), l.URL) || !strings.Contains(h.plain, l.URL) {
+			t.Fatalf("line %d: %+v, %v", i, h, err)
 		}
 	}
 	if n := len(r.lines.m); n > maxKeptLines {
