@@ -3,7 +3,6 @@ package mail
 import (
 	"fmt"
 	htmltemplate "html/template"
-	"strings"
 	"sync"
 )
 
@@ -47,8 +46,8 @@ const maxKeptLines = 20_000
 // several times cheaper. BenchmarkRenderDigest and
 // BenchmarkSweep100kPeople measure it.
 type keptLines struct {
-	mu sync.RWMutex
-	m  map[DigestLine]renderedLine
+	mu        sync.RWMutex
+	cur, prev map[DigestLine]renderedLine
 }
 
 type renderedLine struct {
@@ -92,25 +91,51 @@ func (r *Renderer) Digest(d *Digest) (Message, error) {
 
 // digestLine renders a line, or returns it as rendered before.
 func (r *Renderer) digestLine(l DigestLine) (renderedLine, error) {
-	r.lines.mu.RLock()
-	rl, ok := r.lines.m[l]
-	r.lines.mu.RUnlock()
-	if ok {
+	if rl, ok := r.lines.get(l); ok {
 		return rl, nil
 	}
-	var plain, html strings.Builder
-	if err := r.text[KindDigest].ExecuteTemplate(&plain, "plainLine", l); err != nil {
-		return rl, fmt.Errorf("mail: render a digest line: %w", err)
+	b, _ := r.bufs.Get().(*buffers)
+	if b == nil {
+		b = new(buffers)
 	}
-	if err := r.html[KindDigest].ExecuteTemplate(&html, "htmlLine", l); err != nil {
-		return rl, fmt.Errorf("mail: render a digest line: %w", err)
+	defer r.bufs.Put(b)
+	b.text.Reset()
+	b.html.Reset()
+	if err := r.text[KindDigest].ExecuteTemplate(&b.text, "plainLine", l); err != nil {
+		return renderedLine{}, fmt.Errorf("mail: render a digest line: %w", err)
 	}
-	rl = renderedLine{plain: plain.String(), html: htmltemplate.HTML(html.String())}
-	r.lines.mu.Lock()
-	if r.lines.m == nil || len(r.lines.m) >= maxKeptLines {
-		r.lines.m = make(map[DigestLine]renderedLine)
+	if err := r.html[KindDigest].ExecuteTemplate(&b.html, "htmlLine", l); err != nil {
+		return renderedLine{}, fmt.Errorf("mail: render a digest line: %w", err)
 	}
-	r.lines.m[l] = rl
-	r.lines.mu.Unlock()
+	rl := renderedLine{plain: b.text.String(), html: htmltemplate.HTML(b.html.String())}
+	r.lines.put(l, rl)
 	return rl, nil
+}
+
+// get looks a line up in the current generation, then in the previous
+// one, whose lines still in use move to the current: the lines most
+// digests share stay kept while a manager's lines about their own
+// people come and go.
+func (k *keptLines) get(l DigestLine) (renderedLine, bool) {
+	k.mu.RLock()
+	rl, ok := k.cur[l]
+	old := false
+	if !ok {
+		rl, ok = k.prev[l]
+		old = ok
+	}
+	k.mu.RUnlock()
+	if old {
+		k.put(l, rl)
+	}
+	return rl, ok
+}
+
+func (k *keptLines) put(l DigestLine, rl renderedLine) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cur == nil || len(k.cur) >= maxKeptLines/2 {
+		k.prev, k.cur = k.cur, make(map[DigestLine]renderedLine)
+	}
+	k.cur[l] = rl
 }

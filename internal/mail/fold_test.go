@@ -74,7 +74,7 @@ func TestDigestNeedsADigest(t *testing.T) {
 			t.Fatalf("line %d: %+v, %v", i, h, err)
 		}
 	}
-	if n := len(r.lines.m); n > maxKeptLines {
+	if n := len(r.lines.cur) + len(r.lines.prev); n > maxKeptLines {
 		t.Errorf("%d lines kept, at most %d", n, maxKeptLines)
 	}
 }
