@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"fmt"
 	htmltemplate "html/template"
 	"sync"
@@ -29,37 +30,37 @@ type digestText struct {
 }
 
 type digestHTML struct {
-	Name            string
+	Name, Summary   string
 	Own, Team, Also []htmltemplate.HTML
-}
-
-// maxKeptLines bounds the lines a Renderer keeps rendered. A busy day's
-// digests share a few thousand lines (a course assigned to everyone,
-// a policy's notice); a manager's lines about their people are their own.
-const maxKeptLines = 20_000
-
-// keptLines are digest lines rendered by "plainLine" and "htmlLine". On
-// a busy day the sweep renders an email for most of the organisation,
-// most of whose lines are the same for many people, and the templates
-// evaluate every field of a line, and html/template calls every escaper,
-// through reflection: rendering each distinct line once makes a digest
-// several times cheaper. BenchmarkRenderDigest and
-// BenchmarkSweep100kPeople measure it.
-type keptLines struct {
-	mu        sync.RWMutex
-	cur, prev map[DigestLine]renderedLine
-}
-
-type renderedLine struct {
-	plain string
-	html  htmltemplate.HTML
 }
 
 // Digest renders a digest. The caller adds the recipient, user, dedupe
 // key and, for a manager's reminder, its own kind.
+//
+// On a busy day the sweep renders a digest for most of the organisation,
+// and executing a template costs a reflective call for every field and
+// every escaper. So the digest's templates are executed once per brand
+// with placeholders (digestFrames), and a digest is written into that
+// output: its name and lines go where the placeholders went, as they are
+// when html/template would write them unchanged (plainText, plainURL).
+// A digest whose name needs escaping is executed as a whole; a line that
+// does is rendered by "htmlLine" and kept. Both ways give the same bytes
+// (TestDigestFramesMatchTemplates).
 func (r *Renderer) Digest(d *Digest) (Message, error) {
+	s, err := r.set()
+	if err != nil {
+		return Message{}, err
+	}
+	if plainText(d.Name) && plainText(d.Summary) {
+		return r.digestByFrame(s, d)
+	}
+	return r.digestByTemplate(s, d)
+}
+
+// digestByTemplate executes the digest's templates.
+func (r *Renderer) digestByTemplate(s *templateSet, d *Digest) (Message, error) {
 	t := digestText{Name: d.Name, Summary: d.Summary}
-	h := digestHTML{Name: d.Name}
+	h := digestHTML{Name: d.Name, Summary: d.Summary}
 	for _, sec := range []struct {
 		lines []DigestLine
 		text  *[]string
@@ -72,50 +73,358 @@ func (r *Renderer) Digest(d *Digest) (Message, error) {
 		*sec.text = make([]string, len(sec.lines))
 		*sec.html = make([]htmltemplate.HTML, len(sec.lines))
 		for i, l := range sec.lines {
-			rl, err := r.digestLine(l)
+			rl, err := r.lineByTemplate(s, l)
 			if err != nil {
 				return Message{}, err
 			}
 			(*sec.html)[i] = rl.html
 			if !sec.url {
 				l.URL = ""
-				if rl, err = r.digestLine(l); err != nil {
+				if rl, err = r.lineByTemplate(s, l); err != nil {
 					return Message{}, err
 				}
 			}
 			(*sec.text)[i] = rl.plain
 		}
 	}
-	return r.render(KindDigest, &t, &h)
+	return r.render(s, KindDigest, &t, &h)
 }
 
-// digestLine renders a line, or returns it as rendered before.
-func (r *Renderer) digestLine(l DigestLine) (renderedLine, error) {
-	if rl, ok := r.lines.get(l); ok {
+// The values a digest's frames have holes for, and the placeholder each
+// is executed with. A list (Own, Team, Also) is executed with two items,
+// so that its frame knows what goes between two lines.
+const (
+	vName = iota
+	vSummary
+	vOwn
+	vOwn2
+	vTeam
+	vTeam2
+	vAlso
+	vAlso2
+	nDigestValues
+)
+
+// The values of a line's frames.
+const (
+	vHeadline = iota
+	vDetail
+	vURL
+	nLineValues
+)
+
+var (
+	digestPlaceholders = [nDigestValues]string{"zqxNAMExqz", "zqxSUMMARYxqz", "zqxOWNAxqz", "zqxOWNBxqz",
+		"zqxTEAMAxqz", "zqxTEAMBxqz", "zqxALSOAxqz", "zqxALSOBxqz"}
+	linePlaceholders = [nLineValues]string{"zqxHEADLINExqz", "zqxDETAILxqz", "zqxURLxqz"}
+)
+
+// Which sections a digest has, as bits of a frame's index.
+const (
+	hasOwn = 1 << iota
+	hasTeam
+	hasAlso
+	nSectionSets
+)
+
+// digestFrames are the digest's templates as executed with placeholders:
+// its bodies for each set of sections present, its subject, and a line's
+// bodies (the plain one with and without its URL).
+type digestFrames struct {
+	html, text                         [nSectionSets]frame
+	subject                            frame
+	lineHTML, linePlain, linePlainBare frame
+}
+
+// digestFrames executes the digest's templates of s with placeholders.
+func (r *Renderer) digestFrames(s *templateSet) (*digestFrames, error) {
+	f := &digestFrames{}
+	tt, ht := s.text[KindDigest], s.html[KindDigest]
+	if tt == nil {
+		return nil, fmt.Errorf("mail: no template for the digest (%s)", KindDigest)
+	}
+	p := digestPlaceholders
+	var b bytes.Buffer
+	exec := func(run func() error) (string, error) {
+		b.Reset()
+		err := run()
+		return b.String(), err
+	}
+	var err error
+	for set := range nSectionSets {
+		t := digestText{Name: p[vName], Summary: p[vSummary]}
+		h := digestHTML{Name: p[vName], Summary: p[vSummary]}
+		for _, sec := range []struct {
+			bit   int
+			first int
+			text  *[]string
+			html  *[]htmltemplate.HTML
+		}{{hasOwn, vOwn, &t.Own, &h.Own}, {hasTeam, vTeam, &t.Team, &h.Team}, {hasAlso, vAlso, &t.Also, &h.Also}} {
+			if set&sec.bit != 0 {
+				*sec.text = []string{p[sec.first], p[sec.first+1]}
+				*sec.html = []htmltemplate.HTML{htmltemplate.HTML(p[sec.first]), htmltemplate.HTML(p[sec.first+1])}
+			}
+		}
+		out, err := exec(func() error { return tt.ExecuteTemplate(&b, "plainLayout", &t) })
+		if err == nil {
+			f.text[set], err = cutFrame(out, p[:], true)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("mail: digest frame: %w", err)
+		}
+		out, err = exec(func() error { return ht.ExecuteTemplate(&b, "htmlLayout", &h) })
+		if err == nil {
+			f.html[set], err = cutFrame(out, p[:], true)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("mail: digest frame: %w", err)
+		}
+	}
+	out, err := exec(func() error {
+		return tt.ExecuteTemplate(&b, "subject", &digestText{Name: p[vName], Summary: p[vSummary]})
+	})
+	if err == nil {
+		f.subject, err = cutFrame(out, p[:], true)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mail: digest subject frame: %w", err)
+	}
+	lp := linePlaceholders
+	line := DigestLine{Headline: lp[vHeadline], Detail: lp[vDetail], URL: lp[vURL]}
+	bare := line
+	bare.URL = ""
+	for _, fr := range []struct {
+		f    *frame
+		run  func() error
+		what string
+	}{
+		{&f.lineHTML, func() error { return ht.ExecuteTemplate(&b, "htmlLine", line) }, "htmlLine"},
+		{&f.linePlain, func() error { return tt.ExecuteTemplate(&b, "plainLine", line) }, "plainLine"},
+		{&f.linePlainBare, func() error { return tt.ExecuteTemplate(&b, "plainLine", bare) }, "plainLine"},
+	} {
+		out, err := exec(fr.run)
+		if err == nil {
+			*fr.f, err = cutFrame(out, lp[:], false)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("mail: %s frame: %w", fr.what, err)
+		}
+	}
+	return f, nil
+}
+
+// checkFrames renders sample digests, every set of sections with one
+// line and with three, both ways, and refuses frames that differ from
+// the templates: a template that writes its lines unalike, or puts a
+// value where html/template would escape it otherwise.
+func (r *Renderer) checkFrames(s *templateSet) error {
+	lines := func(n int, what string) []DigestLine {
+		out := make([]DigestLine, n)
+		for i := range out {
+			out[i] = DigestLine{Headline: fmt.Sprintf("%s line %d", what, i), Detail: "Due by 5 Jun 2027, in 3 days.",
+				URL: r.Link(fmt.Sprintf("/courses/c%d", i))}
+		}
+		if n > 2 {
+			out[1] = DigestLine{Headline: `Rock & "Roll" <b>`, Detail: "O'Brien + 1", URL: r.Link("/a b?x=1&y=2")}
+		}
+		return out
+	}
+	for set := range nSectionSets {
+		for _, n := range []int{1, 3} {
+			d := &Digest{Name: "Ada Lovelace", Summary: "2 items for you"}
+			if set&hasOwn != 0 {
+				d.Own = lines(n, "own")
+			}
+			if set&hasTeam != 0 {
+				d.Team = lines(n, "team")
+			}
+			if set&hasAlso != 0 {
+				d.Also = lines(n, "also")
+			}
+			byFrame, err := r.digestByFrame(s, d)
+			if err != nil {
+				return err
+			}
+			byTemplate, err := r.digestByTemplate(s, d)
+			if err != nil {
+				return err
+			}
+			if byFrame.Subject != byTemplate.Subject || byFrame.Text != byTemplate.Text || byFrame.HTML != byTemplate.HTML {
+				return fmt.Errorf("mail: %s.tmpl: a digest written into its frame differs from its templates (sections %03b, %d lines): every line must render alike", KindDigest, set, n)
+			}
+		}
+	}
+	return nil
+}
+
+// digestByFrame writes a digest whose name and summary are plainText
+// into the frames.
+func (r *Renderer) digestByFrame(s *templateSet, d *Digest) (Message, error) {
+	f := s.digest
+	set := 0
+	if len(d.Own) > 0 {
+		set |= hasOwn
+	}
+	if len(d.Team) > 0 {
+		set |= hasTeam
+	}
+	if len(d.Also) > 0 {
+		set |= hasAlso
+	}
+	b := r.buffers()
+	defer r.bufs.Put(b)
+	sections := func(v int) (lines []DigestLine, url bool) {
+		switch v {
+		case vOwn:
+			return d.Own, true
+		case vTeam:
+			return d.Team, true
+		case vAlso:
+			return d.Also, false
+		}
+		return nil, false
+	}
+	scalar := func(w *bytes.Buffer, v int) {
+		switch v {
+		case vName:
+			w.WriteString(d.Name)
+		case vSummary:
+			w.WriteString(d.Summary)
+		}
+	}
+	f.subject.write(&b.subject, func(w *bytes.Buffer, h hole) { scalar(w, h.value) })
+	f.text[set].write(&b.text, func(w *bytes.Buffer, h hole) {
+		lines, url := sections(h.value)
+		if lines == nil {
+			scalar(w, h.value)
+			return
+		}
+		for i, l := range lines {
+			if i > 0 {
+				w.WriteString(h.sep)
+			}
+			lf := &f.linePlain
+			if !url || l.URL == "" {
+				lf = &f.linePlainBare
+			}
+			lf.write(w, func(w *bytes.Buffer, h hole) { l.writeValue(w, h.value) })
+		}
+	})
+	var err error
+	f.html[set].write(&b.html, func(w *bytes.Buffer, h hole) {
+		lines, _ := sections(h.value)
+		if lines == nil {
+			scalar(w, h.value)
+			return
+		}
+		for i, l := range lines {
+			if i > 0 {
+				w.WriteString(h.sep)
+			}
+			if plainText(l.Headline) && plainText(l.Detail) && plainURL(l.URL) {
+				f.lineHTML.write(w, func(w *bytes.Buffer, h hole) { l.writeValue(w, h.value) })
+				continue
+			}
+			rl, lerr := r.lineByTemplate(s, l)
+			if lerr != nil && err == nil {
+				err = lerr
+			}
+			w.WriteString(string(rl.html))
+		}
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	return b.message(KindDigest), nil
+}
+
+func (l *DigestLine) writeValue(w *bytes.Buffer, v int) {
+	switch v {
+	case vHeadline:
+		w.WriteString(l.Headline)
+	case vDetail:
+		w.WriteString(l.Detail)
+	case vURL:
+		w.WriteString(l.URL)
+	}
+}
+
+// plainText reports whether html/template writes s unchanged in text,
+// in RCDATA (a <title>) and in a quoted attribute: s has none of the
+// characters its escapers there replace (NUL " & ' + < >).
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case 0, '"', '&', '\'', '+', '<', '>':
+			return false
+		}
+	}
+	return true
+}
+
+// plainURL reports whether html/template writes s unchanged in an href:
+// an absolute http(s) URL of characters its URL filter, its URL
+// normaliser and its attribute escaper all keep.
+func plainURL(s string) bool {
+	var rest string
+	switch {
+	case len(s) > 8 && s[:8] == "https://":
+		rest = s[8:]
+	case len(s) > 7 && s[:7] == "http://":
+		rest = s[7:]
+	default:
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '!', c == '#', c == '$', c == '*', c == ',',
+			c == '/', c == ':', c == ';', c == '=', c == '?', c == '@':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// maxKeptLines bounds the lines a template set keeps rendered: the lines
+// that need escaping (a course called "Health & Safety" is in many
+// digests; a manager's line about O'Brien in one).
+const maxKeptLines = 20_000
+
+// keptLines are digest lines rendered by "plainLine" and "htmlLine", in
+// two generations: the lines many digests share stay kept while a
+// manager's lines about their own people come and go.
+type keptLines struct {
+	mu        sync.RWMutex
+	cur, prev map[DigestLine]renderedLine
+}
+
+type renderedLine struct {
+	plain string
+	html  htmltemplate.HTML
+}
+
+// lineByTemplate renders a line, or returns it as rendered before.
+func (r *Renderer) lineByTemplate(s *templateSet, l DigestLine) (renderedLine, error) {
+	if rl, ok := s.lines.get(l); ok {
 		return rl, nil
 	}
-	b, _ := r.bufs.Get().(*buffers)
-	if b == nil {
-		b = new(buffers)
-	}
-	defer r.bufs.Put(b)
-	b.text.Reset()
-	b.html.Reset()
-	if err := r.text[KindDigest].ExecuteTemplate(&b.text, "plainLine", l); err != nil {
+	var text, html bytes.Buffer
+	if err := s.text[KindDigest].ExecuteTemplate(&text, "plainLine", l); err != nil {
 		return renderedLine{}, fmt.Errorf("mail: render a digest line: %w", err)
 	}
-	if err := r.html[KindDigest].ExecuteTemplate(&b.html, "htmlLine", l); err != nil {
+	if err := s.html[KindDigest].ExecuteTemplate(&html, "htmlLine", l); err != nil {
 		return renderedLine{}, fmt.Errorf("mail: render a digest line: %w", err)
 	}
-	rl := renderedLine{plain: b.text.String(), html: htmltemplate.HTML(b.html.String())}
-	r.lines.put(l, rl)
+	rl := renderedLine{plain: text.String(), html: htmltemplate.HTML(html.String())}
+	s.lines.put(l, rl)
 	return rl, nil
 }
 
 // get looks a line up in the current generation, then in the previous
-// one, whose lines still in use move to the current: the lines most
-// digests share stay kept while a manager's lines about their own
-// people come and go.
+// one, whose lines still in use move to the current.
 func (k *keptLines) get(l DigestLine) (renderedLine, bool) {
 	k.mu.RLock()
 	rl, ok := k.cur[l]

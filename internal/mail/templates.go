@@ -9,9 +9,9 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	texttemplate "text/template"
 )
 
@@ -23,31 +23,80 @@ var ErrUnknownKind = errors.New("mail: no template for kind")
 
 // Renderer turns a kind and its data into a Message's subject and bodies.
 // Every kind is a file templates/<kind>.tmpl defining "subject",
-// "plainBody" and "htmlBody"; templates/layout.tmpl wraps both bodies.
-// Links are written with the link function and come out absolute from the
-// base URL, because an email has no page to be relative to.
+// "plainBody" and "htmlBody"; templates/layout.tmpl wraps both bodies and
+// gives the HTML a <title> (the subject). Links are written with the link
+// function and come out absolute from the base URL, because an email has
+// no page to be relative to; the organisation's brand is the brand
+// function. Styles are inline on the elements: mail clients drop <head>
+// styles and <body> attributes.
 type Renderer struct {
 	base *url.URL
-	text map[string]*texttemplate.Template
-	html map[string]*htmltemplate.Template
+	// fallback is the brand when Brand is nil: DefaultBrand(base).
+	fallback Brand
+	// Brand is whose name every email carries. It is called for every
+	// email (the sweep: every digest), so it must answer from memory.
+	// Nil means DefaultBrand of the base URL. Set it before the first
+	// email renders.
+	Brand func() Brand
+
+	mu  sync.Mutex // held while a new brand's templates are made
+	cur atomic.Pointer[templateSet]
 	// bufs holds *buffers: the sweep renders an email for most of the
 	// organisation on a busy day, and reuses them rather than grow new ones.
 	bufs sync.Pool
-	// noFold keeps every link a call, for the test of foldLinks.
-	noFold bool
-	lines  keptLines
+}
+
+// templateSet is every template parsed for one brand, and what the digest
+// keeps (frames, lines) for it. The brand is a constant in its templates:
+// a change of brand makes a new set.
+type templateSet struct {
+	raw, brand Brand // as set, and as cleaned for display
+	text       map[string]*texttemplate.Template
+	html       map[string]*htmltemplate.Template
+	digest     *digestFrames
+	lines      keptLines
 }
 
 // NewRenderer parses every embedded template once; a broken template
 // fails here, at start, not when the first email of its kind is due.
-func NewRenderer(baseURL string) (*Renderer, error) { return newRenderer(baseURL, true) }
-
-func newRenderer(baseURL string, fold bool) (*Renderer, error) {
+func NewRenderer(baseURL string) (*Renderer, error) {
 	base, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return nil, fmt.Errorf("mail: base URL %q must be absolute, like https://steward.example.com", baseURL)
 	}
-	r := &Renderer{base: base, text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}, noFold: !fold}
+	r := &Renderer{base: base, fallback: DefaultBrand(base.String())}
+	if _, err := r.set(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// set returns the templates of the current brand, made on first use.
+func (r *Renderer) set() (*templateSet, error) {
+	b := r.fallback
+	if r.Brand != nil {
+		b = r.Brand()
+	}
+	if s := r.cur.Load(); s != nil && s.raw == b {
+		return s, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.cur.Load(); s != nil && s.raw == b {
+		return s, nil
+	}
+	s, err := r.parse(b)
+	if err != nil {
+		return nil, err
+	}
+	r.cur.Store(s)
+	return s, nil
+}
+
+// parse makes the template set of brand b.
+func (r *Renderer) parse(b Brand) (*templateSet, error) {
+	s := &templateSet{raw: b, brand: b.clean(r.base.Hostname()),
+		text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
 	layout, err := fs.ReadFile(templateFS, "templates/layout.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("mail: read layout: %w", err)
@@ -56,7 +105,8 @@ func newRenderer(baseURL string, fold bool) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	funcs := map[string]any{"link": r.Link}
+	brand := s.brand
+	funcs := map[string]any{"link": r.Link, "brand": func() Brand { return brand }}
 	for _, f := range files {
 		kind := strings.TrimSuffix(path.Base(f), ".tmpl")
 		if kind == "layout" {
@@ -66,7 +116,7 @@ func newRenderer(baseURL string, fold bool) (*Renderer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mail: read %s: %w", f, err)
 		}
-		src := r.foldLinks(string(layout) + string(body))
+		src := string(layout) + string(body)
 		tt, err := texttemplate.New(kind).Funcs(funcs).Option("missingkey=error").Parse(src)
 		if err != nil {
 			return nil, fmt.Errorf("mail: parse %s: %w", f, err)
@@ -80,47 +130,15 @@ func newRenderer(baseURL string, fold bool) (*Renderer, error) {
 				return nil, fmt.Errorf("mail: %s does not define %q", f, name)
 			}
 		}
-		r.text[kind], r.html[kind] = tt, ht
+		s.text[kind], s.html[kind] = tt, ht
 	}
-	return r, nil
-}
-
-// constantLink is a link action with one literal argument, such as the
-// layout's {{link "/"}}.
-var constantLink = regexp.MustCompile(`{{link "([^"{}]*)"}}`)
-
-// foldLinks writes the links whose path is a constant into the template
-// source as text, where html/template would write them unchanged: each
-// is a function call through reflection at every execution otherwise,
-// and the sweep executes the layout for most of the organisation on a
-// busy day. TestFoldedLinksRenderAsCalled holds the two to the same
-// output.
-func (r *Renderer) foldLinks(src string) string {
-	if r.noFold {
-		return src
+	if s.digest, err = r.digestFrames(s); err != nil {
+		return nil, err
 	}
-	return constantLink.ReplaceAllStringFunc(src, func(action string) string {
-		link := r.Link(constantLink.FindStringSubmatch(action)[1])
-		if !keptAsIs(link) {
-			return action
-		}
-		return link
-	})
-}
-
-// keptAsIs reports whether html/template writes s unchanged as text and
-// as a link in an attribute: the only places a link appears.
-func keptAsIs(s string) bool {
-	const probe = `<a href="{{.}}">{{.}}</a>`
-	t, err := htmltemplate.New("probe").Parse(probe)
-	if err != nil {
-		return false
+	if err := r.checkFrames(s); err != nil {
+		return nil, err
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, s); err != nil {
-		return false
-	}
-	return b.String() == `<a href="`+s+`">`+s+`</a>` && !strings.ContainsAny(s, "{}")
+	return s, nil
 }
 
 // Link joins its parts into a path and makes it absolute from the base URL.
@@ -145,43 +163,82 @@ func (r *Renderer) Render(kind string, data any) (Message, error) {
 		}
 		return Message{}, fmt.Errorf("mail: a digest renders from a mail.Digest, not a %T", data)
 	}
-	return r.render(kind, data, data)
+	s, err := r.set()
+	if err != nil {
+		return Message{}, err
+	}
+	return r.render(s, kind, data, data)
 }
 
 // render fills the kind's text templates with text and its HTML ones with
 // html, which the caller has derived from the same data.
-func (r *Renderer) render(kind string, text, html any) (Message, error) {
-	tt, ok := r.text[kind]
+func (r *Renderer) render(s *templateSet, kind string, text, html any) (Message, error) {
+	tt, ok := s.text[kind]
 	if !ok {
 		return Message{}, fmt.Errorf("%w %q", ErrUnknownKind, kind)
 	}
-	b, _ := r.bufs.Get().(*buffers)
-	if b == nil {
-		b = new(buffers)
-		// Sized for a typical digest.
-		b.text.Grow(2 << 10)
-		b.html.Grow(4 << 10)
-	}
+	b := r.buffers()
 	defer r.bufs.Put(b)
-	b.subject.Reset()
-	b.text.Reset()
-	b.html.Reset()
 	if err := tt.ExecuteTemplate(&b.subject, "subject", text); err != nil {
 		return Message{}, fmt.Errorf("mail: render %s subject: %w", kind, err)
 	}
 	if err := tt.ExecuteTemplate(&b.text, "plainLayout", text); err != nil {
 		return Message{}, fmt.Errorf("mail: render %s text: %w", kind, err)
 	}
-	if err := r.html[kind].ExecuteTemplate(&b.html, "htmlLayout", html); err != nil {
+	if err := s.html[kind].ExecuteTemplate(&b.html, "htmlLayout", html); err != nil {
 		return Message{}, fmt.Errorf("mail: render %s html: %w", kind, err)
 	}
-	plain := bytes.TrimSpace(b.text.Bytes())
-	return Message{
-		Kind:    kind,
-		Subject: strings.Join(strings.Fields(b.subject.String()), " "),
-		Text:    string(append(plain, '\n')),
-		HTML:    b.html.String(),
-	}, nil
+	return b.message(kind), nil
 }
 
 type buffers struct{ subject, text, html bytes.Buffer }
+
+// buffers returns emptied buffers from the pool; the caller puts them back.
+func (r *Renderer) buffers() *buffers {
+	b, _ := r.bufs.Get().(*buffers)
+	if b == nil {
+		b = new(buffers)
+		// Sized for a typical digest.
+		b.text.Grow(2 << 10)
+		b.html.Grow(6 << 10)
+	}
+	b.subject.Reset()
+	b.text.Reset()
+	b.html.Reset()
+	return b
+}
+
+// message is what the buffers hold: the subject on one line, the text
+// without surrounding blank lines.
+func (b *buffers) message(kind string) Message {
+	plain := bytes.TrimSpace(b.text.Bytes())
+	subject := b.subject.String()
+	if needsFolding(subject) {
+		subject = strings.Join(strings.Fields(subject), " ")
+	}
+	return Message{
+		Kind:    kind,
+		Subject: subject,
+		Text:    string(append(plain, '\n')),
+		HTML:    b.html.String(),
+	}
+}
+
+// needsFolding reports whether s has a space other than single ' '
+// between words, which a subject's one line does not keep.
+func needsFolding(s string) bool {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return s != ""
+	}
+	prev := byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' && prev == ' ', c == '\t', c == '\n', c == '\r', c == '\v', c == '\f', c >= 0x80:
+			// Non-ASCII may be a Unicode space: strings.Fields decides.
+			return true
+		}
+		prev = c
+	}
+	return false
+}

@@ -16,8 +16,10 @@ var updateEmails = flag.Bool("update-emails", false, "rewrite testdata/emails fr
 const hostile = `<script>alert("x")</script> "quoted" O'Brien & Co + café`
 
 // emailCases are the digests and manager's reminders whose rendering
-// testdata/emails holds, as the hand-written renderer and the handler's
-// map gave them before every email went through mail.Renderer.
+// testdata/emails holds. It began as what the hand-written renderer and
+// the handler's map gave before every email went through mail.Renderer;
+// it was rewritten (-update-emails) when the emails took the brand, a
+// <title> and inline styles, and reviewed line by line.
 func emailCases(r *mail.Renderer) map[string]func() (mail.Message, error) {
 	line := func(h, d, u string) mail.DigestLine { return mail.DigestLine{Headline: h, Detail: d, URL: r.Link(u)} }
 	plain := mail.Digest{Name: "Person 7", Summary: "2 items for you, 1 in your reporting line",
@@ -62,7 +64,7 @@ func renderManagerReminder(r *mail.Renderer, person, manager, title, slug string
 }
 
 // TestEmailsSayWhatTheySaid holds the digest and the manager's reminder
-// to what they said before: the same subject, the same text modulo
+// to what testdata/emails says: the same subject, the same text modulo
 // whitespace, the same HTML, and hostile names escaped in the HTML.
 func TestEmailsSayWhatTheySaid(t *testing.T) {
 	r, err := mail.NewRenderer("https://steward.example.com")

@@ -141,7 +141,7 @@ func managerReminder(r *mail.Renderer, person, manager, title, slug string, laps
 		Summary: headline,
 		Own: []mail.DigestLine{{
 			Headline: headline,
-			Detail:   manager + " asked Steward to remind you. Please complete it as soon as you can.",
+			Detail:   manager + " asked for this reminder. Please complete it as soon as you can.",
 			URL:      r.Link("/courses/" + slug),
 		}},
 	})

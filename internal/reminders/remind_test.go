@@ -80,8 +80,8 @@ func TestRemindNow(t *testing.T) {
 		if err := d.Get(&msg, `SELECT recipient, subject, body_text FROM outbox WHERE kind = 'manager_reminder'`); err != nil {
 			t.Fatal(err)
 		}
-		if msg.To != "Noah@example.com" || msg.Subject != "Steward: Course data is overdue" ||
-			!strings.Contains(msg.Text, "Mia asked Steward to remind you") || !strings.Contains(msg.Text, "https://steward.example.com/courses/data") {
+		if msg.To != "Noah@example.com" || msg.Subject != "steward.example.com: Course data is overdue" ||
+			!strings.Contains(msg.Text, "Mia asked for this reminder") || !strings.Contains(msg.Text, "https://steward.example.com/courses/data") {
 			t.Errorf("queued %+v", msg)
 		}
 		if _, err := RemindNow(ctx, d, o.s.Mail, 1, 2, "data", now.Add(8*time.Hour)); !errors.Is(err, ErrAlreadyReminded) {
