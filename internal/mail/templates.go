@@ -33,10 +33,9 @@ type Renderer struct {
 	base *url.URL
 	// fallback is the brand when Brand is nil: DefaultBrand(base).
 	fallback Brand
-	// Brand is whose name every email carries. It is called for every
-	// email (the sweep: every digest), so it must answer from memory.
-	// Nil means DefaultBrand of the base URL. Set it before the first
-	// email renders.
+	// Brand is whose name this renderer's emails carry; nil means
+	// BrandSource, or without one DefaultBrand of the base URL. Set it
+	// before the first email renders.
 	Brand func() Brand
 
 	mu  sync.Mutex // held while a new brand's templates are made
@@ -57,6 +56,13 @@ type templateSet struct {
 	lines      keptLines
 }
 
+// BrandSource is whose name every email carries, for every Renderer that
+// has no Brand of its own: the organisation's settings. The program sets
+// it once, before anything renders. It is called for every email (the
+// sweep: every digest), so it must answer from memory; the templates of
+// a brand are made again only when the answer changes.
+var BrandSource func() Brand
+
 // NewRenderer parses every embedded template once; a broken template
 // fails here, at start, not when the first email of its kind is due.
 func NewRenderer(baseURL string) (*Renderer, error) {
@@ -74,8 +80,11 @@ func NewRenderer(baseURL string) (*Renderer, error) {
 // set returns the templates of the current brand, made on first use.
 func (r *Renderer) set() (*templateSet, error) {
 	b := r.fallback
-	if r.Brand != nil {
+	switch {
+	case r.Brand != nil:
 		b = r.Brand()
+	case BrandSource != nil:
+		b = BrandSource()
 	}
 	if s := r.cur.Load(); s != nil && s.raw == b {
 		return s, nil

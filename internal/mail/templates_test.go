@@ -201,3 +201,30 @@ func TestBrandIsShownSafely(t *testing.T) {
 		t.Errorf("the new brand, its logo and the powered-by line:\n%s\n%s\n%s", m.Subject, m.Text, m.HTML)
 	}
 }
+
+// The program's BrandSource names every renderer's emails, and a change
+// of it shows in the next email; a renderer's own Brand comes first.
+func TestBrandSourceNamesEveryRenderer(t *testing.T) {
+	name := "Acme Ltd"
+	BrandSource = func() Brand { return Brand{Name: name} }
+	t.Cleanup(func() { BrandSource = nil })
+	r, err := NewRenderer(testBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := NewRenderer(testBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own.Brand = func() Brand { return Brand{Name: "Own"} }
+	data := map[string]any{"Name": "Ada", "Token": "t", "Expires": time.Now()}
+	for _, want := range []string{"Acme Ltd", "Acme Group"} {
+		name = want
+		if m, err := r.Render("password_reset", data); err != nil || m.Subject != "Reset your password for "+want {
+			t.Errorf("subject %q, %v; want it to name %s", m.Subject, err, want)
+		}
+		if m, err := own.Render("password_reset", data); err != nil || m.Subject != "Reset your password for Own" {
+			t.Errorf("subject %q, %v; want the renderer's own brand", m.Subject, err)
+		}
+	}
+}
