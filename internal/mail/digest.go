@@ -273,80 +273,78 @@ func (r *Renderer) digestByFrame(s *templateSet, d *Digest) (Message, error) {
 	}
 	b := r.buffers()
 	defer r.bufs.Put(b)
-	sections := func(v int) (lines []DigestLine, url bool) {
-		switch v {
-		case vOwn:
-			return d.Own, true
-		case vTeam:
-			return d.Team, true
-		case vAlso:
-			return d.Also, false
-		}
-		return nil, false
+	if err := r.writeDigest(&b.subject, s, &f.subject, d, false); err != nil {
+		return Message{}, err
 	}
-	scalar := func(w *bytes.Buffer, v int) {
-		switch v {
-		case vName:
-			w.WriteString(d.Name)
-		case vSummary:
-			w.WriteString(d.Summary)
-		}
+	if err := r.writeDigest(&b.text, s, &f.text[set], d, false); err != nil {
+		return Message{}, err
 	}
-	f.subject.write(&b.subject, func(w *bytes.Buffer, h hole) { scalar(w, h.value) })
-	f.text[set].write(&b.text, func(w *bytes.Buffer, h hole) {
-		lines, url := sections(h.value)
-		if lines == nil {
-			scalar(w, h.value)
-			return
-		}
-		for i, l := range lines {
-			if i > 0 {
-				w.WriteString(h.sep)
-			}
-			lf := &f.linePlain
-			if !url || l.URL == "" {
-				lf = &f.linePlainBare
-			}
-			lf.write(w, func(w *bytes.Buffer, h hole) { l.writeValue(w, h.value) })
-		}
-	})
-	var err error
-	f.html[set].write(&b.html, func(w *bytes.Buffer, h hole) {
-		lines, _ := sections(h.value)
-		if lines == nil {
-			scalar(w, h.value)
-			return
-		}
-		for i, l := range lines {
-			if i > 0 {
-				w.WriteString(h.sep)
-			}
-			if plainText(l.Headline) && plainText(l.Detail) && plainURL(l.URL) {
-				f.lineHTML.write(w, func(w *bytes.Buffer, h hole) { l.writeValue(w, h.value) })
-				continue
-			}
-			rl, lerr := r.lineByTemplate(s, l)
-			if lerr != nil && err == nil {
-				err = lerr
-			}
-			w.WriteString(string(rl.html))
-		}
-	})
-	if err != nil {
+	if err := r.writeDigest(&b.html, s, &f.html[set], d, true); err != nil {
 		return Message{}, err
 	}
 	return b.message(KindDigest), nil
 }
 
-func (l *DigestLine) writeValue(w *bytes.Buffer, v int) {
-	switch v {
-	case vHeadline:
-		w.WriteString(l.Headline)
-	case vDetail:
-		w.WriteString(l.Detail)
-	case vURL:
-		w.WriteString(l.URL)
+// writeDigest writes d into one of its frames: its HTML body if html.
+func (r *Renderer) writeDigest(w *bytes.Buffer, s *templateSet, fr *frame, d *Digest, html bool) error {
+	f := s.digest
+	for i, h := range fr.holes {
+		w.WriteString(fr.lits[i])
+		var lines []DigestLine
+		url := true
+		switch h.value {
+		case vName:
+			w.WriteString(d.Name)
+			continue
+		case vSummary:
+			w.WriteString(d.Summary)
+			continue
+		case vOwn:
+			lines = d.Own
+		case vTeam:
+			lines = d.Team
+		case vAlso:
+			lines, url = d.Also, false
+		}
+		for j := range lines {
+			l := &lines[j]
+			if j > 0 {
+				w.WriteString(h.sep)
+			}
+			switch {
+			case !html && url && l.URL != "":
+				f.linePlain.writeLine(w, l)
+			case !html:
+				f.linePlainBare.writeLine(w, l)
+			case plainText(l.Headline) && plainText(l.Detail) && plainURL(l.URL):
+				f.lineHTML.writeLine(w, l)
+			default:
+				rl, err := r.lineByTemplate(s, *l)
+				if err != nil {
+					return err
+				}
+				w.WriteString(string(rl.html))
+			}
+		}
 	}
+	w.WriteString(fr.lits[len(fr.lits)-1])
+	return nil
+}
+
+// writeLine writes l into a line's frame.
+func (f *frame) writeLine(w *bytes.Buffer, l *DigestLine) {
+	for i, h := range f.holes {
+		w.WriteString(f.lits[i])
+		switch h.value {
+		case vHeadline:
+			w.WriteString(l.Headline)
+		case vDetail:
+			w.WriteString(l.Detail)
+		case vURL:
+			w.WriteString(l.URL)
+		}
+	}
+	w.WriteString(f.lits[len(f.lits)-1])
 }
 
 // plainText reports whether html/template writes s unchanged in text,

@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 )
@@ -19,15 +18,6 @@ type frame struct {
 type hole struct {
 	value int
 	sep   string
-}
-
-// write writes the frame with each hole filled by fill.
-func (f *frame) write(w *bytes.Buffer, fill func(w *bytes.Buffer, h hole)) {
-	for i, h := range f.holes {
-		w.WriteString(f.lits[i])
-		fill(w, h)
-	}
-	w.WriteString(f.lits[len(f.lits)-1])
 }
 
 // cutFrame cuts out where each placeholder is. With lists, a list is
