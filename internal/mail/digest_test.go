@@ -11,7 +11,7 @@ import (
 // pieces are what random names, titles and URLs are made of: plain
 // words, and what html/template escapes or refuses.
 var pieces = []string{"Ada", "Lovelace", " ", "Course 1", "due by 5 Jun 2027.", "café", "Ünïcode", "O'Brien", "Rock & Roll",
-	"<b>", "\"q\"", "+1", "\x00", "\t", "%41", "%zz", "(c)", "a,b;c", "/x/y", "?q=1", "#frag", "~u", "$5", "*", "@", "!", "=", ":"}
+	"<b>", "\"q\"", "+1", "\x00", "\t", "%41", "%zz", "(c)", "a,b;c", "/x/y", "?q=1", "#frag", "~u", "$5", "*", "@", "!", "=", ":", "\xff", "\u2028", "\ufdd0", "\x7f"}
 
 func randomText(rng *rand.Rand, plain bool) string {
 	var b strings.Builder
