@@ -31,7 +31,7 @@ func BenchmarkRenderDigest(b *testing.B) {
 }
 
 // BenchmarkRenderManagerDigest measures a manager's digest, whose lines
-// about their own people are rendered afresh for each digest.
+// about their own people are different in every digest.
 func BenchmarkRenderManagerDigest(b *testing.B) {
 	r, err := mail.NewRenderer("https://steward.example.com")
 	if err != nil {
