@@ -31,7 +31,7 @@ func everyKind() []struct {
 			map[string]any{"Name": "Ada <Admin>", "Token": "tok456", "Expires": exp}},
 		{"subscribe_confirm", "Confirm your subscription to Acme & Söhne Ltd's policy changes", testBase + "/subscribe/confirm/tok789",
 			struct{ Token string }{"tok789"}},
-		{"policy_notice", "Privacy <policy>: version 3", testBase + "/policies/privacy/v/3",
+		{"policy_notice", "Acme & Söhne Ltd: Privacy <policy>, version 3", testBase + "/policies/privacy/v/3",
 			struct {
 				Title, Slug, Summary, NumberText, Previous, Token string
 				Number                                            int
