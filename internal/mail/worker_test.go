@@ -591,10 +591,23 @@ func TestBulkMailKeepsAutoRepliesAway(t *testing.T) {
 		s := newSink(t)
 		c := &clock{now: t0}
 		kinds := map[string]string{KindDigest: "bulk", "policy_notice": "bulk", "invite": "", KindManagerReminder: ""}
+		r, err := NewRenderer("https://steward.example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Brand = func() Brand { return Brand{Name: "Acme Ltd"} }
+		digest, err := r.Digest(&Digest{Name: "Ada", Summary: "1 item for you",
+			Own: []DigestLine{{"Read Privacy", "Due by 5 Dec 2026.", r.Link("/policies/privacy")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
 			for kind := range kinds {
 				m := Message{To: kind + "@example.com", Kind: kind, Subject: "s", Text: "t", HTML: "<p>t</p>", DedupeKey: "k:" + kind,
 					Headers: map[string]string{"Precedence": "list", "Auto-Submitted": "no", "X-Auto-Response-Suppress": "None"}}
+				if kind == KindDigest {
+					m.Subject, m.Text, m.HTML = digest.Subject, digest.Text, digest.HTML
+				}
 				if _, err := Enqueue(context.Background(), tx, m, t0); err != nil {
 					return err
 				}
@@ -620,6 +633,13 @@ func TestBulkMailKeepsAutoRepliesAway(t *testing.T) {
 			}
 			if v := m.Header.Get("Auto-Submitted"); v != "auto-generated" {
 				t.Errorf("%s: Auto-Submitted %q", kind, v)
+			}
+			if kind == KindDigest {
+				raw := string(m.Raw)
+				if m.Subject != "Acme Ltd: 1 item for you" || !strings.Contains(raw, "text/plain") || !strings.Contains(raw, "text/html") ||
+					!strings.Contains(raw, "<title>Acme Ltd: 1 item for you</title>") {
+					t.Errorf("the digest arrived as %q:\n%s", m.Subject, raw)
+				}
 			}
 		}
 	})
