@@ -424,11 +424,7 @@ func (s *Server) inScope(c *fiber.Ctx, id int64) (people.User, error) {
 			return people.User{}, err
 		}
 		if !ok {
-			s.log.Warn("out-of-scope person requested", "user_id", me.ID, "person_id", id, "path", c.Path())
-			if err := s.recordDenied(c, id); err != nil {
-				s.log.Error("audit denied access", "err", err)
-			}
-			return people.User{}, notFound
+			return people.User{}, s.notInLine(c, id)
 		}
 	}
 	p, err := s.people.Get(c.UserContext(), id)
@@ -436,6 +432,16 @@ func (s *Server) inScope(c *fiber.Ctx, id int64) (people.User, error) {
 		return people.User{}, notFound
 	}
 	return p, err
+}
+
+// notInLine logs and audits a request for a person outside the caller's
+// reporting line, and answers it as if there were no such person.
+func (s *Server) notInLine(c *fiber.Ctx, id int64) error {
+	s.log.Warn("out-of-scope person requested", "user_id", currentUser(c).ID, "person_id", id, "path", c.Path())
+	if err := s.recordDenied(c, id); err != nil {
+		s.log.Error("audit denied access", "err", err)
+	}
+	return fiber.NewError(fiber.StatusNotFound, "We could not find that person in your reporting line.")
 }
 
 func (s *Server) recordDenied(c *fiber.Ctx, id int64) error {

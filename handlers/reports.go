@@ -16,8 +16,8 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/csvout"
-	"steward/internal/mail"
 	"steward/internal/people"
+	"steward/internal/reminders"
 	"steward/internal/reports"
 )
 
@@ -264,71 +264,34 @@ func (s *Server) teamReportCSV(c *fiber.Ctx) error {
 	return w.Flush()
 }
 
-// remind sends one overdue person a reminder about one course now, through
-// the outbox, at most once a day per person and course.
+// remind sends one overdue person a reminder about one course now; the
+// rule is reminders.RemindNow's.
 func (s *Server) remind(c *fiber.Ctx) error {
 	id, err := c.ParamsInt("id")
 	if err != nil || id <= 0 {
 		return fiber.NewError(fiber.StatusNotFound, "We could not find that person in your reporting line.")
 	}
-	p, err := s.inScope(c, int64(id))
-	if err != nil {
-		return err
-	}
-	slug := c.FormValue("course")
-	back := "/team/people/" + strconv.FormatInt(p.ID, 10)
-	now := s.now()
-	title, status, overdue, err := s.reports().OverdueCycle(c.UserContext(), p.ID, slug, now)
-	if err != nil {
-		return err
-	}
-	switch {
-	case title == "":
-		return fiber.NewError(fiber.StatusNotFound, "This person has no current assignment of that course.")
-	case !p.Active:
-		return fiber.NewError(fiber.StatusConflict, p.Name+" has left; Steward sends them no more email.")
-	case !overdue:
-		return fiber.NewError(fiber.StatusConflict, fmt.Sprintf("%s is not overdue with %s, so there is nothing to remind them of.", p.Name, title))
-	}
 	me := currentUser(c)
-	verb := "is overdue"
-	if status == "lapsed" {
-		verb = "has lapsed"
-	}
-	msg, err := s.mailer.Render("reminders", map[string]any{
-		"Summary": title + " " + verb,
-		"Name":    p.Name,
-		"Own": []map[string]string{{
-			"Headline": title + " " + verb,
-			"Detail":   me.Name + " asked Steward to remind you. Please complete it as soon as you can.",
-			"URL":      s.mailer.Link("/courses/" + slug),
-		}},
-		"Team": []map[string]string{},
-		"Also": []map[string]string{},
-	})
-	if err != nil {
+	r, err := reminders.RemindNow(c.UserContext(), s.db, s.mailer, me.ID, int64(id), c.FormValue("course"), s.now())
+	switch {
+	case errors.Is(err, reminders.ErrNotInLine):
+		return s.notInLine(c, int64(id))
+	case errors.Is(err, reminders.ErrNoCourse):
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose the course to remind them of.")
+	case errors.Is(err, reminders.ErrNotAssigned):
+		return fiber.NewError(fiber.StatusNotFound, "This person has no current assignment of that course.")
+	case errors.Is(err, reminders.ErrLeft):
+		return fiber.NewError(fiber.StatusConflict, r.Person+" has left; Steward sends them no more email.")
+	case errors.Is(err, reminders.ErrNotOpen):
+		return fiber.NewError(fiber.StatusConflict, fmt.Sprintf("%s is not overdue with %s, so there is nothing to remind them of.", r.Person, r.Course))
+	case errors.Is(err, reminders.ErrAlreadyReminded):
+		s.flash(c, fmt.Sprintf("%s already got a reminder about %s today; Steward sends at most one a day.", r.Person, r.Course))
+	case err != nil:
 		return err
+	default:
+		s.flash(c, fmt.Sprintf("A reminder about %s is on its way to %s.", r.Course, r.Person))
 	}
-	msg.To, msg.UserID, msg.Kind = p.Email, &p.ID, mail.KindManagerReminder
-	msg.DedupeKey = mail.ManagerReminderKey(p.ID, slug, now)
-	queued := false
-	err = s.db.Tx(c.UserContext(), func(tx *sqlxTx) error {
-		var err error
-		if queued, err = mail.Enqueue(c.UserContext(), tx, msg, now); err != nil || !queued {
-			return err
-		}
-		return audit.Record(c.UserContext(), tx, audit.UserActor(me.ID).Entry(now, "reminder.send",
-			"user:"+strconv.FormatInt(p.ID, 10), "course "+slug))
-	})
-	if err != nil {
-		return err
-	}
-	if queued {
-		s.flash(c, fmt.Sprintf("A reminder about %s is on its way to %s.", title, p.Name))
-	} else {
-		s.flash(c, fmt.Sprintf("%s already got a reminder about %s today; Steward sends at most one a day.", p.Name, title))
-	}
-	return c.Redirect(back, fiber.StatusSeeOther)
+	return c.Redirect("/team/people/"+strconv.FormatInt(r.PersonID, 10), fiber.StatusSeeOther)
 }
 
 // orgReport is the organisation view for admins and auditors.
