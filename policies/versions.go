@@ -116,6 +116,8 @@ func (d DraftInput) Validate() error {
 		// rendering slow (package mdnest).
 		if err := mdnest.Check(d.Body); err != nil {
 			v.add("body", "is too deeply nested: "+err.Error())
+		} else if msg := checkHeadingIDs(d.Body); msg != "" {
+			v.add("body", msg)
 		}
 	}
 	switch {

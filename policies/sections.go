@@ -1,0 +1,188 @@
+package policies
+
+import (
+	"html"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// introduction names the text before a body's first heading.
+const introduction = "Introduction"
+
+// section is a heading and the blocks up to the next heading.
+type section struct {
+	heading block // Kind is kindHeading unless this is the introduction
+	keys    []string
+}
+
+func (s section) title() string {
+	if s.heading.Kind != kindHeading {
+		return introduction
+	}
+	return s.heading.Text
+}
+
+// splitSections splits blocks at every heading. Text before the first
+// heading is the introduction, left out when there is none.
+func splitSections(bs []block) []section {
+	var out []section
+	cur := section{}
+	for _, b := range bs {
+		if b.Kind == kindHeading {
+			if cur.heading.Kind == kindHeading || len(cur.keys) > 0 {
+				out = append(out, cur)
+			}
+			cur = section{heading: b}
+			continue
+		}
+		cur.keys = append(cur.keys, b.key())
+	}
+	if cur.heading.Kind == kindHeading || len(cur.keys) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// matchSections pairs each newer section with the older one it
+// continues, or -1: first by an id the author gave (on either side), then
+// by the heading's text, then the introductions.
+func matchSections(older, newer []section) []int {
+	match := make([]int, len(newer))
+	used := make([]bool, len(older))
+	for i := range match {
+		match[i] = -1
+	}
+	pass := func(same func(a, b section) bool) {
+		for i, n := range newer {
+			if match[i] >= 0 {
+				continue
+			}
+			for k, o := range older {
+				if !used[k] && same(o, n) {
+					match[i], used[k] = k, true
+					break
+				}
+			}
+		}
+	}
+	isHeading := func(s section) bool { return s.heading.Kind == kindHeading }
+	pass(func(a, b section) bool {
+		return isHeading(a) && isHeading(b) && (a.heading.Explicit || b.heading.Explicit) &&
+			a.heading.ID != "" && a.heading.ID == b.heading.ID
+	})
+	pass(func(a, b section) bool {
+		return isHeading(a) && isHeading(b) && a.heading.Text == b.heading.Text
+	})
+	pass(func(a, b section) bool { return !isHeading(a) && !isHeading(b) })
+	return match
+}
+
+// sectionChange is a SectionChange with the id of the heading it links to.
+type sectionChange struct {
+	SectionChange
+	id string
+}
+
+// changedSections lists the newer text's sections that were added or
+// changed, in order, then the older text's sections that were removed.
+func changedSections(older, newer []section) []sectionChange {
+	match := matchSections(older, newer)
+	var out []sectionChange
+	matched := make([]bool, len(older))
+	for i, n := range newer {
+		sc := sectionChange{SectionChange: SectionChange{Heading: n.title()}, id: n.heading.ID}
+		if match[i] < 0 {
+			sc.Change = "added"
+			out = append(out, sc)
+			continue
+		}
+		o := older[match[i]]
+		matched[match[i]] = true
+		if o.title() != n.title() {
+			sc.Was = o.title()
+		}
+		if sc.Was != "" || !slices.Equal(o.keys, n.keys) {
+			sc.Change = "changed"
+			out = append(out, sc)
+		}
+	}
+	for k, o := range older {
+		if !matched[k] {
+			out = append(out, sectionChange{SectionChange: SectionChange{Heading: o.title(), Change: "removed"}, id: o.heading.ID})
+		}
+	}
+	return out
+}
+
+// SectionHistory is one section of a policy and the versions that
+// changed it.
+type SectionHistory struct {
+	Heading string // as in the latest version, or the last that had it
+	ID      string // its heading's id there
+	Added   int    // the version that added it (1 for the first)
+	Changed []int  // later versions that changed it
+	Removed int    // the version that removed it, 0 while it is there
+}
+
+// SectionHistories follows every section through a policy's published
+// versions, matched from one version to the next by the author's id or
+// else by heading: the sections of the latest version in order, then the
+// sections removed along the way.
+func SectionHistories(versions []Version) []SectionHistory {
+	var cur []section
+	var hist []*SectionHistory // parallel to cur
+	var removed []SectionHistory
+	for _, v := range versions {
+		next := splitSections(parseBlocks(v.BodyMD).blocks)
+		match := matchSections(cur, next)
+		nextHist := make([]*SectionHistory, len(next))
+		kept := make([]bool, len(cur))
+		for i, n := range next {
+			if match[i] < 0 {
+				nextHist[i] = &SectionHistory{Added: v.Number}
+			} else {
+				o := cur[match[i]]
+				h := hist[match[i]]
+				kept[match[i]] = true
+				if o.title() != n.title() || !slices.Equal(o.keys, n.keys) {
+					h.Changed = append(h.Changed, v.Number)
+				}
+				nextHist[i] = h
+			}
+			nextHist[i].Heading, nextHist[i].ID = n.title(), n.heading.ID
+		}
+		for k := range cur {
+			if !kept[k] {
+				h := *hist[k]
+				h.Removed = v.Number
+				removed = append(removed, h)
+			}
+		}
+		cur, hist = next, nextHist
+	}
+	out := make([]SectionHistory, 0, len(hist)+len(removed))
+	for _, h := range hist {
+		out = append(out, *h)
+	}
+	return append(out, removed...)
+}
+
+// headingRE finds the headings of sanitised HTML, which Render writes as
+// <hN id="...">...</hN>.
+var headingRE = regexp.MustCompile(`(?s)<h([1-6]) id="([a-z0-9][a-z0-9_-]{0,80})">(.*?)</h[1-6]>`)
+
+var tagRE = regexp.MustCompile(`<[^>]*>`)
+
+// LinkHeadings gives every heading with an id of rendered HTML a link to
+// itself, beside it rather than inside it, so that the heading's own
+// name stays its text.
+func LinkHeadings(body string) string {
+	return headingRE.ReplaceAllStringFunc(body, func(h string) string {
+		m := headingRE.FindStringSubmatch(h)
+		name := strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(m[3], ""))), " ")
+		return `<div class="section-heading">` + h + `<a class="section-link" href="#` + m[2] +
+			`"><span aria-hidden="true">#</span><span class="visually-hidden">Link to the section ` +
+			html.EscapeString(name) + `</span></a></div>`
+	})
+}
