@@ -54,11 +54,13 @@ func (s *Server) myPolicy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Title": t.Policy.Title, "S": st, "V": viewOf(t, st.Current, s.now())}
+	vv := viewOf(t, st.Current, s.now())
+	vv.Body = template.HTML(policies.LinkHeadings(string(vv.Body)))
+	data := fiber.Map{"Title": t.Policy.Title, "S": st, "V": vv}
 	if st.Last != nil && st.Last.Number < st.Current.Number {
 		if old, ok := t.Version(st.Last.Number); ok {
 			r := policies.Compare(old.BodyMD, st.Current.BodyMD)
-			// Compare escapes the text and adds only <p>, <br>, <ins>, <del>.
+			// Compare escapes the text and adds only its own elements.
 			data["Redline"] = template.HTML(r.HTML)
 			data["R"] = r
 			data["Since"] = old

@@ -207,6 +207,7 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 	key := pageKey(t, "current", cur.Number, nextNum)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		vv := viewOf(t, cur, now)
+		vv.Body = template.HTML(policies.LinkHeadings(string(vv.Body)))
 		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true})
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
@@ -223,6 +224,7 @@ func (s *Server) policyVersion(c *fiber.Ctx) error {
 	vv := viewOf(t, v, now)
 	key := pageKey(t, "version "+string(vv.Status), n, vv.Current)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
+		vv.Body = template.HTML(policies.LinkHeadings(string(vv.Body)))
 		body, err := s.renderBytes("policies/show", c.Path(), fiber.Map{
 			"Title": fmt.Sprintf("%s, version %d", t.Policy.Title, n), "V": vv})
 		return page{Body: body, ContentType: mimeHTML}, err
@@ -275,41 +277,13 @@ func (s *Server) policyHistory(c *fiber.Ctx) error {
 	}
 	key := pageKey(t, "history", len(t.Versions), cur)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
-		body, err := s.renderBytes("policies/history", c.Path(), fiber.Map{
-			"Title": t.Policy.Title + ": history", "Policy": t.Policy, "Versions": views})
-		return page{Body: body, ContentType: mimeHTML}, err
-	})
-}
-
-// policyDiff shows the word-level redline between two versions.
-func (s *Server) policyDiff(c *fiber.Ctx) error {
-	t, err := s.publicTimeline(c)
-	if err != nil {
-		return err
-	}
-	a, err := versionParam(c, "a")
-	if err != nil {
-		return err
-	}
-	b, err := versionParam(c, "b")
-	if err != nil {
-		return err
-	}
-	if a >= b {
-		return policyError(policies.ErrBadRange)
-	}
-	va, okA := t.Version(a)
-	vb, okB := t.Version(b)
-	if !okA || !okB {
-		return policyError(policies.ErrNotFound)
-	}
-	// Both versions are immutable, so the redline is too.
-	return s.servePage(c, pageKey(t, "diff", a, b), "public, max-age=86400", func() (page, error) {
-		r := policies.Compare(va.BodyMD, vb.BodyMD)
-		body, err := s.renderBytes("policies/diff", c.Path(), fiber.Map{
-			"Title":  fmt.Sprintf("%s: changes from version %d to %d", t.Policy.Title, a, b),
-			"Policy": t.Policy, "A": va, "B": vb, "Redline": template.HTML(r.HTML), "R": r,
-		})
+		data := fiber.Map{"Title": t.Policy.Title + ": history", "Policy": t.Policy, "Versions": views,
+			"Sections": policies.SectionHistories(t.Versions), "Choices": newestFirst(t.Versions),
+			"Latest": t.Versions[len(t.Versions)-1].Number}
+		if n := len(t.Versions); n > 1 {
+			data["CompareA"], data["CompareB"] = t.Versions[n-2].Number, t.Versions[n-1].Number
+		}
+		body, err := s.renderBytes("policies/history", c.Path(), data)
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }

@@ -71,6 +71,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n.md", public, s.policyMarkdown)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n", public, s.policyVersion)
 	s.route(fiber.MethodGet, "/policies/:slug/diff/:a/:b", public, s.policyDiff)
+	s.route(fiber.MethodGet, "/policies/:slug/diff", public, s.policyCompare)
 	s.route(fiber.MethodGet, "/api/v1/policies", public, s.apiPolicies)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug", public, s.apiPolicy)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug/versions/:n", public, s.apiPolicyVersion)

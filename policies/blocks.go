@@ -10,6 +10,7 @@ import (
 	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 )
 
 // blockKind is what a block of text is, as a reader sees it.
@@ -112,7 +113,7 @@ func (w *blockWalker) node(n ast.Node, depth int, quote bool) {
 			seg := lines.At(i)
 			b.Write(seg.Value(w.src))
 		}
-		w.out.blocks = append(w.out.blocks, block{Kind: kindCode, Text: strings.TrimRight(b.String(), "\n")})
+		w.out.blocks = append(w.out.blocks, block{Kind: kindCode, Text: strings.ToValidUTF8(strings.TrimRight(b.String(), "\n"), "\uFFFD")})
 	case *east.Table:
 		for row := n.FirstChild(); row != nil; row = row.NextSibling() {
 			var cells []string
@@ -161,7 +162,8 @@ func (w *blockWalker) listItem(item ast.Node, depth int, ordered, quote bool) {
 }
 
 func (w *blockWalker) add(b block) {
-	b.Text = strings.Join(strings.Fields(b.Text), " ")
+	// Invalid bytes read as U+FFFD, as the word diff reads them.
+	b.Text = strings.Join(strings.Fields(strings.ToValidUTF8(b.Text, "\uFFFD")), " ")
 	if b.Text == "" && b.Kind != kindItem && b.Kind != kindHeading {
 		return
 	}
@@ -176,7 +178,12 @@ func (w *blockWalker) inline(n ast.Node) string {
 		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
 			switch c := c.(type) {
 			case *ast.Text:
-				b.Write(c.Segment.Value(w.src))
+				v := c.Segment.Value(w.src)
+				if !c.IsRaw() {
+					// As goldmark's renderer writes it: \* is *, &amp; is &.
+					v = util.ResolveEntityNames(util.ResolveNumericReferences(util.UnescapePunctuations(v)))
+				}
+				b.Write(v)
 				if c.SoftLineBreak() || c.HardLineBreak() {
 					b.WriteByte(' ')
 				}

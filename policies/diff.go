@@ -111,8 +111,13 @@ func alignRun(ops []op, r *Redline, dels, inss []block) []op {
 				continue
 			}
 			sc := similarity(d.Text, inss[k].Text)
-			if d.Kind == kindHeading && d.ID != "" && d.ID == inss[k].ID && (d.Explicit || inss[k].Explicit) {
-				sc = 1 // a reworded heading that kept its id
+			if d.Kind == kindHeading {
+				// A heading is edited only when it keeps the id its
+				// author gave it: otherwise it starts another section.
+				sc = 0
+				if d.ID != "" && d.ID == inss[k].ID && (d.Explicit || inss[k].Explicit) {
+					sc = 1
+				}
 			}
 			if sc >= bestScore {
 				best, bestScore = k, sc
