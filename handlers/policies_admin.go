@@ -27,9 +27,10 @@ type newPolicyForm struct {
 
 // draftForm edits the draft's text and describes the change.
 type draftForm struct {
-	Body    string
-	Summary string
-	Change  string
+	Body      string
+	Summary   string
+	KeyPoints string // one a line
+	Change    string
 	validator.Validator
 }
 
@@ -141,13 +142,14 @@ func (s *Server) adminPolicy(c *fiber.Ctx) error {
 	hasDraft := false
 	for _, v := range versions {
 		if v.Draft {
-			f = draftForm{Body: v.BodyMD, Summary: v.Summary, Change: string(v.ChangeKind)}
+			f = draftForm{Body: v.BodyMD, Summary: v.Summary, KeyPoints: strings.Join(v.KeyPoints, "\n"), Change: string(v.ChangeKind)}
 			hasDraft = true
 		}
 	}
 	if !hasDraft && len(versions) > 0 {
 		// Editing always starts from the latest published text.
 		f.Body = versions[len(versions)-1].BodyMD
+		f.KeyPoints = strings.Join(versions[len(versions)-1].KeyPoints, "\n")
 	}
 	return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, "")
 }
@@ -184,8 +186,10 @@ func (s *Server) adminDraftSave(c *fiber.Ctx) error {
 	if err != nil {
 		return policyError(err)
 	}
-	f := draftForm{Body: c.FormValue("body"), Summary: strings.TrimSpace(c.FormValue("summary")), Change: c.FormValue("change")}
-	in := policies.DraftInput{Body: f.Body, Summary: f.Summary, ChangeKind: policies.ChangeKind(f.Change)}
+	f := draftForm{Body: c.FormValue("body"), Summary: strings.TrimSpace(c.FormValue("summary")),
+		KeyPoints: c.FormValue("key_points"), Change: c.FormValue("change")}
+	in := policies.DraftInput{Body: f.Body, Summary: f.Summary, KeyPoints: policies.KeyPointsFromText(f.KeyPoints),
+		ChangeKind: policies.ChangeKind(f.Change)}
 	if err := in.Validate(); err != nil {
 		addValidation(&f.Validator, err, nil)
 		return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, publishForm{When: "now"}, "")
@@ -243,7 +247,7 @@ func (s *Server) adminPublish(c *fiber.Ctx) error {
 	for _, v := range versions {
 		if v.Draft {
 			draft = &v
-			f = draftForm{Body: v.BodyMD, Summary: v.Summary, Change: string(v.ChangeKind)}
+			f = draftForm{Body: v.BodyMD, Summary: v.Summary, KeyPoints: strings.Join(v.KeyPoints, "\n"), Change: string(v.ChangeKind)}
 		}
 	}
 	if draft == nil {

@@ -160,7 +160,8 @@ func (s *Server) policyIndex(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	return s.render(c, fiber.StatusOK, "policies/index", fiber.Map{"Title": "Privacy policies", "Policies": rows, "Form": subscribeForm{}})
+	return s.render(c, fiber.StatusOK, "policies/index", fiber.Map{"Title": "Privacy policies", "Policies": rows, "Form": subscribeForm{},
+		"Feed": siteFeedLink})
 }
 
 // indexRows lists each public policy's version in effect, or its first
@@ -208,7 +209,8 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		vv := viewOf(t, cur, now)
 		vv.Body = template.HTML(policies.LinkHeadings(string(vv.Body)))
-		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true})
+		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true,
+			"Feed": policyFeedLink(t.Policy)})
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
@@ -226,7 +228,7 @@ func (s *Server) policyVersion(c *fiber.Ctx) error {
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		vv.Body = template.HTML(policies.LinkHeadings(string(vv.Body)))
 		body, err := s.renderBytes("policies/show", c.Path(), fiber.Map{
-			"Title": fmt.Sprintf("%s, version %d", t.Policy.Title, n), "V": vv})
+			"Title": fmt.Sprintf("%s, version %d", t.Policy.Title, n), "V": vv, "Feed": policyFeedLink(t.Policy)})
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
@@ -279,26 +281,13 @@ func (s *Server) policyHistory(c *fiber.Ctx) error {
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		data := fiber.Map{"Title": t.Policy.Title + ": history", "Policy": t.Policy, "Versions": views,
 			"Sections": policies.SectionHistories(t.Versions), "Choices": newestFirst(t.Versions),
-			"Latest": t.Versions[len(t.Versions)-1].Number}
+			"Latest": t.Versions[len(t.Versions)-1].Number, "Feed": policyFeedLink(t.Policy)}
 		if n := len(t.Versions); n > 1 {
 			data["CompareA"], data["CompareB"] = t.Versions[n-2].Number, t.Versions[n-1].Number
 		}
 		body, err := s.renderBytes("policies/history", c.Path(), data)
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
-}
-
-// policyFeed is the Atom feed of publications of public policies.
-func (s *Server) policyFeed(c *fiber.Ctx) error {
-	ts, err := s.policies.Timelines(c.UserContext(), policies.Public)
-	if err != nil {
-		return err
-	}
-	body, err := policies.Feed(s.cfg.BaseURL.String(), "Steward", ts)
-	if err != nil {
-		return err
-	}
-	return sendPage(c, newPage(body, mimeAtom), "public, max-age=300")
 }
 
 // apiVersion is a version in the JSON API.

@@ -107,7 +107,7 @@ func TestPolicyAPIAndFeedContent(t *testing.T) {
 	if feed.XMLName.Space != "http://www.w3.org/2005/Atom" || len(feed.Entries) != 3 {
 		t.Fatalf("feed: %+v", feed)
 	}
-	if !strings.HasSuffix(feed.Entries[0].ID, "/policies/privacy/v/3") {
+	if !strings.HasPrefix(feed.Entries[0].ID, "tag:steward,") || !strings.HasSuffix(feed.Entries[0].ID, ":policy/privacy/v/3") {
 		t.Errorf("newest entry first: %+v", feed.Entries)
 	}
 }

@@ -375,4 +375,3 @@ func fromRunes(s string, vocab []string) string {
 	}
 	return b.String()
 }
-

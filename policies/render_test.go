@@ -1,13 +1,11 @@
 package policies
 
 import (
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestRenderDropsXSS(t *testing.T) {
@@ -187,54 +185,5 @@ func TestHeadingIDs(t *testing.T) {
 	}
 	if err := (DraftInput{Body: "## A {#a}\n\n## A\n\n## A\n", Summary: "s", ChangeKind: Minor}).Validate(); err != nil {
 		t.Errorf("generated ids are made unique by themselves: %v", err)
-	}
-}
-
-func TestFeedIsAtom(t *testing.T) {
-	pub := Policy{ID: 1, Slug: "privacy", Title: "Privacy & you", Audience: Public}
-	staff := Policy{ID: 2, Slug: "internal", Title: "Internal", Audience: Staff}
-	at := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	ts := []*Timeline{
-		{Policy: pub, Versions: []Version{
-			{ID: 1, Number: 1, Summary: "First", ChangeKind: Material, BodyHTML: "<p>one</p>", PublishedAt: at, EffectiveAt: at},
-			{ID: 2, Number: 2, Summary: "Second <b>", ChangeKind: Minor, BodyHTML: "<p>two</p>", PublishedAt: at.AddDate(0, 1, 0), EffectiveAt: at.AddDate(0, 1, 0)},
-		}},
-		{Policy: staff, Versions: []Version{{ID: 3, Number: 1, Summary: "secret", PublishedAt: at, EffectiveAt: at}}},
-	}
-	out, err := Feed("https://steward.example.com/", "Brightloop", ts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct {
-		XMLName xml.Name
-		ID      string `xml:"id"`
-		Updated string `xml:"updated"`
-		Entries []struct {
-			ID      string `xml:"id"`
-			Title   string `xml:"title"`
-			Updated string `xml:"updated"`
-			Content struct {
-				Type string `xml:"type,attr"`
-				Body string `xml:",chardata"`
-			} `xml:"content"`
-		} `xml:"entry"`
-	}
-	if err := xml.Unmarshal(out, &f); err != nil {
-		t.Fatalf("feed is not XML: %v\n%s", err, out)
-	}
-	if f.XMLName.Space != "http://www.w3.org/2005/Atom" || f.XMLName.Local != "feed" {
-		t.Errorf("root %v", f.XMLName)
-	}
-	if len(f.Entries) != 2 {
-		t.Fatalf("%d entries, want the 2 public publications:\n%s", len(f.Entries), out)
-	}
-	if f.Entries[0].ID != "https://steward.example.com/policies/privacy/v/2" || f.Entries[0].Title != "Privacy & you: version 2" {
-		t.Errorf("newest entry first: %+v", f.Entries[0])
-	}
-	if f.Updated != f.Entries[0].Updated || f.Entries[1].Content.Body != "<p>one</p>" || f.Entries[1].Content.Type != "html" {
-		t.Errorf("feed %+v", f)
-	}
-	if strings.Contains(string(out), "secret") {
-		t.Error("a staff policy is in the public feed")
 	}
 }
