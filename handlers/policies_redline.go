@@ -110,7 +110,7 @@ func (s *Server) serveDiff(c *fiber.Ctx, t *policies.Timeline, a, b int) error {
 			Redline: template.HTML(r.HTML), Versions: newestFirst(t.Versions)}
 		body, err := s.renderBytes("policies/diff", c.Path(), fiber.Map{
 			"Title": fmt.Sprintf("%s: changes from version %d to %d", t.Policy.Title, a, b),
-			"D": dv, "Feed": policyFeedLink(t.Policy),
+			"D":     dv, "Feed": policyFeedLink(t.Policy),
 		})
 		return page{Body: body, ContentType: mimeHTML}, err
 	})

@@ -2,8 +2,8 @@ package policies
 
 import (
 	"encoding/xml"
-	"html"
 	"fmt"
+	"html"
 	"sort"
 	"strings"
 	"time"
