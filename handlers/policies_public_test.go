@@ -147,7 +147,7 @@ func TestPolicyConditionalRequests(t *testing.T) {
 	ts := withPolicies(t)
 	c := ts.client()
 	for _, p := range []string{"/policies/privacy", "/policies/privacy/v/2", "/policies/privacy/v/2.md", "/policies/privacy/history",
-		"/policies/privacy/diff/1/2", "/policies/feed.atom", "/api/v1/policies/privacy"} {
+		"/policies/privacy/diff/1/2", "/policies/feed.atom", "/policies/privacy/feed.atom", "/api/v1/policies/privacy"} {
 		t.Run(p, func(t *testing.T) {
 			first := c.get(p)
 			etag := first.Header.Get("ETag")

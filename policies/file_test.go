@@ -63,6 +63,7 @@ func TestParseFile(t *testing.T) {
 		{"key points not a list", "key_points:\n  - Tickets are deleted after a year and a half.\n  - We never sell your data.\n", "key_points: We never sell\n", "key_points"},
 		{"key point not text", "  - We never sell your data.", "  - [1, 2]", "key_points"},
 		{"key point too long", "  - We never sell your data.", "  - " + strings.Repeat("long ", 70), "key_points"},
+		{"key point with a control character", "  - We never sell your data.", `  - "bell \a here"`, "key_points"},
 		{"too many key points", "  - We never sell your data.", strings.Repeat("  - again\n", 8) + "  - last", "key_points"},
 		{"duplicate heading id", "# Privacy policy\n", "# Privacy policy {#tickets}\n\n## Tickets {#tickets}\n", "body"},
 		{"bad heading id", "# Privacy policy\n", "# Privacy policy {#Privacy}\n", "body"},
