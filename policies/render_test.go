@@ -125,8 +125,8 @@ func TestCompareFollowsARewordedSection(t *testing.T) {
 	r := Compare(older, newer)
 	want := []SectionChange{
 		{Heading: "How long we keep it", Was: "Retention", Change: "changed", Anchor: "redline.retention"},
-		{Heading: "Contact us", Change: "added", Anchor: "redline.contact-us"},
-		{Heading: "Contact", Change: "removed", Anchor: "redline.contact"},
+		// Reworded without an id of its own, over the same text: still the same section.
+		{Heading: "Contact us", Was: "Contact", Change: "changed", Anchor: "redline.contact-us"},
 	}
 	if fmt.Sprint(r.Sections) != fmt.Sprint(want) {
 		t.Errorf("sections\n%v, want\n%v", r.Sections, want)
@@ -134,6 +134,14 @@ func TestCompareFollowsARewordedSection(t *testing.T) {
 	// The heading that kept its id is one edited heading, not a removal and an addition.
 	if !strings.Contains(r.HTML, `<h4 id="redline.retention" class="changed"><del>Retention</del><ins>How long we keep it</ins></h4>`) {
 		t.Errorf("the reworded heading:\n%s", r.HTML)
+	}
+	// A section reworded over new text, without an id, is another section.
+	other := Compare(older, strings.Replace(newer, "## Contact us\n\nWrite to us.", "## Contact us\n\nCall us.", 1))
+	if got := fmt.Sprint(other.Sections[1:]); got != fmt.Sprint([]SectionChange{
+		{Heading: "Contact us", Change: "added", Anchor: "redline.contact-us"},
+		{Heading: "Contact", Change: "removed", Anchor: "redline.contact"},
+	}) {
+		t.Errorf("sections %s", got)
 	}
 }
 

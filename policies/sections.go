@@ -74,8 +74,30 @@ func matchSections(older, newer []section) []int {
 	pass(func(a, b section) bool {
 		return isHeading(a) && isHeading(b) && a.heading.Text == b.heading.Text
 	})
+	// A heading reworded (and given an id) over mostly the same text.
+	pass(func(a, b section) bool { return isHeading(a) && isHeading(b) && mostlySame(a.keys, b.keys) })
 	pass(func(a, b section) bool { return !isHeading(a) && !isHeading(b) })
 	return match
+}
+
+// mostlySame says whether at least half of the blocks of the longer
+// list are in the other.
+func mostlySame(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	in := map[string]int{}
+	for _, k := range a {
+		in[k]++
+	}
+	common := 0
+	for _, k := range b {
+		if in[k] > 0 {
+			in[k]--
+			common++
+		}
+	}
+	return 2*common >= max(len(a), len(b))
 }
 
 // sectionChange is a SectionChange with the id of the heading it links to.
