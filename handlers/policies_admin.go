@@ -34,6 +34,9 @@ type draftForm struct {
 	validator.Validator
 }
 
+// KeyPointList is the key points as the public page will list them.
+func (f draftForm) KeyPointList() []string { return policies.KeyPointsFromText(f.KeyPoints) }
+
 // publishForm publishes the saved draft now or from a date.
 type publishForm struct {
 	When string // "now" or "date"

@@ -41,7 +41,7 @@ func TestPolicyMarkupIsValid(t *testing.T) {
 	pages["admin-draft-invalid-key-points"] = admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# P\n\n## A {#a}\n\n## B {#a}\n"},
 		"summary": {"s"}, "change": {"minor"}, "key_points": {strings.Repeat("point\n", 9)}, "action": {"save"}}).Body
 	pages["admin-draft-preview"] = admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# P\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"},
-		"summary": {"s"}, "change": {"minor"}, "action": {"preview"}}).Body
+		"summary": {"s"}, "change": {"minor"}, "key_points": {"One.\nTwo."}, "action": {"preview"}}).Body
 	admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# P\n\nNew text."}, "summary": {"s"}, "change": {"minor"}, "action": {"save"}})
 	pages["admin-publish-invalid"] = admin.post("/admin/policies/privacy/publish", url.Values{"when": {"date"}, "date": {"yesterday"}}).Body
 	emp := ts.as(employeeEmail)

@@ -163,6 +163,9 @@ func TestKeyPointsLeadThePageAndTheFeed(t *testing.T) {
 	c := ts.client()
 	tl, _ := ts.srv.policies.Timeline(context.Background(), "privacy")
 	v3, _ := tl.Version(3)
+	admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# P\n\nText."}, "summary": {"s"}, "change": {"minor"},
+		"key_points": {"First point.\n\nSecond <b>point</b>."}, "action": {"preview"}}).expect(t, http.StatusOK,
+		"Preview (not saved)", "<li>First point.</li><li>Second &lt;b&gt;point&lt;/b&gt;.</li>")
 	admin.post("/admin/policies/privacy/draft", url.Values{"body": {v3.BodyMD + "\nOne more line.\n"}, "summary": {"Adds a line."},
 		"change": {"material"}, "key_points": {"We keep support tickets for 18 months.\r\n\r\nWe never sell your data <script>alert(1)</script>.\n"},
 		"action": {"save"}}).expect(t, http.StatusSeeOther)
