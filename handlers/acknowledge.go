@@ -55,7 +55,7 @@ func (s *Server) myPolicy(c *fiber.Ctx) error {
 		return err
 	}
 	vv := viewOf(t, st.Current, s.now())
-	vv.Body = template.HTML(policies.LinkHeadings(string(vv.Body)))
+	vv.Body = linkedBody(t, vv)
 	data := fiber.Map{"Title": t.Policy.Title, "S": st, "V": vv}
 	if st.Last != nil && st.Last.Number < st.Current.Number {
 		if old, ok := t.Version(st.Last.Number); ok {

@@ -208,7 +208,7 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 	key := pageKey(t, "current", cur.Number, nextNum)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		vv := viewOf(t, cur, now)
-		vv.Body = template.HTML(policies.LinkHeadings(string(vv.Body)))
+		vv.Body = linkedBody(t, vv)
 		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true,
 			"Feed": policyFeedLink(t.Policy)})
 		return page{Body: body, ContentType: mimeHTML}, err
@@ -226,7 +226,7 @@ func (s *Server) policyVersion(c *fiber.Ctx) error {
 	vv := viewOf(t, v, now)
 	key := pageKey(t, "version "+string(vv.Status), n, vv.Current)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
-		vv.Body = template.HTML(policies.LinkHeadings(string(vv.Body)))
+		vv.Body = linkedBody(t, vv)
 		body, err := s.renderBytes("policies/show", c.Path(), fiber.Map{
 			"Title": fmt.Sprintf("%s, version %d", t.Policy.Title, n), "V": vv, "Feed": policyFeedLink(t.Policy)})
 		return page{Body: body, ContentType: mimeHTML}, err

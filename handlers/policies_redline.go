@@ -10,6 +10,14 @@ import (
 	"steward/policies"
 )
 
+// linkedBody is a version's text with a link beside each heading, each
+// heading answering to the ids its section had in earlier versions too.
+func linkedBody(t *policies.Timeline, vv versionView) template.HTML {
+	// Sanitised when published; LinkHeadings adds only its own elements
+	// and ids of the sanitiser's form.
+	return template.HTML(policies.LinkHeadings(string(vv.Body), policies.FormerIDs(t.Versions, vv.Version.Number)))
+}
+
 // diffPath is the address of the redline from version a to version b.
 func diffPath(slug string, a, b int) string {
 	return fmt.Sprintf("/policies/%s/diff/%d/%d", slug, a, b)

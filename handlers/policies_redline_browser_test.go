@@ -73,6 +73,18 @@ func TestBrowserRedline(t *testing.T) {
 		t.Errorf("a deletion and an insertion are announced as %q", said)
 	}
 
+	// A link made before the section had an id of its own still opens it.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/policies/privacy#how-long-we-keep-it"), chromedp.WaitVisible(chromedp.CSS(`main`))); err != nil {
+		t.Fatal(err)
+	}
+	landed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(':target')?.closest('h2')?.textContent ?? '') + ' ' + (window.scrollY > 0)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if landed != "Retention periods true" {
+		t.Errorf("#how-long-we-keep-it lands on %q", landed)
+	}
+
 	c := ts.client()
 	pages := map[string]string{}
 	for _, p := range append(paths, "/policies/privacy/v/3") {

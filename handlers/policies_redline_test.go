@@ -110,10 +110,11 @@ func TestDeepLinksSurviveRewording(t *testing.T) {
 		"Usage logs: 13 months.", "Usage logs: 6 months.", 1)
 	publishVersion(t, ts, v5, "Usage logs are kept for 6 months.")
 
-	// The same fragment finds the section in every version that has the id.
+	// The same fragment finds the section in every version that has the
+	// id, and links made before it had one (#how-long-we-keep-it) still land on it.
 	c.get("/policies/privacy").expect(t, http.StatusOK,
-		`<div class="section-heading"><h2 id="retention">Retention periods</h2><a class="section-link" href="#retention"><span aria-hidden="true">#</span><span class="visually-hidden">Link to the section Retention periods</span></a></div>`)
-	c.get("/policies/privacy/v/4").expect(t, http.StatusOK, `<h2 id="retention">How long we keep it</h2>`)
+		`<div class="section-heading"><h2 id="retention"><span id="how-long-we-keep-it"></span>Retention periods</h2><a class="section-link" href="#retention"><span aria-hidden="true">#</span><span class="visually-hidden">Link to the section Retention periods</span></a></div>`)
+	c.get("/policies/privacy/v/4").expect(t, http.StatusOK, `<h2 id="retention"><span id="how-long-we-keep-it"></span>How long we keep it</h2>`)
 	// Headings without an id of their own get one from their text.
 	c.get("/policies/privacy/v/3").expect(t, http.StatusOK, `<h2 id="how-long-we-keep-it">How long we keep it</h2>`, `href="#how-long-we-keep-it"`)
 

@@ -174,7 +174,7 @@ func TestHeadingIDs(t *testing.T) {
 			t.Errorf("rendered HTML lacks %s:\n%s", want, html)
 		}
 	}
-	linked := LinkHeadings(html)
+	linked := LinkHeadings(html, nil)
 	if !strings.Contains(linked, `<div class="section-heading"><h2 id="retention">How long we keep it</h2><a class="section-link" href="#retention"><span aria-hidden="true">#</span><span class="visually-hidden">Link to the section How long we keep it</span></a></div>`) {
 		t.Errorf("no link beside the heading:\n%s", linked)
 	}
@@ -193,5 +193,33 @@ func TestHeadingIDs(t *testing.T) {
 	}
 	if err := (DraftInput{Body: "## A {#a}\n\n## A\n\n## A\n", Summary: "s", ChangeKind: Minor}).Validate(); err != nil {
 		t.Errorf("generated ids are made unique by themselves: %v", err)
+	}
+}
+
+func TestFormerIDsKeepOldLinksLanding(t *testing.T) {
+	vs := []Version{
+		{Number: 1, BodyMD: "## How long we keep it\n\nThree years.\n\n## Cookies\n\nNone.\n"},
+		// Given an id of its own while reworded: the generated id becomes a former one.
+		{Number: 2, BodyMD: "## Retention {#retention}\n\nThree years.\n\n## Cookies\n\nNone.\n"},
+		// Reworded again; a new section takes the old generated id of another.
+		{Number: 3, BodyMD: "## Retention periods {#retention}\n\nThree years.\n\n## Cookie use\n\nNone.\n\n## Cookies\n\nSome.\n"},
+	}
+	if got := FormerIDs(vs, 1); len(got) != 0 {
+		t.Errorf("version 1 has no former ids: %v", got)
+	}
+	if got := fmt.Sprint(FormerIDs(vs, 2)); got != "map[retention:[how-long-we-keep-it]]" {
+		t.Errorf("version 2: %s", got)
+	}
+	// "cookies" is a heading of version 3 itself, so "Cookie use" cannot answer to it.
+	if got := fmt.Sprint(FormerIDs(vs, 3)); got != "map[retention:[how-long-we-keep-it]]" {
+		t.Errorf("version 3: %s", got)
+	}
+	html, err := Render(vs[1].BodyMD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if linked := LinkHeadings(html, FormerIDs(vs, 2)); !strings.Contains(linked,
+		`<h2 id="retention"><span id="how-long-we-keep-it"></span>Retention</h2><a class="section-link" href="#retention">`) {
+		t.Errorf("the heading does not answer to its former id:\n%s", linked)
 	}
 }

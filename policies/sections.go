@@ -190,6 +190,50 @@ func SectionHistories(versions []Version) []SectionHistory {
 	return append(out, removed...)
 }
 
+// FormerIDs says, for version n among a policy's published versions (in
+// order), which other ids each of its sections' headings had in earlier
+// versions: a heading id -> the former ids, which no heading of version n
+// uses. A link made to an earlier version's heading keeps landing on its
+// section after the heading is reworded or given an id of its own.
+func FormerIDs(versions []Version, n int) map[string][]string {
+	var cur []section
+	var seen [][]string // parallel to cur: every id its section's heading had
+	for _, v := range versions {
+		if v.Number > n {
+			break
+		}
+		next := splitSections(parseBlocks(v.BodyMD).blocks)
+		match := matchSections(cur, next)
+		nextSeen := make([][]string, len(next))
+		for i, s := range next {
+			if match[i] >= 0 {
+				nextSeen[i] = seen[match[i]]
+			}
+			if id := s.heading.ID; id != "" && !slices.Contains(nextSeen[i], id) {
+				nextSeen[i] = append(slices.Clip(nextSeen[i]), id)
+			}
+		}
+		cur, seen = next, nextSeen
+	}
+	used := map[string]bool{}
+	for _, s := range cur {
+		used[s.heading.ID] = true
+	}
+	out := map[string][]string{}
+	for i, s := range cur {
+		if s.heading.ID == "" {
+			continue
+		}
+		for _, id := range seen[i] {
+			if !used[id] && headingIDRE.MatchString(id) {
+				used[id] = true
+				out[s.heading.ID] = append(out[s.heading.ID], id)
+			}
+		}
+	}
+	return out
+}
+
 // headingRE finds the headings of sanitised HTML, which Render writes as
 // <hN id="...">...</hN>.
 var headingRE = regexp.MustCompile(`(?s)<h([1-6]) id="([a-z0-9][a-z0-9_-]{0,80})">(.*?)</h[1-6]>`)
@@ -198,11 +242,19 @@ var tagRE = regexp.MustCompile(`<[^>]*>`)
 
 // LinkHeadings gives every heading with an id of rendered HTML a link to
 // itself, beside it rather than inside it, so that the heading's own
-// name stays its text.
-func LinkHeadings(body string) string {
+// name stays its text; a heading also answers to its former ids (from
+// FormerIDs), through empty elements inside it.
+func LinkHeadings(body string, former map[string][]string) string {
 	return headingRE.ReplaceAllStringFunc(body, func(h string) string {
 		m := headingRE.FindStringSubmatch(h)
 		name := strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(m[3], ""))), " ")
+		if ids := former[m[2]]; len(ids) > 0 {
+			var aliases strings.Builder
+			for _, id := range ids {
+				aliases.WriteString(`<span id="` + id + `"></span>`)
+			}
+			h = `<h` + m[1] + ` id="` + m[2] + `">` + aliases.String() + m[3] + `</h` + m[1] + `>`
+		}
 		return `<div class="section-heading">` + h + `<a class="section-link" href="#` + m[2] +
 			`"><span aria-hidden="true">#</span><span class="visually-hidden">Link to the section ` +
 			html.EscapeString(name) + `</span></a></div>`
