@@ -104,6 +104,16 @@ func diffBlocks(r *Redline, older, newer []block) []op {
 
 func alignRun(ops []op, r *Redline, dels, inss []block) []op {
 	j := 0
+	if len(dels) > 0 && dels[0].Kind == kindHeading {
+		// The removed blocks start a section; added blocks before the
+		// first added heading end the section before it, so they come
+		// first (an item added to the end of a list stays in the list).
+		for j < len(inss) && inss[j].Kind != kindHeading {
+			ops = append(ops, op{tag: "ins", blk: inss[j], pieces: [][2]string{{"ins", inss[j].Text}}})
+			r.Inserted += countWords(inss[j].Text)
+			j++
+		}
+	}
 	for _, d := range dels {
 		best, bestScore := -1, 0.4
 		for k := j; k < len(inss); k++ {

@@ -92,8 +92,8 @@ func TestCompareWordLevel(t *testing.T) {
 		`<h4 id="redline.cookies" class="removed"><del>Cookies</del></h4>`,
 		`<p class="removed"><del>None.</del></p>`,
 		`<h4 id="redline.rights">Rights</h4>`,
-		"<ul>\n<li>one</li>\n<li>two</li>\n</ul>",
-		`<li class="added"><ins>three</ins></li>`,
+		// An item added at the end of a list stays in the list, before the section removed after it.
+		"<ul>\n<li>one</li>\n<li>two</li>\n<li class=\"added\"><ins>three</ins></li>\n</ul>\n<h4 id=\"redline.cookies\" class=\"removed\">",
 		`<p class="added"><ins>Suggestions only &amp; &lt;i&gt;.</ins></p>`,
 	} {
 		if !strings.Contains(r.HTML, want) {
