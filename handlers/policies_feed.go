@@ -26,7 +26,7 @@ func (s *Server) policyFeed(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body, err := policies.Feed(s.cfg.BaseURL.String(), "Steward", ts)
+	body, err := policies.Feed(s.cfg.BaseURL.String(), s.brandNow().Name, ts)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (s *Server) policyFeedOne(c *fiber.Ctx) error {
 	// only when a version is published or the policy retitled.
 	key := pageKey(t, "feed", len(t.Versions))
 	return s.servePage(c, key, "public, max-age=300", func() (page, error) {
-		body, err := policies.PolicyFeed(s.cfg.BaseURL.String(), "Steward", t)
+		body, err := policies.PolicyFeed(s.cfg.BaseURL.String(), s.brandNow().Name, t)
 		return page{Body: body, ContentType: mimeAtom}, err
 	})
 }
