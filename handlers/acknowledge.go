@@ -54,11 +54,13 @@ func (s *Server) myPolicy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := &myPolicyPage{layout: layout{Title: t.Policy.Title}, S: st, V: viewOf(t, st.Current, s.now())}
+	vv := viewOf(t, st.Current, s.now())
+	vv.Body = linkedBody(t, vv)
+	data := &myPolicyPage{layout: layout{Title: t.Policy.Title}, S: st, V: vv}
 	if st.Last != nil && st.Last.Number < st.Current.Number {
 		if old, ok := t.Version(st.Last.Number); ok {
 			r := policies.Compare(old.BodyMD, st.Current.BodyMD)
-			// Compare escapes the text and adds only <p>, <br>, <ins>, <del>.
+			// Compare escapes the text and adds only its own elements.
 			data.Redline, data.R, data.Since = template.HTML(r.HTML), r, old
 		}
 	}

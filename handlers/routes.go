@@ -73,9 +73,11 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/policies/feed.atom", public, s.policyFeed)
 	s.route(fiber.MethodGet, "/policies/:slug", public, s.policyCurrent)
 	s.route(fiber.MethodGet, "/policies/:slug/history", public, s.policyHistory)
+	s.route(fiber.MethodGet, "/policies/:slug/feed.atom", public, s.policyFeedOne)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n.md", public, s.policyMarkdown)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n", public, s.policyVersion)
 	s.route(fiber.MethodGet, "/policies/:slug/diff/:a/:b", public, s.policyDiff)
+	s.route(fiber.MethodGet, "/policies/:slug/diff", public, s.policyCompare)
 	// The transparency log of published versions (translog.go).
 	s.route(fiber.MethodGet, "/log", public, s.logPage)
 	s.route(fiber.MethodGet, "/log/checkpoint", public, s.logCheckpoint)
