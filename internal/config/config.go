@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"steward/internal/people"
 )
 
 // Environments Steward knows.
@@ -42,6 +44,9 @@ type Config struct {
 	// not served at all (it names every route and how busy it is).
 	MetricsToken string // STEWARD_METRICS_TOKEN: bearer token for /metrics, at least 32 characters
 	MetricsAddr  string // STEWARD_METRICS_ADDR: host:port of a listener that serves only /metrics
+
+	OIDC     OIDC                  // single sign-on; off without STEWARD_OIDC_ISSUER (oidc.go)
+	Password people.PasswordPolicy // STEWARD_PASSWORD_SIGNIN, STEWARD_BREAK_GLASS
 }
 
 // TrustedProxy reports whether addr is one of the proxies whose
@@ -176,6 +181,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 
 	loadMetrics(&c, getenv, bad)
+	loadOIDC(&c, getenv, bad)
 
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
