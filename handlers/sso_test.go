@@ -1,0 +1,332 @@
+package handlers
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"steward/internal/db"
+	"steward/internal/demo"
+)
+
+// ssoSetup is a Steward on a real port, set up for single sign-on at a
+// testOP on another.
+type ssoSetup struct {
+	ts   *testServer
+	base string
+	op   *testOP
+}
+
+// newSSOServer starts the provider and a Steward that signs in with it,
+// with env on top of the usual single sign-on settings.
+func newSSOServer(t *testing.T, env map[string]string) *ssoSetup {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	o := startOP(t, base)
+	settings := map[string]string{
+		"STEWARD_BASE_URL":           base,
+		"STEWARD_OIDC_ISSUER":        o.issuer,
+		"STEWARD_OIDC_CLIENT_ID":     opClientID,
+		"STEWARD_OIDC_CLIENT_SECRET": opClientSecret,
+		"STEWARD_OIDC_NAME":          "Example ID",
+		"STEWARD_OIDC_DOMAINS":       "example.com",
+		"STEWARD_OIDC_ROLE_MAP":      "steward-admins:admin,managers:manager",
+	}
+	for k, v := range env {
+		settings[k] = v
+	}
+	path := filepath.Join(t.TempDir(), "steward.db")
+	if err := os.WriteFile(path, demoTemplate(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	ts := newTestServerEnv(t, d, settings)
+	go ts.srv.App().Listener(ln)
+	t.Cleanup(func() { ts.srv.App().Shutdown() })
+	return &ssoSetup{ts: ts, base: base, op: o}
+}
+
+// ssoBrowser is a browser without JavaScript: it follows redirects, keeps
+// cookies, and remembers the callbacks the provider sent it to.
+type ssoBrowser struct {
+	t         *testing.T
+	c         *http.Client
+	callbacks []string
+}
+
+func (s *ssoSetup) browser(t *testing.T) *ssoBrowser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &ssoBrowser{t: t}
+	b.c = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == "/auth/oidc/callback" {
+			b.callbacks = append(b.callbacks, req.URL.String())
+		}
+		return nil
+	}}
+	return b
+}
+
+// ssoPage is where a request ended up, and what it showed.
+type ssoPage struct {
+	status int
+	url    *url.URL
+	body   string
+}
+
+func (b *ssoBrowser) do(req *http.Request) ssoPage {
+	b.t.Helper()
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return ssoPage{res.StatusCode, res.Request.URL, string(body)}
+}
+
+func (b *ssoBrowser) get(u string) ssoPage {
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	return b.do(req)
+}
+
+func (b *ssoBrowser) postForm(u string, form url.Values) ssoPage {
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// signIn starts a single sign-on at Steward and signs in at the
+// provider's login form as username; it returns the page it ends on.
+func (b *ssoBrowser) signIn(s *ssoSetup, username string) ssoPage {
+	b.t.Helper()
+	login := b.get(s.base + "/auth/oidc/start")
+	if login.status != http.StatusOK || !strings.HasPrefix(login.url.String(), s.op.issuer+"/login/username") {
+		b.t.Fatalf("start: %d at %s:\n%s", login.status, login.url, login.body)
+	}
+	id := login.url.Query().Get("authRequestID")
+	return b.postForm(s.op.issuer+"/login/username", url.Values{"id": {id}, "username": {username}, "password": {opPassword}})
+}
+
+func (p ssoPage) expect(t *testing.T, status int, path string, contains ...string) {
+	t.Helper()
+	if p.status != status || (path != "" && p.url.Path != path) {
+		t.Fatalf("got %d at %s, want %d at %s:\n%s", p.status, p.url, status, path, p.body)
+	}
+	for _, c := range contains {
+		if !strings.Contains(p.body, c) {
+			t.Fatalf("page at %s does not say %q:\n%s", p.url, c, p.body)
+		}
+	}
+}
+
+func (s *ssoSetup) audit(action string) int {
+	return s.ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = ?`, action)
+}
+
+func TestSSOLinksByVerifiedEmailThenBySubject(t *testing.T) {
+	s := newSSOServer(t, nil)
+	eli := s.ts.userID(employeeEmail)
+	b := s.browser(t)
+	b.signIn(s, "eli").expect(t, http.StatusOK, "/home", "Eli Turner")
+	if n := s.ts.count(`SELECT COUNT(*) FROM identities WHERE user_id = ? AND subject = 'sub-eli'`, eli); n != 1 {
+		t.Fatalf("identities of Eli: %d", n)
+	}
+	if s.audit("user.identity.link") != 1 || s.audit("login.sso") != 1 {
+		t.Fatalf("audit: %d links, %d sign-ins", s.audit("user.identity.link"), s.audit("login.sso"))
+	}
+
+	// The provider now says Eli's email is the admin's: the identity is
+	// still Eli's, matched by issuer and subject, never by email again.
+	s.op.users.setEmail("eli", adminEmail)
+	b2 := s.browser(t)
+	home := b2.signIn(s, "eli")
+	home.expect(t, http.StatusOK, "/home", "Eli Turner")
+	if strings.Contains(home.body, "Priya Raman") {
+		t.Fatal("signed in as the admin by their email")
+	}
+	if s.audit("user.identity.link") != 1 || s.audit("login.sso") != 2 {
+		t.Fatalf("audit after second sign-in: %d links, %d sign-ins", s.audit("user.identity.link"), s.audit("login.sso"))
+	}
+}
+
+func TestSSORoleFromGroups(t *testing.T) {
+	s := newSSOServer(t, nil)
+	// Eli, an employee, is signed in with a password in another browser.
+	other := s.ts.as(employeeEmail)
+	other.get("/home").expect(t, http.StatusOK)
+
+	// At the provider Eli is now in "managers": Steward makes Eli a manager
+	// and ends Eli's other sessions, as any role change does.
+	b := s.browser(t)
+	b.signIn(s, "eli-manager").expect(t, http.StatusOK, "/home", "Your role is now manager")
+	var role string
+	if err := s.ts.db.Get(&role, `SELECT role FROM users WHERE email = ?`, employeeEmail); err != nil || role != "manager" {
+		t.Fatalf("role = %q, %v", role, err)
+	}
+	b.get(s.base+"/team").expect(t, http.StatusOK, "/team")
+	if res := other.get("/home"); res.StatusCode == http.StatusOK {
+		t.Fatalf("the other session survived the role change: %d", res.StatusCode)
+	}
+	if s.audit("user.role") != 1 {
+		t.Fatalf("role change audited %d times", s.audit("user.role"))
+	}
+}
+
+func TestSSORefusals(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		username string
+		says     string
+	}{
+		{"unverified email", nil, "mallory", "has not verified your email address"},
+		{"email in another domain", nil, "outsider", "not in a domain that may sign in"},
+		{"unknown person, creation not allowed", nil, "newcomer", "There is no Steward account for your email address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSSOServer(t, tt.env)
+			users := s.ts.count(`SELECT COUNT(*) FROM users`)
+			b := s.browser(t)
+			b.signIn(s, tt.username).expect(t, http.StatusForbidden, "/auth/oidc/callback", "You cannot sign in to Steward", tt.says)
+			if n := s.ts.count(`SELECT COUNT(*) FROM identities`); n != 0 {
+				t.Fatalf("%d identities linked", n)
+			}
+			if n := s.ts.count(`SELECT COUNT(*) FROM users`); n != users {
+				t.Fatalf("people: %d, was %d", n, users)
+			}
+			if s.audit("login.sso.refused") != 1 || s.audit("login.sso") != 0 {
+				t.Fatalf("audit: %d refusals, %d sign-ins", s.audit("login.sso.refused"), s.audit("login.sso"))
+			}
+			b.get(s.base+"/home").expect(t, http.StatusOK, "/login")
+		})
+	}
+}
+
+func TestSSOCreatesPeopleWhenAllowed(t *testing.T) {
+	s := newSSOServer(t, map[string]string{"STEWARD_OIDC_CREATE_USERS": "true"})
+	b := s.browser(t)
+	b.signIn(s, "newcomer").expect(t, http.StatusOK, "/home", "your account was made from your details at Example ID")
+	var u struct {
+		Role   string `db:"role"`
+		Source string `db:"source"`
+		Name   string `db:"name"`
+	}
+	if err := s.ts.db.Get(&u, `SELECT role, source, name FROM users WHERE email = 'new.person@example.com'`); err != nil {
+		t.Fatal(err)
+	}
+	if u.Role != "manager" || u.Source != "sso" || u.Name != "newcomer Test" {
+		t.Fatalf("created %+v", u)
+	}
+	if s.audit("user.create") == 0 || s.audit("user.identity.link") != 1 {
+		t.Fatal("creation or link not audited")
+	}
+}
+
+func TestSSORefusesTokensItCannotTrust(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(o *testOP)
+		says string
+	}{
+		{"wrong audience", func(o *testOP) { o.wrongAudience = true }, "was meant for another application"},
+		{"expired token", func(o *testOP) { o.expired = true }, "had already expired"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSSOServer(t, nil)
+			s.op.set(tt.set)
+			b := s.browser(t)
+			b.signIn(s, "eli").expect(t, http.StatusUnauthorized, "/auth/oidc/callback", "Sign-in was refused", tt.says)
+			b.get(s.base+"/home").expect(t, http.StatusOK, "/login")
+			if s.audit("login.sso.refused") != 1 || s.ts.count(`SELECT COUNT(*) FROM identities`) != 0 {
+				t.Fatal("refusal not audited, or an identity linked")
+			}
+		})
+	}
+}
+
+func TestSSORefusesReplayedState(t *testing.T) {
+	s := newSSOServer(t, nil)
+	b := s.browser(t)
+	b.signIn(s, "eli").expect(t, http.StatusOK, "/home")
+	if len(b.callbacks) != 1 {
+		t.Fatalf("callbacks: %v", b.callbacks)
+	}
+	callback := b.callbacks[0]
+	// The same answer again, in the same browser and in another one.
+	b.get(callback).expect(t, http.StatusBadRequest, "/auth/oidc/callback", "already used")
+	thief := s.browser(t)
+	thief.get(callback).expect(t, http.StatusBadRequest, "/auth/oidc/callback", "already used")
+	thief.get(s.base+"/home").expect(t, http.StatusOK, "/login")
+	if s.audit("login.sso") != 1 || s.audit("login.sso.refused") != 2 {
+		t.Fatalf("audit: %d sign-ins, %d refusals", s.audit("login.sso"), s.audit("login.sso.refused"))
+	}
+	// A state this browser never started is refused too.
+	u, _ := url.Parse(callback)
+	q := u.Query()
+	q.Set("state", "forged")
+	u.RawQuery = q.Encode()
+	s.browser(t).get(u.String()).expect(t, http.StatusBadRequest, "/auth/oidc/callback", "already used")
+}
+
+func TestSSOProviderDownBreakGlass(t *testing.T) {
+	s := newSSOServer(t, map[string]string{"STEWARD_PASSWORD_SIGNIN": "off", "STEWARD_BREAK_GLASS": adminEmail + "," + managerEmail})
+	anon := s.ts.client()
+	anon.get("/login").expect(t, http.StatusOK, "Sign in with Example ID", "Break-glass sign-in")
+	s.op.stop()
+
+	b := s.browser(t)
+	b.get(s.base+"/auth/oidc/start").expect(t, http.StatusServiceUnavailable, "/auth/oidc/start",
+		"Example ID is not answering", "Break-glass admins can")
+
+	// Password sign-in: the break-glass admin gets in; anyone else, even
+	// with the right password, and a listed non-admin, do not.
+	s.ts.client().login(adminEmail)
+	for _, email := range []string{employeeEmail, managerEmail} {
+		res := s.ts.client().post("/login", url.Values{"email": {email}, "password": {demo.Password}})
+		res.expect(t, http.StatusForbidden, "Password sign-in is turned off")
+	}
+}
+
+func TestSSOStartsWhileProviderDown(t *testing.T) {
+	// The provider is down when Steward starts: Steward starts anyway,
+	// and sign-in says so.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	ln.Close()
+	path := filepath.Join(t.TempDir(), "steward.db")
+	if err := os.WriteFile(path, demoTemplate(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	ts := newTestServerEnv(t, d, map[string]string{
+		"STEWARD_OIDC_ISSUER": issuer, "STEWARD_OIDC_CLIENT_ID": opClientID, "STEWARD_OIDC_CLIENT_SECRET": opClientSecret,
+		"STEWARD_OIDC_DOMAINS": "example.com",
+	})
+	ts.client().get("/auth/oidc/start").expect(t, http.StatusServiceUnavailable, "is not answering")
+}
