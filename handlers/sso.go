@@ -53,6 +53,8 @@ type ssoClient struct {
 	redirectURL string
 	logoutURL   string
 	http        *http.Client
+	origin      string // the issuer's scheme://host, where signing out may go
+	csp         []byte // the Content-Security-Policy that lets the sign-out form go there
 
 	mu       sync.Mutex
 	provider *ssoProvider
@@ -80,6 +82,10 @@ func newSSOClient(ctx context.Context, cfg config.Config, wall func() time.Time)
 		logoutURL:   cfg.BaseURL.String() + "/login",
 		http:        &http.Client{Timeout: ssoTimeout},
 	}
+	if u, err := url.Parse(cfg.OIDC.Issuer); err == nil {
+		c.origin = u.Scheme + "://" + u.Host
+	}
+	c.csp = cspWithFormTargets(c.origin)
 	_, err := c.discover(ctx, wall)
 	return c, err
 }
@@ -369,8 +375,10 @@ func (s *Server) ssoLogoutURL(idToken string) string {
 	if sp == nil || sp.endSession == "" {
 		return ""
 	}
+	// Only to the issuer's origin, the one the pages' policy lets the
+	// sign-out form go to.
 	u, err := url.Parse(sp.endSession)
-	if err != nil {
+	if err != nil || u.Scheme+"://"+u.Host != s.sso.origin {
 		return ""
 	}
 	q := u.Query()

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
+	"steward/internal/browsertest"
 	"steward/internal/db"
 	"steward/internal/demo"
 )
@@ -329,4 +333,100 @@ func TestSSOStartsWhileProviderDown(t *testing.T) {
 		"STEWARD_OIDC_DOMAINS": "example.com",
 	})
 	ts.client().get("/auth/oidc/start").expect(t, http.StatusServiceUnavailable, "is not answering")
+}
+
+// TestBrowserSSO signs in with single sign-on in Chromium as a person
+// would (the button, the provider's own login form), lands signed in with
+// the role the groups give, and signs out of Steward and the provider.
+func TestBrowserSSO(t *testing.T) {
+	s := newSSOServer(t, nil)
+	b := browsertest.Start(t)
+	ctx := b.Tab(t)
+	checkPage := func(name string) {
+		t.Helper()
+		for _, v := range browsertest.Axe(t, ctx) {
+			t.Errorf("%s: axe %s (%s): %s", name, v.ID, v.Impact, v.Description)
+		}
+		if ok, width := browsertest.FitsPhone(t, ctx); !ok {
+			t.Errorf("%s: %d px wide on a 375 px phone", name, width)
+		}
+		browsertest.Screenshot(t, ctx, name, 1280)
+		browsertest.Screenshot(t, ctx, name+"-phone", 375)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`main`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPage("sso-login")
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a[href^="/auth/oidc/start"]`)),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "eli-manager"),
+		chromedp.SendKeys(chromedp.ID("password"), opPassword),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+	)
+	if err != nil {
+		t.Fatalf("sign in at the provider: %v", err)
+	}
+	loc, body := where(t, ctx)
+	if loc != s.base+"/home" || !strings.Contains(body, "Your role is now manager") || !strings.Contains(body, "Eli Turner") {
+		t.Fatalf("after sign-in at %s:\n%s", loc, body)
+	}
+	var role string
+	if err := s.ts.db.Get(&role, `SELECT role FROM users WHERE email = ?`, employeeEmail); err != nil || role != "manager" {
+		t.Fatalf("role = %q, %v", role, err)
+	}
+
+	// Signing out goes through the provider's end-session endpoint and
+	// back to Steward's sign-in page.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href^="/auth/oidc/start"]`)),
+	)
+	if err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	loc, body = where(t, ctx)
+	if loc != s.base+"/login" || !strings.Contains(body, "You have signed out.") {
+		t.Fatalf("after sign-out at %s:\n%s", loc, body)
+	}
+	if n := s.ts.count(`SELECT COUNT(*) FROM sessions WHERE ended_why = 'signed out'`); n != 1 {
+		t.Fatalf("%d sessions signed out", n)
+	}
+
+	// A refusal is a clear page.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a[href^="/auth/oidc/start"]`)),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "mallory"),
+		chromedp.SendKeys(chromedp.ID("password"), opPassword),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.CSS(`main h1`)),
+	)
+	if err != nil {
+		t.Fatalf("refused sign-in: %v", err)
+	}
+	_, body = where(t, ctx)
+	if !strings.Contains(body, "You cannot sign in to Steward") || !strings.Contains(body, "has not verified your email address") {
+		t.Fatalf("refusal page:\n%s", body)
+	}
+	checkPage("sso-refused")
+}
+
+// where is the tab's address and the text of its page.
+func where(t *testing.T, ctx context.Context) (string, string) {
+	t.Helper()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`body`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc, body
 }
