@@ -158,7 +158,7 @@ func TestSSOLinksByVerifiedEmailThenBySubject(t *testing.T) {
 
 	// The provider now says Eli's email is the admin's: the identity is
 	// still Eli's, matched by issuer and subject, never by email again.
-	s.op.users.setEmail("eli", adminEmail)
+	s.op.SetEmail("eli", adminEmail)
 	b2 := s.browser(t)
 	home := b2.signIn(s, "eli")
 	home.expect(t, http.StatusOK, "/home", "Eli Turner")
@@ -250,13 +250,13 @@ func TestSSORefusesTokensItCannotTrust(t *testing.T) {
 		set  func(o *testOP)
 		says string
 	}{
-		{"wrong audience", func(o *testOP) { o.wrongAudience = true }, "was meant for another application"},
-		{"expired token", func(o *testOP) { o.expired = true }, "had already expired"},
+		{"wrong audience", func(o *testOP) { o.SetWrongAudience(true) }, "was meant for another application"},
+		{"expired token", func(o *testOP) { o.SetExpired(true) }, "had already expired"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSSOServer(t, nil)
-			s.op.set(tt.set)
+			tt.set(s.op)
 			b := s.browser(t)
 			b.signIn(s, "eli").expect(t, http.StatusUnauthorized, "/auth/oidc/callback", "Sign-in was refused", tt.says)
 			b.get(s.base+"/home").expect(t, http.StatusOK, "/login")
