@@ -155,6 +155,7 @@ func TestSSOLinksByVerifiedEmailThenBySubject(t *testing.T) {
 	if s.audit("user.identity.link") != 1 || s.audit("login.sso") != 1 {
 		t.Fatalf("audit: %d links, %d sign-ins", s.audit("user.identity.link"), s.audit("login.sso"))
 	}
+	b.get(s.base+"/account/data").expect(t, http.StatusOK, "/account/data", "You sign in with your account at "+s.op.issuer, "sub-eli")
 
 	// The provider now says Eli's email is the admin's: the identity is
 	// still Eli's, matched by issuer and subject, never by email again.
