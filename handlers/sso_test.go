@@ -431,3 +431,84 @@ func where(t *testing.T, ctx context.Context) (string, string) {
 	}
 	return loc, body
 }
+
+// TestSSOHostileCallbackChangesNothing sends the callback what an attacker
+// could put in its address: the page escapes it, and nobody is signed in.
+func TestSSOHostileCallbackChangesNothing(t *testing.T) {
+	s := newSSOServer(t, nil)
+	b := s.browser(t)
+	start := func() string {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, s.base+"/auth/oidc/start", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		defer func() { b.c.CheckRedirect = nil }()
+		res, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		to, err := url.Parse(res.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := to.Query()
+		if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("nonce") == "" || q.Get("state") == "" {
+			t.Fatalf("the provider is not asked for PKCE and a nonce: %s", to)
+		}
+		return q.Get("state")
+	}
+	for _, tt := range []struct {
+		name  string
+		query func(state string) url.Values
+		code  int
+		says  string
+	}{
+		{"markup in error", func(st string) url.Values {
+			return url.Values{"state": {st}, "error": {`<script>alert(1)</script>`}}
+		}, http.StatusForbidden, "&lt;script&gt;alert(1)&lt;/script&gt;"},
+		{"overlong code", func(st string) url.Values {
+			return url.Values{"state": {st}, "code": {strings.Repeat("c", 3000)}}
+		}, http.StatusBadRequest, "had no sign-in code"},
+		{"made-up code", func(st string) url.Values {
+			return url.Values{"state": {st}, "code": {"=cmd|' /C calc'!A0"}}
+		}, http.StatusBadRequest, "did not accept the sign-in code"},
+		{"markup in state", func(string) url.Values {
+			return url.Values{"state": {`"><img src=x onerror=alert(1)>`}, "code": {"x"}}
+		}, http.StatusBadRequest, "already used"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := start()
+			p := b.get(s.base + "/auth/oidc/callback?" + tt.query(st).Encode())
+			p.expect(t, tt.code, "/auth/oidc/callback", tt.says)
+			if strings.Contains(p.body, "<script>alert") || strings.Contains(p.body, "<img src=x") {
+				t.Fatal("markup from the address reached the page")
+			}
+			b.get(s.base+"/home").expect(t, http.StatusOK, "/login")
+		})
+	}
+	if n := s.ts.count(`SELECT COUNT(*) FROM identities`) + s.ts.count(`SELECT COUNT(*) FROM sessions`); n != 0 {
+		t.Fatalf("%d identities or sessions written", n)
+	}
+}
+
+// TestSSOPagesAreValidHTML runs the Nu checker over the sign-in page with
+// single sign-on (and with password sign-in off) and a refusal page.
+func TestSSOPagesAreValidHTML(t *testing.T) {
+	s := newSSOServer(t, nil)
+	off := newSSOServer(t, map[string]string{"STEWARD_PASSWORD_SIGNIN": "off", "STEWARD_BREAK_GLASS": adminEmail})
+	pages := map[string]string{
+		"login-sso":          s.browser(t).get(s.base + "/login").body,
+		"login-password-off": off.browser(t).get(off.base + "/login").body,
+		"sso-refused":        s.browser(t).signIn(s, "outsider").body,
+		"sso-replayed":       s.browser(t).get(s.base + "/auth/oidc/callback?state=x&code=y").body,
+	}
+	off.op.stop()
+	pages["sso-unavailable"] = off.browser(t).get(off.base + "/auth/oidc/start").body
+	pages["login-password-refused"] = off.ts.client().post("/login", url.Values{"email": {employeeEmail}, "password": {demo.Password}}).Body
+	for _, problem := range browsertest.ValidateHTML(t, pages) {
+		t.Error(problem)
+	}
+}
