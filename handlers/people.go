@@ -112,13 +112,17 @@ func (s *Server) peopleFormPage(c *fiber.Ctx, status int, title string, f person
 		return err
 	}
 	var sessions []people.Session
+	var identities []people.Identity
 	if person != nil {
 		if sessions, err = s.people.Sessions(c.UserContext(), person.ID); err != nil {
 			return err
 		}
+		if identities, err = s.people.Identities(c.UserContext(), person.ID); err != nil {
+			return err
+		}
 	}
 	return s.render(c, status, "people/form", fiber.Map{"Title": title, "Form": f, "Teams": teams, "Roles": people.Roles, "Person": person,
-		"Sessions": len(sessions)})
+		"Sessions": len(sessions), "Identities": identities})
 }
 
 func (s *Server) peopleList(c *fiber.Ctx) error {

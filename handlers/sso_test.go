@@ -243,6 +243,12 @@ func TestSSOCreatesPeopleWhenAllowed(t *testing.T) {
 	if s.audit("user.create") == 0 || s.audit("user.identity.link") != 1 {
 		t.Fatal("creation or link not audited")
 	}
+	var id int64
+	if err := s.ts.db.Get(&id, `SELECT id FROM users WHERE email = 'new.person@example.com'`); err != nil {
+		t.Fatal(err)
+	}
+	s.ts.as(adminEmail).get("/admin/people/"+itoa(id)).expect(t, http.StatusOK,
+		"added 28 Nov 2026 at their first single sign-on", "Signs in with single sign-on at "+s.op.issuer)
 }
 
 func TestSSORefusesTokensItCannotTrust(t *testing.T) {
