@@ -518,3 +518,36 @@ func TestSSOPagesAreValidHTML(t *testing.T) {
 		t.Error(problem)
 	}
 }
+
+// TestPasswordOffLinksSignNobodyIn: with password sign-in off, a reset or
+// invitation link would sign someone in past the provider; only the
+// break-glass admins get one that works.
+func TestPasswordOffLinksSignNobodyIn(t *testing.T) {
+	s := newSSOServer(t, map[string]string{"STEWARD_PASSWORD_SIGNIN": "off", "STEWARD_BREAK_GLASS": adminEmail})
+	ts := s.ts
+	mailTo := func(email string) int {
+		return ts.count(`SELECT COUNT(*) FROM outbox WHERE recipient = ?`, email)
+	}
+	before := mailTo(employeeEmail)
+	ts.client().post("/password/forgot", url.Values{"email": {employeeEmail}}).expect(t, http.StatusOK, "Check your email")
+	if mailTo(employeeEmail) != before {
+		t.Fatal("a reset link went to someone who may not use a password")
+	}
+	ts.client().post("/password/forgot", url.Values{"email": {adminEmail}}).expect(t, http.StatusOK, "Check your email")
+	ts.client().get(ts.lastLink(t, adminEmail)).expect(t, http.StatusOK)
+
+	admin := ts.as(adminEmail)
+	admin.post("/admin/people", url.Values{"email": {"newbie@example.com"}, "name": {"Nia Newbie"}, "role": {"employee"}}).expect(t, http.StatusSeeOther)
+	id := ts.userID("newbie@example.com")
+	admin.post("/admin/people/"+itoa(id)+"/invite", nil).expect(t, http.StatusSeeOther)
+	link := ts.lastLink(t, "newbie@example.com")
+	nia := ts.client()
+	nia.post(link, url.Values{"new": {"a fine long password"}, "confirm": {"a fine long password"}}).
+		expect(t, http.StatusForbidden, "Password sign-in is turned off")
+	if n := ts.count(`SELECT COUNT(*) FROM users WHERE id = ? AND password_hash <> ''`, id) + ts.count(`SELECT COUNT(*) FROM sessions WHERE user_id = ?`, id); n != 0 {
+		t.Fatal("the invitation set a password or signed Nia in")
+	}
+	if res := nia.get("/home"); res.StatusCode == http.StatusOK {
+		t.Fatal("signed in with a password while password sign-in is off")
+	}
+}
