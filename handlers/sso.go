@@ -169,12 +169,11 @@ func (s *Server) ssoStart(c *fiber.Ctx) error {
 	// Read the discovery document again: a provider that is down shows
 	// a page here rather than a browser error on its own address.
 	sp, err := s.sso.discover(c.UserContext(), s.wall)
-	if errors.Is(err, errSSOUnavailable) {
+	if err != nil {
+		// Down, or changed since start: the page is the same, the log
+		// says which.
 		s.log.Warn("sso: provider unavailable", "err", err)
 		return s.ssoUnavailable(c)
-	}
-	if err != nil {
-		return err
 	}
 	p := &ssoPending{
 		State: randomToken(24), Nonce: randomToken(24), Verifier: oauth2.GenerateVerifier(),
@@ -304,6 +303,8 @@ func ssoRefusalMessage(err error, provider string) (string, bool) {
 		return "Your Steward account signs in with another account at " + provider + ". Use that one, or ask an admin.", true
 	case errors.Is(err, people.ErrInactive):
 		return "Your Steward account is deactivated. Ask an admin if you think this is a mistake.", true
+	case errors.Is(err, people.ErrBadEmail):
+		return provider + " sent an email address that is not a valid address. Ask your IT team.", true
 	}
 	return "", false
 }

@@ -317,6 +317,21 @@ func TestSSOProviderDownBreakGlass(t *testing.T) {
 	}
 }
 
+// TestSSOProviderGoesDownMidSignIn: the provider answers the login form,
+// then is gone when Steward exchanges the code.
+func TestSSOProviderGoesDownMidSignIn(t *testing.T) {
+	s := newSSOServer(t, nil)
+	b := s.browser(t)
+	b.c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == "/auth/oidc/callback" {
+			s.op.stop()
+		}
+		return nil
+	}
+	b.signIn(s, "eli").expect(t, http.StatusServiceUnavailable, "/auth/oidc/callback", "Example ID is not answering", "sign in with your password")
+	b.get(s.base+"/home").expect(t, http.StatusOK, "/login")
+}
+
 func TestSSOStartsWhileProviderDown(t *testing.T) {
 	// The provider is down when Steward starts: Steward starts anyway,
 	// and sign-in says so.

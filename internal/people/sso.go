@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jmoiron/sqlx"
 
 	"steward/internal/audit"
+	"steward/internal/validator"
 )
 
 // Where a person's record comes from (users.source). Provisioning from a
@@ -29,6 +31,7 @@ var (
 	ErrNoAccount       = errors.New("people: no Steward account has this email address")
 	ErrAlreadyLinked   = errors.New("people: this account is already linked to another identity at the provider")
 	ErrInactive        = errors.New("people: this account is deactivated")
+	ErrBadEmail        = errors.New("people: the provider sent an email address Steward cannot use")
 )
 
 // GroupRole maps a group at the provider to a Steward role.
@@ -144,7 +147,7 @@ func (s *Store) SignInSSO(ctx context.Context, c Claims, p SSOPolicy, now time.T
 }
 
 func refusal(err error) bool {
-	for _, e := range []error{ErrEmailUnverified, ErrDomainRefused, ErrNoAccount, ErrAlreadyLinked, ErrInactive} {
+	for _, e := range []error{ErrEmailUnverified, ErrDomainRefused, ErrNoAccount, ErrAlreadyLinked, ErrInactive, ErrBadEmail} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -218,6 +221,9 @@ func linkTx(ctx context.Context, tx *sqlx.Tx, c Claims, p SSOPolicy, now time.Ti
 	if !p.DomainAllowed(email) {
 		return User{}, out, ErrDomainRefused
 	}
+	if !validator.Email(email) {
+		return User{}, out, ErrBadEmail
+	}
 	u, err := getUser(ctx, tx, "u.email = ?", email)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -229,7 +235,7 @@ func linkTx(ctx context.Context, tx *sqlx.Tx, c Claims, p SSOPolicy, now time.Ti
 			role = RoleEmployee
 		}
 		name := strings.TrimSpace(c.Name)
-		if name == "" || len(name) > 200 {
+		if name == "" || len(name) > 200 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 			name = email[:strings.IndexByte(email, '@')]
 		}
 		id, err := createTx(ctx, tx, Input{Email: email, Name: name, Role: role}, ssoActor, now)

@@ -54,6 +54,7 @@ func testSignInSSO(t *testing.T, d *db.DB) {
 		{"no email", claims("s-x", "", true), ssoPolicy, people.ErrEmailUnverified},
 		{"other domain", claims("s-x", "admin@example.com.evil.test", true), ssoPolicy, people.ErrDomainRefused},
 		{"unknown person", claims("s-x", "new@example.com", true), ssoPolicy, people.ErrNoAccount},
+		{"markup in the email", claims("s-x", "<b>x</b>@example.com", true), people.SSOPolicy{Domains: []string{"example.com"}, CreateUsers: true}, people.ErrBadEmail},
 	} {
 		refusals := count(`SELECT COUNT(*) FROM audit_log WHERE action = 'login.sso.refused'`)
 		if _, _, err := s.SignInSSO(ctx, tt.c, tt.p, now); !errors.Is(err, tt.want) {
@@ -114,7 +115,12 @@ func testSignInSSO(t *testing.T, d *db.DB) {
 	if err != nil || !out.Created || !out.Linked || u.Name != "Nia New" || u.Role != people.RoleEmployee || u.Source != people.SourceSSO {
 		t.Fatalf("created: %+v %+v %v", u, out, err)
 	}
-	if count(`SELECT COUNT(*) FROM audit_log WHERE action = 'user.identity.link'`) != 3 {
+	// A name with control characters is not kept: the email's local part is.
+	u, _, err = s.SignInSSO(ctx, people.Claims{Issuer: issuer, Subject: "s-odd", Email: "odd.one@example.com", EmailVerified: true, Name: "Odd\x1b[31m One"}, create, now)
+	if err != nil || u.Name != "odd.one" {
+		t.Fatalf("control characters in the name: %+v %v", u, err)
+	}
+	if count(`SELECT COUNT(*) FROM audit_log WHERE action = 'user.identity.link'`) != 4 {
 		t.Fatal("links not audited")
 	}
 }
