@@ -14,6 +14,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gorilla/securecookie"
 	"golang.org/x/oauth2"
 
 	"steward/internal/config"
@@ -278,8 +279,13 @@ func (s *Server) ssoCallback(c *fiber.Ctx) error {
 	if err := s.startSession(c, &u); err != nil {
 		return err
 	}
-	if len(raw) <= maxIDTokenHint {
-		s.sessionOf(c, false).IDToken = raw
+	if sess := s.sessionOf(c, false); len(raw) <= maxIDTokenHint {
+		sess.IDToken = raw
+		// A cookie too long to encode would sign the person out again:
+		// sign-out at the provider then goes without the hint.
+		if _, err := securecookie.EncodeMulti(s.cookie, sess, *s.keys.codecs.Load()...); err != nil {
+			sess.IDToken = ""
+		}
 	}
 	switch {
 	case out.Created:
