@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -314,6 +315,24 @@ func TestSSOProviderDownBreakGlass(t *testing.T) {
 	for _, email := range []string{employeeEmail, managerEmail} {
 		res := s.ts.client().post("/login", url.Values{"email": {email}, "password": {demo.Password}})
 		res.expect(t, http.StatusForbidden, "Password sign-in is turned off")
+	}
+}
+
+// TestSSOSignInMustFinishInTenMinutes: a state older than ten minutes on
+// the server's real clock is refused.
+func TestSSOSignInMustFinishInTenMinutes(t *testing.T) {
+	s := newSSOServer(t, nil)
+	b := s.browser(t)
+	b.c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == "/auth/oidc/callback" {
+			s.ts.advanceWall(11 * time.Minute)
+		}
+		return nil
+	}
+	b.signIn(s, "eli").expect(t, http.StatusBadRequest, "/auth/oidc/callback", "This sign-in took too long")
+	b.get(s.base+"/home").expect(t, http.StatusOK, "/login")
+	if s.audit("login.sso.refused") != 1 {
+		t.Fatal("the refusal is not audited")
 	}
 }
 
