@@ -47,7 +47,24 @@ type Config struct {
 
 	OIDC     OIDC                  // single sign-on; off without STEWARD_OIDC_ISSUER (oidc.go)
 	Password people.PasswordPolicy // STEWARD_PASSWORD_SIGNIN, STEWARD_BREAK_GLASS
+	// LogKeyFile holds the key that signs the transparency log's
+	// checkpoints and the audit checkpoints, outside the database.
+	LogKeyFile string // STEWARD_LOG_KEY_FILE; default: beside the SQLite file, or ./steward-log.key
+
+	// PeopleSource is where people come from: PeopleFromSteward (admins'
+	// forms and the roster import) or PeopleFromSCIM (the company
+	// directory through /scim/v2, with the roster import turned off).
+	PeopleSource string // STEWARD_PEOPLE_SOURCE
 }
+
+// Sources of people (STEWARD_PEOPLE_SOURCE).
+const (
+	PeopleFromSteward = "steward"
+	PeopleFromSCIM    = "scim"
+)
+
+// SCIM reports whether the company directory provisions people.
+func (c Config) SCIM() bool { return c.PeopleSource == PeopleFromSCIM }
 
 // TrustedProxy reports whether addr is one of the proxies whose
 // X-Forwarded-For is believed.
@@ -182,6 +199,19 @@ func Load(getenv func(string) string) (Config, error) {
 
 	loadMetrics(&c, getenv, bad)
 	loadOIDC(&c, getenv, bad)
+	c.LogKeyFile = strings.TrimSpace(getenv("STEWARD_LOG_KEY_FILE"))
+	if c.LogKeyFile == "" {
+		c.LogKeyFile = "steward-log.key"
+		if path, ok := strings.CutPrefix(c.DatabaseURL, "file:"); ok || !strings.Contains(c.DatabaseURL, "://") {
+			path = strings.TrimPrefix(path, "sqlite:")
+			path, _, _ = strings.Cut(path, "?")
+			c.LogKeyFile = path + ".log-key"
+		}
+	}
+	loadPeopleSource(&c, getenv, bad)
+	if c.SCIM() && c.OIDC.Policy.CreateUsers {
+		bad("STEWARD_OIDC_CREATE_USERS=true and STEWARD_PEOPLE_SOURCE=scim disagree: people come from the directory, so single sign-on cannot create them")
+	}
 
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
@@ -191,6 +221,17 @@ func Load(getenv func(string) string) (Config, error) {
 
 // MinMetricsToken is the shortest STEWARD_METRICS_TOKEN accepted.
 const MinMetricsToken = 32
+
+func loadPeopleSource(c *Config, getenv func(string) string, bad func(string, ...any)) {
+	switch v := strings.ToLower(strings.TrimSpace(getenv("STEWARD_PEOPLE_SOURCE"))); v {
+	case "", PeopleFromSteward:
+		c.PeopleSource = PeopleFromSteward
+	case PeopleFromSCIM:
+		c.PeopleSource = PeopleFromSCIM
+	default:
+		bad("STEWARD_PEOPLE_SOURCE must be %q (admins and the roster import) or %q (the company directory through /scim/v2), not %q", PeopleFromSteward, PeopleFromSCIM, v)
+	}
+}
 
 func loadMetrics(c *Config, getenv func(string) string, bad func(string, ...any)) {
 	c.MetricsToken = strings.TrimSpace(getenv("STEWARD_METRICS_TOKEN"))

@@ -82,6 +82,7 @@ func TestLoadOIDCRejectsBadValues(t *testing.T) {
 		{"off without break-glass", oidcEnv(map[string]string{"STEWARD_PASSWORD_SIGNIN": "off"}), "needs STEWARD_BREAK_GLASS"},
 		{"break-glass while on", oidcEnv(map[string]string{"STEWARD_BREAK_GLASS": "a@example.com"}), "STEWARD_BREAK_GLASS is set but password sign-in is on"},
 		{"break-glass not an email", oidcEnv(map[string]string{"STEWARD_PASSWORD_SIGNIN": "off", "STEWARD_BREAK_GLASS": "admin"}), `"admin" is not an email address`},
+		{"creation with the directory as the source", oidcEnv(map[string]string{"STEWARD_OIDC_CREATE_USERS": "true", "STEWARD_PEOPLE_SOURCE": "scim"}), "STEWARD_PEOPLE_SOURCE=scim disagree"},
 		{"break-glass twice", oidcEnv(map[string]string{"STEWARD_PASSWORD_SIGNIN": "off", "STEWARD_BREAK_GLASS": "a@example.com,A@example.com"}), "names a@example.com twice"},
 	}
 	for _, tt := range tests {

@@ -183,7 +183,7 @@ func signInSSOTx(ctx context.Context, tx *sqlx.Tx, c Claims, p SSOPolicy, now ti
 	}
 	if role, ok := p.RoleFor(c.Groups); ok && role != u.Role {
 		in := Input{Email: u.Email, Name: u.Name, Role: role, TeamID: u.TeamID, ManagerID: u.ManagerID, HiredOn: u.HiredOn}
-		_, err := updateTx(ctx, tx, u, in, ssoActor, now)
+		_, err := updateTx(ctx, tx, u, in, false, ssoActor, now)
 		switch {
 		case errors.Is(err, ErrLastAdmin):
 			// The provider cannot lock the installation out of its admin

@@ -165,7 +165,8 @@ func pseudonymisePeople(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Tim
 		// The password hash and hire date go too: neither is evidence,
 		// and the hire date with a team can point back to the person.
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET name = ?, email = ?, password_hash = '',
-			hired_on = NULL, pseudonymised_at = ?, updated_at = ? WHERE id = ?`),
+			hired_on = NULL, external_id = NULL, user_name = NULL, department = '', employee_number = '',
+			pseudonymised_at = ?, updated_at = ? WHERE id = ?`),
 			PseudonymName(id), PseudonymEmail(id), now, now, id); err != nil {
 			return fmt.Errorf("retention: pseudonymise user %d: %w", id, err)
 		}
