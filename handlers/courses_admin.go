@@ -18,6 +18,7 @@ import (
 	"steward/courses"
 	"steward/internal/audit"
 	"steward/internal/mdnest"
+	"steward/internal/org"
 	"steward/internal/people"
 	"steward/internal/validator"
 )
@@ -306,6 +307,7 @@ func (s *Server) moduleEditorPage(c *fiber.Ctx, status int, course *courses.Cour
 		if preview, err = courses.RenderMarkdown(e.Body); err != nil {
 			return err
 		}
+		preview = org.FillHTML(preview, s.brandNow().Settings)
 	}
 	return s.render(c, status, "courses/admin_module", fiber.Map{"Title": "Edit module · " + course.Title, "Course": course,
 		"Pos": pos, "Form": e, "Preview": template.HTML(preview),

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"steward/courses"
+	"steward/internal/org"
 )
 
 // courseError turns a courses error into the status and message people see.
@@ -100,6 +101,8 @@ func (s *Server) moduleData(c *fiber.Ctx, slug string, pos int) (fiber.Map, erro
 	if err != nil {
 		return nil, err
 	}
+	// Sanitised by RenderMarkdown; FillHTML escapes the facts it adds.
+	body = org.FillHTML(body, s.brandNow().Settings)
 	data := fiber.Map{"Title": mp.Module.Title, "P": p, "M": mp, "Body": template.HTML(body)}
 	if next, err := p.Course.Module(pos + 1); err == nil {
 		data["Next"] = next

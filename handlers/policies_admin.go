@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"steward/internal/audit"
+	"steward/internal/org"
 	"steward/internal/validator"
 	"steward/policies"
 )
@@ -147,7 +148,9 @@ func (s *Server) adminPolicy(c *fiber.Ctx) error {
 	}
 	if !hasDraft && len(versions) > 0 {
 		// Editing always starts from the latest published text.
-		f.Body = versions[len(versions)-1].BodyMD
+		// Its source keeps the {{org.KEY}} placeholders the published
+		// text has filled in.
+		f.Body = versions[len(versions)-1].SourceMD
 	}
 	return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, "")
 }
@@ -195,7 +198,8 @@ func (s *Server) adminDraftSave(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		// Sanitised by policies.Render.
+		// Sanitised by policies.Render; FillHTML escapes what it adds.
+		html = org.FillHTML(html, s.brandNow().Settings)
 		return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, template.HTML(html))
 	}
 	if _, err := s.policies.SaveDraft(ctx, p.Slug, in, audit.UserActor(currentUser(c).ID), s.now()); err != nil {
@@ -253,6 +257,11 @@ func (s *Server) adminPublish(c *fiber.Ctx) error {
 		v, err := s.policies.Publish(ctx, p.Slug, effective, audit.UserActor(currentUser(c).ID), now)
 		switch {
 		case addValidation(&pf.Validator, err, map[string]string{"effective": "date"}):
+			if msg, ok := pf.FieldErrors["body"]; ok {
+				// The draft names organisation settings not set yet.
+				delete(pf.FieldErrors, "body")
+				pf.AddFormError("The draft " + strings.ToLower(msg[:1]) + msg[1:])
+			}
 		case err != nil:
 			return policyError(err)
 		default:

@@ -22,6 +22,7 @@ import (
 	"steward/internal/config"
 	"steward/internal/db"
 	"steward/internal/mail"
+	"steward/internal/org"
 	"steward/internal/people"
 	"steward/internal/tokens"
 	"steward/internal/translog"
@@ -67,6 +68,8 @@ type Server struct {
 
 	courses  *courses.Store
 	translog *translog.Log
+	org      *org.Store
+	brandState
 
 	app        *fiber.App
 	views      *html.Engine
@@ -128,8 +131,13 @@ func New(d Deps) (*Server, error) {
 	}
 	s.tokens = tokens.New(mailer)
 	s.policies = policies.NewStore(d.DB, mailer)
+	s.org = org.NewStore(d.DB, d.Config.Org)
+	s.policies.UseOrganisation(s.org)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := s.refreshBrand(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.loadSessionKeys(ctx); err != nil {
 		return nil, err
 	}
@@ -151,6 +159,14 @@ func New(d Deps) (*Server, error) {
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFuncMap(templateFuncs())
+	// {{brand.Name}} and the like: the organisation's branding, read from
+	// a snapshot, so no page's data has to carry it.
+	engine.AddFunc("brand", s.brandNow)
+	// {{facts .Text}}: plain course text (a question, an option) with its
+	// {{org.KEY}} placeholders filled, escaped.
+	engine.AddFunc("facts", func(text string) template.HTML {
+		return template.HTML(org.FillHTML(template.HTMLEscapeString(text), s.brandNow().Settings))
+	})
 	if err := engine.Load(); err != nil {
 		return nil, fmt.Errorf("handlers: parse templates: %w", err)
 	}
@@ -207,9 +223,6 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, data fiber.Map) e
 		data["IsAdmin"] = u.Role == people.RoleAdmin
 		data["IsAuditor"] = u.Role == people.RoleAuditor
 		data["IsManager"] = u.Role == people.RoleManager || u.Role == people.RoleAdmin
-	}
-	if _, ok := data["Title"]; !ok {
-		data["Title"] = "Steward"
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)

@@ -155,7 +155,7 @@ func (s *Server) ssoPage(c *fiber.Ctx, status int, title, message string) error 
 
 func (s *Server) ssoUnavailable(c *fiber.Ctx) error {
 	return s.ssoPage(c, fiber.StatusServiceUnavailable, "Sign-in is unavailable",
-		s.cfg.OIDC.Name+" is not answering, so Steward cannot sign you in with it right now. Try again in a few minutes.")
+		s.cfg.OIDC.Name+" is not answering, so you cannot sign in with it right now. Try again in a few minutes.")
 }
 
 // ssoStart sends the browser to the provider with a fresh state, nonce
@@ -246,7 +246,7 @@ func (s *Server) ssoCallback(c *fiber.Ctx) error {
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
 		return s.ssoRefuse(c, fiber.StatusBadGateway, "no ID token", "Sign-in was not completed",
-			s.cfg.OIDC.Name+" sent no ID token. Ask your IT team to check Steward's client there.")
+			s.cfg.OIDC.Name+" sent no ID token. Ask your IT team to check this site's client there.")
 	}
 	idt, err := sp.verifier.Verify(ctx, raw)
 	if err != nil {
@@ -256,7 +256,7 @@ func (s *Server) ssoCallback(c *fiber.Ctx) error {
 		if errors.As(err, &expired) {
 			msg = "The answer from " + s.cfg.OIDC.Name + " had already expired, so you are not signed in. Check that this server's clock is right, and start again."
 		} else if strings.Contains(err.Error(), "audience") {
-			msg = "The answer from " + s.cfg.OIDC.Name + " was meant for another application, so you are not signed in. Ask your IT team to check Steward's client id."
+			msg = "The answer from " + s.cfg.OIDC.Name + " was meant for another application, so you are not signed in. Ask your IT team to check this site's client id."
 		}
 		return s.ssoRefuse(c, fiber.StatusUnauthorized, why, "Sign-in was refused", msg)
 	}
@@ -271,7 +271,7 @@ func (s *Server) ssoCallback(c *fiber.Ctx) error {
 	}
 	u, out, err := s.people.SignInSSO(c.UserContext(), claims, s.cfg.OIDC.Policy, s.now())
 	if msg, ok := ssoRefusalMessage(err, s.cfg.OIDC.Name); ok {
-		return s.ssoPage(c, fiber.StatusForbidden, "You cannot sign in to Steward", msg)
+		return s.ssoPage(c, fiber.StatusForbidden, "You cannot sign in", msg)
 	}
 	if err != nil {
 		return err
@@ -289,7 +289,7 @@ func (s *Server) ssoCallback(c *fiber.Ctx) error {
 	}
 	switch {
 	case out.Created:
-		s.flash(c, "Welcome to Steward: your account was made from your details at "+s.cfg.OIDC.Name+".")
+		s.flash(c, "Welcome: your account was made from your details at "+s.cfg.OIDC.Name+".")
 	case out.Role != "":
 		s.flash(c, "Your role is now "+string(u.Role)+", as your groups at "+s.cfg.OIDC.Name+" say.")
 	}
@@ -300,15 +300,15 @@ func (s *Server) ssoCallback(c *fiber.Ctx) error {
 func ssoRefusalMessage(err error, provider string) (string, bool) {
 	switch {
 	case errors.Is(err, people.ErrEmailUnverified):
-		return provider + " has not verified your email address, so Steward cannot tell it is yours. Verify it there, or ask your IT team.", true
+		return provider + " has not verified your email address, so it cannot be trusted as yours. Verify it there, or ask your IT team.", true
 	case errors.Is(err, people.ErrDomainRefused):
-		return "Your email address is not in a domain that may sign in to Steward. Sign in with your work account.", true
+		return "Your email address is not in a domain that may sign in here. Sign in with your work account.", true
 	case errors.Is(err, people.ErrNoAccount):
-		return "There is no Steward account for your email address. Ask an admin to add you.", true
+		return "There is no account here for your email address. Ask an admin to add you.", true
 	case errors.Is(err, people.ErrAlreadyLinked):
-		return "Your Steward account signs in with another account at " + provider + ". Use that one, or ask an admin.", true
+		return "Your account here signs in with another account at " + provider + ". Use that one, or ask an admin.", true
 	case errors.Is(err, people.ErrInactive):
-		return "Your Steward account is deactivated. Ask an admin if you think this is a mistake.", true
+		return "Your account here is deactivated. Ask an admin if you think this is a mistake.", true
 	case errors.Is(err, people.ErrBadEmail):
 		return provider + " sent an email address that is not a valid address. Ask your IT team.", true
 	}

@@ -204,14 +204,14 @@ func TestSSORefusals(t *testing.T) {
 	}{
 		{"unverified email", nil, "mallory", "has not verified your email address"},
 		{"email in another domain", nil, "outsider", "not in a domain that may sign in"},
-		{"unknown person, creation not allowed", nil, "newcomer", "There is no Steward account for your email address"},
+		{"unknown person, creation not allowed", nil, "newcomer", "There is no account here for your email address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSSOServer(t, tt.env)
 			users := s.ts.count(`SELECT COUNT(*) FROM users`)
 			b := s.browser(t)
-			b.signIn(s, tt.username).expect(t, http.StatusForbidden, "/auth/oidc/callback", "You cannot sign in to Steward", tt.says)
+			b.signIn(s, tt.username).expect(t, http.StatusForbidden, "/auth/oidc/callback", "You cannot sign in", tt.says)
 			if n := s.ts.count(`SELECT COUNT(*) FROM identities`); n != 0 {
 				t.Fatalf("%d identities linked", n)
 			}
@@ -452,7 +452,7 @@ func TestBrowserSSO(t *testing.T) {
 		t.Fatalf("refused sign-in: %v", err)
 	}
 	_, body = where(t, ctx)
-	if !strings.Contains(body, "You cannot sign in to Steward") || !strings.Contains(body, "has not verified your email address") {
+	if !strings.Contains(body, "You cannot sign in") || !strings.Contains(body, "has not verified your email address") {
 		t.Fatalf("refusal page:\n%s", body)
 	}
 	checkPage("sso-refused")
