@@ -33,6 +33,11 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/audit", auditors, s.auditLog)
 	s.route(fiber.MethodGet, "/admin/audit.csv", auditors, s.auditExport)
 	s.route(fiber.MethodGet, "/account/data", signedIn, s.myData)
+	s.route(fiber.MethodGet, "/account/calendar", signedIn, s.calendarForm)
+	s.route(fiber.MethodPost, "/account/calendar", signedIn, s.calendarReset)
+	s.route(fiber.MethodPost, "/account/calendar/stop", signedIn, s.calendarStop)
+	// The secret link is the credential: calendar apps sign in to nothing.
+	s.route(fiber.MethodGet, "/calendar/:"+tokenParam, public, s.calendarFeed)
 	s.route(fiber.MethodGet, "/account/data.json", signedIn, s.myDataJSON)
 
 	admin := roles(people.RoleAdmin)
