@@ -113,24 +113,29 @@ func (s *Server) peopleFormPage(c *fiber.Ctx, status int, title string, f person
 		return err
 	}
 	var sessions []people.Session
+	var identities []people.Identity
 	if person != nil {
 		if sessions, err = s.people.Sessions(c.UserContext(), person.ID); err != nil {
 			return err
 		}
+		if identities, err = s.people.Identities(c.UserContext(), person.ID); err != nil {
+			return err
+		}
 	}
 	return s.renderPage(c, status, "people/form", &personFormPage{layout: layout{Title: title}, Form: f, Teams: teams, Roles: people.Roles,
-		Person: person, Sessions: len(sessions)})
+		Person: person, Sessions: len(sessions), Identities: identities})
 }
 
 // personFormPage is the data of people/form.html: adding a person, or
 // editing one (Person set).
 type personFormPage struct {
 	layout
-	Form     personForm
-	Teams    []people.Team
-	Roles    []people.Role
-	Person   *people.User // nil when adding
-	Sessions int          // the person's open sessions
+	Form       personForm
+	Teams      []people.Team
+	Roles      []people.Role
+	Person     *people.User      // nil when adding
+	Sessions   int               // the person's open sessions
+	Identities []people.Identity // their single sign-on identities
 }
 
 func (s *Server) peopleList(c *fiber.Ctx) error {

@@ -53,6 +53,8 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/login", public, s.loginForm)
 	s.route(fiber.MethodPost, "/login", public, s.login)
 	s.route(fiber.MethodPost, "/logout", signedIn, s.logout)
+	s.route(fiber.MethodGet, "/auth/oidc/start", public, s.ssoStart)
+	s.route(fiber.MethodGet, "/auth/oidc/callback", public, s.ssoCallback)
 	s.route(fiber.MethodGet, "/password/forgot", public, s.forgotForm)
 	s.route(fiber.MethodPost, "/password/forgot", public, s.forgotSend)
 	s.route(fiber.MethodGet, "/password/reset/:token", public, s.resetForm)

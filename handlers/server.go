@@ -64,6 +64,7 @@ type Server struct {
 	pages    *pageCache // the public policy pages, rendered once
 	mailer   *mail.Renderer
 	tokens   *tokens.Issuer
+	sso      *ssoClient // nil without STEWARD_OIDC_ISSUER
 
 	courses  *courses.Store
 	translog *translog.Log
@@ -139,6 +140,16 @@ func New(d Deps) (*Server, error) {
 	}
 	if err := s.loadSessionKeys(ctx); err != nil {
 		return nil, err
+	}
+	if d.Config.OIDC.Enabled() {
+		sso, err := newSSOClient(ctx, d.Config, d.Wall)
+		switch {
+		case errors.Is(err, errSSOUnavailable):
+			s.log.Warn("single sign-on is unavailable until the provider answers; break-glass admins can sign in with a password", "err", err)
+		case err != nil:
+			return nil, fmt.Errorf("single sign-on: %w", err)
+		}
+		s.sso = sso
 	}
 	s.cookie = "steward_session"
 	if d.Config.SecureCookies() {

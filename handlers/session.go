@@ -26,6 +26,11 @@ type session struct {
 	Created int64 // unix seconds, for the absolute lifetime
 	Seen    int64 // unix seconds, for the idle timeout
 	Flash   string
+	// SSO is a single sign-on started in this browser (sso.go).
+	SSO *ssoPending `json:",omitempty"`
+	// IDToken is the provider's ID token of a session signed in with it,
+	// the hint for signing out there too.
+	IDToken string `json:",omitempty"`
 }
 
 const (

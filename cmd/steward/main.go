@@ -252,6 +252,15 @@ Configuration comes from the environment:
   STEWARD_MAIL_RETENTION_DAYS  days before sent email text is deleted (default 90)
   STEWARD_MIN_GROUP_SIZE smallest group shown in organisation aggregates (default 5)
   STEWARD_METRICS_TOKEN / STEWARD_METRICS_ADDR  bearer token (32+ chars) for /metrics / its own listener; neither: no /metrics
+  STEWARD_OIDC_ISSUER, STEWARD_OIDC_CLIENT_ID, STEWARD_OIDC_CLIENT_SECRET  single sign-on with an
+                         OpenID provider (its discovery document is read at start)
+  STEWARD_OIDC_DOMAINS   email domains whose people may sign in with it (required with it)
+  STEWARD_OIDC_NAME      the button says "Sign in with NAME" (default: the issuer's host)
+  STEWARD_OIDC_GROUPS_CLAIM  the claim that lists groups (default groups)
+  STEWARD_OIDC_ROLE_MAP  group:role,...: roles from groups at each sign-in, first match wins
+  STEWARD_OIDC_CREATE_USERS  true: unknown people get an account at first sign-in (default false)
+  STEWARD_PASSWORD_SIGNIN=off and STEWARD_BREAK_GLASS=email,...  password sign-in only for
+                         these admins
   STEWARD_LOG_KEY_FILE   the key that signs the transparency log and audit checkpoints
                          (default: beside the SQLite file as FILE.log-key, or ./steward-log.key);
                          made on first start, back it up with the database

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"steward/internal/org"
+	"steward/internal/people"
 )
 
 // Environments Steward knows.
@@ -45,6 +46,8 @@ type Config struct {
 	MetricsToken string // STEWARD_METRICS_TOKEN: bearer token for /metrics, at least 32 characters
 	MetricsAddr  string // STEWARD_METRICS_ADDR: host:port of a listener that serves only /metrics
 
+	OIDC     OIDC                  // single sign-on; off without STEWARD_OIDC_ISSUER (oidc.go)
+	Password people.PasswordPolicy // STEWARD_PASSWORD_SIGNIN, STEWARD_BREAK_GLASS
 	// LogKeyFile holds the key that signs the transparency log's
 	// checkpoints and the audit checkpoints, outside the database.
 	LogKeyFile string // STEWARD_LOG_KEY_FILE; default: beside the SQLite file, or ./steward-log.key
@@ -202,6 +205,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 
 	loadMetrics(&c, getenv, bad)
+	loadOIDC(&c, getenv, bad)
 	c.LogKeyFile = strings.TrimSpace(getenv("STEWARD_LOG_KEY_FILE"))
 	if c.LogKeyFile == "" {
 		c.LogKeyFile = "steward-log.key"
@@ -212,6 +216,9 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	loadPeopleSource(&c, getenv, bad)
+	if c.SCIM() && c.OIDC.Policy.CreateUsers {
+		bad("STEWARD_OIDC_CREATE_USERS=true and STEWARD_PEOPLE_SOURCE=scim disagree: people come from the directory, so single sign-on cannot create them")
+	}
 
 	orgEnv, orgProblems := org.ParseEnv(getenv)
 	problems = append(problems, orgProblems...)

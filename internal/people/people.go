@@ -45,6 +45,7 @@ type User struct {
 	Active        bool       `db:"active"`
 	DeactivatedAt *time.Time `db:"deactivated_at"`
 	PasswordHash  string     `db:"password_hash"`
+	Source        string     `db:"source"` // SourceLocal or SourceSSO: where the record comes from
 	CreatedAt     time.Time  `db:"created_at"`
 	UpdatedAt     time.Time  `db:"updated_at"`
 

@@ -25,7 +25,7 @@ func NewStore(d *db.DB) *Store { return &Store{db: d} }
 
 const userColumns = `u.id, u.email, u.name, u.role, u.team_id, t.name AS team_name,
 	u.manager_id, m.name AS manager_name, m.email AS manager_email, u.hired_on, u.active,
-	u.deactivated_at, u.password_hash, u.created_at, u.updated_at,
+	u.deactivated_at, u.password_hash, u.source, u.created_at, u.updated_at,
 	u.external_id, u.user_name, u.managed_by, u.department, u.employee_number`
 
 const userFrom = ` FROM users u

@@ -27,6 +27,7 @@ type Inventory struct {
 	Reminders        []ReminderRecord `json:"reminder_events"`
 	Links            []LinkRecord     `json:"invitation_and_reset_links"`
 	Sessions         []SessionRecord  `json:"sessions"`
+	Identities       []IdentityRecord `json:"single_sign_on_identities"`
 	Preferences      []PrefRecord     `json:"reminder_preferences"`
 	Compliance       []MonthRecord    `json:"monthly_compliance"`
 	Audit            []AuditRecord    `json:"audit_entries"`
@@ -157,6 +158,15 @@ type SessionRecord struct {
 	EndedWhy  string     `json:"ended_because" db:"ended_why"`
 }
 
+// IdentityRecord is an identity at a single sign-on provider that signs
+// the person in.
+type IdentityRecord struct {
+	Issuer   string    `json:"provider" db:"issuer"`
+	Subject  string    `json:"subject" db:"subject"`
+	LinkedAt time.Time `json:"linked_at" db:"linked_at"`
+	SeenAt   time.Time `json:"last_signed_in_at" db:"seen_at"`
+}
+
 // PrefRecord is what the person chose about reminders.
 type PrefRecord struct {
 	TeamWeekly bool      `json:"team_weekly_summary" db:"team_weekly"`
@@ -230,6 +240,8 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 			FROM one_time_tokens WHERE user_id = ? ORDER BY created_at, id`},
 		{"sessions", &inv.Sessions, `SELECT device, address, created_at, seen_at, ended_at, ended_why
 			FROM sessions WHERE user_id = ? ORDER BY created_at, id_hash`},
+		{"identities", &inv.Identities, `SELECT issuer, subject, linked_at, seen_at
+			FROM identities WHERE user_id = ? ORDER BY issuer, subject`},
 		{"reminder preferences", &inv.Preferences, `SELECT team_weekly, updated_at FROM reminder_preferences WHERE user_id = ?`},
 		{"monthly compliance", &inv.Compliance, `SELECT month_end, items, good FROM report_trend_months
 			WHERE user_id = ? ORDER BY month_end`},

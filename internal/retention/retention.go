@@ -185,6 +185,9 @@ func pseudonymisePeople(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Tim
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM one_time_tokens WHERE user_id = ?`), id); err != nil {
 			return fmt.Errorf("retention: tokens of user %d: %w", id, err)
 		}
+		if err := people.DeleteIdentitiesTx(ctx, tx, id); err != nil {
+			return err
+		}
 		if err := audit.Record(ctx, tx, audit.System.Entry(now, "user.pseudonymise", "user:"+strconv.FormatInt(id, 10),
 			"name and email replaced after the retention period")); err != nil {
 			return err

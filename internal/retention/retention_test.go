@@ -90,6 +90,11 @@ func testPseudonymise(t *testing.T, d *db.DB) {
 	if before[0] == 0 || before[1] == 0 {
 		t.Fatalf("the demo employee has no training evidence to keep: %v", before)
 	}
+	// Eli signs in with single sign-on: the provider's subject is Eli's too.
+	if _, _, err := store.SignInSSO(ctx, people.Claims{Issuer: "https://login.example.com", Subject: "sub-eli",
+		Email: eli.Email, EmailVerified: true}, people.SSOPolicy{Domains: []string{"example.com"}}, t0); err != nil {
+		t.Fatal(err)
+	}
 	left := t0.AddDate(0, 1, 0)
 	// Eli leaves through the company directory, which had given Steward
 	// a department, an employee number and its own names for him.
@@ -148,6 +153,9 @@ func testPseudonymise(t *testing.T, d *db.DB) {
 	}
 	if _, err := store.ByEmail(ctx, "employee@example.com"); err == nil {
 		t.Fatal("the old email still finds the person")
+	}
+	if n := count(t, d, `SELECT COUNT(*) FROM identities WHERE user_id = ?`, eli.ID); n != 0 {
+		t.Fatalf("%d single sign-on identities still point to the person", n)
 	}
 	if got := evidence(t, d, eli.ID); got != before {
 		t.Fatalf("evidence %v became %v", before, got)
