@@ -20,6 +20,10 @@ type layout struct {
 	IsAdmin   bool
 	IsAuditor bool
 	IsManager bool
+
+	// Feed is the Atom feed the page's head links for autodiscovery; nil
+	// for pages without one (the public policy pages set it).
+	Feed *feedLink
 }
 
 // pageData is a page struct: anything that embeds layout (by value, passed
