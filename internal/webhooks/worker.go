@@ -210,7 +210,9 @@ func (w *Worker) send(ctx context.Context, d claimed) (int, error) {
 	req.Header.Set("User-Agent", "Steward-Webhooks/1")
 	req.Header.Set(HeaderEvent, d.Event)
 	req.Header.Set(HeaderDelivery, strconv.FormatInt(d.ID, 10))
-	req.Header.Set(HeaderSignature, Sign(d.Secret, w.Now(), body))
+	// The signature's timestamp is the real time, which the receiver
+	// compares with its own clock, whatever the domain clock says.
+	req.Header.Set(HeaderSignature, Sign(d.Secret, time.Now(), body))
 	resp, err := w.Client.Do(req)
 	if err != nil {
 		return 0, err
