@@ -30,6 +30,14 @@ type Delivery struct {
 	DeliveredAt    *time.Time `db:"delivered_at"`
 }
 
+// DeliveredTime is when the delivery succeeded; the zero time if it has not.
+func (d Delivery) DeliveredTime() time.Time {
+	if d.DeliveredAt == nil {
+		return time.Time{}
+	}
+	return *d.DeliveredAt
+}
+
 const deliveryCols = `id, endpoint_id, event, payload, status, attempts, next_attempt_at,
 	last_status_code, last_error, created_at, delivered_at`
 
