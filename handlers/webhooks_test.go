@@ -32,7 +32,7 @@ func TestWebhookPagesAddTestAndShowDeliveries(t *testing.T) {
 		}
 	}
 	admin := ts.as(adminEmail)
-	admin.get("/admin/webhooks").expect(t, http.StatusOK, "No endpoint is registered yet", "policy.published", "course.overdue")
+	admin.get("/admin/webhooks").expect(t, http.StatusOK, "No endpoint is registered yet", "policy.published", "policy.acknowledged", "course.completed")
 
 	res := admin.post("/admin/webhooks", url.Values{"url": {recv.URL + "/in"}, "events": {"policy.published", "course.completed"}})
 	res.expect(t, http.StatusCreated, "shown only this once", recv.URL+"/in")
