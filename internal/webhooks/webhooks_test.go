@@ -481,3 +481,32 @@ func TestSignature(t *testing.T) {
 		t.Error("a changed body verified")
 	}
 }
+
+func TestFinishedDeliveriesArePurgedAfterThirtyDays(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	s := webhooks.NewStore(d, false)
+	r := newReceiver(t, http.StatusOK, http.StatusInternalServerError)
+	e := register(t, s, r, webhooks.PolicyPublished)
+	now := t0
+	w := workerAt(d, &now)
+	for i := 0; i < 2; i++ { // one delivered, one retrying
+		if err := s.SendTest(ctx, e.ID, admin, t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = t0.Add(29 * 24 * time.Hour)
+	if n, err := w.Purge(ctx); err != nil || n != 0 {
+		t.Errorf("purge after 29 days = %d, %v; want nothing", n, err)
+	}
+	now = t0.Add(31 * 24 * time.Hour)
+	if n, err := w.Purge(ctx); err != nil || n != 1 {
+		t.Errorf("purge after 31 days = %d, %v; want the delivered one", n, err)
+	}
+	if dl := delivery(t, s, e.ID); dl.Status != "retrying" {
+		t.Errorf("left %+v; want the one still retrying", dl)
+	}
+}

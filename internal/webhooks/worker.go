@@ -274,6 +274,22 @@ func (w *Worker) release(ctx context.Context, token string, rest []claimed) erro
 	return nil
 }
 
+// Keep is how long a delivered or failed delivery stays listed on its
+// endpoint's page before Purge deletes it.
+const Keep = 30 * 24 * time.Hour
+
+// Purge deletes the deliveries finished (delivered or failed) more than
+// Keep ago, so the queue does not grow for ever.
+func (w *Worker) Purge(ctx context.Context) (int, error) {
+	res, err := w.DB.ExecContext(ctx, w.DB.Rebind(`DELETE FROM webhook_deliveries
+		WHERE status IN ('delivered', 'failed') AND created_at < ?`), w.now().Add(-Keep))
+	if err != nil {
+		return 0, fmt.Errorf("webhooks: purge: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 // Drain runs batches until none is due.
 func (w *Worker) Drain(ctx context.Context) (Result, error) {
 	var total Result
@@ -290,11 +306,18 @@ func (w *Worker) Drain(ctx context.Context) (Result, error) {
 }
 
 // Run recovers abandoned claims, then delivers what is due every Interval
-// until ctx is cancelled.
+// until ctx is cancelled, and purges old deliveries hourly.
 func (w *Worker) Run(ctx context.Context) {
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
+	var purged time.Time
 	for {
+		if now := w.Now(); now.Sub(purged) >= time.Hour {
+			if _, err := w.Purge(ctx); err != nil && ctx.Err() == nil {
+				w.Logger.Error("webhooks: purge", "err", err)
+			}
+			purged = now
+		}
 		if _, err := w.Recover(ctx); err != nil && ctx.Err() == nil {
 			w.Logger.Error("webhooks: recover", "err", err)
 		}
