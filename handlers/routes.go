@@ -135,6 +135,15 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/organisation/logo", admin, s.orgLogoUpload)
 	s.route(fiber.MethodPost, "/admin/organisation/logo/delete", admin, s.orgLogoDelete)
 
+	// ---- webhooks ----
+	s.route(fiber.MethodGet, "/admin/webhooks", admin, s.webhooksList)
+	s.route(fiber.MethodPost, "/admin/webhooks", admin, s.webhookCreate)
+	s.route(fiber.MethodGet, "/admin/webhooks/:id", admin, s.webhookShow)
+	s.route(fiber.MethodPost, "/admin/webhooks/:id/enable", admin, s.webhookEnable)
+	s.route(fiber.MethodPost, "/admin/webhooks/:id/disable", admin, s.webhookDisable)
+	s.route(fiber.MethodPost, "/admin/webhooks/:id/test", admin, s.webhookTest)
+	s.route(fiber.MethodPost, "/admin/webhooks/:id/delete", admin, s.webhookDelete)
+
 	// ---- mail: outbox ----
 	s.route(fiber.MethodGet, "/admin/outbox", admin, s.outboxList)
 	s.route(fiber.MethodGet, "/admin/outbox/:id", admin, s.outboxShow)

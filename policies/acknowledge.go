@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"steward/internal/audit"
+	"steward/internal/webhooks"
 )
 
 // AckState is where a person stands with a staff policy.
@@ -190,6 +191,9 @@ func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, numb
 			return nil
 		}
 		created = true
+		if err := webhooks.Enqueue(ctx, tx, webhooks.PolicyAcknowledged, acknowledgedEvent(who.ID, p, v, now), now); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.UserActor(userID).Entry(now, "policy.acknowledge",
 			fmt.Sprintf("policy:%s/v%d", slug, number), ""))
 	})

@@ -19,6 +19,7 @@ import (
 	"steward/internal/db"
 	"steward/internal/mdnest"
 	"steward/internal/org"
+	"steward/internal/webhooks"
 )
 
 // Status of a version relative to a moment.
@@ -456,6 +457,9 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 	}
 	detail := fmt.Sprintf("%s change, effective %s, sha256 %s", v.ChangeKind, v.EffectiveAt.Format(time.RFC3339), v.SHA256)
 	if err := audit.Record(ctx, tx, by.Entry(now, "policy.publish", fmt.Sprintf("policy:%s/v%d", p.Slug, v.Number), detail)); err != nil {
+		return Version{}, err
+	}
+	if err := webhooks.Enqueue(ctx, tx, webhooks.PolicyPublished, publishedEvent(p, v), now); err != nil {
 		return Version{}, err
 	}
 	if p.Audience == Public && (v.ChangeKind == Material || v.Number == 1) {

@@ -18,6 +18,7 @@ func startWorkers(ctx context.Context, e *env, d *db.DB, tlog *translog.Log) <-c
 	if err := startMail(ctx, e, d, &wg); err != nil {
 		e.log.Error("mail: worker and reminder scheduler not started", "err", err)
 	}
+	startWebhooks(ctx, e, d, &wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
