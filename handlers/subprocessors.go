@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"steward/internal/org"
 	"steward/internal/subprocessors"
 	"steward/internal/validator"
+	"steward/policies"
 )
 
 // subprocessorError maps the register's errors to HTTP errors.
@@ -48,6 +50,28 @@ func (s *Server) objectionContact() string {
 		return c
 	}
 	return b.Contact
+}
+
+// mentionView is an entry in effect with the public policies that name it.
+type mentionView struct {
+	Name     string
+	Policies []subprocessors.Document
+}
+
+// policyMentions lists, for each entry, the public policies in effect at
+// now that name it (subprocessors.Mentions is the rule).
+func (s *Server) policyMentions(ctx context.Context, es []subprocessors.Entry, now time.Time) (map[int64][]subprocessors.Document, error) {
+	ts, err := s.policies.Timelines(ctx, policies.Public)
+	if err != nil {
+		return nil, err
+	}
+	var docs []subprocessors.Document
+	for _, t := range ts {
+		if v, ok := t.InEffect(now); ok {
+			docs = append(docs, subprocessors.Document{Slug: t.Policy.Slug, Title: t.Policy.Title, Text: v.BodyMD})
+		}
+	}
+	return subprocessors.Mentions(es, docs), nil
 }
 
 // subprocessorVersionView is a version with its place in the register.
@@ -98,9 +122,21 @@ func (s *Server) subprocessorsPage(c *fiber.Ctx) error {
 		}
 		ups = append(ups, upcomingView{Version: u, Changes: subprocessors.Diff(before, u.Entries)})
 	}
+	var named []mentionView
+	if r.Current != nil {
+		m, err := s.policyMentions(c.UserContext(), r.Current.Entries, now)
+		if err != nil {
+			return err
+		}
+		for _, e := range r.Current.Entries {
+			if ps := m[e.ID]; len(ps) > 0 {
+				named = append(named, mentionView{Name: e.Name, Policies: ps})
+			}
+		}
+	}
 	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
 	return s.render(c, fiber.StatusOK, "subprocessors/index", fiber.Map{
-		"Title": "Subprocessors", "Current": r.Current, "Upcoming": ups,
+		"Title": "Subprocessors", "Current": r.Current, "Upcoming": ups, "Named": named,
 		"Versions": subprocessorViews(r, now), "Fields": subprocessors.Fields,
 		"Contact": s.objectionContact(), "NoticeDays": s.subprocessors.NoticeDays(),
 		"Form": struct {
@@ -223,6 +259,8 @@ type apiSubprocessor struct {
 	Locations         string `json:"locations"`
 	TransferMechanism string `json:"transfer_mechanism"`
 	Since             string `json:"since,omitempty"`
+	// NamedIn lists the public policies in effect that name it (current only).
+	NamedIn []string `json:"named_in_policies,omitempty"`
 }
 
 // apiSubprocessors is the register in JSON: the version in effect, those
@@ -232,6 +270,12 @@ func (s *Server) apiSubprocessors(c *fiber.Ctx) error {
 	r, err := s.subprocessors.Register(c.UserContext(), now)
 	if err != nil {
 		return err
+	}
+	var named map[int64][]subprocessors.Document
+	if r.Current != nil {
+		if named, err = s.policyMentions(c.UserContext(), r.Current.Entries, now); err != nil {
+			return err
+		}
 	}
 	base := strings.TrimRight(s.cfg.BaseURL.String(), "/")
 	out := struct {
@@ -247,9 +291,15 @@ func (s *Server) apiSubprocessors(c *fiber.Ctx) error {
 			Summary: v.Summary, ShortNoticeReason: v.ShortNoticeReason, URL: base + "/subprocessors/v/" + strconv.Itoa(v.Number),
 			Subprocessors: []apiSubprocessor{}}
 		for _, e := range v.Entries {
-			a.Subprocessors = append(a.Subprocessors, apiSubprocessor{Name: e.Name, Purpose: e.Purpose,
+			ae := apiSubprocessor{Name: e.Name, Purpose: e.Purpose,
 				DataCategories: e.DataCategories, Locations: e.Locations, TransferMechanism: e.TransferMechanism,
-				Since: subprocessors.SinceText(e.Since)})
+				Since: subprocessors.SinceText(e.Since)}
+			if v.Status == "in effect" {
+				for _, d := range named[e.ID] {
+					ae.NamedIn = append(ae.NamedIn, base+"/policies/"+d.Slug)
+				}
+			}
+			a.Subprocessors = append(a.Subprocessors, ae)
 		}
 		out.Versions = append(out.Versions, a)
 		switch v.Status {

@@ -273,3 +273,39 @@ func TestSubprocessorNoticeDaysFromEnvironment(t *testing.T) {
 	admin.post("/admin/subprocessors/publish", url.Values{"summary": {"Adding Postmark"}, "effective": {"2026-12-08"}}).
 		expect(t, http.StatusSeeOther)
 }
+
+func TestSubprocessorsNamedInPolicies(t *testing.T) {
+	ts := newTestServer(t)
+	admin := publishFirstRegister(t, ts)
+	admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# Privacy\n\nCard payments go through Stripe, in the United States.\n"},
+		"summary": {"Name our payment provider"}, "change": {"minor"}, "action": {"save"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+
+	page := ts.client().get("/subprocessors")
+	page.expect(t, http.StatusOK, "Named in our policies")
+	named := page.Body[strings.Index(page.Body, "Named in our policies"):]
+	named = named[:strings.Index(named, "</ul>")]
+	if !strings.Contains(named, `Stripe: <a href="/policies/privacy">`) || strings.Contains(named, "Evil") {
+		t.Fatalf("named list = %s", named)
+	}
+	var api struct {
+		Current struct {
+			Subprocessors []struct {
+				Name    string   `json:"name"`
+				NamedIn []string `json:"named_in_policies"`
+			} `json:"subprocessors"`
+		} `json:"current"`
+	}
+	if err := json.Unmarshal([]byte(ts.client().get("/api/v1/subprocessors").Body), &api); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range api.Current.Subprocessors {
+		want := 0
+		if e.Name == "Stripe" {
+			want = 1
+		}
+		if len(e.NamedIn) != want || (want == 1 && !strings.HasSuffix(e.NamedIn[0], "/policies/privacy")) {
+			t.Errorf("%s named in %v", e.Name, e.NamedIn)
+		}
+	}
+}

@@ -207,3 +207,22 @@ func TestEarliest(t *testing.T) {
 		t.Fatalf("Earliest = %s, want %s", got, want)
 	}
 }
+
+func TestMentions(t *testing.T) {
+	es := []Entry{{ID: 1, Name: "Postmark (ActiveCampaign LLC)"}, {ID: 2, Name: "AWS"}, {ID: 3, Name: "C++ Hosting, Inc."}}
+	docs := []Document{
+		{Slug: "privacy", Text: "We send email through postmark. We host on Amazon."},
+		{Slug: "cookies", Text: "No subprocessor here, not even Postmarking or lawsuits."},
+		{Slug: "hosting", Text: "Servers at c++ hosting (Frankfurt)."},
+	}
+	m := Mentions(es, docs)
+	if len(m[1]) != 1 || m[1][0].Slug != "privacy" {
+		t.Errorf("Postmark named in %+v, want privacy only", m[1])
+	}
+	if len(m[2]) != 0 {
+		t.Errorf("AWS named in %+v, want none (\"lawsuits\" is not \"AWS\")", m[2])
+	}
+	if len(m[3]) != 1 || m[3][0].Slug != "hosting" {
+		t.Errorf("C++ Hosting named in %+v, want hosting", m[3])
+	}
+}
