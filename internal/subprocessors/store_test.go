@@ -226,3 +226,32 @@ func TestMentions(t *testing.T) {
 		t.Errorf("C++ Hosting named in %+v, want hosting", m[3])
 	}
 }
+
+func TestOneNoticePerChangeSetToConfirmedSubscribers(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		for i, email := range []string{"a@example.net", "b@example.net", "pending@example.net"} {
+			var confirmed *time.Time
+			if i < 2 {
+				confirmed = &t0
+			}
+			if _, err := d.Exec(d.Rebind(`INSERT INTO policy_subscriptions (email, token, created_at, confirmed_at) VALUES (?, ?, ?, ?)`),
+				email, "tok-"+email, t0, confirmed); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add(t, s, stripe())
+		add(t, s, EntryInput{Name: "Postmark", Purpose: "Email", DataCategories: "Email address",
+			Locations: "United States", TransferMechanism: "EU SCCs"})
+		if _, err := s.Publish(ctx, admin, PublishInput{Summary: "first", Effective: "2026-03-10"}, t0); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := d.Select(&got, `SELECT recipient FROM outbox WHERE kind = 'subprocessor_notice' ORDER BY recipient`); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, ",") != "a@example.net,b@example.net" {
+			t.Fatalf("notices went to %v", got)
+		}
+	})
+}
