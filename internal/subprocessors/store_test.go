@@ -82,6 +82,12 @@ func TestFirstVersionNeedsNoNoticeLaterOnesDo(t *testing.T) {
 			t.Fatalf("full notice carries a reason: %q", v2.ShortNoticeReason)
 		}
 
+		// A later change set never takes effect before the one scheduled.
+		add(t, s, EntryInput{Name: "Acme", Purpose: "Analytics", DataCategories: "Visits",
+			Locations: "Germany", TransferMechanism: "None needed (EEA)"})
+		_, err = s.Publish(ctx, admin, PublishInput{Summary: "Acme", Effective: "2026-04-01", Reason: "urgent"}, t0)
+		fieldErr(t, err, "effective")
+
 		r, err := s.Register(ctx, t0.AddDate(0, 0, 1))
 		if err != nil {
 			t.Fatal(err)
