@@ -21,9 +21,9 @@ func (s *Server) evidencePack(c *fiber.Ctx) error {
 	asOfText := c.Query("as_of")
 	asOf, err := reports.ParseAsOf(asOfText, now)
 	if err != nil {
-		return s.render(c, fiber.StatusBadRequest, "reports/evidence", fiber.Map{
-			"Title": "Evidence export", "AsOf": "", "Format": reports.FormatCSV, "Max": now.Format(time.DateOnly),
-			"Error": fmt.Sprintf("%q is not a day Steward can make a pack for. Enter a date like 2026-06-30: today or earlier, and not before 2000.", clipField(asOfText))})
+		return s.renderPage(c, fiber.StatusBadRequest, "reports/evidence", &evidencePage{
+			layout: layout{Title: "Evidence export"}, Format: reports.FormatCSV, Max: now.Format(time.DateOnly),
+			Error: fmt.Sprintf("%q is not a day Steward can make a pack for. Enter a date like 2026-06-30: today or earlier, and not before 2000.", clipField(asOfText))})
 	}
 	me := currentUser(c)
 	day := asOf.Format(time.DateOnly)

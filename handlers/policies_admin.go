@@ -28,11 +28,15 @@ type newPolicyForm struct {
 
 // draftForm edits the draft's text and describes the change.
 type draftForm struct {
-	Body    string
-	Summary string
-	Change  string
+	Body      string
+	Summary   string
+	KeyPoints string // one a line
+	Change    string
 	validator.Validator
 }
+
+// KeyPointList is the key points as the public page will list them.
+func (f draftForm) KeyPointList() []string { return policies.KeyPointsFromText(f.KeyPoints) }
 
 // publishForm publishes the saved draft now or from a date.
 type publishForm struct {
@@ -142,7 +146,7 @@ func (s *Server) adminPolicy(c *fiber.Ctx) error {
 	hasDraft := false
 	for _, v := range versions {
 		if v.Draft {
-			f = draftForm{Body: v.BodyMD, Summary: v.Summary, Change: string(v.ChangeKind)}
+			f = draftForm{Body: v.BodyMD, Summary: v.Summary, KeyPoints: strings.Join(v.KeyPoints, "\n"), Change: string(v.ChangeKind)}
 			hasDraft = true
 		}
 	}
@@ -151,6 +155,7 @@ func (s *Server) adminPolicy(c *fiber.Ctx) error {
 		// Its source keeps the {{org.KEY}} placeholders the published
 		// text has filled in.
 		f.Body = versions[len(versions)-1].SourceMD
+		f.KeyPoints = strings.Join(versions[len(versions)-1].KeyPoints, "\n")
 	}
 	return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, "")
 }
@@ -166,18 +171,31 @@ func (s *Server) adminPolicyRender(c *fiber.Ctx, status int, p policies.Policy, 
 			t.Versions = append(t.Versions, v)
 		}
 	}
-	type row struct {
-		V      policies.Version
-		Status policies.Status
-	}
-	rows := make([]row, 0, len(t.Versions))
+	rows := make([]versionRow, 0, len(t.Versions))
 	for i := len(t.Versions) - 1; i >= 0; i-- {
-		rows = append(rows, row{t.Versions[i], t.StatusOf(t.Versions[i], now)})
+		rows = append(rows, versionRow{t.Versions[i], t.StatusOf(t.Versions[i], now)})
 	}
-	return s.render(c, status, "policies/admin_edit", fiber.Map{
-		"Title": p.Title, "Policy": p, "Rows": rows, "Draft": draft, "Form": f, "Publish": pf, "Preview": preview,
-		"Now": now,
+	return s.renderPage(c, status, "policies/admin_edit", &policyEditPage{
+		layout: layout{Title: p.Title}, Policy: p, Rows: rows, Draft: draft, Form: f, Publish: pf, Preview: preview,
 	})
+}
+
+// policyEditPage is the data of policies/admin_edit.html: the versions so
+// far, the draft with its preview, and publishing.
+type policyEditPage struct {
+	layout
+	Policy  policies.Policy
+	Rows    []versionRow // published versions, newest first
+	Draft   *policies.Version
+	Form    draftForm
+	Publish publishForm
+	Preview template.HTML // the draft rendered, when asked for
+}
+
+// versionRow is a published version and its status now.
+type versionRow struct {
+	V      policies.Version
+	Status policies.Status
 }
 
 // adminDraftSave saves the draft, or renders a preview of it unsaved.
@@ -187,8 +205,10 @@ func (s *Server) adminDraftSave(c *fiber.Ctx) error {
 	if err != nil {
 		return policyError(err)
 	}
-	f := draftForm{Body: c.FormValue("body"), Summary: strings.TrimSpace(c.FormValue("summary")), Change: c.FormValue("change")}
-	in := policies.DraftInput{Body: f.Body, Summary: f.Summary, ChangeKind: policies.ChangeKind(f.Change)}
+	f := draftForm{Body: c.FormValue("body"), Summary: strings.TrimSpace(c.FormValue("summary")),
+		KeyPoints: c.FormValue("key_points"), Change: c.FormValue("change")}
+	in := policies.DraftInput{Body: f.Body, Summary: f.Summary, KeyPoints: policies.KeyPointsFromText(f.KeyPoints),
+		ChangeKind: policies.ChangeKind(f.Change)}
 	if err := in.Validate(); err != nil {
 		addValidation(&f.Validator, err, nil)
 		return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, publishForm{When: "now"}, "")
@@ -247,7 +267,7 @@ func (s *Server) adminPublish(c *fiber.Ctx) error {
 	for _, v := range versions {
 		if v.Draft {
 			draft = &v
-			f = draftForm{Body: v.BodyMD, Summary: v.Summary, Change: string(v.ChangeKind)}
+			f = draftForm{Body: v.BodyMD, Summary: v.Summary, KeyPoints: strings.Join(v.KeyPoints, "\n"), Change: string(v.ChangeKind)}
 		}
 	}
 	if draft == nil {

@@ -33,6 +33,11 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/audit", auditors, s.auditLog)
 	s.route(fiber.MethodGet, "/admin/audit.csv", auditors, s.auditExport)
 	s.route(fiber.MethodGet, "/account/data", signedIn, s.myData)
+	s.route(fiber.MethodGet, "/account/calendar", signedIn, s.calendarForm)
+	s.route(fiber.MethodPost, "/account/calendar", signedIn, s.calendarReset)
+	s.route(fiber.MethodPost, "/account/calendar/stop", signedIn, s.calendarStop)
+	// The secret link is the credential: calendar apps sign in to nothing.
+	s.route(fiber.MethodGet, "/calendar/:"+tokenParam, public, s.calendarFeed)
 	s.route(fiber.MethodGet, "/account/data.json", signedIn, s.myDataJSON)
 
 	admin := roles(people.RoleAdmin)
@@ -68,9 +73,11 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/policies/feed.atom", public, s.policyFeed)
 	s.route(fiber.MethodGet, "/policies/:slug", public, s.policyCurrent)
 	s.route(fiber.MethodGet, "/policies/:slug/history", public, s.policyHistory)
+	s.route(fiber.MethodGet, "/policies/:slug/feed.atom", public, s.policyFeedOne)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n.md", public, s.policyMarkdown)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n", public, s.policyVersion)
 	s.route(fiber.MethodGet, "/policies/:slug/diff/:a/:b", public, s.policyDiff)
+	s.route(fiber.MethodGet, "/policies/:slug/diff", public, s.policyCompare)
 	// The transparency log of published versions (translog.go).
 	s.route(fiber.MethodGet, "/log", public, s.logPage)
 	s.route(fiber.MethodGet, "/log/checkpoint", public, s.logCheckpoint)

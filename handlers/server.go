@@ -201,22 +201,18 @@ func (s *Server) App() *fiber.App { return s.app }
 // Shutdown stops accepting requests and waits for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
 
-// render writes a page inside the base layout. data may be nil; the layout
-// gets the current user, the CSRF token and the flash message on top.
+// render writes a page with few fields inside the base layout. data may be
+// nil; the layout gets the current user, the CSRF token and the flash
+// message on top. Pages with more go through renderPage (page.go).
 func (s *Server) render(c *fiber.Ctx, status int, name string, data fiber.Map) error {
 	if data == nil {
 		data = fiber.Map{}
 	}
-	u := currentUser(c)
-	data["User"] = u
-	data["CSRF"] = s.csrfToken(c)
-	data["Flash"] = s.takeFlash(c)
-	data["Path"] = c.Path()
-	if u != nil {
-		data["IsAdmin"] = u.Role == people.RoleAdmin
-		data["IsAuditor"] = u.Role == people.RoleAuditor
-		data["IsManager"] = u.Role == people.RoleManager || u.Role == people.RoleAdmin
-	}
+	l := layout{}
+	l.Title, _ = data["Title"].(string)
+	s.fill(c, &l)
+	data["Title"], data["User"], data["CSRF"], data["Flash"], data["Path"] = l.Title, l.User, l.CSRF, l.Flash, l.Path
+	data["IsAdmin"], data["IsAuditor"], data["IsManager"] = l.IsAdmin, l.IsAuditor, l.IsManager
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.Render(name, data, "layouts/base")
@@ -284,5 +280,11 @@ func templateFuncs() template.FuncMap {
 			}
 			return m, nil
 		},
+		// fail stops the render with err. The views engine's {{embed}}
+		// returns the page's error as a value, which would print it into
+		// a 200 page; the layout passes it here instead, so a page that
+		// cannot render is a 500 (html/template fails on a field its
+		// data lacks).
+		"fail": func(err error) (string, error) { return "", err },
 	}
 }
