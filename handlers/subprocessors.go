@@ -137,6 +137,7 @@ func (s *Server) subprocessorsPage(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
 	return s.render(c, fiber.StatusOK, "subprocessors/index", fiber.Map{
 		"Title": "Subprocessors", "Current": r.Current, "Upcoming": ups, "Named": named,
+		"Feed":     feedLink{URL: "/subprocessors/feed.atom", Title: "Subprocessor changes"},
 		"Versions": subprocessorViews(r, now), "Fields": subprocessors.Fields,
 		"Contact": s.objectionContact(), "NoticeDays": s.subprocessors.NoticeDays(),
 		"Form": struct {

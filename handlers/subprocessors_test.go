@@ -94,7 +94,8 @@ func TestSubprocessorChangeGivesNoticeAndTellsSubscribers(t *testing.T) {
 
 	// Before the date, the page shows the change as upcoming, with its reason.
 	page := ts.client().get("/subprocessors")
-	page.expect(t, http.StatusOK, "Upcoming changes", "From 20 Dec 2026", "Postmark",
+	page.expect(t, http.StatusOK, `<link rel="alternate" type="application/atom+xml" title="Subprocessor changes" href="/subprocessors/feed.atom">`,
+		"Upcoming changes", "From 20 Dec 2026", "Postmark",
 		"Our old email provider &lt;closes&gt; on 19 December", "&lt;b&gt;Evil&lt;/b&gt; &amp; Co")
 	if strings.Contains(page.Body, "<b>Evil") {
 		t.Fatal("markup in a name reached the page")
