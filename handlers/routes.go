@@ -106,6 +106,20 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/policies/:slug/draft/delete", admin, s.adminDraftDelete)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/publish", admin, s.adminPublish)
 
+	// ---- subprocessors: the published register (subprocessors.go) ----
+	s.route(fiber.MethodGet, "/subprocessors", public, s.subprocessorsPage)
+	s.route(fiber.MethodGet, "/subprocessors.csv", public, s.subprocessorsCSV)
+	s.route(fiber.MethodGet, "/subprocessors/feed.atom", public, s.subprocessorFeed)
+	s.route(fiber.MethodGet, "/subprocessors/v/:n", public, s.subprocessorVersion)
+	s.route(fiber.MethodGet, "/subprocessors/diff/:a/:b", public, s.subprocessorDiff)
+	s.route(fiber.MethodGet, "/api/v1/subprocessors", public, s.apiSubprocessors)
+	s.route(fiber.MethodGet, "/admin/subprocessors", admin, s.adminSubprocessors)
+	s.route(fiber.MethodPost, "/admin/subprocessors", admin, s.adminSubprocessorAdd)
+	s.route(fiber.MethodPost, "/admin/subprocessors/publish", admin, s.adminSubprocessorPublish)
+	s.route(fiber.MethodGet, "/admin/subprocessors/:id", admin, s.adminSubprocessor)
+	s.route(fiber.MethodPost, "/admin/subprocessors/:id", admin, s.adminSubprocessorSave)
+	s.route(fiber.MethodPost, "/admin/subprocessors/:id/remove", admin, s.adminSubprocessorRemove)
+
 	// ---- courses: training, certificates, admin ----
 	s.route(fiber.MethodGet, "/verify", public, s.verifyForm)
 	s.route(fiber.MethodGet, "/verify/:code", public, s.verifyPage)

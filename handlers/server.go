@@ -24,6 +24,7 @@ import (
 	"steward/internal/mail"
 	"steward/internal/org"
 	"steward/internal/people"
+	"steward/internal/subprocessors"
 	"steward/internal/tokens"
 	"steward/internal/translog"
 	"steward/policies"
@@ -69,6 +70,8 @@ type Server struct {
 	courses  *courses.Store
 	translog *translog.Log
 	org      *org.Store
+	// subprocessors is the published register (subprocessors.go).
+	subprocessors *subprocessors.Store
 	brandState
 
 	app        *fiber.App
@@ -132,6 +135,7 @@ func New(d Deps) (*Server, error) {
 	s.tokens = tokens.New(mailer)
 	s.policies = policies.NewStore(d.DB, mailer)
 	s.org = org.NewStore(d.DB, d.Config.Org)
+	s.subprocessors = subprocessors.NewStore(d.DB, mailer, d.Config.SubprocessorNoticeDays)
 	s.policies.UseOrganisation(s.org)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -26,20 +26,23 @@ const (
 
 // Config is every setting Steward reads from the environment.
 type Config struct {
-	Env               string         // STEWARD_ENV: development | production
-	Addr              string         // STEWARD_ADDR, or ":"+PORT
-	DatabaseURL       string         // STEWARD_DATABASE_URL
-	BaseURL           *url.URL       // STEWARD_BASE_URL
-	SessionKeys       [][]byte       // STEWARD_SESSION_KEYS: comma-separated, newest first; none means the installation's own generated key (package keys)
-	SMTPURL           string         // STEWARD_SMTP_URL: smtp://user:pass@host:port
-	MailFrom          string         // STEWARD_MAIL_FROM
-	SweepHour         int            // STEWARD_SWEEP_HOUR: hour of day (UTC) for the daily reminder sweep
-	RetentionDays     int            // STEWARD_RETENTION_DAYS: days after deactivation before personal data is pseudonymised
-	MailRetentionDays int            // STEWARD_MAIL_RETENTION_DAYS: days after sending before an email's text is deleted
-	MinGroupSize      int            // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
-	TrustedProxies    []netip.Prefix // STEWARD_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
-	IdleTimeout       time.Duration  // session idle timeout
-	MaxSession        time.Duration  // session absolute lifetime
+	Env               string   // STEWARD_ENV: development | production
+	Addr              string   // STEWARD_ADDR, or ":"+PORT
+	DatabaseURL       string   // STEWARD_DATABASE_URL
+	BaseURL           *url.URL // STEWARD_BASE_URL
+	SessionKeys       [][]byte // STEWARD_SESSION_KEYS: comma-separated, newest first; none means the installation's own generated key (package keys)
+	SMTPURL           string   // STEWARD_SMTP_URL: smtp://user:pass@host:port
+	MailFrom          string   // STEWARD_MAIL_FROM
+	SweepHour         int      // STEWARD_SWEEP_HOUR: hour of day (UTC) for the daily reminder sweep
+	RetentionDays     int      // STEWARD_RETENTION_DAYS: days after deactivation before personal data is pseudonymised
+	MailRetentionDays int      // STEWARD_MAIL_RETENTION_DAYS: days after sending before an email's text is deleted
+	// SubprocessorNoticeDays is the notice a change to the subprocessor
+	// register gives before it takes effect, unless a reason is recorded.
+	SubprocessorNoticeDays int            // STEWARD_SUBPROCESSOR_NOTICE_DAYS
+	MinGroupSize           int            // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
+	TrustedProxies         []netip.Prefix // STEWARD_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
+	IdleTimeout            time.Duration  // session idle timeout
+	MaxSession             time.Duration  // session absolute lifetime
 
 	// Metrics: without a token and an address of its own, /metrics is
 	// not served at all (it names every route and how busy it is).
@@ -203,6 +206,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RetentionDays = intVar(getenv, "STEWARD_RETENTION_DAYS", 365, 1, 36500, bad)
 	c.MailRetentionDays = intVar(getenv, "STEWARD_MAIL_RETENTION_DAYS", 90, 1, 36500, bad)
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
+	c.SubprocessorNoticeDays = intVar(getenv, "STEWARD_SUBPROCESSOR_NOTICE_DAYS", 30, 0, 365, bad)
 
 	loadMetrics(&c, getenv, bad)
 	loadOIDC(&c, getenv, bad)

@@ -20,6 +20,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.BaseURL.String() != "http://127.0.0.1:8080" {
 		t.Fatalf("base URL = %s", c.BaseURL)
 	}
+	if c.SubprocessorNoticeDays != 30 {
+		t.Fatalf("subprocessor notice = %d days, want 30", c.SubprocessorNoticeDays)
+	}
 	// No key in the source: without STEWARD_SESSION_KEYS the installation
 	// generates and keeps its own (package keys).
 	if len(c.SessionKeys) != 0 || c.SecureCookies() {
@@ -69,6 +72,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"port out of range", map[string]string{"PORT": "70000"}, "PORT must be a number"},
 		{"addr without port", map[string]string{"STEWARD_ADDR": "localhost"}, "STEWARD_ADDR must be host:port"},
 		{"unknown env", map[string]string{"STEWARD_ENV": "staging"}, "STEWARD_ENV must be"},
+		{"notice days negative", map[string]string{"STEWARD_SUBPROCESSOR_NOTICE_DAYS": "-1"}, "STEWARD_SUBPROCESSOR_NOTICE_DAYS must be a whole number from 0 to 365"},
+		{"notice days words", map[string]string{"STEWARD_SUBPROCESSOR_NOTICE_DAYS": "thirty"}, "STEWARD_SUBPROCESSOR_NOTICE_DAYS must be"},
 		{"unknown people source", map[string]string{"STEWARD_PEOPLE_SOURCE": "ldap"}, `STEWARD_PEOPLE_SOURCE must be "steward"`},
 		{"short key", map[string]string{"STEWARD_SESSION_KEYS": "abcd"}, "too short"},
 		{"garbage key", map[string]string{"STEWARD_SESSION_KEYS": "not a key!"}, "not hex or base64"},
