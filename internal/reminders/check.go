@@ -7,6 +7,7 @@ import (
 
 	"steward/internal/db"
 	"steward/internal/mail"
+	"steward/policies"
 )
 
 // Checker tells the outbox worker whether a reminder digest is still
@@ -89,14 +90,11 @@ func (c *Checker) open(ctx context.Context, typ string, id, user int64, round st
 		if !active {
 			return false, nil
 		}
-		if err := c.DB.GetContext(ctx, &n, c.DB.Rebind(`SELECT COUNT(*)
-			FROM policy_acknowledgements a
-			JOIN policy_versions v ON v.id = a.version_id
-			JOIN policy_versions b ON b.id = ? AND b.policy_id = v.policy_id
-			WHERE a.user_id = ? AND v.number >= b.number AND a.acknowledged_at >= ?`), id, user, since); err != nil {
-			return true, fmt.Errorf("reminders: check acknowledgement of version %d: %w", id, err)
+		done, err := policies.AcknowledgedSince(ctx, c.DB, id, user, since)
+		if err != nil {
+			return true, fmt.Errorf("reminders: check: %w", err)
 		}
-		return n == 0, nil
+		return !done, nil
 	}
 	return true, nil
 }

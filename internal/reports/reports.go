@@ -73,6 +73,7 @@ func (s *Store) Queries() int64 { return s.q.n.Load() }
 // querier is what report queries run on: the pool, a read snapshot or a
 // transaction.
 type querier interface {
+	sqlx.QueryerContext
 	SelectContext(ctx context.Context, dest any, query string, args ...any) error
 	GetContext(ctx context.Context, dest any, query string, args ...any) error
 	QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error)
