@@ -8,19 +8,17 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"steward/courses"
-	"steward/internal/db"
+	"steward/internal/people"
 	"steward/policies"
 )
 
-// The queries in this file read tables that belong to people, courses and
-// policies. They are report-like reads, set-based over the whole
-// organisation, which is why they live here with the sweep instead of
-// going through those packages' stores one person at a time: the sweep
-// must classify 100,000 people x 5 courses in seconds. A cycle's status
-// is courses' rule, called (courses.Dates.StatusAt); the acknowledgement
-// rule is still restated below (policies.Evaluate): a change there must
-// be made here too, and the simulated-year test in this package pins the
-// behaviour down.
+// The sources read what is open through its owners' set-based readers:
+// courses.OpenCycles (the course-status rule) and
+// policies.OpenAcknowledgements (the acknowledgement rule), and the
+// people through people.ActiveMembers, each one query over the whole
+// organisation, streamed: the sweep must classify 100,000 people x 5
+// courses in seconds. Reminders restates neither rule; it reads only
+// its own tables.
 
 // Source reads open items and what has been announced about them.
 type Source interface {
@@ -32,109 +30,51 @@ type Source interface {
 }
 
 // Person is an active user as the sweep needs them.
-type Person struct {
-	ID        int64  `db:"id"`
-	Email     string `db:"email"`
-	Name      string `db:"name"`
-	ManagerID *int64 `db:"manager_id"`
-}
+type Person = people.Member
 
 func loadPeople(ctx context.Context, q sqlx.ExtContext) (map[int64]Person, error) {
-	rows, err := q.QueryxContext(ctx, `SELECT id, email, name, manager_id FROM users WHERE active = TRUE`)
-	if err != nil {
-		return nil, fmt.Errorf("reminders: read people: %w", err)
-	}
-	defer rows.Close()
 	out := map[int64]Person{}
-	for rows.Next() {
-		var p Person
-		if err := rows.Scan(&p.ID, &p.Email, &p.Name, &p.ManagerID); err != nil {
-			return nil, fmt.Errorf("reminders: read people: %w", err)
-		}
-		out[p.ID] = p
+	err := people.ActiveMembers(ctx, q, func(m people.Member) error {
+		out[m.ID] = m
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reminders: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Courses reads open course cycles.
 type Courses struct{}
 
-type courseInfo struct {
-	ID    int64  `db:"id"`
-	Slug  string `db:"slug"`
-	Title string `db:"title"`
-}
-
-// Items streams the current cycles of active people that are neither
-// exempt nor completed and still valid.
+// Items streams the open cycles (courses.OpenCycles): neither exempt
+// nor completed and still valid.
 func (Courses) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn func(Item) error) error {
-	var cs []courseInfo
-	if err := sqlx.SelectContext(ctx, q, &cs, `SELECT id, slug, title FROM courses`); err != nil {
-		return fmt.Errorf("reminders: read courses: %w", err)
-	}
-	byID := make(map[int64]courseInfo, len(cs))
-	paths := make(map[int64]string, len(cs))
-	for _, c := range cs {
-		byID[c.ID] = c
-		paths[c.ID] = "/courses/" + c.Slug
-	}
-	ts := func(col string) string { return db.TimeColumn(q, col) }
-	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT c.id, c.user_id, c.course_id, `+ts("c.assigned_at")+`, `+ts("c.due_at")+`,
-			`+ts("c.lapses_at")+`, `+ts("c.started_at")+`, `+ts("c.completed_at")+`, `+ts("c.expires_at")+`
-		FROM course_cycles c JOIN users u ON u.id = c.user_id
-		WHERE c.closed_at IS NULL AND c.exempt = FALSE AND u.active = TRUE AND c.assigned_at <= ?
-			AND (c.completed_at IS NULL OR c.expires_at <= ?)`), now, now)
-	if err != nil {
-		return fmt.Errorf("reminders: read course cycles: %w", err)
-	}
-	defer rows.Close()
-	var r struct {
-		ID, UserID, CourseID                                         int64
-		AssignedAt, DueAt, LapsesAt, StartedAt, Completed, ExpiresAt db.Time
-	}
-	for rows.Next() {
-		// Scan, not StructScan: this loop runs for every open cycle of
-		// the organisation, and reflection per row adds up.
-		if err := rows.Scan(&r.ID, &r.UserID, &r.CourseID, &r.AssignedAt, &r.DueAt,
-			&r.LapsesAt, &r.StartedAt, &r.Completed, &r.ExpiresAt); err != nil {
-			return fmt.Errorf("reminders: read course cycles: %w", err)
+	paths := map[int64]string{}
+	return courses.OpenCycles(ctx, q, now, func(c *courses.OpenCycle) error {
+		path, ok := paths[c.CourseID]
+		if !ok {
+			path = "/courses/" + c.Slug
+			paths[c.CourseID] = path
 		}
-		if !r.AssignedAt.Valid || !r.DueAt.Valid {
-			return fmt.Errorf("reminders: read course cycles: cycle %d has no assigned or due time", r.ID)
+		due := c.Dates.DueAt
+		if c.Dates.LapsesAt != nil {
+			due = *c.Dates.LapsesAt
 		}
-		lapses := r.LapsesAt.Ptr()
-		dates := courses.Dates{DueAt: r.DueAt.Time, LapsesAt: lapses, StartedAt: r.StartedAt.Ptr(),
-			CompletedAt: r.Completed.Ptr(), ExpiresAt: r.ExpiresAt.Ptr()}
-		status := dates.StatusAt(now)
-		if status == courses.StatusCompleted || status == courses.StatusExempt {
-			continue
-		}
-		state := string(status)
-		due := r.DueAt.Time
-		if lapses != nil {
-			due = *lapses
-		}
-		if err := fn(Item{
-			Subject: Subject{Type: SubjectCycle, ID: r.ID, UserID: r.UserID},
-			Title:   byID[r.CourseID].Title, Path: paths[r.CourseID],
-			State: state, Start: r.AssignedAt.Time, Due: due, Recert: lapses != nil,
-		}); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reminders: read course cycles: %w", err)
-	}
-	return nil
+		return fn(Item{
+			Subject: Subject{Type: SubjectCycle, ID: c.ID, UserID: c.UserID},
+			Title:   c.Title, Path: path,
+			State: string(c.Status), Start: c.AssignedAt, Due: due, Recert: c.Dates.LapsesAt != nil,
+		})
+	})
 }
 
 // Announced streams the events recorded about current cycles that may
 // still be open.
 func (Courses) Announced(ctx context.Context, q sqlx.ExtContext, now time.Time, fn func(Subject, string) error) error {
 	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT e.subject_id, e.user_id, e.stage
-		FROM reminder_events e JOIN course_cycles c ON c.id = e.subject_id
-		WHERE e.subject_type = 'cycle' AND c.closed_at IS NULL AND c.exempt = FALSE
-			AND (c.completed_at IS NULL OR c.expires_at <= ?)`), now)
+		FROM reminder_events e
+		WHERE e.subject_type = 'cycle' AND e.subject_id IN (`+courses.OpenCycleIDs()+`)`), now)
 	if err != nil {
 		return fmt.Errorf("reminders: read announced cycle events: %w", err)
 	}
