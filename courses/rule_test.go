@@ -81,9 +81,9 @@ func TestStatusSQLAgreesWithGo(t *testing.T) {
 		check := func(at time.Time, q string, args ...any) {
 			t.Helper()
 			var rows []struct {
-				ID     int64     `db:"id"`
-				Status Status    `db:"status"`
-				Due    db.Time   `db:"due"`
+				ID     int64   `db:"id"`
+				Status Status  `db:"status"`
+				Due    db.Time `db:"due"`
 			}
 			if err := d.SelectContext(ctx, &rows, d.Rebind(q), args...); err != nil {
 				t.Fatal(err)
