@@ -138,7 +138,7 @@ func parseModel(doc string) (*model, error) {
 var (
 	writeRe  = regexp.MustCompile(`\b(?:INSERT\s+INTO|DELETE\s+FROM)\s+(\w+)|\bUPDATE\s+(\w+)(?:\s+\w+)?\s+SET\b`)
 	readRe   = regexp.MustCompile(`\b(?:FROM|JOIN)\s+(\w+)`)
-	deleteRe = regexp.MustCompile(`\bDELETE\s+FROM\b`) // a write, not a read
+	deleteRe = regexp.MustCompile(`\bDELETE\s+FROM\b`)        // a write, not a read
 	aliasRe  = regexp.MustCompile(`^\s*(\w+)\s+[a-z]\w?\s*$`) // "users u", handed to a query builder
 	setRe    = regexp.MustCompile(`(?s)\bUPDATE\s+(\w+)(?:\s+\w+)?\s+SET\b(.*?)(?:\bWHERE\b|$)`)
 	assignRe = regexp.MustCompile(`(?:^|,)\s*(\w+)\s*=`)
