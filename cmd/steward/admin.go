@@ -117,13 +117,12 @@ func cmdUserAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	in := people.Input{Email: people.NormalizeEmail(*email), Name: strings.TrimSpace(*name), Role: people.Role(*role)}
-	switch {
-	case !validator.Email(in.Email):
-		return usagef("--email must be an address like name@example.com")
-	case !validator.NotBlank(in.Name) || !validator.MaxChars(in.Name, 200):
-		return usagef("--name must be 1 to 200 characters")
-	case !in.Role.Valid():
-		return usagef("--role must be employee, manager, admin or auditor")
+	if p := in.Problems(); len(p) > 0 {
+		for _, field := range []string{"email", "name", "role"} {
+			if msg, ok := p[field]; ok {
+				return usagef("--%s: %s", field, msg)
+			}
+		}
 	}
 	password, err := readPassword(e)
 	if err != nil {
