@@ -32,6 +32,8 @@ func TestCheckerFindsPlantedViolations(t *testing.T) {
 			"package handlers\nvar q = \"DELETE FROM course_cycles WHERE id = \" + \"?\"\n", "writes course_cycles"},
 		{"an update of columns not kept", "internal/reports/x.go",
 			"package reports\nconst q = `UPDATE course_cycles SET standing = NULL, closed_at = ? WHERE id = ?`\n", "writes course_cycles"},
+		{"a write to a table named at run time", "internal/reminders/x.go",
+			"package reminders\nfunc q(table string) string { return \"INSERT INTO \" + table }\n", "named at run time"},
 		{"a read not allowed", "internal/reminders/x.go",
 			"package reminders\nconst q = `SELECT c.id FROM course_cycles c WHERE c.user_id = ?`\n", "reads course_cycles"},
 		{"a join not allowed", "internal/reports/x.go",

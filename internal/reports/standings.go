@@ -101,9 +101,11 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	}
 	// Leavers are in no report of the present; their standings go.
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		for _, table := range []string{"policy_standings", "person_standings"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+`
-				WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`); err != nil {
+		for _, q := range []string{
+			`DELETE FROM policy_standings WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`,
+			`DELETE FROM person_standings WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("reports: refresh standings: %w", err)
 			}
 		}
