@@ -3,10 +3,12 @@ package handlers
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"steward/internal/people"
+	"steward/internal/scim"
 )
 
 // Request bodies are streamed (fiber.Config StreamRequestBody): fasthttp
@@ -43,6 +45,10 @@ var uploadRoutes = map[string]bool{
 func bodyLimit(c *fiber.Ctx) (int, string) {
 	u := currentUser(c)
 	switch {
+	case strings.HasPrefix(c.Path(), scim.Prefix+"/"):
+		// A directory's requests: a group with thousands of members
+		// is larger than a form.
+		return adminBodyLimit, "A SCIM request may send at most 1 MB."
 	case u == nil:
 		return anonymousBodyLimit, "Please sign in first: without signing in, a form may send at most 64 KB."
 	case u.Role != people.RoleAdmin:

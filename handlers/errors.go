@@ -29,7 +29,7 @@ func statusOf(err error) (int, string) {
 		errors.Is(err, people.ErrManagerCycle), errors.Is(err, people.ErrLastAdmin):
 		return http.StatusConflict, capitalise(err)
 	case errors.Is(err, people.ErrInvalid):
-		return http.StatusUnprocessableEntity, "The person's details are not valid: " + strings.TrimPrefix(err.Error(), "people: invalid person: ") + "."
+		return http.StatusUnprocessableEntity, capitalise(err)
 	}
 	return http.StatusInternalServerError, "Something went wrong on our side. It has been logged; please try again."
 }

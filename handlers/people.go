@@ -206,6 +206,9 @@ func (s *Server) personUpdate(c *fiber.Ctx) error {
 		return s.peopleFormPage(c, fiber.StatusUnprocessableEntity, p.Name, f, &p)
 	}
 	err = s.people.Update(c.UserContext(), p.ID, in, audit.UserActor(currentUser(c).ID), s.now())
+	if errors.Is(err, people.ErrManaged) {
+		return errManaged(p)
+	}
 	if field, msg, ok := fieldOf(err); ok {
 		f.AddFieldError(field, msg)
 		return s.peopleFormPage(c, fiber.StatusUnprocessableEntity, p.Name, f, &p)
@@ -226,7 +229,11 @@ func (s *Server) setActive(c *fiber.Ctx, active bool) error {
 	if !active && p.ID == me.ID {
 		return fiber.NewError(fiber.StatusConflict, "You cannot deactivate yourself.")
 	}
-	if err := s.people.SetActive(c.UserContext(), p.ID, active, audit.UserActor(me.ID), s.now()); err != nil {
+	err = s.people.SetActive(c.UserContext(), p.ID, active, audit.UserActor(me.ID), s.now())
+	if errors.Is(err, people.ErrManaged) {
+		return errManaged(p)
+	}
+	if err != nil {
 		return err
 	}
 	if active {
@@ -235,6 +242,10 @@ func (s *Server) setActive(c *fiber.Ctx, active bool) error {
 		s.flash(c, p.Name+" has been deactivated. Their training and acknowledgement records are kept.")
 	}
 	return c.Redirect("/admin/people/"+strconv.FormatInt(p.ID, 10), fiber.StatusSeeOther)
+}
+
+func errManaged(p people.User) error {
+	return fiber.NewError(fiber.StatusConflict, p.Name+" is managed by your company directory through SCIM: their name, email, team, manager and whether they are active change there, and Steward follows. Here you can change their role and start date.")
 }
 
 func (s *Server) personDeactivate(c *fiber.Ctx) error { return s.setActive(c, false) }
@@ -305,11 +316,19 @@ func (s *Server) teamRename(c *fiber.Ctx) error {
 }
 
 func (s *Server) importForm(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, "people/import", fiber.Map{"Title": "Import a roster", "Columns": people.RosterColumns})
+	return s.render(c, fiber.StatusOK, "people/import", fiber.Map{"Title": "Import a roster", "Columns": people.RosterColumns, "SCIM": s.cfg.SCIM()})
 }
+
+// errDirectorySource refuses the roster import where the directory
+// provisions people.
+var errDirectorySource = fiber.NewError(fiber.StatusConflict,
+	"People come from your company directory through SCIM (STEWARD_PEOPLE_SOURCE=scim), so the roster import is off: change people in the directory.")
 
 // importRoster takes a roster CSV upload and imports all of it or none.
 func (s *Server) importRoster(c *fiber.Ctx) error {
+	if s.cfg.SCIM() {
+		return errDirectorySource
+	}
 	fh, err := c.FormFile("roster")
 	if err != nil {
 		return s.render(c, fiber.StatusUnprocessableEntity, "people/import", fiber.Map{

@@ -71,6 +71,13 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n.md", public, s.policyMarkdown)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n", public, s.policyVersion)
 	s.route(fiber.MethodGet, "/policies/:slug/diff/:a/:b", public, s.policyDiff)
+	// The transparency log of published versions (translog.go).
+	s.route(fiber.MethodGet, "/log", public, s.logPage)
+	s.route(fiber.MethodGet, "/log/checkpoint", public, s.logCheckpoint)
+	s.route(fiber.MethodGet, "/log/key", public, s.logKey)
+	s.route(fiber.MethodGet, "/log/leaves", public, s.logLeaves)
+	s.route(fiber.MethodGet, "/log/proof/inclusion", public, s.logInclusion)
+	s.route(fiber.MethodGet, "/log/proof/consistency", public, s.logConsistency)
 	s.route(fiber.MethodGet, "/api/v1/policies", public, s.apiPolicies)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug", public, s.apiPolicy)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug/versions/:n", public, s.apiPolicyVersion)
@@ -137,6 +144,9 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/teams", admin, s.teamsList)
 	s.route(fiber.MethodPost, "/admin/teams", admin, s.teamCreate)
 	s.route(fiber.MethodPost, "/admin/teams/:id", admin, s.teamRename)
+	s.route(fiber.MethodGet, "/admin/provisioning", admin, s.provisioningForm)
+	s.route(fiber.MethodPost, "/admin/provisioning/tokens", admin, s.scimTokenCreate)
+	s.route(fiber.MethodPost, "/admin/provisioning/tokens/:id/revoke", admin, s.scimTokenRevoke)
 
 	// ---- reports and audit ----
 	readers := roles(people.RoleAdmin, people.RoleAuditor)

@@ -24,6 +24,7 @@ import (
 	"steward/internal/mail"
 	"steward/internal/people"
 	"steward/internal/tokens"
+	"steward/internal/translog"
 	"steward/policies"
 	"steward/views"
 )
@@ -42,6 +43,10 @@ type Deps struct {
 	// move it forward from the real time, never pin it to a date.
 	Wall       func() time.Time
 	BcryptCost int // 0 means bcrypt.DefaultCost
+	// Log is the public transparency log, signed with the installation's
+	// key file (`serve` opens it). Nil gives a log signed with a key made
+	// for this process only, which is what tests want and nothing else.
+	Log *translog.Log
 }
 
 // Server holds the stores, views and services the handlers use.
@@ -59,7 +64,8 @@ type Server struct {
 	mailer   *mail.Renderer
 	tokens   *tokens.Issuer
 
-	courses *courses.Store
+	courses  *courses.Store
+	translog *translog.Log
 
 	app        *fiber.App
 	views      *html.Engine
@@ -109,6 +115,16 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.mailer = mailer
+	s.translog = d.Log
+	if s.translog == nil {
+		k, err := translog.NewKey(logOrigin(d.Config.BaseURL))
+		if err != nil {
+			return nil, err
+		}
+		if s.translog, err = translog.Open(d.DB, k); err != nil {
+			return nil, err
+		}
+	}
 	s.tokens = tokens.New(mailer)
 	s.policies = policies.NewStore(d.DB, mailer)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -152,6 +168,10 @@ func New(d Deps) (*Server, error) {
 		Immutable: true,
 	})
 	s.routes()
+	// The company directory's SCIM service (scim.go), bearer-token only.
+	if err := s.scimRoutes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -26,6 +26,20 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "backed up %s to %s\n", db.Redact(e.cfg.DatabaseURL), fs.Arg(0))
+	// Beside the copy, the audit trail's head as it was, signed: a
+	// restore from this backup can be checked against it.
+	l, err := e.openLog(ctx)
+	if err != nil {
+		return err
+	}
+	signed, err := l.AnchorAudit(ctx, e.now())
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(fs.Arg(0)+".audit-checkpoint", signed, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote the audit checkpoint %s.audit-checkpoint (check with `steward audit verify --checkpoint`)\n", fs.Arg(0))
 	return nil
 }
 

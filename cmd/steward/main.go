@@ -51,7 +51,9 @@ func commands() []command {
 		{"mail send", "[--requeue-sending]", "deliver the mail that is due now over STEWARD_SMTP_URL", cmdMailSend},
 		{"keys rotate", "", "make a new session signing key (the installation's own, when STEWARD_SESSION_KEYS is not set); the previous one still opens existing sessions", cmdKeysRotate},
 		{"version", "", "print the commit this binary was built from, its Go version and the newest database schema it knows", cmdVersion},
-		{"audit verify", "", "check the audit log's hash chain; exit 1 naming the first edited, deleted or reordered entry", cmdAuditVerify},
+		{"audit verify", "[--checkpoint FILE]", "check the audit log's hash chain (and, given a checkpoint, that nothing it saw was removed or rewritten); exit 1 naming the first bad entry", cmdAuditVerify},
+		{"audit checkpoint", "[--out FILE]", "sign the audit trail's head with the log key, record it in the transparency log, and write it out", cmdAuditCheckpoint},
+		{"log verify", "URL [--checkpoint FILE] [--save FILE] [--key KEY]", "check a Steward site's transparency log over HTTP, with no database: every public version is in it unchanged, and it only grew since a saved checkpoint", cmdLogVerify},
 		{"retention run", "[--dry-run] [--now 2028-01-01T00:00:00Z] [--mail-days 90]", "pseudonymise and purge personal data past its retention period", cmdRetentionRun},
 	}
 }
@@ -248,6 +250,11 @@ Configuration comes from the environment:
   STEWARD_MAIL_RETENTION_DAYS  days before sent email text is deleted (default 90)
   STEWARD_MIN_GROUP_SIZE smallest group shown in organisation aggregates (default 5)
   STEWARD_METRICS_TOKEN / STEWARD_METRICS_ADDR  bearer token (32+ chars) for /metrics / its own listener; neither: no /metrics
+  STEWARD_LOG_KEY_FILE   the key that signs the transparency log and audit checkpoints
+                         (default: beside the SQLite file as FILE.log-key, or ./steward-log.key);
+                         made on first start, back it up with the database
+  STEWARD_PEOPLE_SOURCE  steward (default: admins and the roster import) or scim
+                         (the company directory through /scim/v2)
 
 Run "steward COMMAND --help" (or "steward help COMMAND") for a command's arguments and flags.`)
 }

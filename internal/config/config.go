@@ -42,7 +42,25 @@ type Config struct {
 	// not served at all (it names every route and how busy it is).
 	MetricsToken string // STEWARD_METRICS_TOKEN: bearer token for /metrics, at least 32 characters
 	MetricsAddr  string // STEWARD_METRICS_ADDR: host:port of a listener that serves only /metrics
+
+	// LogKeyFile holds the key that signs the transparency log's
+	// checkpoints and the audit checkpoints, outside the database.
+	LogKeyFile string // STEWARD_LOG_KEY_FILE; default: beside the SQLite file, or ./steward-log.key
+
+	// PeopleSource is where people come from: PeopleFromSteward (admins'
+	// forms and the roster import) or PeopleFromSCIM (the company
+	// directory through /scim/v2, with the roster import turned off).
+	PeopleSource string // STEWARD_PEOPLE_SOURCE
 }
+
+// Sources of people (STEWARD_PEOPLE_SOURCE).
+const (
+	PeopleFromSteward = "steward"
+	PeopleFromSCIM    = "scim"
+)
+
+// SCIM reports whether the company directory provisions people.
+func (c Config) SCIM() bool { return c.PeopleSource == PeopleFromSCIM }
 
 // TrustedProxy reports whether addr is one of the proxies whose
 // X-Forwarded-For is believed.
@@ -176,6 +194,16 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 
 	loadMetrics(&c, getenv, bad)
+	c.LogKeyFile = strings.TrimSpace(getenv("STEWARD_LOG_KEY_FILE"))
+	if c.LogKeyFile == "" {
+		c.LogKeyFile = "steward-log.key"
+		if path, ok := strings.CutPrefix(c.DatabaseURL, "file:"); ok || !strings.Contains(c.DatabaseURL, "://") {
+			path = strings.TrimPrefix(path, "sqlite:")
+			path, _, _ = strings.Cut(path, "?")
+			c.LogKeyFile = path + ".log-key"
+		}
+	}
+	loadPeopleSource(&c, getenv, bad)
 
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
@@ -185,6 +213,17 @@ func Load(getenv func(string) string) (Config, error) {
 
 // MinMetricsToken is the shortest STEWARD_METRICS_TOKEN accepted.
 const MinMetricsToken = 32
+
+func loadPeopleSource(c *Config, getenv func(string) string, bad func(string, ...any)) {
+	switch v := strings.ToLower(strings.TrimSpace(getenv("STEWARD_PEOPLE_SOURCE"))); v {
+	case "", PeopleFromSteward:
+		c.PeopleSource = PeopleFromSteward
+	case PeopleFromSCIM:
+		c.PeopleSource = PeopleFromSCIM
+	default:
+		bad("STEWARD_PEOPLE_SOURCE must be %q (admins and the roster import) or %q (the company directory through /scim/v2), not %q", PeopleFromSteward, PeopleFromSCIM, v)
+	}
+}
 
 func loadMetrics(c *Config, getenv func(string) string, bad func(string, ...any)) {
 	c.MetricsToken = strings.TrimSpace(getenv("STEWARD_METRICS_TOKEN"))

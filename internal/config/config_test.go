@@ -57,6 +57,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"port out of range", map[string]string{"PORT": "70000"}, "PORT must be a number"},
 		{"addr without port", map[string]string{"STEWARD_ADDR": "localhost"}, "STEWARD_ADDR must be host:port"},
 		{"unknown env", map[string]string{"STEWARD_ENV": "staging"}, "STEWARD_ENV must be"},
+		{"unknown people source", map[string]string{"STEWARD_PEOPLE_SOURCE": "ldap"}, `STEWARD_PEOPLE_SOURCE must be "steward"`},
 		{"short key", map[string]string{"STEWARD_SESSION_KEYS": "abcd"}, "too short"},
 		{"garbage key", map[string]string{"STEWARD_SESSION_KEYS": "not a key!"}, "not hex or base64"},
 		{"relative base URL", map[string]string{"STEWARD_BASE_URL": "/steward"}, "STEWARD_BASE_URL must be"},

@@ -23,8 +23,10 @@ func PseudonymEmail(id int64) string {
 // Pseudonymise replaces the personal details of every person deactivated
 // before cutoff and not yet pseudonymised, each with an audit entry, and
 // returns their ids, in order. Their name and email become PseudonymName
-// and PseudonymEmail; the password hash and hire date go too: neither is
-// evidence, and the hire date with a team can point back to the person.
+// and PseudonymEmail; the password hash, hire date and what the
+// directory gave them (external id, user name, department, employee
+// number) go too: none is evidence, and each can point back to the
+// person.
 // Retention runs it (with what other owners keep about them) in its
 // transaction.
 func Pseudonymise(ctx context.Context, tx *sqlx.Tx, cutoff, now time.Time) ([]int64, error) {
@@ -36,7 +38,8 @@ func Pseudonymise(ctx context.Context, tx *sqlx.Tx, cutoff, now time.Time) ([]in
 	}
 	for _, id := range ids {
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET name = ?, email = ?, password_hash = '',
-			hired_on = NULL, pseudonymised_at = ?, updated_at = ? WHERE id = ?`),
+			hired_on = NULL, external_id = NULL, user_name = NULL, department = '', employee_number = '',
+			pseudonymised_at = ?, updated_at = ? WHERE id = ?`),
 			PseudonymName(id), PseudonymEmail(id), now, now, id); err != nil {
 			return nil, fmt.Errorf("people: pseudonymise user %d: %w", id, err)
 		}

@@ -1,19 +1,14 @@
 package people
 
 import (
-	"errors"
 	"slices"
 	"strings"
 
 	"steward/internal/validator"
 )
 
-// ErrInvalid is the error of a person's details that are not valid
-// (InvalidError says which and why).
-var ErrInvalid = errors.New("people: invalid person")
-
 // InvalidError names each field of an Input that is not valid, with a
-// message a person can act on.
+// message a person can act on; it is an ErrInvalid.
 type InvalidError struct{ Fields map[string]string }
 
 func (e *InvalidError) Error() string {

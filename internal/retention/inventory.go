@@ -41,6 +41,10 @@ type Profile struct {
 	Team            *string    `json:"team" db:"team"`
 	Manager         *string    `json:"manager" db:"manager"`
 	HiredOn         *time.Time `json:"hired_on" db:"hired_on"`
+	Department      string     `json:"department" db:"department"`
+	EmployeeNumber  string     `json:"employee_number" db:"employee_number"`
+	DirectoryName   *string    `json:"directory_user_name" db:"user_name"`
+	DirectoryID     *string    `json:"directory_id" db:"external_id"`
 	Active          bool       `json:"active" db:"active"`
 	DeactivatedAt   *time.Time `json:"deactivated_at" db:"deactivated_at"`
 	PseudonymisedAt *time.Time `json:"pseudonymised_at" db:"pseudonymised_at"`
@@ -186,7 +190,7 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 		Certificates: []CertRecord{}, Acknowledgements: []AckRecord{}, Emails: []EmailRecord{},
 		Reminders: []ReminderRecord{}, Links: []LinkRecord{}, Sessions: []SessionRecord{}, Preferences: []PrefRecord{}, Compliance: []MonthRecord{}}
 	err := sqlx.GetContext(ctx, q, &inv.Profile, q.Rebind(`SELECT u.id, u.email, u.name, u.role, t.name AS team,
-		m.name AS manager, u.hired_on, u.active, u.deactivated_at, u.pseudonymised_at,
+		m.name AS manager, u.hired_on, u.department, u.employee_number, u.user_name, u.external_id, u.active, u.deactivated_at, u.pseudonymised_at,
 		u.password_hash <> '' AS password_set, u.created_at, u.updated_at
 		FROM users u LEFT JOIN teams t ON t.id = u.team_id LEFT JOIN users m ON m.id = u.manager_id
 		WHERE u.id = ?`), userID)

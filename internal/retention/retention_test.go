@@ -91,7 +91,10 @@ func testPseudonymise(t *testing.T, d *db.DB) {
 		t.Fatalf("the demo employee has no training evidence to keep: %v", before)
 	}
 	left := t0.AddDate(0, 1, 0)
-	if err := store.SetActive(ctx, eli.ID, false, audit.System, left); err != nil {
+	// Eli leaves through the company directory, which had given Steward
+	// a department, an employee number and its own names for him.
+	if _, err := store.Reprovision(ctx, eli.ID, people.Provisioned{UserName: "eturner", Email: eli.Email, Name: eli.Name,
+		ExternalID: "00u-eli", Department: "Marketing", EmployeeNumber: "E-600", Active: false}, audit.System, left); err != nil {
 		t.Fatal(err)
 	}
 	tx := d.MustBegin()
@@ -136,6 +139,9 @@ func testPseudonymise(t *testing.T, d *db.DB) {
 	u, err := store.Get(ctx, eli.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if u.Department != "" || u.EmployeeNumber != "" || u.UserName != nil || u.ExternalID != nil {
+		t.Errorf("the directory's details outlive pseudonymisation: %q %q %v %v", u.Department, u.EmployeeNumber, u.UserName, u.ExternalID)
 	}
 	if u.Name != people.PseudonymName(eli.ID) || u.Email != people.PseudonymEmail(eli.ID) || u.PasswordHash != "" || u.HiredOn != nil {
 		t.Fatalf("after retention: %+v", u)
