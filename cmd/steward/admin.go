@@ -117,10 +117,16 @@ func cmdUserAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	in := people.Input{Email: people.NormalizeEmail(*email), Name: strings.TrimSpace(*name), Role: people.Role(*role)}
+	// people decides what is valid (Input.Problems); the command words it
+	// as its flags.
 	if p := in.Problems(); len(p) > 0 {
-		for _, field := range []string{"email", "name", "role"} {
-			if msg, ok := p[field]; ok {
-				return usagef("--%s: %s", field, msg)
+		for _, f := range []struct{ field, usage string }{
+			{"email", "--email must be an address like name@example.com"},
+			{"name", "--name must be 1 to 200 characters"},
+			{"role", "--role must be employee, manager, admin or auditor"},
+		} {
+			if _, ok := p[f.field]; ok {
+				return usagef("%s", f.usage)
 			}
 		}
 	}
