@@ -62,8 +62,8 @@ type linkPage struct {
 }
 
 var (
-	invitePage = linkPage{tokens.PurposeInvite, "Choose your password", "Welcome to Steward. Choose a password to finish setting up your account.", "/invite/"}
-	resetPage  = linkPage{tokens.PurposeReset, "Choose a new password", "Choose a new password for your Steward account.", "/password/reset/"}
+	invitePage = linkPage{tokens.PurposeInvite, "Choose your password", "Welcome. Choose a password to finish setting up your account.", "/invite/"}
+	resetPage  = linkPage{tokens.PurposeReset, "Choose a new password", "Choose a new password for your account.", "/password/reset/"}
 )
 
 func (s *Server) inviteForm(c *fiber.Ctx) error { return s.linkForm(c, invitePage) }

@@ -273,7 +273,7 @@ func (s *Server) rejectControlChars(c *fiber.Ctx) error {
 		}
 	}
 	if bad {
-		return fiber.NewError(fiber.StatusBadRequest, "The request contains control characters (such as NUL), which Steward does not accept in text.")
+		return fiber.NewError(fiber.StatusBadRequest, "The request contains control characters (such as NUL), which this site does not accept in text.")
 	}
 	return c.Next()
 }

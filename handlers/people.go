@@ -13,6 +13,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/people"
+	"steward/internal/reports"
 	"steward/internal/validator"
 )
 
@@ -115,8 +116,19 @@ func (s *Server) peopleFormPage(c *fiber.Ctx, status int, title string, f person
 			return err
 		}
 	}
-	return s.render(c, status, "people/form", fiber.Map{"Title": title, "Form": f, "Teams": teams, "Roles": people.Roles, "Person": person,
-		"Sessions": len(sessions)})
+	return s.renderPage(c, status, "people/form", &personFormPage{layout: layout{Title: title}, Form: f, Teams: teams, Roles: people.Roles,
+		Person: person, Sessions: len(sessions)})
+}
+
+// personFormPage is the data of people/form.html: adding a person, or
+// editing one (Person set).
+type personFormPage struct {
+	layout
+	Form     personForm
+	Teams    []people.Team
+	Roles    []people.Role
+	Person   *people.User // nil when adding
+	Sessions int          // the person's open sessions
 }
 
 func (s *Server) peopleList(c *fiber.Ctx) error {
@@ -150,10 +162,22 @@ func (s *Server) peopleList(c *fiber.Ctx) error {
 	if f.TeamID != 0 {
 		q.Set("team", strconv.FormatInt(f.TeamID, 10))
 	}
-	return s.render(c, fiber.StatusOK, "people/list", fiber.Map{
-		"Title": "People", "People": users, "Total": total, "Teams": teams, "Roles": people.Roles,
-		"Filter": f, "TeamFilter": c.Query("team"), "Pager": pageLinks("/admin/people", q, page, page*50 < total, ""),
+	return s.renderPage(c, fiber.StatusOK, "people/list", &peopleListPage{
+		layout: layout{Title: "People"}, People: users, Total: total, Teams: teams, Roles: people.Roles,
+		Filter: f, TeamFilter: c.Query("team"), Pager: pageLinks("/admin/people", q, page, page*50 < total, ""),
 	})
+}
+
+// peopleListPage is the data of people/list.html.
+type peopleListPage struct {
+	layout
+	People     []people.User // this page of them
+	Total      int           // matching the filter, on every page
+	Teams      []people.Team
+	Roles      []people.Role
+	Filter     people.Filter
+	TeamFilter string // the team asked for, to keep it selected
+	Pager      pager
 }
 
 func (s *Server) personNewForm(c *fiber.Ctx) error {
@@ -263,7 +287,15 @@ func (s *Server) teamsPage(c *fiber.Ctx, status int, name string, v *validator.V
 	if v == nil {
 		v = &validator.Validator{}
 	}
-	return s.render(c, status, "people/teams", fiber.Map{"Title": "Teams", "Teams": teams, "Name": name, "Form": v})
+	return s.renderPage(c, status, "people/teams", &teamsListPage{layout: layout{Title: "Teams"}, Teams: teams, Name: name, Form: *v})
+}
+
+// teamsListPage is the data of people/teams.html.
+type teamsListPage struct {
+	layout
+	Teams []people.Team
+	Name  string // the new team's name, kept when it is refused
+	Form  validator.Validator
 }
 
 func checkTeamName(v *validator.Validator, name string) {
@@ -316,7 +348,18 @@ func (s *Server) teamRename(c *fiber.Ctx) error {
 }
 
 func (s *Server) importForm(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, "people/import", fiber.Map{"Title": "Import a roster", "Columns": people.RosterColumns, "SCIM": s.cfg.SCIM()})
+	return s.renderPage(c, fiber.StatusOK, "people/import", &importPage{layout: layout{Title: "Import a roster"}, Columns: people.RosterColumns, SCIM: s.cfg.SCIM()})
+}
+
+// importPage is the data of people/import.html: the upload form, and what
+// was wrong with the last file.
+type importPage struct {
+	layout
+	Columns  []string
+	SCIM     bool   // the directory provisions people: no import
+	Error    string // no file
+	Problems []people.RowError
+	FileName string
 }
 
 // errDirectorySource refuses the roster import where the directory
@@ -331,8 +374,8 @@ func (s *Server) importRoster(c *fiber.Ctx) error {
 	}
 	fh, err := c.FormFile("roster")
 	if err != nil {
-		return s.render(c, fiber.StatusUnprocessableEntity, "people/import", fiber.Map{
-			"Title": "Import a roster", "Columns": people.RosterColumns, "Error": "Choose a CSV file to import."})
+		return s.renderPage(c, fiber.StatusUnprocessableEntity, "people/import", &importPage{
+			layout: layout{Title: "Import a roster"}, Columns: people.RosterColumns, Error: "Choose a CSV file to import."})
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -346,8 +389,8 @@ func (s *Server) importRoster(c *fiber.Ctx) error {
 	}
 	var re *people.RosterError
 	if errors.As(err, &re) {
-		return s.render(c, fiber.StatusUnprocessableEntity, "people/import", fiber.Map{
-			"Title": "Import a roster", "Columns": people.RosterColumns, "Problems": re.Problems, "FileName": fh.Filename})
+		return s.renderPage(c, fiber.StatusUnprocessableEntity, "people/import", &importPage{
+			layout: layout{Title: "Import a roster"}, Columns: people.RosterColumns, Problems: re.Problems, FileName: fh.Filename})
 	}
 	if err != nil {
 		return err
@@ -425,5 +468,14 @@ func (s *Server) teamPerson(c *fiber.Ctx) error {
 	for slug, at := range sent {
 		reminded[slug] = at.Format("15:04 UTC")
 	}
-	return s.render(c, fiber.StatusOK, "people/person", fiber.Map{"Title": p.Name, "Person": p, "History": h, "Reminded": reminded})
+	return s.renderPage(c, fiber.StatusOK, "people/person", &personPage{layout: layout{Title: p.Name}, Person: p, History: h, Reminded: reminded})
+}
+
+// personPage is the data of people/person.html, a manager's view of one
+// person in their line.
+type personPage struct {
+	layout
+	Person   people.User
+	History  *reports.History
+	Reminded map[string]string // course slug: when today's reminder was queued
 }

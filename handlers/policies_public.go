@@ -320,7 +320,7 @@ func (s *Server) policyFeed(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body, err := policies.Feed(s.cfg.BaseURL.String(), "Steward", ts)
+	body, err := policies.Feed(s.cfg.BaseURL.String(), s.brandNow().Name, ts)
 	if err != nil {
 		return err
 	}

@@ -147,14 +147,41 @@ func (s *Server) teamReport(c *fiber.Ctx) error {
 	if reportScope(u) == 0 {
 		title, chart = "Team report: everyone", "Compliance of the organisation"
 	}
-	return s.render(c, fiber.StatusOK, "reports/team", fiber.Map{
-		"Title": title, "Report": l, "Filter": f, "Courses": all, "Teams": teams, "Statuses": statusOptions(),
-		"TeamFilter": c.Query("team"), "CourseFilter": c.Query("course"), "StatusFilter": f.Status,
-		"Rows": rows, "Columns": itemColumns, "Total": l.Total, "Page": page, "Pages": pages, "First": (page-1)*reportPageSize + 1,
-		"CSVURL": listURL("/team/report.csv", q), "Pager": pageLinks("/team/report", q, page, page < pages, "#people"),
-		"CountLinks": countLinks(l.Courses, q), "OverdueURL": listURL("/team/report", q, "status", reports.NeedsAction) + "#people", "Bars": courseBars(l.Courses), "Trend": trendChart(l.Trend, chart),
-		"StatusTitle": reports.StatusLabel(f.Status), "Org": reportScope(u) == 0,
+	return s.renderPage(c, fiber.StatusOK, "reports/team", &teamReportPage{
+		layout: layout{Title: title}, Report: l, Courses: all, Teams: teams, Statuses: statusOptions(),
+		TeamFilter: c.Query("team"), CourseFilter: c.Query("course"), StatusFilter: f.Status,
+		Rows: rows, Columns: itemColumns, Total: l.Total, Page: page, Pages: pages, First: (page-1)*reportPageSize + 1,
+		CSVURL: listURL("/team/report.csv", q), Pager: pageLinks("/team/report", q, page, page < pages, "#people"),
+		CountLinks: countLinks(l.Courses, q), OverdueURL: listURL("/team/report", q, "status", reports.NeedsAction) + "#people", Bars: courseBars(l.Courses), Trend: trendChart(l.Trend, chart),
+		StatusTitle: reports.StatusLabel(f.Status), Org: reportScope(u) == 0,
 	})
+}
+
+// teamReportPage is the data of reports/team.html.
+type teamReportPage struct {
+	layout
+	Report   *reports.Line
+	Courses  []reports.Course // the course filter's choices
+	Teams    []reports.Team   // the team filter's choices
+	Statuses []option
+	// The filters as asked for, to keep them selected.
+	TeamFilter, CourseFilter, StatusFilter string
+
+	Rows    []itemRow // this page of the people table
+	Columns []string
+	Total   int // rows on every page
+	Page    int
+	Pages   int
+	First   int // number of the first row on this page
+	CSVURL  string
+	Pager   pager
+
+	CountLinks  map[string]map[string]string // see countLinks
+	OverdueURL  string
+	Bars        barChart
+	Trend       lineChart
+	StatusTitle string
+	Org         bool // the scope is the whole organisation (an admin)
 }
 
 // countLinks are the links of the course table's counts, per course slug
@@ -310,10 +337,27 @@ func (s *Server) orgReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "reports/org", fiber.Map{
-		"Title": "Organisation report", "Org": o, "Bars": courseBars(o.Courses),
-		"Trend": trendChart(o.Trend, "Compliance of the organisation"),
+	return s.renderPage(c, fiber.StatusOK, "reports/org", &orgReportPage{
+		layout: layout{Title: "Organisation report"}, Org: o, Bars: courseBars(o.Courses),
+		Trend: trendChart(o.Trend, "Compliance of the organisation"),
 	})
+}
+
+// orgReportPage is the data of reports/org.html.
+type orgReportPage struct {
+	layout
+	Org   *reports.Org
+	Bars  barChart
+	Trend lineChart
+}
+
+// evidencePage is the data of reports/evidence.html: the export form.
+type evidencePage struct {
+	layout
+	AsOf   string // the day asked for, as 2006-01-02
+	Format string
+	Max    string // today, the latest day the form offers
+	Error  string
 }
 
 // evidence shows the export form, or with as_of and format, streams the
@@ -322,9 +366,9 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	now := s.now()
 	asOfText, format := c.Query("as_of"), c.Query("format")
 	if asOfText == "" && format == "" {
-		return s.render(c, fiber.StatusOK, "reports/evidence", fiber.Map{
-			"Title": "Evidence export", "AsOf": now.AddDate(0, 0, -1).Format(time.DateOnly), "Format": reports.FormatCSV,
-			"Max": now.Format(time.DateOnly)})
+		return s.renderPage(c, fiber.StatusOK, "reports/evidence", &evidencePage{
+			layout: layout{Title: "Evidence export"}, AsOf: now.AddDate(0, 0, -1).Format(time.DateOnly), Format: reports.FormatCSV,
+			Max: now.Format(time.DateOnly)})
 	}
 	asOf, err := reports.ParseAsOf(asOfText, now)
 	if err == nil && !reports.ValidFormat(format) {
@@ -341,8 +385,8 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 			asOfText = ""
 		}
 		c.Status(fiber.StatusBadRequest)
-		return s.render(c, fiber.StatusBadRequest, "reports/evidence", fiber.Map{
-			"Title": "Evidence export", "AsOf": asOfText, "Format": format, "Error": msg, "Max": now.Format(time.DateOnly)})
+		return s.renderPage(c, fiber.StatusBadRequest, "reports/evidence", &evidencePage{
+			layout: layout{Title: "Evidence export"}, AsOf: asOfText, Format: format, Error: msg, Max: now.Format(time.DateOnly)})
 	}
 	me := currentUser(c)
 	day := asOf.Format(time.DateOnly)

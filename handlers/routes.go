@@ -33,6 +33,11 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/audit", auditors, s.auditLog)
 	s.route(fiber.MethodGet, "/admin/audit.csv", auditors, s.auditExport)
 	s.route(fiber.MethodGet, "/account/data", signedIn, s.myData)
+	s.route(fiber.MethodGet, "/account/calendar", signedIn, s.calendarForm)
+	s.route(fiber.MethodPost, "/account/calendar", signedIn, s.calendarReset)
+	s.route(fiber.MethodPost, "/account/calendar/stop", signedIn, s.calendarStop)
+	// The secret link is the credential: calendar apps sign in to nothing.
+	s.route(fiber.MethodGet, "/calendar/:"+tokenParam, public, s.calendarFeed)
 	s.route(fiber.MethodGet, "/account/data.json", signedIn, s.myDataJSON)
 
 	admin := roles(people.RoleAdmin)
@@ -118,6 +123,14 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/courses/:slug/modules/:pos", admin, s.adminModuleSave)
 	s.route(fiber.MethodPost, "/admin/courses/:slug/modules/:pos/delete", admin, s.adminModuleDelete)
 
+	// ---- organisation: branding and company facts ----
+	s.route(fiber.MethodGet, "/org/logo", public, s.orgLogo)
+	s.route(fiber.MethodGet, "/org/accent.css", public, s.orgAccentCSS)
+	s.route(fiber.MethodGet, "/admin/organisation", admin, s.orgSettings)
+	s.route(fiber.MethodPost, "/admin/organisation", admin, s.orgSave)
+	s.route(fiber.MethodPost, "/admin/organisation/logo", admin, s.orgLogoUpload)
+	s.route(fiber.MethodPost, "/admin/organisation/logo/delete", admin, s.orgLogoDelete)
+
 	// ---- mail: outbox ----
 	s.route(fiber.MethodGet, "/admin/outbox", admin, s.outboxList)
 	s.route(fiber.MethodGet, "/admin/outbox/:id", admin, s.outboxShow)
@@ -155,6 +168,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/team/people/:id/remind", managers, s.remind)
 	s.route(fiber.MethodGet, "/reports", readers, s.orgReport)
 	s.route(fiber.MethodGet, "/reports/evidence", readers, s.evidence)
+	s.route(fiber.MethodGet, "/reports/evidence/pack", readers, s.evidencePack)
 
 	// Anything else falls through to Fiber's router: a path that no route
 	// has is a 404, a path that only other methods have is a 405 with

@@ -22,6 +22,7 @@ import (
 	"steward/internal/config"
 	"steward/internal/db"
 	"steward/internal/mail"
+	"steward/internal/org"
 	"steward/internal/people"
 	"steward/internal/tokens"
 	"steward/internal/translog"
@@ -66,6 +67,8 @@ type Server struct {
 
 	courses  *courses.Store
 	translog *translog.Log
+	org      *org.Store
+	brandState
 
 	app        *fiber.App
 	views      *html.Engine
@@ -127,8 +130,13 @@ func New(d Deps) (*Server, error) {
 	}
 	s.tokens = tokens.New(mailer)
 	s.policies = policies.NewStore(d.DB, mailer)
+	s.org = org.NewStore(d.DB, d.Config.Org)
+	s.policies.UseOrganisation(s.org)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := s.refreshBrand(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.loadSessionKeys(ctx); err != nil {
 		return nil, err
 	}
@@ -140,6 +148,14 @@ func New(d Deps) (*Server, error) {
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFuncMap(templateFuncs())
+	// {{brand.Name}} and the like: the organisation's branding, read from
+	// a snapshot, so no page's data has to carry it.
+	engine.AddFunc("brand", s.brandNow)
+	// {{facts .Text}}: plain course text (a question, an option) with its
+	// {{org.KEY}} placeholders filled, escaped.
+	engine.AddFunc("facts", func(text string) template.HTML {
+		return template.HTML(org.FillHTML(template.HTMLEscapeString(text), s.brandNow().Settings))
+	})
 	if err := engine.Load(); err != nil {
 		return nil, fmt.Errorf("handlers: parse templates: %w", err)
 	}
@@ -181,25 +197,18 @@ func (s *Server) App() *fiber.App { return s.app }
 // Shutdown stops accepting requests and waits for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
 
-// render writes a page inside the base layout. data may be nil; the layout
-// gets the current user, the CSRF token and the flash message on top.
+// render writes a page with few fields inside the base layout. data may be
+// nil; the layout gets the current user, the CSRF token and the flash
+// message on top. Pages with more go through renderPage (page.go).
 func (s *Server) render(c *fiber.Ctx, status int, name string, data fiber.Map) error {
 	if data == nil {
 		data = fiber.Map{}
 	}
-	u := currentUser(c)
-	data["User"] = u
-	data["CSRF"] = s.csrfToken(c)
-	data["Flash"] = s.takeFlash(c)
-	data["Path"] = c.Path()
-	if u != nil {
-		data["IsAdmin"] = u.Role == people.RoleAdmin
-		data["IsAuditor"] = u.Role == people.RoleAuditor
-		data["IsManager"] = u.Role == people.RoleManager || u.Role == people.RoleAdmin
-	}
-	if _, ok := data["Title"]; !ok {
-		data["Title"] = "Steward"
-	}
+	l := layout{}
+	l.Title, _ = data["Title"].(string)
+	s.fill(c, &l)
+	data["Title"], data["User"], data["CSRF"], data["Flash"], data["Path"] = l.Title, l.User, l.CSRF, l.Flash, l.Path
+	data["IsAdmin"], data["IsAuditor"], data["IsManager"] = l.IsAdmin, l.IsAuditor, l.IsManager
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.Render(name, data, "layouts/base")
@@ -267,5 +276,11 @@ func templateFuncs() template.FuncMap {
 			}
 			return m, nil
 		},
+		// fail stops the render with err. The views engine's {{embed}}
+		// returns the page's error as a value, which would print it into
+		// a 200 page; the layout passes it here instead, so a page that
+		// cannot render is a 500 (html/template fails on a field its
+		// data lacks).
+		"fail": func(err error) (string, error) { return "", err },
 	}
 }

@@ -276,7 +276,7 @@ func (s *Server) checkCSRF(c *fiber.Ctx) error {
 	}
 	if sess == nil || sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(sess.CSRF)) != 1 {
 		return fiber.NewError(fiber.StatusForbidden,
-			"This form has expired or did not come from Steward. Go back, reload the page and try again.")
+			"This form has expired or did not come from this site. Go back, reload the page and try again.")
 	}
 	return nil
 }

@@ -225,7 +225,12 @@ func (s *Store) PublishFile(ctx context.Context, f File, by audit.Actor, now tim
 			if err != nil {
 				return err
 			}
-			if same, ok := identical(&Timeline{Policy: p, Versions: vs}, Hash(f.Body), now); ok {
+			// Compared as it would be published: with the facts filled in.
+			frozen, err := s.freeze(ctx, tx, f.Body)
+			if err != nil {
+				return fileErr(f.Name, err)
+			}
+			if same, ok := identical(&Timeline{Policy: p, Versions: vs}, Hash(frozen), now); ok {
 				res = Result{Policy: p, Version: same, Message: fmt.Sprintf(
 					"%s: identical to %s version %d (effective %s); nothing published",
 					f.Name, p.Slug, same.Number, same.EffectiveAt.Format(time.RFC3339))}

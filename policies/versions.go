@@ -16,6 +16,7 @@ import (
 	"steward/internal/audit"
 	"steward/internal/db"
 	"steward/internal/mdnest"
+	"steward/internal/org"
 )
 
 // Status of a version relative to a moment.
@@ -31,11 +32,14 @@ const (
 // Version is one version of a policy: a draft, or a published version that
 // never changes again.
 type Version struct {
-	ID          int64      `json:"-"`
-	PolicyID    int64      `json:"-"`
-	Draft       bool       `json:"-"`
-	Number      int        `json:"number"`
-	BodyMD      string     `json:"body_markdown"`
+	ID       int64  `json:"-"`
+	PolicyID int64  `json:"-"`
+	Draft    bool   `json:"-"`
+	Number   int    `json:"number"`
+	BodyMD   string `json:"body_markdown"`
+	// SourceMD is the text as its author wrote it, with its {{org.KEY}}
+	// placeholders; BodyMD of a published version has them filled in.
+	SourceMD    string     `json:"-"`
 	BodyHTML    string     `json:"body_html"`
 	Summary     string     `json:"summary"`
 	ChangeKind  ChangeKind `json:"change_kind"`
@@ -54,6 +58,7 @@ type versionRow struct {
 	Status      string     `db:"status"`
 	Number      *int       `db:"number"`
 	BodyMD      string     `db:"body_md"`
+	SourceMD    *string    `db:"source_md"`
 	BodyHTML    string     `db:"body_html"`
 	Summary     string     `db:"summary"`
 	ChangeKind  string     `db:"change_kind"`
@@ -66,13 +71,17 @@ type versionRow struct {
 	EffectiveAt *time.Time `db:"effective_at"`
 }
 
-const versionCols = `id, policy_id, status, number, body_md, body_html, summary, change_kind, sha256,
+const versionCols = `id, policy_id, status, number, body_md, source_md, body_html, summary, change_kind, sha256,
 	created_by, created_at, updated_at, published_by, published_at, effective_at`
 
 func (r versionRow) version() Version {
 	v := Version{ID: r.ID, PolicyID: r.PolicyID, Draft: r.Status == "draft", BodyMD: r.BodyMD, BodyHTML: r.BodyHTML,
 		Summary: r.Summary, ChangeKind: ChangeKind(r.ChangeKind), SHA256: r.SHA256, CreatedBy: r.CreatedBy,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PublishedBy: r.PublishedBy}
+	v.SourceMD = v.BodyMD
+	if r.SourceMD != nil {
+		v.SourceMD = *r.SourceMD
+	}
 	if r.Number != nil {
 		v.Number = *r.Number
 	}
@@ -116,6 +125,8 @@ func (d DraftInput) Validate() error {
 		// rendering slow (package mdnest).
 		if err := mdnest.Check(d.Body); err != nil {
 			v.add("body", "is too deeply nested: "+err.Error())
+		} else if err := org.Check(d.Body); err != nil {
+			v.add("body", err.Error())
 		}
 	}
 	switch {
@@ -348,7 +359,15 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 				"must not be before %s of version %d, the latest published", last.EffectiveAt.Format(time.RFC3339), last.Number)}}
 		}
 	}
-	body := NormalizeBody(in.Body)
+	source := NormalizeBody(in.Body)
+	body, err := s.freeze(ctx, tx, source)
+	if err != nil {
+		return Version{}, err
+	}
+	var sourceMD *string
+	if source != body {
+		sourceMD = &source
+	}
 	html, err := Render(body)
 	if err != nil {
 		return Version{}, fmt.Errorf("policies: publish %s: %w", p.Slug, err)
@@ -358,15 +377,15 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 	if draftID != nil {
 		id = *draftID
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_versions SET status = 'published', number = ?, body_md = ?,
-			body_html = ?, summary = ?, change_kind = ?, sha256 = ?, updated_at = ?, published_by = ?, published_at = ?,
+			source_md = ?, body_html = ?, summary = ?, change_kind = ?, sha256 = ?, updated_at = ?, published_by = ?, published_at = ?,
 			effective_at = ? WHERE id = ? AND status = 'draft'`),
-			number, body, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, now, by.ID, now, effective, id)
+			number, body, sourceMD, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, now, by.ID, now, effective, id)
 	} else {
 		err = tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO policy_versions
-			(policy_id, status, number, body_md, body_html, summary, change_kind, sha256, created_by, created_at,
+			(policy_id, status, number, body_md, source_md, body_html, summary, change_kind, sha256, created_by, created_at,
 			updated_at, published_by, published_at, effective_at)
-			VALUES (?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			p.ID, number, body, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, by.ID, now, now, by.ID, now, effective)
+			VALUES (?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			p.ID, number, body, sourceMD, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, by.ID, now, now, by.ID, now, effective)
 	}
 	if err != nil {
 		return Version{}, fmt.Errorf("policies: publish %s v%d: %w", p.Slug, number, err)
@@ -385,6 +404,22 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 		}
 	}
 	return v, nil
+}
+
+// freeze returns the text a publication of source stores. A published
+// version is frozen text, public and verifiable by its hash: the
+// organisation's facts it names are written into it, and one that is not
+// set yet stops the publication.
+func (s *Store) freeze(ctx context.Context, q sqlx.QueryerContext, source string) (string, error) {
+	facts, err := s.org.LoadTx(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	body, err := org.FillMarkdown(source, facts)
+	if err != nil {
+		return "", &ValidationError{Fields: map[string]string{"body": err.Error()}}
+	}
+	return body, nil
 }
 
 // Timeline is a policy with its published versions in order. Published

@@ -53,6 +53,8 @@ func commands() []command {
 		{"version", "", "print the commit this binary was built from, its Go version and the newest database schema it knows", cmdVersion},
 		{"audit verify", "[--checkpoint FILE]", "check the audit log's hash chain (and, given a checkpoint, that nothing it saw was removed or rewritten); exit 1 naming the first bad entry", cmdAuditVerify},
 		{"audit checkpoint", "[--out FILE]", "sign the audit trail's head with the log key, record it in the transparency log, and write it out", cmdAuditCheckpoint},
+		{"evidence pack", "--out FILE.zip [--as-of 2026-06-30]", "build the signed evidence pack for auditors as of the end of a day (default yesterday)", cmdEvidencePack},
+		{"evidence verify", "FILE.zip [--key KEY]", "check an evidence pack's signature and every file's SHA-256; exit 1 naming the file that changed", cmdEvidenceVerify},
 		{"log verify", "URL [--checkpoint FILE] [--save FILE] [--key KEY]", "check a Steward site's transparency log over HTTP, with no database: every public version is in it unchanged, and it only grew since a saved checkpoint", cmdLogVerify},
 		{"retention run", "[--dry-run] [--now 2028-01-01T00:00:00Z] [--mail-days 90]", "pseudonymise and purge personal data past its retention period", cmdRetentionRun},
 	}
@@ -255,6 +257,11 @@ Configuration comes from the environment:
                          made on first start, back it up with the database
   STEWARD_PEOPLE_SOURCE  steward (default: admins and the roster import) or scim
                          (the company directory through /scim/v2)
+  STEWARD_ORG_NAME, _CONTACT, _ACCENT, _FOOTER_LINKS, _POWERED_BY  branding customers see;
+  STEWARD_ORG_PRIVACY_CONTACT, _DPO, _EU_REPRESENTATIVE, _UK_REPRESENTATIVE,
+  _TRANSFER_MECHANISM, _BREACH_CONTACT, _PROCESSOR_NOTICE, _COMPLAINTS  company facts
+                         ({{org.KEY}} in courses and policies); each one set wins over
+                         Organisation settings (docs/organisation.md)
 
 Run "steward COMMAND --help" (or "steward help COMMAND") for a command's arguments and flags.`)
 }

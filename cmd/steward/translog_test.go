@@ -275,3 +275,36 @@ func TestLogVerifyOverHTTP(t *testing.T) {
 		t.Fatalf("verify --checkpoint after the log was rewritten: %d %q", code, out)
 	}
 }
+
+// TestEvidencePackCommands builds a pack from the command line and checks
+// it; a pack with one byte changed fails, naming the file.
+func TestEvidencePackCommands(t *testing.T) {
+	env, _ := demoInstall(t)
+	out := filepath.Join(t.TempDir(), "pack.zip")
+	if code, stdout, stderr := steward(t, env, "", "evidence", "pack", "--as-of", "2026-11-30", "--out", out); code != 0 || !strings.Contains(stdout, "wrote the evidence pack as of 2026-11-30") {
+		t.Fatalf("pack: %d %q %q", code, stdout, stderr)
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := translog.LoadKeyFile(cfg.LogKeyFile, "unused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := steward(t, nil, "", "evidence", "verify", out, "--key", k.Public); code != 0 || !strings.HasPrefix(stdout, "PASS: all") {
+		t.Fatalf("verify: %d %q", code, stdout)
+	}
+	b, _ := os.ReadFile(out)
+	i := strings.Index(string(b), "requirements.csv")
+	i = strings.Index(string(b[i+len("requirements.csv"):]), "\n") + i + len("requirements.csv") + 5 // inside the file's data
+	b[i] ^= 0x20
+	bad := filepath.Join(t.TempDir(), "bad.zip")
+	os.WriteFile(bad, b, 0o644)
+	if code, stdout, _ := steward(t, nil, "", "evidence", "verify", bad); code != 1 || !strings.Contains(stdout, "FAIL") {
+		t.Fatalf("verify a changed pack: %d %q", code, stdout)
+	}
+	if code, _, stderr := steward(t, env, "", "evidence", "pack", "--as-of", "2999-01-01", "--out", filepath.Join(t.TempDir(), "x.zip")); code != 2 || !strings.Contains(stderr, "--as-of") {
+		t.Fatalf("a future day: %d %q", code, stderr)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"steward/internal/org"
 )
 
 // Environments Steward knows.
@@ -51,6 +53,12 @@ type Config struct {
 	// forms and the roster import) or PeopleFromSCIM (the company
 	// directory through /scim/v2, with the roster import turned off).
 	PeopleSource string // STEWARD_PEOPLE_SOURCE
+
+	// Org is the organisation settings the environment fixes
+	// (STEWARD_ORG_NAME, STEWARD_ORG_CONTACT, …; org.Fields lists them),
+	// by setting, checked as the settings form checks them. They win over
+	// what an admin saved, and the form shows them read-only.
+	Org map[string]string
 }
 
 // Sources of people (STEWARD_PEOPLE_SOURCE).
@@ -204,6 +212,10 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	loadPeopleSource(&c, getenv, bad)
+
+	orgEnv, orgProblems := org.ParseEnv(getenv)
+	problems = append(problems, orgProblems...)
+	c.Org = orgEnv
 
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}

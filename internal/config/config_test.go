@@ -47,6 +47,18 @@ func TestLoadValues(t *testing.T) {
 	}
 }
 
+func TestLoadOrganisationSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"STEWARD_ORG_NAME": "  Brightloop Ltd ", "STEWARD_ORG_PROCESSOR_NOTICE": "24 hours", "STEWARD_ORG_POWERED_BY": "yes",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Org["name"] != "Brightloop Ltd" || c.Org["processor_notice"] != "24 hours" || c.Org["powered_by"] != "true" || len(c.Org) != 3 {
+		t.Fatalf("Org = %q", c.Org)
+	}
+}
+
 func TestLoadRejectsBadValues(t *testing.T) {
 	tests := []struct {
 		name string
@@ -86,6 +98,9 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"short metrics token", map[string]string{"STEWARD_METRICS_TOKEN": "secret-but-short"}, "STEWARD_METRICS_TOKEN must be at least 32 characters, not 16"},
 		{"metrics addr without port", map[string]string{"STEWARD_METRICS_ADDR": "localhost"}, "STEWARD_METRICS_ADDR must be host:port"},
 		{"metrics addr is the web addr", map[string]string{"STEWARD_METRICS_ADDR": "127.0.0.1:8080"}, "must differ from the web address"},
+		{"org accent too light", map[string]string{"STEWARD_ORG_ACCENT": "#ffee00"}, "STEWARD_ORG_ACCENT is too light"},
+		{"org name with markup", map[string]string{"STEWARD_ORG_NAME": "<img src=x>"}, "STEWARD_ORG_NAME must not contain < or >"},
+		{"org link not https", map[string]string{"STEWARD_ORG_FOOTER_LINKS": "Site | ftp://example.com"}, "STEWARD_ORG_FOOTER_LINKS line 1: the address must be an https address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

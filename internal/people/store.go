@@ -382,6 +382,10 @@ func setActiveTx(ctx context.Context, tx *sqlx.Tx, u User, active bool, by audit
 		if _, err := endSessionsTx(ctx, tx, id, EndedDeactivate, now); err != nil {
 			return err
 		}
+		// A leaver's calendar link goes with them.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM calendar_feeds WHERE user_id = ?`), id); err != nil {
+			return fmt.Errorf("people: stop calendar of %d: %w", id, err)
+		}
 	}
 	return audit.Record(ctx, tx, by.Entry(now, action, userTarget(id), ""))
 }

@@ -27,7 +27,7 @@ import (
 // Reports take a remembered standing when the moment they report on
 // falls inside its span, and otherwise derive the standing from the
 // records exactly as before. A missing or outdated standing is therefore
-// slower, never wrong. Triggers (migrations 0054 and 0055) forget a
+// slower, never wrong. Triggers (migration 0001_baseline) forget a
 // standing as soon as a record it came from changes, and Refresh, run by
 // serve every minute and after the large demo is loaded, fills in
 // what is missing.

@@ -685,7 +685,7 @@ func listingHoldsTheRecords(t *testing.T, items []Item, cycles []courses.Cycle, 
 	}
 }
 
-// The triggers of migrations 0054 and 0055 name the columns the status
+// The standings triggers (migration 0001_baseline) name the columns the status
 // rule reads; a change of any column courses.StatusColumns lists forgets
 // the cycle's standing and the person's summary. (A rule that came to
 // read a new column would need a migration adding it to the triggers.)

@@ -96,7 +96,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scimerr.ScimError{Status: http.StatusUnauthorized, Detail: "Send a provisioning token as 'Authorization: Bearer <token>'. An admin creates one under Admin > Provisioning."})
 		return
 	}
-	id, err := s.people.CheckSCIMToken(r.Context(), strings.TrimSpace(token), s.now())
+	id, err := s.people.CheckSCIMToken(context.WithoutCancel(r.Context()), strings.TrimSpace(token), s.now())
 	if errors.Is(err, people.ErrNoToken) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="scim", error="invalid_token"`)
 		writeError(w, scimerr.ScimError{Status: http.StatusUnauthorized, Detail: "This provisioning token is unknown or has been revoked."})
@@ -107,7 +107,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, scimerr.ScimError{Status: http.StatusInternalServerError, Detail: "The token could not be checked; try again."})
 		return
 	}
-	r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, id))
+	// The adaptor's request context is fasthttp's RequestCtx, whose Err
+	// reads server state a later Serve writes: database calls get a
+	// context of their own, bounded in time, carrying the token's id.
+	ctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(r.Context()), tokenKey{}, id), 30*time.Second)
+	defer cancel()
+	r = r.WithContext(ctx)
 	if path == "/ServiceProviderConfig" && r.Method == http.MethodGet {
 		s.serviceProviderConfig(w)
 		return
