@@ -55,12 +55,10 @@ func readPersonForm(c *fiber.Ctx) personForm {
 
 // input validates the form and resolves the manager's email to an id.
 func (s *Server) personInput(c *fiber.Ctx, f *personForm) people.Input {
-	f.Check(validator.NotBlank(f.Email), "email", "Enter an email address.")
-	f.Check(f.Email == "" || validator.Email(f.Email), "email", "Enter an email address like name@example.com.")
-	f.Check(validator.NotBlank(f.Name), "name", "Enter a name.")
-	f.Check(validator.MaxChars(f.Name, 200), "name", "Use at most 200 characters.")
-	f.Check(people.Role(f.Role).Valid(), "role", "Choose one of the roles.")
 	in := people.Input{Email: f.Email, Name: f.Name, Role: people.Role(f.Role)}
+	for field, msg := range in.Problems() {
+		f.AddFieldError(field, msg)
+	}
 	if f.TeamID != "" {
 		id, err := strconv.ParseInt(f.TeamID, 10, 64)
 		if err != nil {

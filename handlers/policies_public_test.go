@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"steward/internal/audit"
 	"steward/policies"
 )
 
@@ -300,8 +301,9 @@ func TestRetitledPolicyIsNotServedStale(t *testing.T) {
 	ts := withPolicies(t)
 	c := ts.client()
 	c.get("/policies/privacy").expect(t, http.StatusOK, "<h1>Privacy policy</h1>")
-	_, err := ts.srv.policies.UpdateSettings(context.Background(), "privacy",
-		policies.Settings{Title: "Privacy notice", Audience: policies.Public}, ts.clock())
+	_, err := ts.srv.policies.PublishFile(context.Background(), policies.File{Name: "privacy.md",
+		Settings: policies.Settings{Slug: "privacy", Title: "Privacy notice"}, Given: map[string]bool{"title": true},
+		Summary: "Retitled.", Change: policies.Minor, Body: "# Privacy notice\n\nWe keep little."}, audit.Actor{Label: "test"}, ts.clock())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -217,21 +217,9 @@ func createPolicy(ctx context.Context, tx *sqlx.Tx, p Settings, now time.Time) (
 		CreatedAt: now, UpdatedAt: now}, nil
 }
 
-// UpdateSettings changes a policy's title and acknowledgement settings.
-// The slug and audience never change: links and scope depend on them.
-func (s *Store) UpdateSettings(ctx context.Context, slug string, p Settings, now time.Time) (Policy, error) {
-	var out Policy
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		out, err = updateSettings(ctx, tx, slug, p, now)
-		return err
-	})
-	if err == nil {
-		s.invalidate(slug)
-	}
-	return out, err
-}
-
+// updateSettings changes a policy's title and acknowledgement settings
+// (PublishFile, with the version it publishes). The slug and audience
+// never change: links and scope depend on them.
 func updateSettings(ctx context.Context, tx *sqlx.Tx, slug string, p Settings, now time.Time) (Policy, error) {
 	cur, err := policyBySlug(ctx, tx, slug)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"steward/internal/db"
+	"steward/internal/reports"
 )
 
 func cmdBackup(ctx context.Context, e *env, args []string) error {
@@ -79,7 +80,7 @@ func cmdDBCopy(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer dst.Close()
-	counts, err := db.Copy(ctx, src, dst)
+	counts, err := db.Copy(ctx, src, dst, reports.Caches)
 	if len(counts) > 0 {
 		tw := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "table\tsource rows\tcopied rows\t")

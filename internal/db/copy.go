@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +32,15 @@ type TableCount struct {
 // bind variables for the widest table.
 const copyBatch = 500
 
+// Caches says what a copy leaves behind: the tables that hold only
+// remembered answers (not copied), and how to forget the answers
+// remembered in the rows of copied tables. Their owner says which
+// (reports.Caches); package db knows no table of the application.
+type Caches struct {
+	Tables []string
+	Forget func(ctx context.Context, tx *sqlx.Tx) error
+}
+
 // Copy moves a whole Steward database into an empty PostgreSQL database:
 // it migrates both to this binary's schema (a source from before the
 // baseline migration is read as it is, if it had all of the migrations the
@@ -38,8 +48,8 @@ const copyBatch = 500
 // foreign-key order inside one transaction (so a failed copy leaves the
 // target empty), keeps every id, moves each identity sequence past the
 // copied ids, and then compares the row counts of every table. The
-// reports' standings are left behind, to be worked out again.
-func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
+// caches are left behind, to be worked out again.
+func Copy(ctx context.Context, from, to *DB, caches Caches) ([]TableCount, error) {
 	if to.Dialect != Postgres {
 		return nil, ErrCopyTarget
 	}
@@ -59,12 +69,13 @@ func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The reports' standings are not copied: they are worked out again
-	// from the records, at the new database's own timestamp precision
-	// (PostgreSQL keeps microseconds, SQLite nanoseconds).
+	// What only caches remembered answers is not copied: the owner
+	// works it out again from the records, at the new database's own
+	// timestamp precision (PostgreSQL keeps microseconds, SQLite
+	// nanoseconds).
 	var tables []pgTable
 	for _, t := range all {
-		if !strings.HasSuffix(t.name, "_standings") {
+		if !slices.Contains(caches.Tables, t.name) {
 			tables = append(tables, t)
 		}
 	}
@@ -106,9 +117,10 @@ func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
 			}
 			counts[i] = TableCount{Table: t.name, Source: n}
 		}
-		_, err := dst.ExecContext(ctx, `UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL
-			WHERE standing IS NOT NULL`)
-		return err
+		if caches.Forget != nil {
+			return caches.Forget(ctx, dst)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

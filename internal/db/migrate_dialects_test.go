@@ -270,7 +270,7 @@ func TestCopyReadsADatabaseFromBeforeTheBaseline(t *testing.T) {
 		if _, err := src.Exec(`INSERT INTO teams (id, name, created_at) VALUES (7, 'Ops', CURRENT_TIMESTAMP)`); err != nil {
 			t.Fatal(err)
 		}
-		_, err = db.Copy(ctx, src, target)
+		_, err = db.Copy(ctx, src, target, db.Caches{})
 		if upTo < 57 {
 			if !errors.Is(err, db.ErrPreBaseline) {
 				t.Fatalf("copy from a database stopped at %d: err %v, want ErrPreBaseline", upTo, err)

@@ -187,7 +187,8 @@ func dateOnly(t *time.Time) *time.Time {
 	return &d
 }
 
-// Create adds a person and returns their id.
+// Create adds a person and returns their id. Details that are not
+// valid (Input.Problems) are refused with an InvalidError.
 func (s *Store) Create(ctx context.Context, in Input, by audit.Actor, now time.Time) (int64, error) {
 	var id int64
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
@@ -199,6 +200,9 @@ func (s *Store) Create(ctx context.Context, in Input, by audit.Actor, now time.T
 }
 
 func createTx(ctx context.Context, tx *sqlx.Tx, in Input, by audit.Actor, now time.Time) (int64, error) {
+	if err := in.check(); err != nil {
+		return 0, err
+	}
 	if err := checkRefs(ctx, tx, in); err != nil {
 		return 0, err
 	}
@@ -241,6 +245,9 @@ func (s *Store) Update(ctx context.Context, id int64, in Input, by audit.Actor, 
 // (fromDirectory) change those; Steward's role and hire date stay
 // Steward's to set.
 func updateTx(ctx context.Context, tx *sqlx.Tx, old User, in Input, fromDirectory bool, by audit.Actor, now time.Time) (bool, error) {
+	if err := in.check(); err != nil {
+		return false, err
+	}
 	if err := checkRefs(ctx, tx, in); err != nil {
 		return false, err
 	}

@@ -66,13 +66,10 @@ func New(d *db.DB, minGroupSize, retentionDays int) *Store {
 		ruleChecked: new(atomic.Bool)}
 }
 
-// Queries is how many SQL queries the store has run; tests use it to check
-// that a page's cost does not grow with the number of people.
-func (s *Store) Queries() int64 { return s.q.n.Load() }
-
 // querier is what report queries run on: the pool, a read snapshot or a
 // transaction.
 type querier interface {
+	sqlx.QueryerContext
 	SelectContext(ctx context.Context, dest any, query string, args ...any) error
 	GetContext(ctx context.Context, dest any, query string, args ...any) error
 	QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error)

@@ -108,7 +108,7 @@ func testPseudonymise(t *testing.T, d *db.DB) {
 		t.Fatal(err)
 	}
 	tx.Commit()
-	policy := retention.NewPolicy(365, policies.PurgeUnconfirmed)
+	policy := retention.NewPolicy(365, policies.PurgeUnconfirmed, policies.SubscribedAddresses)
 
 	// A day short of the period: Eli is still Eli.
 	rep, err := retention.Run(ctx, d, policy, left.AddDate(0, 0, 364), false)
@@ -148,7 +148,7 @@ func testPseudonymise(t *testing.T, d *db.DB) {
 	if u.Department != "" || u.EmployeeNumber != "" || u.UserName != nil || u.ExternalID != nil {
 		t.Errorf("the directory's details outlive pseudonymisation: %q %q %v %v", u.Department, u.EmployeeNumber, u.UserName, u.ExternalID)
 	}
-	if u.Name != retention.PseudonymName(eli.ID) || u.Email != retention.PseudonymEmail(eli.ID) || u.PasswordHash != "" || u.HiredOn != nil {
+	if u.Name != people.PseudonymName(eli.ID) || u.Email != people.PseudonymEmail(eli.ID) || u.PasswordHash != "" || u.HiredOn != nil {
 		t.Fatalf("after retention: %+v", u)
 	}
 	if _, err := store.ByEmail(ctx, "employee@example.com"); err == nil {
@@ -256,7 +256,7 @@ func testSubscriptions(t *testing.T, d *db.DB) {
 		t.Fatal("the unsubscribed address is still stored")
 	}
 
-	rep, err := retention.Run(ctx, d, retention.NewPolicy(365, policies.PurgeUnconfirmed), t0.Add(7*24*time.Hour+time.Minute), false)
+	rep, err := retention.Run(ctx, d, retention.NewPolicy(365, policies.PurgeUnconfirmed, policies.SubscribedAddresses), t0.Add(7*24*time.Hour+time.Minute), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func testSentBodies(t *testing.T, d *db.DB) {
 		t.Fatal(err)
 	}
 	d.MustExec(d.Rebind(`UPDATE outbox SET user_id = ?`), id)
-	p := retention.NewPolicy(365, policies.PurgeUnconfirmed)
+	p := retention.NewPolicy(365, policies.PurgeUnconfirmed, policies.SubscribedAddresses)
 	rep, err := retention.Run(ctx, d, p, t0.Add(p.MailBodies).Add(12*time.Hour), false)
 	if err != nil {
 		t.Fatal(err)
@@ -348,7 +348,7 @@ func testSessionRecords(t *testing.T, d *db.DB) {
 	if err := store.EndSession(ctx, "session-0", people.EndedLogout, t0.AddDate(0, 0, -40)); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := retention.Run(ctx, d, retention.NewPolicy(365, policies.PurgeUnconfirmed), t0, false)
+	rep, err := retention.Run(ctx, d, retention.NewPolicy(365, policies.PurgeUnconfirmed, policies.SubscribedAddresses), t0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
