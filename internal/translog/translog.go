@@ -164,13 +164,6 @@ func (l *Log) Leaves(ctx context.Context, start, end uint64) ([]Leaf, error) {
 	return leaves, nil
 }
 
-// Find returns the leaf of kind and ref.
-func (l *Log) Find(ctx context.Context, kind, ref string) (Leaf, error) {
-	var lf Leaf
-	err := l.db.GetContext(ctx, &lf, l.db.Rebind(`SELECT idx, kind, ref, data, added_at FROM translog_leaves WHERE kind = ? AND ref = ?`), kind, ref)
-	return lf, err
-}
-
 // tree holds the hash of every perfect subtree of the first size leaves.
 type tree struct {
 	size  uint64
