@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"steward/internal/webhooks"
 )
 
 // ErrStaleAttempt means the course changed after the quiz was shown.
@@ -305,6 +307,9 @@ func completeIfDone(ctx context.Context, tx *sqlx.Tx, c *Course, cy *Cycle, now 
 	rev := c.Revision
 	cy.CompletedRevision = &rev
 	if err := issueCertificate(ctx, tx, cy.ID, now); err != nil {
+		return false, err
+	}
+	if err := webhooks.Enqueue(ctx, tx, webhooks.CourseCompleted, completedEvent(c, cy), now); err != nil {
 		return false, err
 	}
 	return true, nil

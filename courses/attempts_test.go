@@ -355,33 +355,3 @@ func TestInvalidAnswersNameTheQuestionAsShown(t *testing.T) {
 		t.Errorf("err = %v, want it to contain %s", err, want)
 	}
 }
-
-// TestAttemptTitlesBackfill: migration 0022 gives attempts made before it
-// the titles their course and module have when it runs.
-func TestAttemptTitlesBackfill(t *testing.T) {
-	ctx := context.Background()
-	dialects(t, func(t *testing.T, s *Store, d *db.DB) {
-		alice := addPerson(t, d, person{email: "alice@example.com"})
-		now := date(2026, 4, 1)
-		mustImport(t, s, basics, now)
-		mustSync(t, s, now)
-		sub := take(t, s, alice, "basics", 2, true, now)
-		// Back to the schema before 0022, as a database made earlier.
-		for _, q := range []string{`ALTER TABLE course_attempts DROP COLUMN course_title`,
-			`ALTER TABLE course_attempts DROP COLUMN module_title`, `DELETE FROM schema_migrations WHERE version = 22`} {
-			if _, err := d.ExecContext(ctx, q); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if ran, err := d.Migrate(ctx); err != nil || len(ran) != 1 || ran[0] != 22 {
-			t.Fatalf("migrate: ran %v, %v; want [22]", ran, err)
-		}
-		a, _, m, err := s.AttemptResult(ctx, alice, sub.Attempt.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.CourseTitle != "Data basics" || a.ModuleTitle != sub.Module.Title || m.Title != sub.Module.Title {
-			t.Errorf("backfilled titles %q, %q (module %q); want %q, %q", a.CourseTitle, a.ModuleTitle, m.Title, "Data basics", sub.Module.Title)
-		}
-	})
-}

@@ -206,26 +206,6 @@ func currentCycle(ctx context.Context, q rebinder, userID, courseID int64) (*Cyc
 	return &c, nil
 }
 
-// CurrentCycles returns the current cycle of every person assigned
-// courseID (0: every course), for reports.
-func (s *Store) CurrentCycles(ctx context.Context, courseID int64) ([]Cycle, error) {
-	var out []Cycle
-	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT `+cycleColumns+` FROM course_cycles
-		WHERE closed_at IS NULL AND (course_id = ? OR ? = 0) ORDER BY course_id, user_id`), courseID, courseID); err != nil {
-		return nil, fmt.Errorf("courses: current cycles: %w", err)
-	}
-	return out, nil
-}
-
-// Statuses derives the status of each cycle at now.
-func Statuses(cycles []Cycle, now time.Time) []Status {
-	out := make([]Status, len(cycles))
-	for i := range cycles {
-		out[i] = cycles[i].Status(now)
-	}
-	return out
-}
-
 // ErrReasonRequired is returned by Exempt without a reason.
 var ErrReasonRequired = errors.New("courses: an exemption needs a reason")
 

@@ -16,6 +16,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"steward/internal/mdnest"
+	"steward/internal/org"
 )
 
 // ErrInvalid wraps every *ValidationError.
@@ -643,6 +644,8 @@ func ValidateModule(m *Module) []Problem {
 		p.at(0, "%s: the body is empty", where)
 	} else if err := mdnest.Check(m.Body); err != nil {
 		p.at(0, "%s: the body is too deeply nested: %v", where, err)
+	} else if err := org.Check(m.Body); err != nil {
+		p.at(0, "%s: the body %v", where, err)
 	}
 	if len(m.Questions) == 0 {
 		p.at(0, "%s: the quiz needs at least one question", where)
@@ -651,6 +654,13 @@ func ValidateModule(m *Module) []Problem {
 		what := fmt.Sprintf("%s, question %d", where, i+1)
 		if strings.TrimSpace(q.Text) == "" {
 			p.at(0, "%s: text is empty", what)
+		}
+		quizText := []string{q.Text, q.Explanation}
+		for _, o := range q.Options {
+			quizText = append(quizText, o.Text)
+		}
+		if err := org.Check(strings.Join(quizText, "\n")); err != nil {
+			p.at(0, "%s %v", what, err)
 		}
 		if q.Objective != "" && !slugPattern.MatchString(q.Objective) {
 			p.at(0, "%s: objective must be lowercase letters, digits and hyphens", what)

@@ -137,6 +137,30 @@ func StatusSQL(alias, at, soon string) string {
 	return strings.NewReplacer("{c}", alias, "{at}", at, "{soon}", soon).Replace(statusTemplate)
 }
 
+// DueShown is the date a report shows as when a cycle with status st was
+// or is due: for a lapsed cycle, when its certificate expired (its own
+// once completed, else the one it renews), otherwise its due date.
+func (d *Dates) DueShown(st Status) time.Time {
+	if st == StatusLapsed {
+		if d.CompletedAt != nil && d.ExpiresAt != nil {
+			return *d.ExpiresAt
+		}
+		if d.LapsesAt != nil {
+			return *d.LapsesAt
+		}
+	}
+	return d.DueAt
+}
+
+// DueShownSQL is DueShown as an SQL expression over the cycle columns of
+// alias, for the status given by the SQL expression status (a column
+// holding StatusSQL's answer).
+func DueShownSQL(alias, status string) string {
+	return strings.NewReplacer("{c}", alias, "{st}", status).Replace(`CASE WHEN {st} = '` + string(StatusLapsed) + `'
+		THEN COALESCE(CASE WHEN {c}.completed_at IS NOT NULL THEN {c}.expires_at END, {c}.lapses_at, {c}.due_at)
+		ELSE {c}.due_at END`)
+}
+
 // StatusArgs are the arguments of StatusSQL(alias, "?", "?") at the moment.
 func StatusArgs(at time.Time) []any {
 	at = at.UTC()

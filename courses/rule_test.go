@@ -81,8 +81,9 @@ func TestStatusSQLAgreesWithGo(t *testing.T) {
 		check := func(at time.Time, q string, args ...any) {
 			t.Helper()
 			var rows []struct {
-				ID     int64  `db:"id"`
-				Status Status `db:"status"`
+				ID     int64   `db:"id"`
+				Status Status  `db:"status"`
+				Due    db.Time `db:"due"`
 			}
 			if err := d.SelectContext(ctx, &rows, d.Rebind(q), args...); err != nil {
 				t.Fatal(err)
@@ -95,11 +96,15 @@ func TestStatusSQLAgreesWithGo(t *testing.T) {
 				if want := c.StatusAt(at); row.Status != want {
 					t.Fatalf("at %s, cycle %+v: SQL says %s, Go says %s", at, c, row.Status, want)
 				}
+				if want := c.DueShown(row.Status); !row.Due.Time.Equal(want) {
+					t.Fatalf("cycle %+v, %s: SQL shows it due %s, Go %s", c, row.Status, row.Due.Time, want)
+				}
 			}
 		}
 		for range 150 {
 			at := randomMoment(r, base, all)
-			check(at, `SELECT c.id, `+StatusSQL("c", "?", "?")+` AS status FROM course_cycles c WHERE c.user_id = ?`,
+			check(at, `SELECT id, status, `+DueShownSQL("x", "x.status")+` AS due FROM (
+				SELECT c.*, `+StatusSQL("c", "?", "?")+` AS status FROM course_cycles c WHERE c.user_id = ?) x`,
 				append(StatusArgs(at), user)...)
 		}
 		// A moment as columns: how the trend evaluates several at once.
@@ -108,7 +113,8 @@ func TestStatusSQLAgreesWithGo(t *testing.T) {
 		if d.Dialect == db.Postgres {
 			m = `(SELECT CAST(? AS TIMESTAMPTZ) AS at, CAST(? AS TIMESTAMPTZ) AS soon)`
 		}
-		check(at, `SELECT c.id, `+StatusSQL("c", "m.at", "m.soon")+` AS status FROM course_cycles c, `+m+` m WHERE c.user_id = ?`,
+		check(at, `SELECT id, status, `+DueShownSQL("x", "x.status")+` AS due FROM (
+			SELECT c.*, `+StatusSQL("c", "m.at", "m.soon")+` AS status FROM course_cycles c, `+m+` m WHERE c.user_id = ?) x`,
 			at.UTC(), Horizon(at).UTC(), user)
 	})
 }

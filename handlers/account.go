@@ -62,8 +62,8 @@ type linkPage struct {
 }
 
 var (
-	invitePage = linkPage{tokens.PurposeInvite, "Choose your password", "Welcome to Steward. Choose a password to finish setting up your account.", "/invite/"}
-	resetPage  = linkPage{tokens.PurposeReset, "Choose a new password", "Choose a new password for your Steward account.", "/password/reset/"}
+	invitePage = linkPage{tokens.PurposeInvite, "Choose your password", "Welcome. Choose a password to finish setting up your account.", "/invite/"}
+	resetPage  = linkPage{tokens.PurposeReset, "Choose a new password", "Choose a new password for your account.", "/password/reset/"}
 )
 
 func (s *Server) inviteForm(c *fiber.Ctx) error { return s.linkForm(c, invitePage) }
@@ -77,6 +77,10 @@ func (s *Server) resetAccept(c *fiber.Ctx) error {
 
 var errLinkInvalid = fiber.NewError(fiber.StatusGone,
 	"This link is invalid, already used or expired. Links work once, for one hour. Ask for a new one.")
+
+// errPasswordOff refuses a password for someone who may not sign in with
+// one (password sign-in off, not a break-glass admin).
+var errPasswordOff = errors.New("handlers: password sign-in is off for this person")
 
 func (s *Server) linkForm(c *fiber.Ctx, lp linkPage) error {
 	token := c.Params("token")
@@ -125,6 +129,9 @@ func (s *Server) linkSetPassword(c *fiber.Ctx, lp linkPage) error {
 		if err != nil {
 			return err
 		}
+		if !s.cfg.Password.Allows(u) {
+			return errPasswordOff
+		}
 		if err := people.CheckPersonalPassword(next, u.Email, u.Name); err != nil {
 			return err
 		}
@@ -132,6 +139,9 @@ func (s *Server) linkSetPassword(c *fiber.Ctx, lp linkPage) error {
 	})
 	if errors.Is(err, tokens.ErrInvalid) {
 		return errLinkInvalid
+	}
+	if errors.Is(err, errPasswordOff) {
+		return fiber.NewError(fiber.StatusForbidden, "Password sign-in is turned off: sign in with "+s.cfg.OIDC.Name+" instead. This link changes nothing.")
 	}
 	if errors.Is(err, people.ErrPersonalPassword) {
 		form.AddFieldError("new", passwordAdvice(err))
@@ -179,7 +189,10 @@ func (s *Server) forgotSend(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusTooManyRequests, "Too many reset requests. Wait "+humanWait(wait)+" and try again.")
 	}
 	u, err := s.people.ByEmail(c.UserContext(), form.Email)
-	if err == nil && u.Active {
+	// With password sign-in off, only a break-glass admin gets a link:
+	// anyone else's would sign them in past the provider. The page says
+	// the same either way.
+	if err == nil && u.Active && s.cfg.Password.Allows(u) {
 		err = s.db.Tx(c.UserContext(), func(tx *sqlx.Tx) error {
 			_, err := s.tokens.IssueReset(c.UserContext(), tx, u.ID, now)
 			return err

@@ -63,12 +63,12 @@ func TestResetLinksExpireAndDoNotRevealAccounts(t *testing.T) {
 	c := ts.client()
 	before := ts.count(`SELECT COUNT(*) FROM outbox`)
 	unknown := c.post("/password/forgot", url.Values{"email": {"nobody@example.com"}})
-	unknown.expect(t, http.StatusOK, "If nobody@example.com belongs to an active Steward account")
+	unknown.expect(t, http.StatusOK, "If nobody@example.com belongs to an active account here")
 	if ts.count(`SELECT COUNT(*) FROM outbox`) != before {
 		t.Fatal("a reset email was queued for an unknown address")
 	}
 	known := c.post("/password/forgot", url.Values{"email": {employeeEmail}})
-	known.expect(t, http.StatusOK, "If "+employeeEmail+" belongs to an active Steward account")
+	known.expect(t, http.StatusOK, "If "+employeeEmail+" belongs to an active account here")
 	link := ts.lastLink(t, employeeEmail)
 	c.post("/password/forgot", url.Values{"email": {"not an email"}}).expect(t, http.StatusUnprocessableEntity, "Enter your work email")
 

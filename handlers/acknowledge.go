@@ -54,18 +54,31 @@ func (s *Server) myPolicy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Title": t.Policy.Title, "S": st, "V": viewOf(t, st.Current, s.now())}
+	vv := viewOf(t, st.Current, s.now())
+	vv.Body = linkedBody(t, vv)
+	data := &myPolicyPage{layout: layout{Title: t.Policy.Title}, S: st, V: vv}
 	if st.Last != nil && st.Last.Number < st.Current.Number {
 		if old, ok := t.Version(st.Last.Number); ok {
 			r := policies.Compare(old.BodyMD, st.Current.BodyMD)
-			// Compare escapes the text and adds only <p>, <br>, <ins>, <del>.
-			data["Redline"] = template.HTML(r.HTML)
-			data["R"] = r
-			data["Since"] = old
+			// Compare escapes the text and adds only its own elements.
+			data.Redline, data.R, data.Since = template.HTML(r.HTML), r, old
 		}
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return s.render(c, fiber.StatusOK, "policies/ack_show", data)
+	return s.renderPage(c, fiber.StatusOK, "policies/ack_show", data)
+}
+
+// myPolicyPage is the data of policies/ack_show.html: a staff policy as
+// one person must read and acknowledge it.
+type myPolicyPage struct {
+	layout
+	S policies.AckStatus
+	V versionView
+	// For someone who acknowledged an earlier version: that version and
+	// what changed since.
+	Redline template.HTML // empty when there is nothing to compare
+	R       policies.Redline
+	Since   policies.Version
 }
 
 // acknowledge records that the signed-in person read the version in

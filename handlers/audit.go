@@ -98,9 +98,9 @@ func (s *Server) auditLog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Title": "Audit log", "Form": &form, "Actions": actions, "Families": actionFamilies(actions), "Labels": actorLabels}
+	data := &auditLogPage{layout: layout{Title: "Audit log"}, Form: form, Actions: actions, Families: actionFamilies(actions)}
 	if !form.Valid() {
-		return s.render(c, fiber.StatusUnprocessableEntity, "audit/list", data)
+		return s.renderPage(c, fiber.StatusUnprocessableEntity, "audit/list", data)
 	}
 	page := max(c.QueryInt("page", 1), 1)
 	if page > 1_000_000 {
@@ -115,10 +115,24 @@ func (s *Server) auditLog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data["Entries"], data["Names"], data["Total"], data["Page"] = entries, names, total, page
+	data.Entries, data.Names, data.Total = entries, names, total
 	q := form.values()
-	data["CSVURL"], data["Pager"] = listURL("/admin/audit.csv", q), pageLinks("/admin/audit", q, page, page*auditPageSize < total, "")
-	return s.render(c, fiber.StatusOK, "audit/list", data)
+	data.CSVURL, data.Pager = listURL("/admin/audit.csv", q), pageLinks("/admin/audit", q, page, page*auditPageSize < total, "")
+	return s.renderPage(c, fiber.StatusOK, "audit/list", data)
+}
+
+// auditLogPage is the data of audit/list.html: the filter form, and the
+// entries when it is valid.
+type auditLogPage struct {
+	layout
+	Form     auditForm
+	Actions  []string // every action in the log, for the filter
+	Families []string // their prefixes ("user."), for the filter
+	Entries  []audit.Entry
+	Names    map[string]string // actor: a person's name
+	Total    int               // entries matching, on every page
+	CSVURL   string
+	Pager    pager
 }
 
 // auditExport downloads the filtered log as CSV, oldest first, with each

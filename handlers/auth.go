@@ -53,7 +53,19 @@ func (s *Server) loginForm(c *fiber.Ctx) error {
 	if currentUser(c) != nil {
 		return c.Redirect(safeNext(c.Query("next")))
 	}
-	return s.render(c, fiber.StatusOK, "auth/login", fiber.Map{"Title": "Sign in", "Form": loginForm{Next: c.Query("next")}})
+	return s.renderLogin(c, fiber.StatusOK, loginForm{Next: c.Query("next")})
+}
+
+// renderLogin shows the sign-in page: the single sign-on button when it is
+// set up, and the password form (for break-glass admins only when
+// password sign-in is off).
+func (s *Server) renderLogin(c *fiber.Ctx, status int, form loginForm) error {
+	data := fiber.Map{"Title": "Sign in", "Form": form, "PasswordOff": s.cfg.Password.Off}
+	if s.sso != nil {
+		data["SSOName"] = s.cfg.OIDC.Name
+		data["SSOStart"] = "/auth/oidc/start?next=" + url.QueryEscape(safeNext(form.Next))
+	}
+	return s.render(c, status, "auth/login", data)
 }
 
 func (s *Server) login(c *fiber.Ctx) error {
@@ -66,7 +78,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	form.Check(password != "", "password", "Enter your password.")
 	form.Check(len(password) <= 1024, "password", "That password is too long.")
 	if !form.Valid() {
-		return s.render(c, fiber.StatusUnprocessableEntity, "auth/login", fiber.Map{"Title": "Sign in", "Form": form})
+		return s.renderLogin(c, fiber.StatusUnprocessableEntity, form)
 	}
 
 	ip, email := s.clientIP(c), people.NormalizeEmail(form.Email)
@@ -87,11 +99,17 @@ func (s *Server) login(c *fiber.Ctx) error {
 			"Too many failed sign-ins. Wait "+humanWait(wait)+" and try again, or ask an admin to reset your password.")
 	}
 
+	if !s.cfg.Password.MayTry(email) {
+		return s.passwordOff(c, form, now)
+	}
 	u, err := s.people.Authenticate(c.UserContext(), form.Email, password)
+	if err == nil && !s.cfg.Password.Allows(u) {
+		return s.passwordOff(c, form, now)
+	}
 	if errors.Is(err, people.ErrBadCredentials) {
 		s.recordLogin(c.UserContext(), form.Email, false, now)
 		form.AddFormError("Wrong email or password.")
-		return s.render(c, fiber.StatusUnauthorized, "auth/login", fiber.Map{"Title": "Sign in", "Form": form})
+		return s.renderLogin(c, fiber.StatusUnauthorized, form)
 	}
 	if err != nil {
 		return err
@@ -105,6 +123,14 @@ func (s *Server) login(c *fiber.Ctx) error {
 	}
 	s.recordLogin(c.UserContext(), form.Email, true, now)
 	return c.Redirect(safeNext(form.Next), fiber.StatusSeeOther)
+}
+
+// passwordOff refuses a password sign-in when password sign-in is off and
+// this is not a break-glass admin.
+func (s *Server) passwordOff(c *fiber.Ctx, form loginForm, now time.Time) error {
+	s.recordLogin(c.UserContext(), form.Email, false, now)
+	form.AddFormError("Password sign-in is turned off: sign in with " + s.cfg.OIDC.Name + ". Only the break-glass admins can use a password.")
+	return s.renderLogin(c, fiber.StatusForbidden, form)
 }
 
 func humanWait(d time.Duration) string {
@@ -126,11 +152,21 @@ func (s *Server) recordLogin(ctx context.Context, email string, ok bool, now tim
 	}
 }
 
+// logout ends the session; one signed in with single sign-on signs out
+// at the provider too (RP-initiated logout), which sends the browser back
+// to the sign-in page.
 func (s *Server) logout(c *fiber.Ctx) error {
+	var idToken string
+	if sess := s.sessionOf(c, false); sess != nil {
+		idToken = sess.IDToken
+	}
 	if err := s.endSession(c, people.EndedLogout); err != nil {
 		return err
 	}
 	s.flash(c, "You have signed out.")
+	if to := s.ssoLogoutURL(idToken); to != "" {
+		return c.Redirect(to, fiber.StatusSeeOther)
+	}
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 

@@ -3,10 +3,12 @@ package handlers
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"steward/internal/people"
+	"steward/internal/scim"
 )
 
 // Request bodies are streamed (fiber.Config StreamRequestBody): fasthttp
@@ -33,7 +35,9 @@ const (
 	drainLimit = 32 << 20
 )
 
-// uploadRoutes are the only routes that take a file, and only from admins.
+// uploadRoutes are the routes that take a large file, and only from
+// admins. The logo upload (/admin/organisation/logo) takes a small one,
+// within adminBodyLimit.
 var uploadRoutes = map[string]bool{
 	"/admin/people/import":  true,
 	"/admin/courses/upload": true,
@@ -43,12 +47,18 @@ var uploadRoutes = map[string]bool{
 func bodyLimit(c *fiber.Ctx) (int, string) {
 	u := currentUser(c)
 	switch {
+	case strings.HasPrefix(c.Path(), scim.Prefix+"/"):
+		// A directory's requests: a group with thousands of members
+		// is larger than a form.
+		return adminBodyLimit, "A SCIM request may send at most 1 MB."
 	case u == nil:
 		return anonymousBodyLimit, "Please sign in first: without signing in, a form may send at most 64 KB."
 	case u.Role != people.RoleAdmin:
-		return signedInBodyLimit, "This form sent more than 64 KB, which is more than any of Steward's forms needs."
+		return signedInBodyLimit, "This form sent more than 64 KB, which is more than any of this site's forms needs."
 	case c.Method() == fiber.MethodPost && uploadRoutes[c.Path()]:
 		return uploadBodyLimit, "The file is larger than 10 MB. Steward takes rosters and course zips of up to 10 MB."
+	case c.Path() == "/admin/organisation/logo":
+		return adminBodyLimit, "The file is larger than 1 MB; a logo may be at most 256 KB."
 	default:
 		return adminBodyLimit, "This form sent more than 1 MB. Files go through the import and upload pages, which take up to 10 MB."
 	}

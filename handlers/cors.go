@@ -25,10 +25,10 @@ var preflightHeaders = [][2][]byte{
 }
 
 // crossOrigin reports whether path is a public resource other sites may
-// read: the JSON API and the Atom feeds. Nothing a signed-in person sees
+// read: the JSON API and the Atom feeds (policies, subprocessors). Nothing a signed-in person sees
 // lives under these.
 func crossOrigin(path string) bool {
-	return strings.HasPrefix(path, "/api/v1/") || (strings.HasPrefix(path, "/policies/") && strings.HasSuffix(path, ".atom"))
+	return strings.HasPrefix(path, "/api/v1/") || strings.HasSuffix(path, ".atom")
 }
 
 // preflight answers a browser's CORS preflight (OPTIONS) for a

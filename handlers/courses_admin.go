@@ -18,6 +18,7 @@ import (
 	"steward/courses"
 	"steward/internal/audit"
 	"steward/internal/mdnest"
+	"steward/internal/org"
 	"steward/internal/people"
 	"steward/internal/validator"
 )
@@ -130,8 +131,18 @@ func (s *Server) courseSettingsPage(c *fiber.Ctx, status int, course *courses.Co
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, "courses/admin_course", fiber.Map{"Title": "Course: " + course.Title, "Course": course,
-		"Form": f, "Teams": teams, "Roles": courses.Roles})
+	return s.renderPage(c, status, "courses/admin_course", &courseSettingsPage{layout: layout{Title: "Course: " + course.Title}, Course: course,
+		Form: f, Teams: teams, Roles: courses.Roles})
+}
+
+// courseSettingsPage is the data of courses/admin_course.html: the course's
+// modules and its settings form.
+type courseSettingsPage struct {
+	layout
+	Course *courses.Course
+	Form   settingsForm
+	Teams  []people.Team // the audience's choices
+	Roles  []string
 }
 
 func (s *Server) adminCourse(c *fiber.Ctx) error {
@@ -306,10 +317,21 @@ func (s *Server) moduleEditorPage(c *fiber.Ctx, status int, course *courses.Cour
 		if preview, err = courses.RenderMarkdown(e.Body); err != nil {
 			return err
 		}
+		preview = org.FillHTML(preview, s.brandNow().Settings)
 	}
-	return s.render(c, status, "courses/admin_module", fiber.Map{"Title": "Edit module · " + course.Title, "Course": course,
-		"Pos": pos, "Form": e, "Preview": template.HTML(preview),
-		"Kinds": []courses.QuestionKind{courses.Single, courses.Multiple, courses.TrueFalse}})
+	return s.renderPage(c, status, "courses/admin_module", &moduleEditorPage{layout: layout{Title: "Edit module · " + course.Title}, Course: course,
+		Pos: pos, Form: e, Preview: template.HTML(preview),
+		Kinds: []courses.QuestionKind{courses.Single, courses.Multiple, courses.TrueFalse}})
+}
+
+// moduleEditorPage is the data of courses/admin_module.html.
+type moduleEditorPage struct {
+	layout
+	Course  *courses.Course
+	Pos     int // 0 for a module being added
+	Form    moduleEditor
+	Preview template.HTML // the lesson rendered; empty when too deeply nested
+	Kinds   []courses.QuestionKind
 }
 
 // editorPosition reads :pos, which is "new" for a module being added.
@@ -416,7 +438,16 @@ func (s *Server) adminModuleDelete(c *fiber.Ctx) error {
 }
 
 func (s *Server) courseUploadForm(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, "courses/admin_upload", fiber.Map{"Title": "Upload a course"})
+	return s.renderPage(c, fiber.StatusOK, "courses/admin_upload", &courseUploadPage{layout: layout{Title: "Upload a course"}})
+}
+
+// courseUploadPage is the data of courses/admin_upload.html: the form,
+// and what was wrong with the last file.
+type courseUploadPage struct {
+	layout
+	Error    string // a file that is not a usable zip
+	Problems []courses.Problem
+	FileName string
 }
 
 // maxCourseZip bounds what an upload may unpack to.
@@ -483,13 +514,13 @@ func readZipFile(f *zip.File) error {
 }
 
 func (s *Server) courseUpload(c *fiber.Ctx) error {
-	page := func(status int, data fiber.Map) error {
-		data["Title"] = "Upload a course"
-		return s.render(c, status, "courses/admin_upload", data)
+	page := func(status int, data courseUploadPage) error {
+		data.Title = "Upload a course"
+		return s.renderPage(c, status, "courses/admin_upload", &data)
 	}
 	fh, err := c.FormFile("folder")
 	if err != nil {
-		return page(fiber.StatusUnprocessableEntity, fiber.Map{"Error": "Choose a zip file of the course folder to upload."})
+		return page(fiber.StatusUnprocessableEntity, courseUploadPage{Error: "Choose a zip file of the course folder to upload."})
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -502,12 +533,12 @@ func (s *Server) courseUpload(c *fiber.Ctx) error {
 	}
 	folder, status, problem := zipFolder(data)
 	if problem != "" {
-		return page(status, fiber.Map{"Error": problem})
+		return page(status, courseUploadPage{Error: problem})
 	}
 	res, err := s.courses.Import(c.UserContext(), folder, actorOf(c), s.now())
 	var ve *courses.ValidationError
 	if errors.As(err, &ve) {
-		return page(fiber.StatusUnprocessableEntity, fiber.Map{"Problems": ve.Problems, "FileName": fh.Filename})
+		return page(fiber.StatusUnprocessableEntity, courseUploadPage{Problems: ve.Problems, FileName: fh.Filename})
 	}
 	if err != nil {
 		return courseError(err)
@@ -568,8 +599,18 @@ func (s *Server) coursePeoplePage(c *fiber.Ctx, status int, errMsg string) error
 	for _, r := range rows {
 		counts[string(r.Status)]++
 	}
-	return s.render(c, status, "courses/admin_people", fiber.Map{"Title": "People · " + course.Title, "Course": course,
-		"Rows": rows, "Counts": counts, "Error": errMsg})
+	return s.renderPage(c, status, "courses/admin_people", &coursePeoplePage{layout: layout{Title: "People · " + course.Title}, Course: course,
+		Rows: rows, Counts: counts, Error: errMsg})
+}
+
+// coursePeoplePage is the data of courses/admin_people.html: everyone
+// assigned the course, with the exemption forms.
+type coursePeoplePage struct {
+	layout
+	Course *courses.Course
+	Rows   []courses.RosterRow
+	Counts map[string]int // people by status
+	Error  string         // why the last exemption was refused
 }
 
 func (s *Server) coursePeople(c *fiber.Ctx) error { return s.coursePeoplePage(c, fiber.StatusOK, "") }

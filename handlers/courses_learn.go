@@ -6,10 +6,12 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"steward/courses"
+	"steward/internal/org"
 )
 
 // courseError turns a courses error into the status and message people see.
@@ -73,12 +75,33 @@ func (s *Server) coursePage(c *fiber.Ctx) error {
 	if err != nil {
 		return courseError(err)
 	}
-	return s.render(c, fiber.StatusOK, "courses/course", fiber.Map{"Title": p.Course.Title, "P": p})
+	return s.renderPage(c, fiber.StatusOK, "courses/course", &coursePage{layout: layout{Title: p.Course.Title}, P: p})
 }
 
-// moduleData is what the module page shows: the lesson, then the quiz or
-// why there is none.
-func (s *Server) moduleData(c *fiber.Ctx, slug string, pos int) (fiber.Map, error) {
+// coursePage is the data of courses/course.html, a learner's course.
+type coursePage struct {
+	layout
+	P *courses.Progress
+}
+
+// modulePage is the data of courses/module.html: the lesson, then the
+// quiz or why there is none.
+type modulePage struct {
+	layout
+	P          *courses.Progress
+	M          *courses.ModuleProgress
+	Body       template.HTML   // the lesson
+	Next       *courses.Module // nil after the last module
+	NoAttempts bool            // the attempts of this cycle are used up
+	Quiz       *courses.Quiz   // nil when NoAttempts
+	ChooseAll  map[int64]bool  // by question: say "choose all that apply"
+	// A refused submission: why, and the options that were ticked.
+	Error  string
+	Chosen map[int64]bool
+}
+
+// moduleData is what the module page shows.
+func (s *Server) moduleData(c *fiber.Ctx, slug string, pos int) (*modulePage, error) {
 	u := currentUser(c)
 	p, err := s.courses.CourseProgress(c.UserContext(), u.ID, slug, s.now())
 	if errors.Is(err, courses.ErrNotAssigned) {
@@ -100,24 +123,26 @@ func (s *Server) moduleData(c *fiber.Ctx, slug string, pos int) (fiber.Map, erro
 	if err != nil {
 		return nil, err
 	}
-	data := fiber.Map{"Title": mp.Module.Title, "P": p, "M": mp, "Body": template.HTML(body)}
+	// Sanitised by RenderMarkdown; FillHTML escapes the facts it adds.
+	body = org.FillHTML(body, s.brandNow().Settings)
+	data := &modulePage{layout: layout{Title: mp.Module.Title}, P: p, M: mp, Body: template.HTML(body)}
 	if next, err := p.Course.Module(pos + 1); err == nil {
-		data["Next"] = next
+		data.Next = next
 	}
 	quiz, err := s.courses.StartAttempt(c.UserContext(), u.ID, slug, pos, s.now())
 	switch {
 	case errors.Is(err, courses.ErrAttemptLimit):
-		data["NoAttempts"] = true
+		data.NoAttempts = true
 	case err != nil:
 		return nil, courseError(err)
 	default:
-		data["Quiz"] = quiz
+		data.Quiz = quiz
 		// Checkboxes say "all that apply" unless the question already does.
 		chooseAll := map[int64]bool{}
 		for _, q := range quiz.Module.Questions {
 			chooseAll[q.ID] = q.Kind == courses.Multiple && !strings.Contains(strings.ToLower(q.Text), "all that apply")
 		}
-		data["ChooseAll"] = chooseAll
+		data.ChooseAll = chooseAll
 	}
 	return data, nil
 }
@@ -131,7 +156,7 @@ func (s *Server) modulePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "courses/module", data)
+	return s.renderPage(c, fiber.StatusOK, "courses/module", data)
 }
 
 // readAnswers reads q<question id>=<option id> pairs; a checkbox question
@@ -194,8 +219,8 @@ func (s *Server) moduleSubmit(c *fiber.Ctx) error {
 				chosen[id] = true
 			}
 		}
-		data["Error"], data["Chosen"] = capitalise(err), chosen
-		return s.render(c, fiber.StatusUnprocessableEntity, "courses/module", data)
+		data.Error, data.Chosen = capitalise(err), chosen
+		return s.renderPage(c, fiber.StatusUnprocessableEntity, "courses/module", data)
 	}
 	if errors.Is(err, courses.ErrNotFound) {
 		return fiber.NewError(fiber.StatusNotFound, "This quiz token is not yours or does not exist. Open the module again.")
@@ -226,20 +251,20 @@ func (s *Server) attemptPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Title": "Result: " + m.Title, "A": a, "Course": course, "M": m, "Results": results,
-		"Passed": a.Passed != nil && *a.Passed, "Score": 0}
+	data := &resultPage{layout: layout{Title: "Result: " + m.Title}, A: a, Course: course, M: m, Results: results,
+		Passed: a.Passed != nil && *a.Passed}
 	if a.Score != nil {
-		data["Score"] = *a.Score
+		data.Score = *a.Score
 	}
 	// What next, and whether the correct answers may be shown, depend on
 	// where the person stands now.
 	var mp *courses.ModuleProgress
 	if p, err := s.courses.CourseProgress(c.UserContext(), u.ID, course.Slug, s.now()); err == nil {
-		data["P"] = p
+		data.P = p
 		for i := range p.Modules {
 			if p.Modules[i].Module.ID == a.ModuleID {
 				mp = &p.Modules[i]
-				data["MP"] = mp
+				data.MP = mp
 			}
 		}
 	}
@@ -253,8 +278,23 @@ func (s *Server) attemptPage(c *fiber.Ctx) error {
 			}
 		}
 	}
-	data["Revealed"] = revealed
-	return s.render(c, fiber.StatusOK, "courses/result", data)
+	data.Revealed = revealed
+	return s.renderPage(c, fiber.StatusOK, "courses/result", data)
+}
+
+// resultPage is the data of courses/result.html, one submitted attempt.
+type resultPage struct {
+	layout
+	A       *courses.Attempt
+	Course  *courses.Course
+	M       *courses.Module
+	Results []courses.QuestionResult
+	Passed  bool
+	Score   int
+	// Where the person stands now, when the course is still assigned.
+	P        *courses.Progress
+	MP       *courses.ModuleProgress
+	Revealed bool // the correct answers may be shown
 }
 
 func (s *Server) certificatePage(c *fiber.Ctx) error {
@@ -269,19 +309,36 @@ func (s *Server) certificatePage(c *fiber.Ctx) error {
 	if s.cfg.BaseURL != nil {
 		verifyURL = strings.TrimRight(s.cfg.BaseURL.String(), "/") + verifyURL
 	}
-	return s.render(c, fiber.StatusOK, "courses/certificate", fiber.Map{"Title": "Certificate: " + cert.CourseTitle, "Cert": cert, "VerifyURL": verifyURL})
+	return s.renderPage(c, fiber.StatusOK, "courses/certificate", &certificatePage{layout: layout{Title: "Certificate: " + cert.CourseTitle}, Cert: cert, VerifyURL: verifyURL})
+}
+
+// certificatePage is the data of courses/certificate.html.
+type certificatePage struct {
+	layout
+	Cert      *courses.Certificate
+	VerifyURL string
+}
+
+// verifyPage is the data of courses/verify.html: a certificate found, or
+// the form to look one up.
+type verifyPage struct {
+	layout
+	V     *courses.Verification // nil: show the form
+	Code  string
+	Now   time.Time
+	Error string
 }
 
 // verifyForm takes a code typed in and sends the reader to its page.
 func (s *Server) verifyForm(c *fiber.Ctx) error {
 	code := c.Query("code")
 	if code == "" {
-		return s.render(c, fiber.StatusOK, "courses/verify", fiber.Map{"Title": "Verify a certificate"})
+		return s.renderPage(c, fiber.StatusOK, "courses/verify", &verifyPage{layout: layout{Title: "Verify a certificate"}})
 	}
 	norm := courses.NormalizeCode(code)
 	if norm == "" {
-		return s.render(c, fiber.StatusUnprocessableEntity, "courses/verify", fiber.Map{"Title": "Verify a certificate",
-			"Code": code, "Error": "A certificate code has 16 letters and digits, like ABCD-EFGH-JKLM-NPQR."})
+		return s.renderPage(c, fiber.StatusUnprocessableEntity, "courses/verify", &verifyPage{layout: layout{Title: "Verify a certificate"},
+			Code: code, Error: "A certificate code has 16 letters and digits, like ABCD-EFGH-JKLM-NPQR."})
 	}
 	return c.Redirect("/verify/"+norm, fiber.StatusSeeOther)
 }
@@ -290,12 +347,12 @@ func (s *Server) verifyPage(c *fiber.Ctx) error {
 	code := c.Params("code")
 	v, err := s.courses.Verify(c.UserContext(), code)
 	if errors.Is(err, courses.ErrNotFound) {
-		return s.render(c, fiber.StatusNotFound, "courses/verify", fiber.Map{"Title": "Verify a certificate",
-			"Code": code, "Error": "No certificate has this code. Check it against the printed certificate."})
+		return s.renderPage(c, fiber.StatusNotFound, "courses/verify", &verifyPage{layout: layout{Title: "Verify a certificate"},
+			Code: code, Error: "No certificate has this code. Check it against the printed certificate."})
 	}
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return s.render(c, fiber.StatusOK, "courses/verify", fiber.Map{"Title": "Certificate verified", "V": v, "Code": courses.NormalizeCode(code), "Now": s.now()})
+	return s.renderPage(c, fiber.StatusOK, "courses/verify", &verifyPage{layout: layout{Title: "Certificate verified"}, V: v, Code: courses.NormalizeCode(code), Now: s.now()})
 }

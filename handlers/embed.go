@@ -20,10 +20,7 @@ func embedCSP(origins []string) []byte {
 	return []byte(strings.Replace(csp, "frame-ancestors 'none'", ancestors, 1))
 }
 
-var (
-	cspKey          = []byte("Content-Security-Policy")
-	frameOptionsKey = []byte("X-Frame-Options")
-)
+var frameOptionsKey = []byte("X-Frame-Options")
 
 // policyEmbed serves the version in effect without the site's chrome, for
 // the company's own site to show in an iframe; only the configured origins

@@ -28,6 +28,8 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, people.ErrDuplicateEmail), errors.Is(err, people.ErrDuplicateTeam),
 		errors.Is(err, people.ErrManagerCycle), errors.Is(err, people.ErrLastAdmin):
 		return http.StatusConflict, capitalise(err)
+	case errors.Is(err, people.ErrInvalid):
+		return http.StatusUnprocessableEntity, capitalise(err)
 	}
 	return http.StatusInternalServerError, "Something went wrong on our side. It has been logged; please try again."
 }

@@ -113,7 +113,7 @@ func TestPostWithoutCSRFIsRefusedAndChangesNothing(t *testing.T) {
 	c := ts.as(adminEmail)
 	before := ts.count(`SELECT COUNT(*) FROM teams`)
 	res := c.postRaw("/admin/teams", url.Values{"name": {"Legal"}})
-	res.expect(t, http.StatusForbidden, "did not come from Steward")
+	res.expect(t, http.StatusForbidden, "did not come from this site")
 	c.postRaw("/admin/teams", url.Values{"name": {"Legal"}, "_csrf": {"forged"}}).expect(t, http.StatusForbidden)
 	if after := ts.count(`SELECT COUNT(*) FROM teams`); after != before {
 		t.Fatalf("teams %d -> %d", before, after)

@@ -15,7 +15,7 @@ const tokenParam = "token"
 // tokenPrefixes are the paths those secrets follow. They are checked as
 // well as the matched route, so that a mistyped or extended link that
 // matches no route (a 404) is not logged whole either.
-var tokenPrefixes = []string{"/invite/", "/password/reset/", "/subscribe/confirm/", "/unsubscribe/"}
+var tokenPrefixes = []string{"/invite/", "/password/reset/", "/subscribe/confirm/", "/unsubscribe/", "/calendar/"}
 
 // redacted stands for a secret in a logged path.
 const redacted = "[redacted]"

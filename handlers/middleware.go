@@ -113,6 +113,9 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	for _, kv := range securityHeaderList {
 		h.SetCanonical(kv[0], kv[1])
 	}
+	if s.sso != nil {
+		h.SetCanonical(cspKey, s.sso.csp)
+	}
 	if s.cfg.SecureCookies() {
 		h.SetCanonical(hstsKey, hstsValue)
 	}
@@ -143,13 +146,23 @@ func (s *Server) noStoreWhenSignedIn(c *fiber.Ctx) error {
 // securityHeaderList is built once, with keys already in canonical form,
 // so setting them costs no parsing per request.
 var securityHeaderList = [][2][]byte{
-	{[]byte("Content-Security-Policy"), []byte("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-		"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")},
+	{cspKey, cspWithFormTargets()},
 	{[]byte("X-Content-Type-Options"), []byte("nosniff")},
 	{[]byte("Referrer-Policy"), []byte("same-origin")},
 	{[]byte("X-Frame-Options"), []byte("DENY")},
 	{[]byte("Permissions-Policy"), []byte("camera=(), microphone=(), geolocation=(), interest-cohort=()")},
 	{[]byte("Cross-Origin-Opener-Policy"), []byte("same-origin")},
+}
+
+var cspKey = []byte("Content-Security-Policy")
+
+// cspWithFormTargets is Steward's Content-Security-Policy, whose forms
+// post to Steward alone, and also to origins: the sign-out form redirects
+// to the single sign-on provider, and form-action covers redirects.
+func cspWithFormTargets(origins ...string) []byte {
+	formAction := strings.Join(append([]string{"'self'"}, origins...), " ")
+	return []byte("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"font-src 'self'; connect-src 'self'; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 }
 
 var (
@@ -294,7 +307,7 @@ func (s *Server) rejectControlChars(c *fiber.Ctx) error {
 		}
 	}
 	if bad {
-		return fiber.NewError(fiber.StatusBadRequest, "The request contains control characters (such as NUL), which Steward does not accept in text.")
+		return fiber.NewError(fiber.StatusBadRequest, "The request contains control characters (such as NUL), which this site does not accept in text.")
 	}
 	return c.Next()
 }

@@ -16,8 +16,16 @@ func (s *Server) myData(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "mydata/page", fiber.Map{"Title": "My data", "Inv": inv, "RetentionDays": s.cfg.RetentionDays,
-		"MailDays": int(retention.DefaultMailBodies.Hours() / 24)})
+	return s.renderPage(c, fiber.StatusOK, "mydata/page", &myDataPage{layout: layout{Title: "My data"}, Inv: inv, RetentionDays: s.cfg.RetentionDays,
+		MailDays: int(retention.DefaultMailBodies.Hours() / 24)})
+}
+
+// myDataPage is the data of mydata/page.html.
+type myDataPage struct {
+	layout
+	Inv           *retention.Inventory
+	RetentionDays int // how long a leaver's record keeps their name
+	MailDays      int // how long a sent email keeps its text
 }
 
 // myDataJSON downloads the same as one JSON file. Taking a copy of one's

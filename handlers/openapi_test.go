@@ -78,6 +78,10 @@ func TestAPIAnswersMatchTheContract(t *testing.T) {
 		{"OPTIONS", "/api/v1/policies/privacy/versions/2?x=%00", nil, 400, true},
 		{"OPTIONS", "/api/v1/openapi.json", []string{"Origin", "https://shop.example.net", "Access-Control-Request-Method", "GET"}, 204, true},
 		{"OPTIONS", "/api/v1/openapi.json?x=%00", nil, 400, true},
+		{"GET", "/api/v1/subprocessors", nil, 200, true},
+		{"GET", "/api/v1/subprocessors?x=%01", nil, 400, true},
+		{"OPTIONS", "/api/v1/subprocessors", []string{"Origin", "https://shop.example.net", "Access-Control-Request-Method", "GET"}, 204, true},
+		{"OPTIONS", "/api/v1/subprocessors?x=%00", nil, 400, true},
 	}
 	exercised := map[string]bool{}
 	for _, tc := range cases {

@@ -54,11 +54,24 @@ func (s *Server) outboxList(c *fiber.Ctx) error {
 	if kind != "" {
 		q.Set("kind", kind)
 	}
-	return s.render(c, fiber.StatusOK, "outbox/list", fiber.Map{
-		"Title": "Outbox", "Messages": msgs, "Counts": counts, "Statuses": outboxStatuses, "Kinds": kinds,
-		"Status": status, "Kind": kind, "Pager": pageLinks("/admin/outbox", q, page, hasNext, ""),
-		"SMTP": s.cfg.SMTPURL != "",
+	return s.renderPage(c, fiber.StatusOK, "outbox/list", &outboxListPage{
+		layout: layout{Title: "Outbox"}, Messages: msgs, Counts: counts, Statuses: outboxStatuses, Kinds: kinds,
+		Status: status, Kind: kind, Pager: pageLinks("/admin/outbox", q, page, hasNext, ""),
+		SMTP: s.cfg.SMTPURL != "",
 	})
+}
+
+// outboxListPage is the data of outbox/list.html.
+type outboxListPage struct {
+	layout
+	Messages []mail.Outgoing // this page of them, newest first
+	Counts   map[string]int  // messages by status
+	Statuses []string
+	Kinds    []string
+	// The filters as asked for, to keep them selected.
+	Status, Kind string
+	Pager        pager
+	SMTP         bool // a server is configured; without one nothing leaves
 }
 
 func (s *Server) outboxMessage(c *fiber.Ctx) (mail.Outgoing, error) {
@@ -86,10 +99,19 @@ func (s *Server) outboxShow(c *fiber.Ctx) error {
 	if !m.Secret {
 		messageID = mail.MessageID(m.DedupeKey, s.cfg.BaseURL.Hostname())
 	}
-	return s.render(c, fiber.StatusOK, "outbox/show", fiber.Map{
-		"Title": "Outbox: " + m.Subject, "Message": m, "Headers": m.Headers(), "Sent": sent,
-		"MessageID": messageID,
+	return s.renderPage(c, fiber.StatusOK, "outbox/show", &outboxMessagePage{
+		layout: layout{Title: "Outbox: " + m.Subject}, Message: m, Headers: m.Headers(), Sent: sent,
+		MessageID: messageID,
 	})
+}
+
+// outboxMessagePage is the data of outbox/show.html.
+type outboxMessagePage struct {
+	layout
+	Message   mail.Outgoing
+	Headers   map[string]string
+	Sent      string // when, in words; empty if not sent
+	MessageID string // empty for a message carrying a secret link
 }
 
 func (s *Server) outboxRetry(c *fiber.Ctx) error {

@@ -25,6 +25,9 @@ type pageCache struct {
 	mu  sync.RWMutex
 	m   map[string]*pageEntry
 	max int
+	// brand is the version of the organisation's branding the pages
+	// carry; a new one empties the cache (use).
+	brand string
 }
 
 type pageEntry struct {
@@ -36,6 +39,25 @@ type pageEntry struct {
 // newPageCache returns an empty cache.
 func newPageCache() *pageCache {
 	return &pageCache{m: map[string]*pageEntry{}, max: 4096}
+}
+
+// use empties the cache when the branding every page carries is no longer
+// brand. A page built from the old branding meanwhile lands in the
+// discarded map, never in the new one: a page built after the new branding
+// was stored renders with it.
+func (c *pageCache) use(brand string) {
+	c.mu.RLock()
+	same := c.brand == brand
+	c.mu.RUnlock()
+	if same {
+		return
+	}
+	c.mu.Lock()
+	if c.brand != brand {
+		c.m = map[string]*pageEntry{}
+		c.brand = brand
+	}
+	c.mu.Unlock()
 }
 
 // get returns the page for key, calling build when it is not cached. A
@@ -92,6 +114,8 @@ func newPage(body []byte, contentType string) page {
 
 // servePage sends the cached page under key, building it on first use.
 func (s *Server) servePage(c *fiber.Ctx, key, cacheControl string, build func() (page, error)) error {
+	// Every page carries the organisation's branding.
+	s.pages.use(s.brandNow().Version)
 	p, err := s.pages.get(key, build)
 	if err != nil {
 		return err

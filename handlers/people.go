@@ -13,6 +13,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/people"
+	"steward/internal/reports"
 	"steward/internal/validator"
 )
 
@@ -54,12 +55,10 @@ func readPersonForm(c *fiber.Ctx) personForm {
 
 // input validates the form and resolves the manager's email to an id.
 func (s *Server) personInput(c *fiber.Ctx, f *personForm) people.Input {
-	f.Check(validator.NotBlank(f.Email), "email", "Enter an email address.")
-	f.Check(f.Email == "" || validator.Email(f.Email), "email", "Enter an email address like name@example.com.")
-	f.Check(validator.NotBlank(f.Name), "name", "Enter a name.")
-	f.Check(validator.MaxChars(f.Name, 200), "name", "Use at most 200 characters.")
-	f.Check(people.Role(f.Role).Valid(), "role", "Choose one of the roles.")
 	in := people.Input{Email: f.Email, Name: f.Name, Role: people.Role(f.Role)}
+	for field, msg := range in.Problems() {
+		f.AddFieldError(field, msg)
+	}
 	if f.TeamID != "" {
 		id, err := strconv.ParseInt(f.TeamID, 10, 64)
 		if err != nil {
@@ -112,13 +111,29 @@ func (s *Server) peopleFormPage(c *fiber.Ctx, status int, title string, f person
 		return err
 	}
 	var sessions []people.Session
+	var identities []people.Identity
 	if person != nil {
 		if sessions, err = s.people.Sessions(c.UserContext(), person.ID); err != nil {
 			return err
 		}
+		if identities, err = s.people.Identities(c.UserContext(), person.ID); err != nil {
+			return err
+		}
 	}
-	return s.render(c, status, "people/form", fiber.Map{"Title": title, "Form": f, "Teams": teams, "Roles": people.Roles, "Person": person,
-		"Sessions": len(sessions)})
+	return s.renderPage(c, status, "people/form", &personFormPage{layout: layout{Title: title}, Form: f, Teams: teams, Roles: people.Roles,
+		Person: person, Sessions: len(sessions), Identities: identities})
+}
+
+// personFormPage is the data of people/form.html: adding a person, or
+// editing one (Person set).
+type personFormPage struct {
+	layout
+	Form       personForm
+	Teams      []people.Team
+	Roles      []people.Role
+	Person     *people.User      // nil when adding
+	Sessions   int               // the person's open sessions
+	Identities []people.Identity // their single sign-on identities
 }
 
 func (s *Server) peopleList(c *fiber.Ctx) error {
@@ -152,10 +167,22 @@ func (s *Server) peopleList(c *fiber.Ctx) error {
 	if f.TeamID != 0 {
 		q.Set("team", strconv.FormatInt(f.TeamID, 10))
 	}
-	return s.render(c, fiber.StatusOK, "people/list", fiber.Map{
-		"Title": "People", "People": users, "Total": total, "Teams": teams, "Roles": people.Roles,
-		"Filter": f, "TeamFilter": c.Query("team"), "Pager": pageLinks("/admin/people", q, page, page*50 < total, ""),
+	return s.renderPage(c, fiber.StatusOK, "people/list", &peopleListPage{
+		layout: layout{Title: "People"}, People: users, Total: total, Teams: teams, Roles: people.Roles,
+		Filter: f, TeamFilter: c.Query("team"), Pager: pageLinks("/admin/people", q, page, page*50 < total, ""),
 	})
+}
+
+// peopleListPage is the data of people/list.html.
+type peopleListPage struct {
+	layout
+	People     []people.User // this page of them
+	Total      int           // matching the filter, on every page
+	Teams      []people.Team
+	Roles      []people.Role
+	Filter     people.Filter
+	TeamFilter string // the team asked for, to keep it selected
+	Pager      pager
 }
 
 func (s *Server) personNewForm(c *fiber.Ctx) error {
@@ -208,6 +235,9 @@ func (s *Server) personUpdate(c *fiber.Ctx) error {
 		return s.peopleFormPage(c, fiber.StatusUnprocessableEntity, p.Name, f, &p)
 	}
 	err = s.people.Update(c.UserContext(), p.ID, in, audit.UserActor(currentUser(c).ID), s.now())
+	if errors.Is(err, people.ErrManaged) {
+		return errManaged(p)
+	}
 	if field, msg, ok := fieldOf(err); ok {
 		f.AddFieldError(field, msg)
 		return s.peopleFormPage(c, fiber.StatusUnprocessableEntity, p.Name, f, &p)
@@ -228,7 +258,11 @@ func (s *Server) setActive(c *fiber.Ctx, active bool) error {
 	if !active && p.ID == me.ID {
 		return fiber.NewError(fiber.StatusConflict, "You cannot deactivate yourself.")
 	}
-	if err := s.people.SetActive(c.UserContext(), p.ID, active, audit.UserActor(me.ID), s.now()); err != nil {
+	err = s.people.SetActive(c.UserContext(), p.ID, active, audit.UserActor(me.ID), s.now())
+	if errors.Is(err, people.ErrManaged) {
+		return errManaged(p)
+	}
+	if err != nil {
 		return err
 	}
 	if active {
@@ -237,6 +271,10 @@ func (s *Server) setActive(c *fiber.Ctx, active bool) error {
 		s.flash(c, p.Name+" has been deactivated. Their training and acknowledgement records are kept.")
 	}
 	return c.Redirect("/admin/people/"+strconv.FormatInt(p.ID, 10), fiber.StatusSeeOther)
+}
+
+func errManaged(p people.User) error {
+	return fiber.NewError(fiber.StatusConflict, p.Name+" is managed by your company directory through SCIM: their name, email, team, manager and whether they are active change there, and Steward follows. Here you can change their role and start date.")
 }
 
 func (s *Server) personDeactivate(c *fiber.Ctx) error { return s.setActive(c, false) }
@@ -254,7 +292,15 @@ func (s *Server) teamsPage(c *fiber.Ctx, status int, name string, v *validator.V
 	if v == nil {
 		v = &validator.Validator{}
 	}
-	return s.render(c, status, "people/teams", fiber.Map{"Title": "Teams", "Teams": teams, "Name": name, "Form": v})
+	return s.renderPage(c, status, "people/teams", &teamsListPage{layout: layout{Title: "Teams"}, Teams: teams, Name: name, Form: *v})
+}
+
+// teamsListPage is the data of people/teams.html.
+type teamsListPage struct {
+	layout
+	Teams []people.Team
+	Name  string // the new team's name, kept when it is refused
+	Form  validator.Validator
 }
 
 func checkTeamName(v *validator.Validator, name string) {
@@ -307,15 +353,34 @@ func (s *Server) teamRename(c *fiber.Ctx) error {
 }
 
 func (s *Server) importForm(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, "people/import", fiber.Map{"Title": "Import a roster", "Columns": people.RosterColumns})
+	return s.renderPage(c, fiber.StatusOK, "people/import", &importPage{layout: layout{Title: "Import a roster"}, Columns: people.RosterColumns, SCIM: s.cfg.SCIM()})
 }
+
+// importPage is the data of people/import.html: the upload form, and what
+// was wrong with the last file.
+type importPage struct {
+	layout
+	Columns  []string
+	SCIM     bool   // the directory provisions people: no import
+	Error    string // no file
+	Problems []people.RowError
+	FileName string
+}
+
+// errDirectorySource refuses the roster import where the directory
+// provisions people.
+var errDirectorySource = fiber.NewError(fiber.StatusConflict,
+	"People come from your company directory through SCIM (STEWARD_PEOPLE_SOURCE=scim), so the roster import is off: change people in the directory.")
 
 // importRoster takes a roster CSV upload and imports all of it or none.
 func (s *Server) importRoster(c *fiber.Ctx) error {
+	if s.cfg.SCIM() {
+		return errDirectorySource
+	}
 	fh, err := c.FormFile("roster")
 	if err != nil {
-		return s.render(c, fiber.StatusUnprocessableEntity, "people/import", fiber.Map{
-			"Title": "Import a roster", "Columns": people.RosterColumns, "Error": "Choose a CSV file to import."})
+		return s.renderPage(c, fiber.StatusUnprocessableEntity, "people/import", &importPage{
+			layout: layout{Title: "Import a roster"}, Columns: people.RosterColumns, Error: "Choose a CSV file to import."})
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -329,8 +394,8 @@ func (s *Server) importRoster(c *fiber.Ctx) error {
 	}
 	var re *people.RosterError
 	if errors.As(err, &re) {
-		return s.render(c, fiber.StatusUnprocessableEntity, "people/import", fiber.Map{
-			"Title": "Import a roster", "Columns": people.RosterColumns, "Problems": re.Problems, "FileName": fh.Filename})
+		return s.renderPage(c, fiber.StatusUnprocessableEntity, "people/import", &importPage{
+			layout: layout{Title: "Import a roster"}, Columns: people.RosterColumns, Problems: re.Problems, FileName: fh.Filename})
 	}
 	if err != nil {
 		return err
@@ -362,11 +427,7 @@ func (s *Server) inScope(c *fiber.Ctx, id int64) (people.User, error) {
 			return people.User{}, err
 		}
 		if !ok {
-			s.log.Warn("out-of-scope person requested", "user_id", me.ID, "person_id", id, "path", c.Path())
-			if err := s.recordDenied(c, id); err != nil {
-				s.log.Error("audit denied access", "err", err)
-			}
-			return people.User{}, notFound
+			return people.User{}, s.notInLine(c, id)
 		}
 	}
 	p, err := s.people.Get(c.UserContext(), id)
@@ -374,6 +435,16 @@ func (s *Server) inScope(c *fiber.Ctx, id int64) (people.User, error) {
 		return people.User{}, notFound
 	}
 	return p, err
+}
+
+// notInLine logs and audits a request for a person outside the caller's
+// reporting line, and answers it as if there were no such person.
+func (s *Server) notInLine(c *fiber.Ctx, id int64) error {
+	s.log.Warn("out-of-scope person requested", "user_id", currentUser(c).ID, "person_id", id, "path", c.Path())
+	if err := s.recordDenied(c, id); err != nil {
+		s.log.Error("audit denied access", "err", err)
+	}
+	return fiber.NewError(fiber.StatusNotFound, "We could not find that person in your reporting line.")
 }
 
 func (s *Server) recordDenied(c *fiber.Ctx, id int64) error {
@@ -408,5 +479,14 @@ func (s *Server) teamPerson(c *fiber.Ctx) error {
 	for slug, at := range sent {
 		reminded[slug] = at.Format("15:04 UTC")
 	}
-	return s.render(c, fiber.StatusOK, "people/person", fiber.Map{"Title": p.Name, "Person": p, "History": h, "Reminded": reminded})
+	return s.renderPage(c, fiber.StatusOK, "people/person", &personPage{layout: layout{Title: p.Name}, Person: p, History: h, Reminded: reminded})
+}
+
+// personPage is the data of people/person.html, a manager's view of one
+// person in their line.
+type personPage struct {
+	layout
+	Person   people.User
+	History  *reports.History
+	Reminded map[string]string // course slug: when today's reminder was queued
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"steward/internal/audit"
+	"steward/internal/org"
 	"steward/internal/validator"
 	"steward/policies"
 )
@@ -27,11 +28,15 @@ type newPolicyForm struct {
 
 // draftForm edits the draft's text and describes the change.
 type draftForm struct {
-	Body    string
-	Summary string
-	Change  string
+	Body      string
+	Summary   string
+	KeyPoints string // one a line
+	Change    string
 	validator.Validator
 }
+
+// KeyPointList is the key points as the public page will list them.
+func (f draftForm) KeyPointList() []string { return policies.KeyPointsFromText(f.KeyPoints) }
 
 // publishForm publishes the saved draft now or from a date.
 type publishForm struct {
@@ -141,13 +146,16 @@ func (s *Server) adminPolicy(c *fiber.Ctx) error {
 	hasDraft := false
 	for _, v := range versions {
 		if v.Draft {
-			f = draftForm{Body: v.BodyMD, Summary: v.Summary, Change: string(v.ChangeKind)}
+			f = draftForm{Body: v.BodyMD, Summary: v.Summary, KeyPoints: strings.Join(v.KeyPoints, "\n"), Change: string(v.ChangeKind)}
 			hasDraft = true
 		}
 	}
 	if !hasDraft && len(versions) > 0 {
 		// Editing always starts from the latest published text.
-		f.Body = versions[len(versions)-1].BodyMD
+		// Its source keeps the {{org.KEY}} placeholders the published
+		// text has filled in.
+		f.Body = versions[len(versions)-1].SourceMD
+		f.KeyPoints = strings.Join(versions[len(versions)-1].KeyPoints, "\n")
 	}
 	return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, "")
 }
@@ -163,18 +171,31 @@ func (s *Server) adminPolicyRender(c *fiber.Ctx, status int, p policies.Policy, 
 			t.Versions = append(t.Versions, v)
 		}
 	}
-	type row struct {
-		V      policies.Version
-		Status policies.Status
-	}
-	rows := make([]row, 0, len(t.Versions))
+	rows := make([]versionRow, 0, len(t.Versions))
 	for i := len(t.Versions) - 1; i >= 0; i-- {
-		rows = append(rows, row{t.Versions[i], t.StatusOf(t.Versions[i], now)})
+		rows = append(rows, versionRow{t.Versions[i], t.StatusOf(t.Versions[i], now)})
 	}
-	return s.render(c, status, "policies/admin_edit", fiber.Map{
-		"Title": p.Title, "Policy": p, "Rows": rows, "Draft": draft, "Form": f, "Publish": pf, "Preview": preview,
-		"Now": now,
+	return s.renderPage(c, status, "policies/admin_edit", &policyEditPage{
+		layout: layout{Title: p.Title}, Policy: p, Rows: rows, Draft: draft, Form: f, Publish: pf, Preview: preview,
 	})
+}
+
+// policyEditPage is the data of policies/admin_edit.html: the versions so
+// far, the draft with its preview, and publishing.
+type policyEditPage struct {
+	layout
+	Policy  policies.Policy
+	Rows    []versionRow // published versions, newest first
+	Draft   *policies.Version
+	Form    draftForm
+	Publish publishForm
+	Preview template.HTML // the draft rendered, when asked for
+}
+
+// versionRow is a published version and its status now.
+type versionRow struct {
+	V      policies.Version
+	Status policies.Status
 }
 
 // adminDraftSave saves the draft, or renders a preview of it unsaved.
@@ -184,8 +205,10 @@ func (s *Server) adminDraftSave(c *fiber.Ctx) error {
 	if err != nil {
 		return policyError(err)
 	}
-	f := draftForm{Body: c.FormValue("body"), Summary: strings.TrimSpace(c.FormValue("summary")), Change: c.FormValue("change")}
-	in := policies.DraftInput{Body: f.Body, Summary: f.Summary, ChangeKind: policies.ChangeKind(f.Change)}
+	f := draftForm{Body: c.FormValue("body"), Summary: strings.TrimSpace(c.FormValue("summary")),
+		KeyPoints: c.FormValue("key_points"), Change: c.FormValue("change")}
+	in := policies.DraftInput{Body: f.Body, Summary: f.Summary, KeyPoints: policies.KeyPointsFromText(f.KeyPoints),
+		ChangeKind: policies.ChangeKind(f.Change)}
 	if err := in.Validate(); err != nil {
 		addValidation(&f.Validator, err, nil)
 		return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, publishForm{When: "now"}, "")
@@ -195,7 +218,8 @@ func (s *Server) adminDraftSave(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		// Sanitised by policies.Render.
+		// Sanitised by policies.Render; FillHTML escapes what it adds.
+		html = org.FillHTML(html, s.brandNow().Settings)
 		return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, template.HTML(html))
 	}
 	if _, err := s.policies.SaveDraft(ctx, p.Slug, in, audit.UserActor(currentUser(c).ID), s.now()); err != nil {
@@ -243,7 +267,7 @@ func (s *Server) adminPublish(c *fiber.Ctx) error {
 	for _, v := range versions {
 		if v.Draft {
 			draft = &v
-			f = draftForm{Body: v.BodyMD, Summary: v.Summary, Change: string(v.ChangeKind)}
+			f = draftForm{Body: v.BodyMD, Summary: v.Summary, KeyPoints: strings.Join(v.KeyPoints, "\n"), Change: string(v.ChangeKind)}
 		}
 	}
 	if draft == nil {
@@ -253,6 +277,11 @@ func (s *Server) adminPublish(c *fiber.Ctx) error {
 		v, err := s.policies.Publish(ctx, p.Slug, effective, audit.UserActor(currentUser(c).ID), now)
 		switch {
 		case addValidation(&pf.Validator, err, map[string]string{"effective": "date"}):
+			if msg, ok := pf.FieldErrors["body"]; ok {
+				// The draft names organisation settings not set yet.
+				delete(pf.FieldErrors, "body")
+				pf.AddFormError("The draft " + strings.ToLower(msg[:1]) + msg[1:])
+			}
 		case err != nil:
 			return policyError(err)
 		default:

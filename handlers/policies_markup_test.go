@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"steward/internal/browsertest"
@@ -14,7 +15,8 @@ func TestPolicyMarkupIsValid(t *testing.T) {
 	pages := map[string]string{}
 	anon := ts.client()
 	for _, p := range []string{"/", "/policies/privacy", "/policies/privacy/v/1", "/policies/privacy/history",
-		"/policies/privacy/diff/1/3", "/policies/nope", "/policies/privacy/diff/3/1"} {
+		"/policies/privacy/diff/1/3", "/policies/nope", "/policies/privacy/diff/2/2",
+		"/policies/privacy/diff?from=1&to=9"} {
 		pages["anon"+p] = anon.get(p).Body
 	}
 	pages["subscribe-invalid"] = anon.post("/subscribe", url.Values{"email": {"nope"}}).Body
@@ -36,8 +38,10 @@ func TestPolicyMarkupIsValid(t *testing.T) {
 	}
 	pages["admin-new-invalid"] = admin.post("/admin/policies", url.Values{"slug": {"Bad Slug"}}).Body
 	pages["admin-draft-invalid"] = admin.post("/admin/policies/privacy/draft", url.Values{"action": {"save"}}).Body
+	pages["admin-draft-invalid-key-points"] = admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# P\n\n## A {#a}\n\n## B {#a}\n"},
+		"summary": {"s"}, "change": {"minor"}, "key_points": {strings.Repeat("point\n", 9)}, "action": {"save"}}).Body
 	pages["admin-draft-preview"] = admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# P\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"},
-		"summary": {"s"}, "change": {"minor"}, "action": {"preview"}}).Body
+		"summary": {"s"}, "change": {"minor"}, "key_points": {"One.\nTwo."}, "action": {"preview"}}).Body
 	admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# P\n\nNew text."}, "summary": {"s"}, "change": {"minor"}, "action": {"save"}})
 	pages["admin-publish-invalid"] = admin.post("/admin/policies/privacy/publish", url.Values{"when": {"date"}, "date": {"yesterday"}}).Body
 	emp := ts.as(employeeEmail)

@@ -161,7 +161,8 @@ func (s *Server) policyIndex(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	return s.render(c, fiber.StatusOK, "policies/index", fiber.Map{"Title": "Privacy policies", "Policies": rows, "Form": subscribeForm{}})
+	return s.render(c, fiber.StatusOK, "policies/index", fiber.Map{"Title": "Privacy policies", "Policies": rows, "Form": subscribeForm{},
+		"Feed": siteFeedLink})
 }
 
 // indexRows lists each public policy's version in effect, or its first
@@ -215,7 +216,9 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 	key := pageKey(t, "current", cur.Number, nextNum)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		vv := viewOf(t, cur, now)
-		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true})
+		vv.Body = linkedBody(t, vv)
+		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true,
+			"Feed": policyFeedLink(t.Policy)})
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
@@ -231,8 +234,9 @@ func (s *Server) policyVersion(c *fiber.Ctx) error {
 	vv := viewOf(t, v, now)
 	key := pageKey(t, "version "+string(vv.Status), n, vv.Current)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
+		vv.Body = linkedBody(t, vv)
 		body, err := s.renderBytes("policies/show", c.Path(), fiber.Map{
-			"Title": fmt.Sprintf("%s, version %d", t.Policy.Title, n), "V": vv})
+			"Title": fmt.Sprintf("%s, version %d", t.Policy.Title, n), "V": vv, "Feed": policyFeedLink(t.Policy)})
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
@@ -283,56 +287,15 @@ func (s *Server) policyHistory(c *fiber.Ctx) error {
 	}
 	key := pageKey(t, "history", len(t.Versions), cur)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
-		body, err := s.renderBytes("policies/history", c.Path(), fiber.Map{
-			"Title": t.Policy.Title + ": history", "Policy": t.Policy, "Versions": views})
+		data := fiber.Map{"Title": t.Policy.Title + ": history", "Policy": t.Policy, "Versions": views,
+			"Sections": policies.SectionHistories(t.Versions), "Choices": newestFirst(t.Versions),
+			"Latest": t.Versions[len(t.Versions)-1].Number, "Feed": policyFeedLink(t.Policy)}
+		if n := len(t.Versions); n > 1 {
+			data["CompareA"], data["CompareB"] = t.Versions[n-2].Number, t.Versions[n-1].Number
+		}
+		body, err := s.renderBytes("policies/history", c.Path(), data)
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
-}
-
-// policyDiff shows the word-level redline between two versions.
-func (s *Server) policyDiff(c *fiber.Ctx) error {
-	t, err := s.publicTimeline(c)
-	if err != nil {
-		return err
-	}
-	a, err := versionParam(c, "a")
-	if err != nil {
-		return err
-	}
-	b, err := versionParam(c, "b")
-	if err != nil {
-		return err
-	}
-	if a >= b {
-		return policyError(policies.ErrBadRange)
-	}
-	va, okA := t.Version(a)
-	vb, okB := t.Version(b)
-	if !okA || !okB {
-		return policyError(policies.ErrNotFound)
-	}
-	// Both versions are immutable, so the redline is too.
-	return s.servePage(c, pageKey(t, "diff", a, b), "public, max-age=86400", func() (page, error) {
-		r := policies.Compare(va.BodyMD, vb.BodyMD)
-		body, err := s.renderBytes("policies/diff", c.Path(), fiber.Map{
-			"Title":  fmt.Sprintf("%s: changes from version %d to %d", t.Policy.Title, a, b),
-			"Policy": t.Policy, "A": va, "B": vb, "Redline": template.HTML(r.HTML), "R": r,
-		})
-		return page{Body: body, ContentType: mimeHTML}, err
-	})
-}
-
-// policyFeed is the Atom feed of publications of public policies.
-func (s *Server) policyFeed(c *fiber.Ctx) error {
-	ts, err := s.policies.Timelines(c.UserContext(), policies.Public)
-	if err != nil {
-		return err
-	}
-	body, err := policies.Feed(s.cfg.BaseURL.String(), "Steward", ts)
-	if err != nil {
-		return err
-	}
-	return sendPage(c, newPage(body, mimeAtom), "public, max-age=300")
 }
 
 // apiVersion is a version in the JSON API.

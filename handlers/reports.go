@@ -16,8 +16,8 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/csvout"
-	"steward/internal/mail"
 	"steward/internal/people"
+	"steward/internal/reminders"
 	"steward/internal/reports"
 )
 
@@ -147,14 +147,41 @@ func (s *Server) teamReport(c *fiber.Ctx) error {
 	if reportScope(u) == 0 {
 		title, chart = "Team report: everyone", "Compliance of the organisation"
 	}
-	return s.render(c, fiber.StatusOK, "reports/team", fiber.Map{
-		"Title": title, "Report": l, "Filter": f, "Courses": all, "Teams": teams, "Statuses": statusOptions(),
-		"TeamFilter": c.Query("team"), "CourseFilter": c.Query("course"), "StatusFilter": f.Status,
-		"Rows": rows, "Columns": itemColumns, "Total": l.Total, "Page": page, "Pages": pages, "First": (page-1)*reportPageSize + 1,
-		"CSVURL": listURL("/team/report.csv", q), "Pager": pageLinks("/team/report", q, page, page < pages, "#people"),
-		"CountLinks": countLinks(l.Courses, q), "OverdueURL": listURL("/team/report", q, "status", reports.NeedsAction) + "#people", "Bars": courseBars(l.Courses), "Trend": trendChart(l.Trend, chart),
-		"StatusTitle": reports.StatusLabel(f.Status), "Org": reportScope(u) == 0,
+	return s.renderPage(c, fiber.StatusOK, "reports/team", &teamReportPage{
+		layout: layout{Title: title}, Report: l, Courses: all, Teams: teams, Statuses: statusOptions(),
+		TeamFilter: c.Query("team"), CourseFilter: c.Query("course"), StatusFilter: f.Status,
+		Rows: rows, Columns: itemColumns, Total: l.Total, Page: page, Pages: pages, First: (page-1)*reportPageSize + 1,
+		CSVURL: listURL("/team/report.csv", q), Pager: pageLinks("/team/report", q, page, page < pages, "#people"),
+		CountLinks: countLinks(l.Courses, q), OverdueURL: listURL("/team/report", q, "status", reports.NeedsAction) + "#people", Bars: courseBars(l.Courses), Trend: trendChart(l.Trend, chart),
+		StatusTitle: reports.StatusLabel(f.Status), Org: reportScope(u) == 0,
 	})
+}
+
+// teamReportPage is the data of reports/team.html.
+type teamReportPage struct {
+	layout
+	Report   *reports.Line
+	Courses  []reports.Course // the course filter's choices
+	Teams    []reports.Team   // the team filter's choices
+	Statuses []option
+	// The filters as asked for, to keep them selected.
+	TeamFilter, CourseFilter, StatusFilter string
+
+	Rows    []itemRow // this page of the people table
+	Columns []string
+	Total   int // rows on every page
+	Page    int
+	Pages   int
+	First   int // number of the first row on this page
+	CSVURL  string
+	Pager   pager
+
+	CountLinks  map[string]map[string]string // see countLinks
+	OverdueURL  string
+	Bars        barChart
+	Trend       lineChart
+	StatusTitle string
+	Org         bool // the scope is the whole organisation (an admin)
 }
 
 // countLinks are the links of the course table's counts, per course slug
@@ -237,71 +264,34 @@ func (s *Server) teamReportCSV(c *fiber.Ctx) error {
 	return w.Flush()
 }
 
-// remind sends one overdue person a reminder about one course now, through
-// the outbox, at most once a day per person and course.
+// remind sends one overdue person a reminder about one course now; the
+// rule is reminders.RemindNow's.
 func (s *Server) remind(c *fiber.Ctx) error {
 	id, err := c.ParamsInt("id")
 	if err != nil || id <= 0 {
 		return fiber.NewError(fiber.StatusNotFound, "We could not find that person in your reporting line.")
 	}
-	p, err := s.inScope(c, int64(id))
-	if err != nil {
-		return err
-	}
-	slug := c.FormValue("course")
-	back := "/team/people/" + strconv.FormatInt(p.ID, 10)
-	now := s.now()
-	title, status, overdue, err := s.reports().OverdueCycle(c.UserContext(), p.ID, slug, now)
-	if err != nil {
-		return err
-	}
-	switch {
-	case title == "":
-		return fiber.NewError(fiber.StatusNotFound, "This person has no current assignment of that course.")
-	case !p.Active:
-		return fiber.NewError(fiber.StatusConflict, p.Name+" has left; Steward sends them no more email.")
-	case !overdue:
-		return fiber.NewError(fiber.StatusConflict, fmt.Sprintf("%s is not overdue with %s, so there is nothing to remind them of.", p.Name, title))
-	}
 	me := currentUser(c)
-	verb := "is overdue"
-	if status == "lapsed" {
-		verb = "has lapsed"
-	}
-	msg, err := s.mailer.Render("reminders", map[string]any{
-		"Summary": title + " " + verb,
-		"Name":    p.Name,
-		"Own": []map[string]string{{
-			"Headline": title + " " + verb,
-			"Detail":   me.Name + " asked Steward to remind you. Please complete it as soon as you can.",
-			"URL":      s.mailer.Link("/courses/" + slug),
-		}},
-		"Team": []map[string]string{},
-		"Also": []map[string]string{},
-	})
-	if err != nil {
+	r, err := reminders.RemindNow(c.UserContext(), s.db, s.mailer, me.ID, int64(id), c.FormValue("course"), s.now())
+	switch {
+	case errors.Is(err, reminders.ErrNotInLine):
+		return s.notInLine(c, int64(id))
+	case errors.Is(err, reminders.ErrNoCourse):
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose the course to remind them of.")
+	case errors.Is(err, reminders.ErrNotAssigned):
+		return fiber.NewError(fiber.StatusNotFound, "This person has no current assignment of that course.")
+	case errors.Is(err, reminders.ErrLeft):
+		return fiber.NewError(fiber.StatusConflict, r.Person+" has left; Steward sends them no more email.")
+	case errors.Is(err, reminders.ErrNotOpen):
+		return fiber.NewError(fiber.StatusConflict, fmt.Sprintf("%s is not overdue with %s, so there is nothing to remind them of.", r.Person, r.Course))
+	case errors.Is(err, reminders.ErrAlreadyReminded):
+		s.flash(c, fmt.Sprintf("%s already got a reminder about %s today; Steward sends at most one a day.", r.Person, r.Course))
+	case err != nil:
 		return err
+	default:
+		s.flash(c, fmt.Sprintf("A reminder about %s is on its way to %s.", r.Course, r.Person))
 	}
-	msg.To, msg.UserID, msg.Kind = p.Email, &p.ID, mail.KindManagerReminder
-	msg.DedupeKey = mail.ManagerReminderKey(p.ID, slug, now)
-	queued := false
-	err = s.db.Tx(c.UserContext(), func(tx *sqlxTx) error {
-		var err error
-		if queued, err = mail.Enqueue(c.UserContext(), tx, msg, now); err != nil || !queued {
-			return err
-		}
-		return audit.Record(c.UserContext(), tx, audit.UserActor(me.ID).Entry(now, "reminder.send",
-			"user:"+strconv.FormatInt(p.ID, 10), "course "+slug))
-	})
-	if err != nil {
-		return err
-	}
-	if queued {
-		s.flash(c, fmt.Sprintf("A reminder about %s is on its way to %s.", title, p.Name))
-	} else {
-		s.flash(c, fmt.Sprintf("%s already got a reminder about %s today; Steward sends at most one a day.", p.Name, title))
-	}
-	return c.Redirect(back, fiber.StatusSeeOther)
+	return c.Redirect("/team/people/"+strconv.FormatInt(r.PersonID, 10), fiber.StatusSeeOther)
 }
 
 // orgReport is the organisation view for admins and auditors.
@@ -310,10 +300,27 @@ func (s *Server) orgReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "reports/org", fiber.Map{
-		"Title": "Organisation report", "Org": o, "Bars": courseBars(o.Courses),
-		"Trend": trendChart(o.Trend, "Compliance of the organisation"),
+	return s.renderPage(c, fiber.StatusOK, "reports/org", &orgReportPage{
+		layout: layout{Title: "Organisation report"}, Org: o, Bars: courseBars(o.Courses),
+		Trend: trendChart(o.Trend, "Compliance of the organisation"),
 	})
+}
+
+// orgReportPage is the data of reports/org.html.
+type orgReportPage struct {
+	layout
+	Org   *reports.Org
+	Bars  barChart
+	Trend lineChart
+}
+
+// evidencePage is the data of reports/evidence.html: the export form.
+type evidencePage struct {
+	layout
+	AsOf   string // the day asked for, as 2006-01-02
+	Format string
+	Max    string // today, the latest day the form offers
+	Error  string
 }
 
 // evidence shows the export form, or with as_of and format, streams the
@@ -322,9 +329,9 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	now := s.now()
 	asOfText, format := c.Query("as_of"), c.Query("format")
 	if asOfText == "" && format == "" {
-		return s.render(c, fiber.StatusOK, "reports/evidence", fiber.Map{
-			"Title": "Evidence export", "AsOf": now.AddDate(0, 0, -1).Format(time.DateOnly), "Format": reports.FormatCSV,
-			"Max": now.Format(time.DateOnly)})
+		return s.renderPage(c, fiber.StatusOK, "reports/evidence", &evidencePage{
+			layout: layout{Title: "Evidence export"}, AsOf: now.AddDate(0, 0, -1).Format(time.DateOnly), Format: reports.FormatCSV,
+			Max: now.Format(time.DateOnly)})
 	}
 	asOf, err := reports.ParseAsOf(asOfText, now)
 	if err == nil && !reports.ValidFormat(format) {
@@ -341,8 +348,8 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 			asOfText = ""
 		}
 		c.Status(fiber.StatusBadRequest)
-		return s.render(c, fiber.StatusBadRequest, "reports/evidence", fiber.Map{
-			"Title": "Evidence export", "AsOf": asOfText, "Format": format, "Error": msg, "Max": now.Format(time.DateOnly)})
+		return s.renderPage(c, fiber.StatusBadRequest, "reports/evidence", &evidencePage{
+			layout: layout{Title: "Evidence export"}, AsOf: asOfText, Format: format, Error: msg, Max: now.Format(time.DateOnly)})
 	}
 	me := currentUser(c)
 	day := asOf.Format(time.DateOnly)

@@ -442,3 +442,41 @@ func TestRemindRefusesWhatIsNotOverdue(t *testing.T) {
 }
 
 func fmtSscan(s string, n *int) (int, error) { return fmt.Sscan(s, n) }
+
+// "Send a reminder now" answers a person outside the manager's line as
+// if there were no such person, and audits the attempt; it asks for a
+// course; nothing is queued for any of these.
+func TestRemindRefusesOutsideTheLine(t *testing.T) {
+	ts := newTestServer(t)
+	mgr := ts.as(managerEmail)
+	var outside struct {
+		ID   int64  `db:"id"`
+		Slug string `db:"slug"`
+	}
+	// Someone with an overdue course who is not in the manager's line.
+	if err := ts.db.Get(&outside, ts.db.Rebind(`WITH RECURSIVE line(id) AS (
+			SELECT id FROM users WHERE manager_id = ? UNION SELECT u.id FROM users u JOIN line ON u.manager_id = line.id)
+		SELECT u.id, k.slug FROM course_cycles c JOIN users u ON u.id = c.user_id JOIN courses k ON k.id = c.course_id
+		WHERE c.closed_at IS NULL AND c.completed_at IS NULL AND c.exempt = FALSE AND c.due_at < ? AND u.active = TRUE
+		AND u.id NOT IN (SELECT id FROM line) AND u.id <> ?
+		ORDER BY u.id LIMIT 1`), ts.userID(managerEmail), testStart, ts.userID(managerEmail)); err != nil {
+		t.Fatal(err)
+	}
+	denied := func() int {
+		return ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied' AND target = ?`, "user:"+itoa(outside.ID))
+	}
+	mgr.post("/team/people/"+itoa(outside.ID)+"/remind", url.Values{"course": {outside.Slug}}).expect(t, http.StatusNotFound, "could not find that person")
+	if n := denied(); n != 1 {
+		t.Errorf("%d access.denied entries for a person outside the line, want 1", n)
+	}
+	mgr.post("/team/people/99999/remind", url.Values{"course": {outside.Slug}}).expect(t, http.StatusNotFound, "could not find that person")
+	mgr.post("/team/people/"+itoa(ts.userID(employeeEmail))+"/remind", url.Values{"course": {""}}).expect(t, http.StatusUnprocessableEntity)
+	if n := ts.count(`SELECT COUNT(*) FROM outbox WHERE kind = 'manager_reminder'`); n != 0 {
+		t.Fatalf("%d reminders queued", n)
+	}
+	// An admin's line is the whole organisation.
+	ts.as(adminEmail).post("/team/people/"+itoa(outside.ID)+"/remind", url.Values{"course": {outside.Slug}}).expect(t, http.StatusSeeOther)
+	if n := ts.count(`SELECT COUNT(*) FROM outbox WHERE kind = 'manager_reminder' AND user_id = ?`, outside.ID); n != 1 {
+		t.Fatalf("%d reminders queued by the admin, want 1", n)
+	}
+}

@@ -34,6 +34,11 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/audit", auditors, s.auditLog)
 	s.route(fiber.MethodGet, "/admin/audit.csv", auditors, s.auditExport)
 	s.route(fiber.MethodGet, "/account/data", signedIn, s.myData)
+	s.route(fiber.MethodGet, "/account/calendar", signedIn, s.calendarForm)
+	s.route(fiber.MethodPost, "/account/calendar", signedIn, s.calendarReset)
+	s.route(fiber.MethodPost, "/account/calendar/stop", signedIn, s.calendarStop)
+	// The secret link is the credential: calendar apps sign in to nothing.
+	s.route(fiber.MethodGet, "/calendar/:"+tokenParam, public, s.calendarFeed)
 	s.route(fiber.MethodGet, "/account/data.json", signedIn, s.myDataJSON)
 
 	admin := roles(people.RoleAdmin)
@@ -49,6 +54,8 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/login", public, s.loginForm)
 	s.route(fiber.MethodPost, "/login", public, s.login)
 	s.route(fiber.MethodPost, "/logout", signedIn, s.logout)
+	s.route(fiber.MethodGet, "/auth/oidc/start", public, s.ssoStart)
+	s.route(fiber.MethodGet, "/auth/oidc/callback", public, s.ssoCallback)
 	s.route(fiber.MethodGet, "/password/forgot", public, s.forgotForm)
 	s.route(fiber.MethodPost, "/password/forgot", public, s.forgotSend)
 	s.route(fiber.MethodGet, "/password/reset/:token", public, s.resetForm)
@@ -69,12 +76,21 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/policies/feed.atom", public, s.policyFeed)
 	s.route(fiber.MethodGet, "/policies/:slug", public, s.policyCurrent)
 	s.route(fiber.MethodGet, "/policies/:slug/history", public, s.policyHistory)
+	s.route(fiber.MethodGet, "/policies/:slug/feed.atom", public, s.policyFeedOne)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n.md", public, s.policyMarkdown)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n", public, s.policyVersion)
 	s.route(fiber.MethodGet, "/policies/:slug/diff/:a/:b", public, s.policyDiff)
 	// Framable by STEWARD_EMBED_ORIGINS only: embed.go.
 	s.route(fiber.MethodGet, "/policies/:slug/embed", public, s.policyEmbed(embedCSP(s.cfg.EmbedOrigins)))
 	s.route(fiber.MethodGet, "/api/v1/openapi.json", public, s.apiOpenAPI)
+	s.route(fiber.MethodGet, "/policies/:slug/diff", public, s.policyCompare)
+	// The transparency log of published versions (translog.go).
+	s.route(fiber.MethodGet, "/log", public, s.logPage)
+	s.route(fiber.MethodGet, "/log/checkpoint", public, s.logCheckpoint)
+	s.route(fiber.MethodGet, "/log/key", public, s.logKey)
+	s.route(fiber.MethodGet, "/log/leaves", public, s.logLeaves)
+	s.route(fiber.MethodGet, "/log/proof/inclusion", public, s.logInclusion)
+	s.route(fiber.MethodGet, "/log/proof/consistency", public, s.logConsistency)
 	s.route(fiber.MethodGet, "/api/v1/policies", public, s.apiPolicies)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug", public, s.apiPolicy)
 	s.route(fiber.MethodGet, "/api/v1/policies/:slug/versions/:n", public, s.apiPolicyVersion)
@@ -93,6 +109,20 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/policies/:slug/draft", admin, s.adminDraftSave)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/draft/delete", admin, s.adminDraftDelete)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/publish", admin, s.adminPublish)
+
+	// ---- subprocessors: the published register (subprocessors.go) ----
+	s.route(fiber.MethodGet, "/subprocessors", public, s.subprocessorsPage)
+	s.route(fiber.MethodGet, "/subprocessors.csv", public, s.subprocessorsCSV)
+	s.route(fiber.MethodGet, "/subprocessors/feed.atom", public, s.subprocessorFeed)
+	s.route(fiber.MethodGet, "/subprocessors/v/:n", public, s.subprocessorVersion)
+	s.route(fiber.MethodGet, "/subprocessors/diff/:a/:b", public, s.subprocessorDiff)
+	s.route(fiber.MethodGet, "/api/v1/subprocessors", public, s.apiSubprocessors)
+	s.route(fiber.MethodGet, "/admin/subprocessors", admin, s.adminSubprocessors)
+	s.route(fiber.MethodPost, "/admin/subprocessors", admin, s.adminSubprocessorAdd)
+	s.route(fiber.MethodPost, "/admin/subprocessors/publish", admin, s.adminSubprocessorPublish)
+	s.route(fiber.MethodGet, "/admin/subprocessors/:id", admin, s.adminSubprocessor)
+	s.route(fiber.MethodPost, "/admin/subprocessors/:id", admin, s.adminSubprocessorSave)
+	s.route(fiber.MethodPost, "/admin/subprocessors/:id/remove", admin, s.adminSubprocessorRemove)
 
 	// ---- courses: training, certificates, admin ----
 	s.route(fiber.MethodGet, "/verify", public, s.verifyForm)
@@ -114,6 +144,23 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/courses/:slug/modules/:pos", admin, s.adminModule)
 	s.route(fiber.MethodPost, "/admin/courses/:slug/modules/:pos", admin, s.adminModuleSave)
 	s.route(fiber.MethodPost, "/admin/courses/:slug/modules/:pos/delete", admin, s.adminModuleDelete)
+
+	// ---- organisation: branding and company facts ----
+	s.route(fiber.MethodGet, "/org/logo", public, s.orgLogo)
+	s.route(fiber.MethodGet, "/org/accent.css", public, s.orgAccentCSS)
+	s.route(fiber.MethodGet, "/admin/organisation", admin, s.orgSettings)
+	s.route(fiber.MethodPost, "/admin/organisation", admin, s.orgSave)
+	s.route(fiber.MethodPost, "/admin/organisation/logo", admin, s.orgLogoUpload)
+	s.route(fiber.MethodPost, "/admin/organisation/logo/delete", admin, s.orgLogoDelete)
+
+	// ---- webhooks ----
+	s.route(fiber.MethodGet, "/admin/webhooks", admin, s.webhooksList)
+	s.route(fiber.MethodPost, "/admin/webhooks", admin, s.webhookCreate)
+	s.route(fiber.MethodGet, "/admin/webhooks/:id", admin, s.webhookShow)
+	s.route(fiber.MethodPost, "/admin/webhooks/:id/enable", admin, s.webhookEnable)
+	s.route(fiber.MethodPost, "/admin/webhooks/:id/disable", admin, s.webhookDisable)
+	s.route(fiber.MethodPost, "/admin/webhooks/:id/test", admin, s.webhookTest)
+	s.route(fiber.MethodPost, "/admin/webhooks/:id/delete", admin, s.webhookDelete)
 
 	// ---- mail: outbox ----
 	s.route(fiber.MethodGet, "/admin/outbox", admin, s.outboxList)
@@ -141,6 +188,9 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/teams", admin, s.teamsList)
 	s.route(fiber.MethodPost, "/admin/teams", admin, s.teamCreate)
 	s.route(fiber.MethodPost, "/admin/teams/:id", admin, s.teamRename)
+	s.route(fiber.MethodGet, "/admin/provisioning", admin, s.provisioningForm)
+	s.route(fiber.MethodPost, "/admin/provisioning/tokens", admin, s.scimTokenCreate)
+	s.route(fiber.MethodPost, "/admin/provisioning/tokens/:id/revoke", admin, s.scimTokenRevoke)
 
 	// ---- reports and audit ----
 	readers := roles(people.RoleAdmin, people.RoleAuditor)
@@ -149,6 +199,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/team/people/:id/remind", managers, s.remind)
 	s.route(fiber.MethodGet, "/reports", readers, s.orgReport)
 	s.route(fiber.MethodGet, "/reports/evidence", readers, s.evidence)
+	s.route(fiber.MethodGet, "/reports/evidence/pack", readers, s.evidencePack)
 
 	// Anything else falls through to Fiber's router: a path that no route
 	// has is a 404, a path that only other methods have is a 405 with

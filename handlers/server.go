@@ -22,8 +22,11 @@ import (
 	"steward/internal/config"
 	"steward/internal/db"
 	"steward/internal/mail"
+	"steward/internal/org"
 	"steward/internal/people"
+	"steward/internal/subprocessors"
 	"steward/internal/tokens"
+	"steward/internal/translog"
 	"steward/policies"
 	"steward/views"
 )
@@ -42,6 +45,10 @@ type Deps struct {
 	// move it forward from the real time, never pin it to a date.
 	Wall       func() time.Time
 	BcryptCost int // 0 means bcrypt.DefaultCost
+	// Log is the public transparency log, signed with the installation's
+	// key file (`serve` opens it). Nil gives a log signed with a key made
+	// for this process only, which is what tests want and nothing else.
+	Log *translog.Log
 }
 
 // Server holds the stores, views and services the handlers use.
@@ -58,8 +65,14 @@ type Server struct {
 	pages    *pageCache // the public policy pages, rendered once
 	mailer   *mail.Renderer
 	tokens   *tokens.Issuer
+	sso      *ssoClient // nil without STEWARD_OIDC_ISSUER
 
-	courses *courses.Store
+	courses  *courses.Store
+	translog *translog.Log
+	org      *org.Store
+	// subprocessors is the published register (subprocessors.go).
+	subprocessors *subprocessors.Store
+	brandState
 
 	app        *fiber.App
 	views      *html.Engine
@@ -109,12 +122,38 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.mailer = mailer
+	s.translog = d.Log
+	if s.translog == nil {
+		k, err := translog.NewKey(logOrigin(d.Config.BaseURL))
+		if err != nil {
+			return nil, err
+		}
+		if s.translog, err = translog.Open(d.DB, k); err != nil {
+			return nil, err
+		}
+	}
 	s.tokens = tokens.New(mailer)
 	s.policies = policies.NewStore(d.DB, mailer)
+	s.org = org.NewStore(d.DB, d.Config.Org)
+	s.subprocessors = subprocessors.NewStore(d.DB, mailer, d.Config.SubprocessorNoticeDays)
+	s.policies.UseOrganisation(s.org)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := s.refreshBrand(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.loadSessionKeys(ctx); err != nil {
 		return nil, err
+	}
+	if d.Config.OIDC.Enabled() {
+		sso, err := newSSOClient(ctx, d.Config, d.Wall)
+		switch {
+		case errors.Is(err, errSSOUnavailable):
+			s.log.Warn("single sign-on is unavailable until the provider answers; break-glass admins can sign in with a password", "err", err)
+		case err != nil:
+			return nil, fmt.Errorf("single sign-on: %w", err)
+		}
+		s.sso = sso
 	}
 	s.cookie = "steward_session"
 	if d.Config.SecureCookies() {
@@ -124,6 +163,14 @@ func New(d Deps) (*Server, error) {
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFuncMap(templateFuncs())
+	// {{brand.Name}} and the like: the organisation's branding, read from
+	// a snapshot, so no page's data has to carry it.
+	engine.AddFunc("brand", s.brandNow)
+	// {{facts .Text}}: plain course text (a question, an option) with its
+	// {{org.KEY}} placeholders filled, escaped.
+	engine.AddFunc("facts", func(text string) template.HTML {
+		return template.HTML(org.FillHTML(template.HTMLEscapeString(text), s.brandNow().Settings))
+	})
 	if err := engine.Load(); err != nil {
 		return nil, fmt.Errorf("handlers: parse templates: %w", err)
 	}
@@ -152,6 +199,10 @@ func New(d Deps) (*Server, error) {
 		Immutable: true,
 	})
 	s.routes()
+	// The company directory's SCIM service (scim.go), bearer-token only.
+	if err := s.scimRoutes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -161,25 +212,18 @@ func (s *Server) App() *fiber.App { return s.app }
 // Shutdown stops accepting requests and waits for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
 
-// render writes a page inside the base layout. data may be nil; the layout
-// gets the current user, the CSRF token and the flash message on top.
+// render writes a page with few fields inside the base layout. data may be
+// nil; the layout gets the current user, the CSRF token and the flash
+// message on top. Pages with more go through renderPage (page.go).
 func (s *Server) render(c *fiber.Ctx, status int, name string, data fiber.Map) error {
 	if data == nil {
 		data = fiber.Map{}
 	}
-	u := currentUser(c)
-	data["User"] = u
-	data["CSRF"] = s.csrfToken(c)
-	data["Flash"] = s.takeFlash(c)
-	data["Path"] = c.Path()
-	if u != nil {
-		data["IsAdmin"] = u.Role == people.RoleAdmin
-		data["IsAuditor"] = u.Role == people.RoleAuditor
-		data["IsManager"] = u.Role == people.RoleManager || u.Role == people.RoleAdmin
-	}
-	if _, ok := data["Title"]; !ok {
-		data["Title"] = "Steward"
-	}
+	l := layout{}
+	l.Title, _ = data["Title"].(string)
+	s.fill(c, &l)
+	data["Title"], data["User"], data["CSRF"], data["Flash"], data["Path"] = l.Title, l.User, l.CSRF, l.Flash, l.Path
+	data["IsAdmin"], data["IsAuditor"], data["IsManager"] = l.IsAdmin, l.IsAuditor, l.IsManager
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.Render(name, data, "layouts/base")
@@ -247,5 +291,11 @@ func templateFuncs() template.FuncMap {
 			}
 			return m, nil
 		},
+		// fail stops the render with err. The views engine's {{embed}}
+		// returns the page's error as a value, which would print it into
+		// a 200 page; the layout passes it here instead, so a page that
+		// cannot render is a 500 (html/template fails on a field its
+		// data lacks).
+		"fail": func(err error) (string, error) { return "", err },
 	}
 }

@@ -26,6 +26,11 @@ type session struct {
 	Created int64 // unix seconds, for the absolute lifetime
 	Seen    int64 // unix seconds, for the idle timeout
 	Flash   string
+	// SSO is a single sign-on started in this browser (sso.go).
+	SSO *ssoPending `json:",omitempty"`
+	// IDToken is the provider's ID token of a session signed in with it,
+	// the hint for signing out there too.
+	IDToken string `json:",omitempty"`
 }
 
 const (
@@ -276,7 +281,7 @@ func (s *Server) checkCSRF(c *fiber.Ctx) error {
 	}
 	if sess == nil || sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(sess.CSRF)) != 1 {
 		return fiber.NewError(fiber.StatusForbidden,
-			"This form has expired or did not come from Steward. Go back, reload the page and try again.")
+			"This form has expired or did not come from this site. Go back, reload the page and try again.")
 	}
 	return nil
 }

@@ -18,8 +18,15 @@ func (s *Server) accountSessions(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return s.render(c, fiber.StatusOK, "account/sessions", fiber.Map{
-		"Title": "Where you are signed in", "Sessions": list, "Current": s.currentSessionHash(c)})
+	return s.renderPage(c, fiber.StatusOK, "account/sessions", &sessionsPage{
+		layout: layout{Title: "Where you are signed in"}, Sessions: list, Current: s.currentSessionHash(c)})
+}
+
+// sessionsPage is the data of account/sessions.html.
+type sessionsPage struct {
+	layout
+	Sessions []people.Session
+	Current  string // this browser's session, as its IDHash
 }
 
 // endMySessions signs the person out everywhere, this browser included.

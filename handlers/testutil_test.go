@@ -81,9 +81,21 @@ func newTestServerAt(t testing.TB, start time.Time) *testServer {
 // newTestServerOn starts a server over d, which already holds the demo.
 func newTestServerOn(t testing.TB, d *db.DB) *testServer {
 	t.Helper()
+	return newTestServerEnv(t, d, nil)
+}
+
+// newTestServerEnv starts a server over d with these environment
+// settings besides the tests' own.
+func newTestServerEnv(t testing.TB, d *db.DB, env map[string]string) *testServer {
+	t.Helper()
 	// The test client's connection comes from 0.0.0.0; it sends each
 	// client's address in X-Forwarded-For, as a proxy would.
-	cfg, err := config.Load(func(k string) string { return map[string]string{"STEWARD_TRUSTED_PROXIES": "0.0.0.0"}[k] })
+	cfg, err := config.Load(func(k string) string {
+		if k == "STEWARD_TRUSTED_PROXIES" {
+			return "0.0.0.0"
+		}
+		return env[k]
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"steward/internal/audit"
+	"steward/internal/webhooks"
 )
 
 // AckState is where a person stands with a staff policy.
@@ -41,6 +42,11 @@ type AckStatus struct {
 	Due time.Time
 	// Last is the person's latest acknowledgement of this policy, if any.
 	Last *Acknowledgement
+	// Base is the version whose acknowledgement counts while Current is
+	// in effect (Timeline.Base), and From when the person became pending
+	// or overdue (zero otherwise).
+	Base Version
+	From time.Time
 }
 
 // Evaluate applies the acknowledgement rules to one person and one policy.
@@ -69,17 +75,8 @@ func Evaluate(t *Timeline, acks []Acknowledgement, since, now time.Time) AckStat
 	if !t.Policy.NeedsAck() {
 		return st
 	}
-	base := cur
-	for i := len(t.Versions) - 1; i >= 0; i-- {
-		v := t.Versions[i]
-		if v.Number > cur.Number {
-			continue
-		}
-		base = v
-		if v.ChangeKind == Material || v.Number == 1 {
-			break
-		}
-	}
+	base := t.Base(cur)
+	st.Base = base
 	within := time.Duration(t.Policy.AckWithinDays) * 24 * time.Hour
 	var pendingFrom time.Time
 	switch {
@@ -101,12 +98,32 @@ func Evaluate(t *Timeline, acks []Acknowledgement, since, now time.Time) AckStat
 			pendingFrom = since
 		}
 	}
+	st.From = pendingFrom
 	st.Due = pendingFrom.Add(within)
 	st.State = AckPending
 	if now.After(st.Due) {
 		st.State = AckOverdue
 	}
 	return st
+}
+
+// Base is the version whose acknowledgement counts while cur is in
+// effect: the last material version up to cur, or version 1. An
+// acknowledgement of Base or of a later version up to cur satisfies the
+// rule; one of an earlier version does not.
+func (t *Timeline) Base(cur Version) Version {
+	base := cur
+	for i := len(t.Versions) - 1; i >= 0; i-- {
+		v := t.Versions[i]
+		if v.Number > cur.Number {
+			continue
+		}
+		base = v
+		if v.ChangeKind == Material || v.Number == 1 {
+			break
+		}
+	}
+	return base
 }
 
 // Joined is when a person joined, as the acknowledgement rules count it:
@@ -190,6 +207,9 @@ func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, numb
 			return nil
 		}
 		created = true
+		if err := webhooks.Enqueue(ctx, tx, webhooks.PolicyAcknowledged, acknowledgedEvent(who.ID, p, v, now), now); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.UserActor(userID).Entry(now, "policy.acknowledge",
 			fmt.Sprintf("policy:%s/v%d", slug, number), ""))
 	})

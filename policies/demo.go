@@ -24,9 +24,55 @@ var DemoFS embed.FS
 // version was published: organisations announce changes ahead.
 const demoNotice = 14 * 24 * time.Hour
 
-// SeedDemo publishes the demo policies with their past effective dates. It
-// can run again: versions already there are left alone.
+// DemoOrganisation is the demo company's organisation settings: its
+// branding, and the company facts the demo policies name as {{org.KEY}}.
+func DemoOrganisation() map[string]string {
+	return map[string]string{
+		"name":               "Brightloop Ltd",
+		"contact":            "privacy@brightloop.example",
+		"accent":             "#1f4e8c",
+		"footer_links":       "Brightloop | https://brightloop.example\nService status | https://status.brightloop.example",
+		"privacy_contact":    "privacy@brightloop.example, or by post to Brightloop Ltd., 14 Harbour Street, Bristol BS1 4QA, United Kingdom",
+		"dpo":                "Hannah Okafor, Data Protection Officer, dpo@brightloop.example",
+		"eu_representative":  "Brightloop EU Representative, c/o Example Representation Services, 1 Example Quay, Dublin 2, Ireland, eu-rep@brightloop.example",
+		"uk_representative":  "none needed: Brightloop Ltd. is established in the United Kingdom",
+		"transfer_mechanism": "the EU standard contractual clauses with the UK Addendum",
+		"breach_contact":     "security@brightloop.example, or the on-call line on extension 999, at once",
+		"processor_notice":   "24 hours",
+		"complaints":         "write to privacy@brightloop.example first; you may also complain to the Information Commissioner's Office (ico.org.uk) or to the data protection authority where you live in the EU",
+	}
+}
+
+// seedDemoOrganisation gives every organisation setting that has no value
+// yet the demo company's, so that the demo policies can be published.
+func (s *Store) seedDemoOrganisation(ctx context.Context, now time.Time) error {
+	current, err := s.org.Load(ctx)
+	if err != nil {
+		return err
+	}
+	raw := map[string]string{}
+	for k, v := range current.Values {
+		raw[k] = v
+	}
+	for k, v := range DemoOrganisation() {
+		if raw[k] == "" {
+			raw[k] = v
+		}
+	}
+	if _, err := s.org.Save(ctx, raw, audit.Actor{Label: "demo"}, now); err != nil {
+		return fmt.Errorf("policies: demo organisation: %w", err)
+	}
+	return nil
+}
+
+// SeedDemo publishes the demo policies with their past effective dates,
+// after giving the organisation settings they name the demo company's
+// values where none is set. It can run again: versions already there are
+// left alone.
 func SeedDemo(ctx context.Context, s *Store, now time.Time) error {
+	if err := s.seedDemoOrganisation(ctx, now); err != nil {
+		return err
+	}
 	files, err := demoFiles()
 	if err != nil {
 		return err
@@ -43,7 +89,11 @@ func SeedDemo(ctx context.Context, s *Store, now time.Time) error {
 		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(path.Base(name), "v"), ".md"))
 		if t, err := s.Timeline(ctx, f.Settings.Slug); err == nil {
 			if v, ok := t.Version(n); ok {
-				if v.SHA256 != Hash(f.Body) {
+				frozen, err := s.freeze(ctx, s.db, f.Body)
+				if err != nil {
+					return fmt.Errorf("policies: demo: %s: %w", name, err)
+				}
+				if v.SHA256 != Hash(frozen) {
 					return fmt.Errorf("policies: demo: %s: version %d already exists with other text", name, n)
 				}
 				continue

@@ -2,17 +2,20 @@ package policies
 
 import (
 	"html"
-	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
 
-// Redline is the word-level comparison of two bodies.
+// Redline is the comparison of two bodies as a reader sees them.
 type Redline struct {
-	// HTML is the Markdown source, escaped, in paragraphs, with deleted
-	// words in <del> and inserted words in <ins>.
+	// HTML is the text as rendered (headings, paragraphs, list items,
+	// reflowed), escaped, with deleted words in <del> and inserted words
+	// in <ins>. A block added or removed whole carries the class "added"
+	// or "removed", an edited one "changed"; each heading has the id
+	// AnchorPrefix + its section's id.
 	HTML     string
 	Inserted int // words inserted
 	Deleted  int // words deleted
@@ -22,82 +25,232 @@ type Redline struct {
 // SectionChange names a section (by heading) that differs between bodies.
 type SectionChange struct {
 	Heading string
+	Was     string // the older heading, when the section was reworded
 	Change  string // "added", "removed" or "changed"
+	Anchor  string // the id of its heading in the redline; "" when it has none
 }
 
-// Compare diffs two Markdown bodies: paragraphs are aligned first, then
-// an edited paragraph is compared word by word with its new wording.
+// AnchorPrefix starts the id of each heading in a redline. Authors' ids
+// cannot contain a dot, so a redline shown beside the policy itself never
+// repeats one of its ids.
+const AnchorPrefix = "redline."
+
+// op is one block of a redline.
+type op struct {
+	tag    string // "" unchanged, "ins" added, "del" removed, "edit" changed
+	blk    block  // the newer block; the older one when removed
+	pieces [][2]string
+}
+
+// Compare diffs two Markdown bodies as rendered: blocks (headings,
+// paragraphs, list items) are aligned first, then an edited block is
+// compared word by word with its new wording.
 func Compare(older, newer string) Redline {
-	pa, pb := paragraphs(older), paragraphs(newer)
-	ra, rb, vocab := toRunes(pa, pb)
-	dmp := diffmatchpatch.New()
-	diffs := dmp.DiffMainRunes(ra, rb, false)
-	r := Redline{Sections: changedSections(older, newer)}
-	var b strings.Builder
-	var dels, inss []string
+	pa, pb := parseBlocks(older), parseBlocks(newer)
+	r := Redline{}
+	ops := diffBlocks(&r, pa.blocks, pb.blocks)
+	var ids map[string]bool
+	r.HTML, ids = writeRedline(ops)
+	for _, sc := range changedSections(splitSections(pa.blocks), splitSections(pb.blocks)) {
+		if ids[sc.id] {
+			sc.Anchor = AnchorPrefix + sc.id
+		}
+		r.Sections = append(r.Sections, sc.SectionChange)
+	}
+	return r
+}
+
+// diffBlocks aligns the blocks of two texts: equal blocks first, then,
+// within each run of removed and added blocks, a removed block that
+// closely resembles a later added one of the same kind is an edit, shown
+// word by word; the others are shown whole.
+func diffBlocks(r *Redline, older, newer []block) []op {
+	ka, kb := make([]string, len(older)), make([]string, len(newer))
+	for i, b := range older {
+		ka[i] = b.key()
+	}
+	for i, b := range newer {
+		kb[i] = b.key()
+	}
+	ra, rb, _ := toRunes(ka, kb)
+	diffs := diffmatchpatch.New().DiffMainRunes(ra, rb, false)
+	var ops []op
+	var dels, inss []block
 	flush := func() {
-		alignBlocks(&b, &r, dels, inss)
+		ops = alignRun(ops, r, dels, inss)
 		dels, inss = nil, nil
 	}
+	i, j := 0, 0
 	for _, d := range diffs {
-		for _, c := range d.Text {
-			para := vocab[runeToken(c)]
+		for range []rune(d.Text) {
 			switch d.Type {
 			case diffmatchpatch.DiffEqual:
 				flush()
-				writePara(&b, [][2]string{{"", para}})
+				ops = append(ops, op{blk: newer[j], pieces: [][2]string{{"", newer[j].Text}}})
+				i++
+				j++
 			case diffmatchpatch.DiffDelete:
-				dels = append(dels, para)
+				dels = append(dels, older[i])
+				i++
 			case diffmatchpatch.DiffInsert:
-				inss = append(inss, para)
+				inss = append(inss, newer[j])
+				j++
 			}
 		}
 	}
 	flush()
-	r.HTML = b.String()
-	return r
+	return ops
 }
 
-var blankLineRE = regexp.MustCompile(`\n[ \t]*\n`)
-
-// paragraphs splits a body at blank lines.
-func paragraphs(body string) []string {
-	var out []string
-	for _, p := range blankLineRE.Split(strings.ReplaceAll(body, "\r\n", "\n"), -1) {
-		if p = strings.Trim(p, "\n"); strings.TrimSpace(p) != "" {
-			out = append(out, p)
+func alignRun(ops []op, r *Redline, dels, inss []block) []op {
+	j := 0
+	if len(dels) > 0 && dels[0].Kind == kindHeading {
+		// The removed blocks start a section; added blocks before the
+		// first added heading end the section before it, so they come
+		// first (an item added to the end of a list stays in the list).
+		for j < len(inss) && inss[j].Kind != kindHeading {
+			ops = append(ops, op{tag: "ins", blk: inss[j], pieces: [][2]string{{"ins", inss[j].Text}}})
+			r.Inserted += countWords(inss[j].Text)
+			j++
 		}
 	}
-	return out
-}
-
-// alignBlocks writes a run of removed and added paragraphs. A removed
-// paragraph that closely resembles a later added one is an edit and is
-// shown word by word; the others are shown whole.
-func alignBlocks(b *strings.Builder, r *Redline, dels, inss []string) {
-	j := 0
 	for _, d := range dels {
 		best, bestScore := -1, 0.4
 		for k := j; k < len(inss); k++ {
-			if sc := similarity(d, inss[k]); sc >= bestScore {
+			if !sameShape(d, inss[k]) {
+				continue
+			}
+			sc := similarity(d.Text, inss[k].Text)
+			if d.Kind == kindHeading {
+				// A heading is edited only when it keeps the id its
+				// author gave it: otherwise it starts another section.
+				sc = 0
+				if d.ID != "" && d.ID == inss[k].ID && (d.Explicit || inss[k].Explicit) {
+					sc = 1
+				}
+			}
+			if sc >= bestScore {
 				best, bestScore = k, sc
 			}
 		}
 		if best < 0 {
-			writePara(b, [][2]string{{"del", d}})
-			r.Deleted += countWords(d)
+			ops = append(ops, op{tag: "del", blk: d, pieces: [][2]string{{"del", d.Text}}})
+			r.Deleted += countWords(d.Text)
 			continue
 		}
-		for _, p := range inss[j:best] {
-			writePara(b, [][2]string{{"ins", p}})
-			r.Inserted += countWords(p)
+		for _, b := range inss[j:best] {
+			ops = append(ops, op{tag: "ins", blk: b, pieces: [][2]string{{"ins", b.Text}}})
+			r.Inserted += countWords(b.Text)
 		}
-		writePara(b, wordDiff(r, d, inss[best]))
+		ops = append(ops, op{tag: "edit", blk: inss[best], pieces: wordDiff(r, d.Text, inss[best].Text)})
 		j = best + 1
 	}
-	for _, p := range inss[j:] {
-		writePara(b, [][2]string{{"ins", p}})
-		r.Inserted += countWords(p)
+	for _, b := range inss[j:] {
+		ops = append(ops, op{tag: "ins", blk: b, pieces: [][2]string{{"ins", b.Text}}})
+		r.Inserted += countWords(b.Text)
+	}
+	return ops
+}
+
+// sameShape says whether one block can be an edit of the other: a
+// heading stays a heading, code stays code, and text stays text (a
+// paragraph may become a list item).
+func sameShape(a, b block) bool {
+	shape := func(k blockKind) blockKind {
+		if k == kindHeading || k == kindCode || k == kindRow {
+			return k
+		}
+		return kindPara
+	}
+	return shape(a.Kind) == shape(b.Kind)
+}
+
+var opClass = map[string]string{"ins": "added", "del": "removed", "edit": "changed"}
+
+// writeRedline writes the blocks as HTML; it returns the section ids its
+// headings carry.
+func writeRedline(ops []op) (string, map[string]bool) {
+	var b strings.Builder
+	ids := map[string]bool{}
+	// Ids of the newer text first: a removed heading whose id a newer one
+	// took goes without.
+	for _, o := range ops {
+		if o.tag != "del" && o.blk.Kind == kindHeading && o.blk.ID != "" {
+			ids[o.blk.ID] = true
+		}
+	}
+	list := "" // the list element open, "ul" or "ol"
+	closeList := func() {
+		if list != "" {
+			b.WriteString("</" + list + ">\n")
+			list = ""
+		}
+	}
+	for _, o := range ops {
+		class := ""
+		if c := opClass[o.tag]; c != "" {
+			class = ` class="` + c + `"`
+		}
+		blk := o.blk
+		if blk.Kind != kindItem {
+			closeList()
+		}
+		switch blk.Kind {
+		case kindHeading:
+			level := strconv.Itoa(min(blk.Level+2, 6))
+			id := ""
+			if blk.ID != "" && (o.tag != "del" || !ids[blk.ID]) {
+				id = ` id="` + html.EscapeString(AnchorPrefix+blk.ID) + `"`
+				ids[blk.ID] = true
+			}
+			b.WriteString("<h" + level + id + class + ">")
+			writePieces(&b, o.pieces)
+			b.WriteString("</h" + level + ">\n")
+		case kindItem:
+			want := "ul"
+			if blk.Ordered {
+				want = "ol"
+			}
+			if list != want {
+				closeList()
+				b.WriteString("<" + want + ">\n")
+				list = want
+			}
+			if blk.Level > 1 {
+				class = ` class="` + strings.TrimSpace(opClass[o.tag]+" depth"+strconv.Itoa(min(blk.Level, 4))) + `"`
+			}
+			b.WriteString("<li" + class + ">")
+			writePieces(&b, o.pieces)
+			b.WriteString("</li>\n")
+		case kindCode:
+			b.WriteString("<pre" + class + ">")
+			writePieces(&b, o.pieces)
+			b.WriteString("</pre>\n")
+		case kindQuote:
+			b.WriteString("<blockquote" + class + "><p>")
+			writePieces(&b, o.pieces)
+			b.WriteString("</p></blockquote>\n")
+		default:
+			b.WriteString("<p" + class + ">")
+			writePieces(&b, o.pieces)
+			b.WriteString("</p>\n")
+		}
+	}
+	closeList()
+	return b.String(), ids
+}
+
+// writePieces writes (tag, text) pieces, tag "" for unchanged text.
+func writePieces(b *strings.Builder, pieces [][2]string) {
+	for _, pc := range pieces {
+		if pc[1] == "" {
+			continue
+		}
+		if pc[0] == "" {
+			b.WriteString(html.EscapeString(pc[1]))
+		} else {
+			b.WriteString("<" + pc[0] + ">" + html.EscapeString(pc[1]) + "</" + pc[0] + ">")
+		}
 	}
 }
 
@@ -146,30 +299,6 @@ func wordSet(s string) map[string]bool {
 		}
 	}
 	return m
-}
-
-// writePara writes one paragraph of (tag, text) pieces, tag "" for
-// unchanged text. Newlines inside become line breaks; a tag closes before
-// a break and opens again after it, so the HTML stays well formed and the
-// text wraps without any stylesheet.
-func writePara(b *strings.Builder, pieces [][2]string) {
-	b.WriteString("<p>")
-	for _, pc := range pieces {
-		for i, line := range strings.Split(pc[1], "\n") {
-			if i > 0 {
-				b.WriteString("<br>\n")
-			}
-			if line == "" {
-				continue
-			}
-			if pc[0] == "" {
-				b.WriteString(html.EscapeString(line))
-			} else {
-				b.WriteString("<" + pc[0] + ">" + html.EscapeString(line) + "</" + pc[0] + ">")
-			}
-		}
-	}
-	b.WriteString("</p>\n")
 }
 
 // tokenize splits text into words, runs of white space and single
@@ -255,73 +384,4 @@ func fromRunes(s string, vocab []string) string {
 		b.WriteString(vocab[runeToken(r)])
 	}
 	return b.String()
-}
-
-var headingRE = regexp.MustCompile(`^#{1,6}[ \t]+(.+?)[ \t#]*$`)
-
-type section struct {
-	heading string
-	body    string
-}
-
-// sections splits a Markdown body at its ATX headings, skipping fenced
-// code. Text before the first heading is the "Introduction".
-func sections(body string) []section {
-	var out []section
-	cur := section{heading: "Introduction"}
-	var buf strings.Builder
-	fenced := false
-	for _, line := range strings.Split(body, "\n") {
-		trim := strings.TrimSpace(line)
-		if strings.HasPrefix(trim, "```") || strings.HasPrefix(trim, "~~~") {
-			fenced = !fenced
-		}
-		if m := headingRE.FindStringSubmatch(line); m != nil && !fenced {
-			cur.body = buf.String()
-			if cur.heading != "Introduction" || strings.TrimSpace(cur.body) != "" {
-				out = append(out, cur)
-			}
-			cur, buf = section{heading: m[1]}, strings.Builder{}
-			continue
-		}
-		buf.WriteString(line)
-		buf.WriteByte('\n')
-	}
-	cur.body = buf.String()
-	if cur.heading != "Introduction" || strings.TrimSpace(cur.body) != "" {
-		out = append(out, cur)
-	}
-	return out
-}
-
-func changedSections(older, newer string) []SectionChange {
-	squash := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-	old := map[string]string{}
-	for _, s := range sections(older) {
-		if _, dup := old[s.heading]; !dup {
-			old[s.heading] = squash(s.body)
-		}
-	}
-	var out []SectionChange
-	seen := map[string]bool{}
-	for _, s := range sections(newer) {
-		if seen[s.heading] {
-			continue
-		}
-		seen[s.heading] = true
-		prev, ok := old[s.heading]
-		switch {
-		case !ok:
-			out = append(out, SectionChange{Heading: s.heading, Change: "added"})
-		case prev != squash(s.body):
-			out = append(out, SectionChange{Heading: s.heading, Change: "changed"})
-		}
-	}
-	for _, s := range sections(older) {
-		if !seen[s.heading] {
-			seen[s.heading] = true
-			out = append(out, SectionChange{Heading: s.heading, Change: "removed"})
-		}
-	}
-	return out
 }

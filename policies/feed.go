@@ -3,6 +3,7 @@ package policies
 import (
 	"encoding/xml"
 	"fmt"
+	"html"
 	"sort"
 	"strings"
 	"time"
@@ -43,41 +44,94 @@ type atomEntry struct {
 	Content   atomText   `xml:"content"`
 }
 
+// Feed entry and feed ids are tag: URIs (RFC 4151), not addresses, so a
+// feed reader keeps them when the installation moves to another base URL:
+//
+//	tag:steward,DATE:policy/SLUG/v/N   a publication (DATE: when the policy was created)
+//	tag:steward,DATE:policy/SLUG       the feed of one policy
+//	tag:steward,DATE:policies          the feed of every public policy (DATE: the first public policy's)
+//
+// Published versions never change and a policy's slug and creation date
+// neither, so the ids never change.
+const tagAuthority = "tag:steward,"
+
+func tagDate(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// EntryID is the Atom id of the publication of version n of p.
+func EntryID(p Policy, n int) string {
+	return fmt.Sprintf("%s%s:policy/%s/v/%d", tagAuthority, tagDate(p.CreatedAt), p.Slug, n)
+}
+
+// PolicyFeedID is the Atom id of the feed of p alone.
+func PolicyFeedID(p Policy) string {
+	return fmt.Sprintf("%s%s:policy/%s", tagAuthority, tagDate(p.CreatedAt), p.Slug)
+}
+
+type publication struct {
+	p Policy
+	v Version
+}
+
 // Feed writes an Atom feed with one entry per publication of the public
 // policies among ts, newest first. baseURL has no trailing slash; org names
 // the publisher.
 func Feed(baseURL, org string, ts []*Timeline) ([]byte, error) {
 	baseURL = strings.TrimRight(baseURL, "/")
-	type pub struct {
-		p Policy
-		v Version
-	}
-	var pubs []pub
+	var pubs []publication
+	var first time.Time
 	for _, t := range ts {
 		if t.Policy.Audience != Public {
 			continue
 		}
+		if first.IsZero() || t.Policy.CreatedAt.Before(first) {
+			first = t.Policy.CreatedAt
+		}
 		for _, v := range t.Versions {
-			pubs = append(pubs, pub{t.Policy, v})
+			pubs = append(pubs, publication{t.Policy, v})
 		}
 	}
+	f := atomFeed{
+		ID:    tagAuthority + tagDate(first) + ":policies",
+		Title: org + " policy changes",
+		Links: []atomLink{
+			{Rel: "self", Type: "application/atom+xml", Href: baseURL + "/policies/feed.atom"},
+			{Rel: "alternate", Type: "text/html", Href: baseURL + "/"},
+		},
+	}
+	return writeFeed(f, baseURL, org, pubs)
+}
+
+// PolicyFeed writes the Atom feed of one public policy's publications,
+// newest first.
+func PolicyFeed(baseURL, org string, t *Timeline) ([]byte, error) {
+	baseURL = strings.TrimRight(baseURL, "/")
+	pubs := make([]publication, 0, len(t.Versions))
+	if t.Policy.Audience == Public {
+		for _, v := range t.Versions {
+			pubs = append(pubs, publication{t.Policy, v})
+		}
+	}
+	f := atomFeed{
+		ID:    PolicyFeedID(t.Policy),
+		Title: t.Policy.Title + ": changes",
+		Links: []atomLink{
+			{Rel: "self", Type: "application/atom+xml", Href: baseURL + "/policies/" + t.Policy.Slug + "/feed.atom"},
+			{Rel: "alternate", Type: "text/html", Href: baseURL + "/policies/" + t.Policy.Slug},
+		},
+	}
+	return writeFeed(f, baseURL, org, pubs)
+}
+
+func writeFeed(f atomFeed, baseURL, org string, pubs []publication) ([]byte, error) {
 	sort.SliceStable(pubs, func(i, j int) bool {
 		if !pubs[i].v.PublishedAt.Equal(pubs[j].v.PublishedAt) {
 			return pubs[i].v.PublishedAt.After(pubs[j].v.PublishedAt)
 		}
 		return pubs[i].v.ID > pubs[j].v.ID
 	})
-	f := atomFeed{
-		ID:    baseURL + "/policies/feed.atom",
-		Title: org + " policy changes",
-		Links: []atomLink{
-			{Rel: "self", Type: "application/atom+xml", Href: baseURL + "/policies/feed.atom"},
-			{Rel: "alternate", Type: "text/html", Href: baseURL + "/"},
-		},
-		Author: atomPerson{Name: org},
-		// A feed with no entries still needs a stable updated time.
-		Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
-	}
+	f.Author = atomPerson{Name: org}
+	// A feed with no entries still needs a stable updated time.
+	f.Updated = time.Unix(0, 0).UTC().Format(time.RFC3339)
 	if len(pubs) > 0 {
 		f.Updated = pubs[0].v.PublishedAt.UTC().Format(time.RFC3339)
 	}
@@ -85,13 +139,13 @@ func Feed(baseURL, org string, ts []*Timeline) ([]byte, error) {
 		url := fmt.Sprintf("%s/policies/%s/v/%d", baseURL, p.p.Slug, p.v.Number)
 		when := "effective " + p.v.EffectiveAt.UTC().Format("2 January 2006")
 		e := atomEntry{
-			ID:        url,
+			ID:        EntryID(p.p, p.v.Number),
 			Title:     fmt.Sprintf("%s: version %d", p.p.Title, p.v.Number),
 			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: url}},
 			Published: p.v.PublishedAt.UTC().Format(time.RFC3339),
 			Updated:   p.v.PublishedAt.UTC().Format(time.RFC3339),
 			Summary:   atomText{Type: "text", Body: fmt.Sprintf("%s (%s change, %s)", p.v.Summary, p.v.ChangeKind, when)},
-			Content:   atomText{Type: "html", Body: p.v.BodyHTML},
+			Content:   atomText{Type: "html", Body: keyPointsHTML(p.v.KeyPoints) + p.v.BodyHTML},
 		}
 		if p.v.Number > 1 {
 			e.Links = append(e.Links, atomLink{Rel: "related", Type: "text/html",
@@ -104,4 +158,18 @@ func Feed(baseURL, org string, ts []*Timeline) ([]byte, error) {
 		return nil, fmt.Errorf("policies: feed: %w", err)
 	}
 	return append([]byte(xml.Header), append(out, '\n')...), nil
+}
+
+// keyPointsHTML is the short layer above the text of a feed entry.
+func keyPointsHTML(points []string) string {
+	if len(points) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("<p><strong>In short:</strong></p>\n<ul>\n")
+	for _, p := range points {
+		b.WriteString("<li>" + html.EscapeString(p) + "</li>\n")
+	}
+	b.WriteString("</ul>\n")
+	return b.String()
 }

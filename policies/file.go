@@ -23,6 +23,7 @@ type File struct {
 	Name      string // where it came from, for messages
 	Settings  Settings
 	Summary   string
+	KeyPoints []string
 	Change    ChangeKind
 	Effective time.Time // zero: when published
 	Body      string
@@ -54,7 +55,7 @@ func (e *FileError) add(field, msg string) {
 	}
 }
 
-var knownFields = []string{"slug", "title", "audience", "summary", "change", "effective",
+var knownFields = []string{"slug", "title", "audience", "summary", "key_points", "change", "effective",
 	"acknowledge", "acknowledge_within_days", "reacknowledge_months"}
 
 // ParseFile reads a policy file. name is used in error messages.
@@ -96,6 +97,7 @@ func ParseFile(name string, data []byte) (File, error) {
 	f.Settings.Title = fmString(raw, "title", fe)
 	f.Settings.Audience = Audience(fmString(raw, "audience", fe))
 	f.Summary = strings.TrimSpace(fmString(raw, "summary", fe))
+	f.KeyPoints = fmStrings(raw, "key_points", fe)
 	f.Change = ChangeKind(fmString(raw, "change", fe))
 	f.Settings.RequiresAck = fmBool(raw, "acknowledge", fe)
 	f.Settings.AckWithinDays = fmInt(raw, "acknowledge_within_days", fe)
@@ -124,7 +126,7 @@ func ParseFile(name string, data []byte) (File, error) {
 			}
 		}
 	}
-	if err := (DraftInput{Body: f.Body, Summary: f.Summary, ChangeKind: f.Change}).Validate(); err != nil {
+	if err := (DraftInput{Body: f.Body, Summary: f.Summary, KeyPoints: f.KeyPoints, ChangeKind: f.Change}).Validate(); err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
 			for k, m := range ve.Fields {
@@ -162,6 +164,29 @@ func fmString(raw map[string]any, k string, fe *FileError) string {
 	}
 	fe.add(k, fmt.Sprintf("must be text, not %v", v))
 	return ""
+}
+
+// fmStrings reads a list of texts: a YAML sequence, one text a point.
+func fmStrings(raw map[string]any, k string, fe *FileError) []string {
+	v, ok := raw[k]
+	if !ok || v == nil {
+		return nil
+	}
+	items, ok := v.([]any)
+	if !ok {
+		fe.add(k, "must be a list of texts, one a line starting with \"- \"")
+		return nil
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		str, ok := it.(string)
+		if !ok {
+			fe.add(k, fmt.Sprintf("must be a list of texts, not %v", it))
+			return nil
+		}
+		out = append(out, strings.TrimSpace(str))
+	}
+	return out
 }
 
 func fmBool(raw map[string]any, k string, fe *FileError) bool {
@@ -225,7 +250,12 @@ func (s *Store) PublishFile(ctx context.Context, f File, by audit.Actor, now tim
 			if err != nil {
 				return err
 			}
-			if same, ok := identical(&Timeline{Policy: p, Versions: vs}, Hash(f.Body), now); ok {
+			// Compared as it would be published: with the facts filled in.
+			frozen, err := s.freeze(ctx, tx, f.Body)
+			if err != nil {
+				return fileErr(f.Name, err)
+			}
+			if same, ok := identical(&Timeline{Policy: p, Versions: vs}, Hash(frozen), now); ok {
 				res = Result{Policy: p, Version: same, Message: fmt.Sprintf(
 					"%s: identical to %s version %d (effective %s); nothing published",
 					f.Name, p.Slug, same.Number, same.EffectiveAt.Format(time.RFC3339))}
@@ -235,7 +265,7 @@ func (s *Store) PublishFile(ctx context.Context, f File, by audit.Actor, now tim
 				return fileErr(f.Name, err)
 			}
 		}
-		v, err := s.publish(ctx, tx, p, DraftInput{Body: f.Body, Summary: f.Summary, ChangeKind: f.Change}, nil, f.Effective, by, now)
+		v, err := s.publish(ctx, tx, p, DraftInput{Body: f.Body, Summary: f.Summary, KeyPoints: f.KeyPoints, ChangeKind: f.Change}, nil, f.Effective, by, now)
 		if err != nil {
 			return fileErr(f.Name, err)
 		}
@@ -306,22 +336,23 @@ func (f File) settingsOver(cur Policy) Settings {
 }
 
 type exportMatter struct {
-	Slug                  string `yaml:"slug"`
-	Title                 string `yaml:"title"`
-	Audience              string `yaml:"audience"`
-	Summary               string `yaml:"summary"`
-	Change                string `yaml:"change"`
-	Effective             string `yaml:"effective"`
-	Acknowledge           bool   `yaml:"acknowledge"`
-	AcknowledgeWithinDays int    `yaml:"acknowledge_within_days"`
-	ReacknowledgeMonths   int    `yaml:"reacknowledge_months"`
+	Slug                  string   `yaml:"slug"`
+	Title                 string   `yaml:"title"`
+	Audience              string   `yaml:"audience"`
+	Summary               string   `yaml:"summary"`
+	KeyPoints             []string `yaml:"key_points,omitempty"`
+	Change                string   `yaml:"change"`
+	Effective             string   `yaml:"effective"`
+	Acknowledge           bool     `yaml:"acknowledge"`
+	AcknowledgeWithinDays int      `yaml:"acknowledge_within_days"`
+	ReacknowledgeMonths   int      `yaml:"reacknowledge_months"`
 }
 
 // FormatFile writes a published version as a policy file that ParseFile
 // reads back to the same version.
 func FormatFile(p Policy, v Version) ([]byte, error) {
 	head, err := yaml.Marshal(exportMatter{
-		Slug: p.Slug, Title: p.Title, Audience: string(p.Audience), Summary: v.Summary, Change: string(v.ChangeKind),
+		Slug: p.Slug, Title: p.Title, Audience: string(p.Audience), Summary: v.Summary, KeyPoints: v.KeyPoints, Change: string(v.ChangeKind),
 		Effective: v.EffectiveAt.UTC().Format(time.RFC3339), Acknowledge: p.RequiresAck,
 		AcknowledgeWithinDays: p.AckWithinDays, ReacknowledgeMonths: p.ReackMonths,
 	})

@@ -19,6 +19,9 @@ slug: privacy                    # lowercase letters, digits, hyphens
 title: Privacy policy
 audience: public
 summary: Explains how long we keep support tickets.
+key_points:
+  - Tickets are deleted after a year and a half.
+  - We never sell your data.
 change: material
 effective: 2026-12-01
 ---
@@ -57,6 +60,13 @@ func TestParseFile(t *testing.T) {
 		{"unknown field", "change: material", "change: material\nowner: legal", "owner"},
 		{"ack on public", "change: material", "change: material\nacknowledge: true\nacknowledge_within_days: 14", "acknowledge"},
 		{"ack days text", "change: material", "change: material\nacknowledge_within_days: soon", "acknowledge_within_days"},
+		{"key points not a list", "key_points:\n  - Tickets are deleted after a year and a half.\n  - We never sell your data.\n", "key_points: We never sell\n", "key_points"},
+		{"key point not text", "  - We never sell your data.", "  - [1, 2]", "key_points"},
+		{"key point too long", "  - We never sell your data.", "  - " + strings.Repeat("long ", 70), "key_points"},
+		{"key point with a control character", "  - We never sell your data.", `  - "bell \a here"`, "key_points"},
+		{"too many key points", "  - We never sell your data.", strings.Repeat("  - again\n", 8) + "  - last", "key_points"},
+		{"duplicate heading id", "# Privacy policy\n", "# Privacy policy {#tickets}\n\n## Tickets {#tickets}\n", "body"},
+		{"bad heading id", "# Privacy policy\n", "# Privacy policy {#Privacy}\n", "body"},
 		{"empty body", "\n# Privacy policy\n\nWe keep support tickets for 18 months.\n", "\n", "body"},
 	}
 	for _, c := range bad {
@@ -142,7 +152,8 @@ func TestPublishFileAndExport(t *testing.T) {
 			if err != nil {
 				t.Fatalf("exported file does not parse: %v", err)
 			}
-			if Hash(back.Body) != v.SHA256 || back.Summary != v.Summary || back.Change != v.ChangeKind || !back.Effective.Equal(v.EffectiveAt) {
+			if Hash(back.Body) != v.SHA256 || back.Summary != v.Summary || back.Change != v.ChangeKind || !back.Effective.Equal(v.EffectiveAt) ||
+				fmt.Sprint(back.KeyPoints) != "[Tickets are deleted after a year and a half. We never sell your data.]" {
 				t.Errorf("round trip of v%d: %+v", v.Number, back)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 
 	"steward/internal/db"
 	"steward/internal/mail"
+	"steward/internal/org"
 )
 
 // Domain errors, mapped to HTTP statuses by the handlers.
@@ -156,6 +157,7 @@ func (p Settings) Validate() error {
 type Store struct {
 	db   *db.DB
 	mail *mail.Renderer
+	org  *org.Store // the facts a publication writes into its text
 
 	mu        sync.RWMutex
 	timelines map[string]timelineEntry
@@ -167,6 +169,7 @@ func NewStore(d *db.DB, r *mail.Renderer) *Store {
 	return &Store{
 		db:        d,
 		mail:      r,
+		org:       org.NewStore(d, nil),
 		timelines: map[string]timelineEntry{},
 		// Another instance may publish: a short lifetime bounds how long
 		// this one serves the old timeline. Publications made here
@@ -174,6 +177,11 @@ func NewStore(d *db.DB, r *mail.Renderer) *Store {
 		ttl: 2 * time.Second,
 	}
 }
+
+// UseOrganisation makes publications read the organisation's facts from
+// o, which knows the settings the environment fixes. Without it they read
+// the stored settings alone.
+func (s *Store) UseOrganisation(o *org.Store) { s.org = o }
 
 const policyCols = `id, slug, title, audience, requires_ack, ack_within_days, reack_months, created_at, updated_at`
 
@@ -209,21 +217,9 @@ func createPolicy(ctx context.Context, tx *sqlx.Tx, p Settings, now time.Time) (
 		CreatedAt: now, UpdatedAt: now}, nil
 }
 
-// UpdateSettings changes a policy's title and acknowledgement settings.
-// The slug and audience never change: links and scope depend on them.
-func (s *Store) UpdateSettings(ctx context.Context, slug string, p Settings, now time.Time) (Policy, error) {
-	var out Policy
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		out, err = updateSettings(ctx, tx, slug, p, now)
-		return err
-	})
-	if err == nil {
-		s.invalidate(slug)
-	}
-	return out, err
-}
-
+// updateSettings changes a policy's title and acknowledgement settings
+// (PublishFile, with the version it publishes). The slug and audience
+// never change: links and scope depend on them.
 func updateSettings(ctx context.Context, tx *sqlx.Tx, slug string, p Settings, now time.Time) (Policy, error) {
 	cur, err := policyBySlug(ctx, tx, slug)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -18,7 +17,8 @@ import (
 var (
 	markdown = goldmark.New(
 		goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify, extension.DefinitionList),
-		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+		// {#id} after a heading gives it an id that survives rewording.
+		goldmark.WithParserOptions(parser.WithAutoHeadingID(), parser.WithAttribute()),
 	)
 	sanitizer = newSanitizer()
 )
@@ -26,7 +26,7 @@ var (
 func newSanitizer() *bluemonday.Policy {
 	p := bluemonday.UGCPolicy()
 	// Heading ids make sections linkable (/policies/privacy#retention).
-	p.AllowAttrs("id").Matching(regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,80}$`)).OnElements("h1", "h2", "h3", "h4", "h5", "h6")
+	p.AllowAttrs("id").Matching(headingIDRE).OnElements("h1", "h2", "h3", "h4", "h5", "h6")
 	p.RequireNoFollowOnLinks(false)
 	p.AllowURLSchemes("http", "https", "mailto")
 	return p

@@ -1,11 +1,11 @@
 package policies
 
 import (
-	"encoding/xml"
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestRenderDropsXSS(t *testing.T) {
@@ -73,41 +73,45 @@ func TestRenderKeepsPolicyMarkup(t *testing.T) {
 }
 
 func TestCompareWordLevel(t *testing.T) {
-	older := "# Privacy\n\n## Retention\n\nSupport conversations: three years after closing.\n\n## Rights\n\nAsk us anything.\n\n## Cookies\n\nNone.\n"
-	newer := "# Privacy\n\n## Retention\n\nSupport conversations: 18 months after closing.\n\n## Rights\n\nAsk us anything.\n\n## AI features\n\nSuggestions <b>only</b>.\n"
+	older := "# Privacy\n\n## Retention\n\nSupport conversations: **three years** after\nclosing.\n\n## Rights\n\nAsk us anything.\n\n- one\n- two\n\n## Cookies\n\nNone.\n"
+	newer := "# Privacy\n\n## Retention\n\nSupport conversations: **18 months** after closing.\n\n## Rights\n\nAsk us anything.\n\n- one\n- two\n- three\n\n## AI features\n\nSuggestions <b>only</b> & \\<i\\>.\n"
 	r := Compare(older, newer)
-	if !strings.Contains(r.HTML, "<del>three years</del><ins>18 months</ins>") {
-		t.Errorf("want the two words replaced as whole words, got:\n%s", r.HTML)
+	// The text as it reads, reflowed: no Markdown, no line break of the source.
+	if !strings.Contains(r.HTML, `<p class="changed">Support conversations: <del>three years</del><ins>18 months</ins> after closing.</p>`) {
+		t.Errorf("want the two words replaced as whole words in the rendered paragraph, got:\n%s", r.HTML)
 	}
-	if strings.Contains(r.HTML, "<b>") || !strings.Contains(r.HTML, "&lt;b&gt;only&lt;/b&gt;") {
-		t.Errorf("body text must be escaped in the redline:\n%s", r.HTML)
+	if strings.Contains(r.HTML, "**") || strings.Contains(r.HTML, "##") {
+		t.Errorf("the redline shows Markdown source:\n%s", r.HTML)
 	}
-	// A section added or removed shows whole, in its own paragraphs.
-	for _, want := range []string{"<p><ins>## AI features</ins></p>", "<p><del>## Cookies</del></p>", "<p>## Rights</p>"} {
+	if strings.Contains(r.HTML, "<b>") || strings.Contains(r.HTML, "<i>") || !strings.Contains(r.HTML, "&amp; &lt;i&gt;") {
+		t.Errorf("body text must be escaped in the redline, raw HTML dropped as Render drops it:\n%s", r.HTML)
+	}
+	// Blocks added or removed show whole, marked as such; headings keep their level below the page's own.
+	for _, want := range []string{
+		`<h4 id="redline.ai-features" class="added"><ins>AI features</ins></h4>`,
+		`<h4 id="redline.cookies" class="removed"><del>Cookies</del></h4>`,
+		`<p class="removed"><del>None.</del></p>`,
+		`<h4 id="redline.rights">Rights</h4>`,
+		// An item added at the end of a list stays in the list, before the section removed after it.
+		"<ul>\n<li>one</li>\n<li>two</li>\n<li class=\"added\"><ins>three</ins></li>\n</ul>\n<h4 id=\"redline.cookies\" class=\"removed\">",
+		`<p class="added"><ins>Suggestions only &amp; &lt;i&gt;.</ins></p>`,
+	} {
 		if !strings.Contains(r.HTML, want) {
 			t.Errorf("redline lacks %s:\n%s", want, r.HTML)
 		}
 	}
-	for _, tag := range []string{"p", "ins", "del"} {
-		if strings.Count(r.HTML, "<"+tag+">") != strings.Count(r.HTML, "</"+tag+">") {
-			t.Errorf("unbalanced <%s> in:\n%s", tag, r.HTML)
-		}
+	// three years, Cookies, None; 18 months, three, AI features, Suggestions only i.
+	if r.Deleted != 4 || r.Inserted != 8 {
+		t.Errorf("counted %d deleted, %d inserted words, want 4 and 8", r.Deleted, r.Inserted)
 	}
-	if r.Deleted < 2 || r.Inserted < 2 {
-		t.Errorf("counted %d deleted, %d inserted words", r.Deleted, r.Inserted)
+	want := []SectionChange{
+		{Heading: "Retention", Change: "changed", Anchor: "redline.retention"},
+		{Heading: "Rights", Change: "changed", Anchor: "redline.rights"},
+		{Heading: "AI features", Change: "added", Anchor: "redline.ai-features"},
+		{Heading: "Cookies", Change: "removed", Anchor: "redline.cookies"},
 	}
-	got := map[string]string{}
-	for _, s := range r.Sections {
-		got[s.Heading] = s.Change
-	}
-	want := map[string]string{"Retention": "changed", "AI features": "added", "Cookies": "removed"}
-	if len(got) != len(want) {
-		t.Errorf("sections %v, want %v", got, want)
-	}
-	for h, c := range want {
-		if got[h] != c {
-			t.Errorf("section %q: %q, want %q", h, got[h], c)
-		}
+	if fmt.Sprint(r.Sections) != fmt.Sprint(want) {
+		t.Errorf("sections\n%v, want\n%v", r.Sections, want)
 	}
 	same := Compare(older, older)
 	if strings.Contains(same.HTML, "<ins>") || strings.Contains(same.HTML, "<del>") || len(same.Sections) != 0 {
@@ -115,51 +119,107 @@ func TestCompareWordLevel(t *testing.T) {
 	}
 }
 
-func TestFeedIsAtom(t *testing.T) {
-	pub := Policy{ID: 1, Slug: "privacy", Title: "Privacy & you", Audience: Public}
-	staff := Policy{ID: 2, Slug: "internal", Title: "Internal", Audience: Staff}
-	at := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	ts := []*Timeline{
-		{Policy: pub, Versions: []Version{
-			{ID: 1, Number: 1, Summary: "First", ChangeKind: Material, BodyHTML: "<p>one</p>", PublishedAt: at, EffectiveAt: at},
-			{ID: 2, Number: 2, Summary: "Second <b>", ChangeKind: Minor, BodyHTML: "<p>two</p>", PublishedAt: at.AddDate(0, 1, 0), EffectiveAt: at.AddDate(0, 1, 0)},
-		}},
-		{Policy: staff, Versions: []Version{{ID: 3, Number: 1, Summary: "secret", PublishedAt: at, EffectiveAt: at}}},
+func TestCompareFollowsARewordedSection(t *testing.T) {
+	older := "## Retention {#retention}\n\nWe keep tickets three years.\n\n## Contact\n\nWrite to us.\n"
+	newer := "## How long we keep it {#retention}\n\nWe keep tickets three years.\n\n## Contact us\n\nWrite to us.\n"
+	r := Compare(older, newer)
+	want := []SectionChange{
+		{Heading: "How long we keep it", Was: "Retention", Change: "changed", Anchor: "redline.retention"},
+		// Reworded without an id of its own, over the same text: still the same section.
+		{Heading: "Contact us", Was: "Contact", Change: "changed", Anchor: "redline.contact-us"},
 	}
-	out, err := Feed("https://steward.example.com/", "Brightloop", ts)
+	if fmt.Sprint(r.Sections) != fmt.Sprint(want) {
+		t.Errorf("sections\n%v, want\n%v", r.Sections, want)
+	}
+	// The heading that kept its id is one edited heading, not a removal and an addition.
+	if !strings.Contains(r.HTML, `<h4 id="redline.retention" class="changed"><del>Retention</del><ins>How long we keep it</ins></h4>`) {
+		t.Errorf("the reworded heading:\n%s", r.HTML)
+	}
+	// A section reworded over new text, without an id, is another section.
+	other := Compare(older, strings.Replace(newer, "## Contact us\n\nWrite to us.", "## Contact us\n\nCall us.", 1))
+	if got := fmt.Sprint(other.Sections[1:]); got != fmt.Sprint([]SectionChange{
+		{Heading: "Contact us", Change: "added", Anchor: "redline.contact-us"},
+		{Heading: "Contact", Change: "removed", Anchor: "redline.contact"},
+	}) {
+		t.Errorf("sections %s", got)
+	}
+}
+
+func TestSectionHistories(t *testing.T) {
+	vs := []Version{
+		{Number: 1, BodyMD: "Intro.\n\n## Retention {#retention}\n\nThree years.\n\n## Cookies\n\nNone.\n"},
+		{Number: 2, BodyMD: "Intro.\n\n## Retention {#retention}\n\nThree years.\n\n## Cookies\n\nNone at all.\n\n## AI\n\nNo.\n"},
+		{Number: 3, BodyMD: "Intro, reworded.\n\n## How long we keep it {#retention}\n\nThree years.\n\n## AI\n\nNo.\n"},
+		{Number: 4, BodyMD: "Intro, reworded.\n\n## How long we keep it {#retention}\n\n18 months.\n\n## AI\n\nNo.\n"},
+	}
+	got := SectionHistories(vs)
+	want := []SectionHistory{
+		{Heading: "Introduction", Added: 1, Changed: []int{3}},
+		{Heading: "How long we keep it", ID: "retention", Added: 1, Changed: []int{3, 4}},
+		{Heading: "AI", ID: "ai", Added: 2},
+		{Heading: "Cookies", ID: "cookies", Added: 1, Changed: []int{2}, Removed: 3},
+	}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Errorf("histories\n%+v, want\n%+v", got, want)
+	}
+}
+
+func TestHeadingIDs(t *testing.T) {
+	html, err := Render("# Privacy\n\n## How long we keep it {#retention}\n\nText.\n\n## Cookies\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f struct {
-		XMLName xml.Name
-		ID      string `xml:"id"`
-		Updated string `xml:"updated"`
-		Entries []struct {
-			ID      string `xml:"id"`
-			Title   string `xml:"title"`
-			Updated string `xml:"updated"`
-			Content struct {
-				Type string `xml:"type,attr"`
-				Body string `xml:",chardata"`
-			} `xml:"content"`
-		} `xml:"entry"`
+	for _, want := range []string{`<h2 id="retention">How long we keep it</h2>`, `<h2 id="cookies">Cookies</h2>`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("rendered HTML lacks %s:\n%s", want, html)
+		}
 	}
-	if err := xml.Unmarshal(out, &f); err != nil {
-		t.Fatalf("feed is not XML: %v\n%s", err, out)
+	linked := LinkHeadings(html, nil)
+	if !strings.Contains(linked, `<div class="section-heading"><h2 id="retention">How long we keep it</h2><a class="section-link" href="#retention"><span aria-hidden="true">#</span><span class="visually-hidden">Link to the section How long we keep it</span></a></div>`) {
+		t.Errorf("no link beside the heading:\n%s", linked)
 	}
-	if f.XMLName.Space != "http://www.w3.org/2005/Atom" || f.XMLName.Local != "feed" {
-		t.Errorf("root %v", f.XMLName)
+	for _, tc := range []struct{ body, want string }{
+		{"## A {#retention}\n\n## B {#retention}\n", `"retention" is used by more than one heading`},
+		{"## Retention\n\n## B {#retention}\n", `"retention" is used by more than one heading`},
+		{"## A {#Retention}\n", "heading id {#Retention} must be lowercase"},
+		{"## A {#a.b}\n", "heading id {#a.b} must be lowercase"},
+		{"## A {#x" + strings.Repeat("y", 90) + "}\n", "at most 81 characters"},
+	} {
+		err := DraftInput{Body: tc.body, Summary: "s", ChangeKind: Minor}.Validate()
+		var ve *ValidationError
+		if !errors.As(err, &ve) || !strings.Contains(ve.Fields["body"], tc.want) {
+			t.Errorf("%q: %v, want a body error with %q", tc.body, err, tc.want)
+		}
 	}
-	if len(f.Entries) != 2 {
-		t.Fatalf("%d entries, want the 2 public publications:\n%s", len(f.Entries), out)
+	if err := (DraftInput{Body: "## A {#a}\n\n## A\n\n## A\n", Summary: "s", ChangeKind: Minor}).Validate(); err != nil {
+		t.Errorf("generated ids are made unique by themselves: %v", err)
 	}
-	if f.Entries[0].ID != "https://steward.example.com/policies/privacy/v/2" || f.Entries[0].Title != "Privacy & you: version 2" {
-		t.Errorf("newest entry first: %+v", f.Entries[0])
+}
+
+func TestFormerIDsKeepOldLinksLanding(t *testing.T) {
+	vs := []Version{
+		{Number: 1, BodyMD: "## How long we keep it\n\nThree years.\n\n## Cookies\n\nNone.\n"},
+		// Given an id of its own while reworded: the generated id becomes a former one.
+		{Number: 2, BodyMD: "## Retention {#retention}\n\nThree years.\n\n## Cookies\n\nNone.\n"},
+		// Reworded again; a new section takes the old generated id of another.
+		{Number: 3, BodyMD: "## Retention periods {#retention}\n\nThree years.\n\n## Cookie use\n\nNone.\n\n## Cookies\n\nSome.\n"},
 	}
-	if f.Updated != f.Entries[0].Updated || f.Entries[1].Content.Body != "<p>one</p>" || f.Entries[1].Content.Type != "html" {
-		t.Errorf("feed %+v", f)
+	if got := FormerIDs(vs, 1); len(got) != 0 {
+		t.Errorf("version 1 has no former ids: %v", got)
 	}
-	if strings.Contains(string(out), "secret") {
-		t.Error("a staff policy is in the public feed")
+	if got := fmt.Sprint(FormerIDs(vs, 2)); got != "map[retention:[how-long-we-keep-it]]" {
+		t.Errorf("version 2: %s", got)
+	}
+	// "cookies" is a heading of version 3 itself, so "Cookie use" cannot answer to it.
+	if got := fmt.Sprint(FormerIDs(vs, 3)); got != "map[retention:[how-long-we-keep-it]]" {
+		t.Errorf("version 3: %s", got)
+	}
+	html, err := Render(vs[1].BodyMD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if linked := LinkHeadings(html, FormerIDs(vs, 2)); !strings.Contains(linked,
+		`<h2 id="retention"><span id="how-long-we-keep-it"></span>Retention</h2><a class="section-link" href="#retention">`) {
+		t.Errorf("the heading does not answer to its former id:\n%s", linked)
 	}
 }

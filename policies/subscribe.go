@@ -244,6 +244,22 @@ func PurgeUnconfirmed(ctx context.Context, q sqlx.ExtContext, now time.Time) (in
 	return int(n), nil
 }
 
+// SubscribedAddresses is the set of addresses that hold a subscription,
+// confirmed or not, in one query. Retention takes it (passed in, as
+// PurgeUnconfirmed): email to any other customer address is a former
+// customer's.
+func SubscribedAddresses(ctx context.Context, q sqlx.ExtContext) (map[string]bool, error) {
+	var emails []string
+	if err := sqlx.SelectContext(ctx, q, &emails, `SELECT email FROM policy_subscriptions`); err != nil {
+		return nil, fmt.Errorf("policies: subscribed addresses: %w", err)
+	}
+	out := make(map[string]bool, len(emails))
+	for _, e := range emails {
+		out[e] = true
+	}
+	return out, nil
+}
+
 // queueNotices tells every confirmed subscriber about a publication, in
 // the publishing transaction.
 func (s *Store) queueNotices(ctx context.Context, tx *sqlx.Tx, p Policy, v Version, now time.Time) error {

@@ -10,12 +10,16 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
 	"steward/internal/audit"
 	"steward/internal/db"
 	"steward/internal/mdnest"
+	"steward/internal/org"
+	"steward/internal/webhooks"
 )
 
 // Status of a version relative to a moment.
@@ -31,13 +35,17 @@ const (
 // Version is one version of a policy: a draft, or a published version that
 // never changes again.
 type Version struct {
-	ID          int64      `json:"-"`
-	PolicyID    int64      `json:"-"`
-	Draft       bool       `json:"-"`
-	Number      int        `json:"number"`
-	BodyMD      string     `json:"body_markdown"`
+	ID       int64  `json:"-"`
+	PolicyID int64  `json:"-"`
+	Draft    bool   `json:"-"`
+	Number   int    `json:"number"`
+	BodyMD   string `json:"body_markdown"`
+	// SourceMD is the text as its author wrote it, with its {{org.KEY}}
+	// placeholders; BodyMD of a published version has them filled in.
+	SourceMD    string     `json:"-"`
 	BodyHTML    string     `json:"body_html"`
 	Summary     string     `json:"summary"`
+	KeyPoints   []string   `json:"key_points"`
 	ChangeKind  ChangeKind `json:"change_kind"`
 	SHA256      string     `json:"sha256"`
 	CreatedBy   *int64     `json:"-"`
@@ -54,8 +62,10 @@ type versionRow struct {
 	Status      string     `db:"status"`
 	Number      *int       `db:"number"`
 	BodyMD      string     `db:"body_md"`
+	SourceMD    *string    `db:"source_md"`
 	BodyHTML    string     `db:"body_html"`
 	Summary     string     `db:"summary"`
+	KeyPoints   string     `db:"key_points"`
 	ChangeKind  string     `db:"change_kind"`
 	SHA256      string     `db:"sha256"`
 	CreatedBy   *int64     `db:"created_by"`
@@ -66,13 +76,17 @@ type versionRow struct {
 	EffectiveAt *time.Time `db:"effective_at"`
 }
 
-const versionCols = `id, policy_id, status, number, body_md, body_html, summary, change_kind, sha256,
+const versionCols = `id, policy_id, status, number, body_md, source_md, body_html, summary, key_points, change_kind, sha256,
 	created_by, created_at, updated_at, published_by, published_at, effective_at`
 
 func (r versionRow) version() Version {
 	v := Version{ID: r.ID, PolicyID: r.PolicyID, Draft: r.Status == "draft", BodyMD: r.BodyMD, BodyHTML: r.BodyHTML,
-		Summary: r.Summary, ChangeKind: ChangeKind(r.ChangeKind), SHA256: r.SHA256, CreatedBy: r.CreatedBy,
+		Summary: r.Summary, KeyPoints: splitKeyPoints(r.KeyPoints), ChangeKind: ChangeKind(r.ChangeKind), SHA256: r.SHA256, CreatedBy: r.CreatedBy,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PublishedBy: r.PublishedBy}
+	v.SourceMD = v.BodyMD
+	if r.SourceMD != nil {
+		v.SourceMD = *r.SourceMD
+	}
 	if r.Number != nil {
 		v.Number = *r.Number
 	}
@@ -97,7 +111,60 @@ func (v Version) Label() string {
 type DraftInput struct {
 	Body       string
 	Summary    string
+	KeyPoints  []string // the short layer shown above the text; may be empty
 	ChangeKind ChangeKind
+}
+
+// Limits on a version's key points: a short layer stays short.
+const (
+	MaxKeyPoints     = 8
+	MaxKeyPointChars = 300
+)
+
+// splitKeyPoints reads key points as stored, one a line.
+func splitKeyPoints(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// KeyPointsFromText reads key points written one a line, as the editor
+// takes them; blank lines are left out.
+func KeyPointsFromText(s string) []string {
+	return splitKeyPoints(strings.ReplaceAll(s, "\r", "\n"))
+}
+
+func joinKeyPoints(points []string) string {
+	out := make([]string, 0, len(points))
+	for _, p := range points {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func checkKeyPoints(v *ValidationError, points []string) {
+	n := 0
+	for _, p := range points {
+		p = strings.TrimSpace(p)
+		switch {
+		case p == "":
+			continue
+		case strings.ContainsFunc(p, unicode.IsControl):
+			v.add("key_points", "must be plain text, one point a line, without control characters")
+		case utf8.RuneCountInString(p) > MaxKeyPointChars:
+			v.add("key_points", fmt.Sprintf("must be at most %d characters each", MaxKeyPointChars))
+		}
+		n++
+	}
+	if n > MaxKeyPoints {
+		v.add("key_points", fmt.Sprintf("must be at most %d points", MaxKeyPoints))
+	}
 }
 
 // MaxBody bounds a policy body: long enough for any real policy.
@@ -116,6 +183,10 @@ func (d DraftInput) Validate() error {
 		// rendering slow (package mdnest).
 		if err := mdnest.Check(d.Body); err != nil {
 			v.add("body", "is too deeply nested: "+err.Error())
+		} else if err := org.Check(d.Body); err != nil {
+			v.add("body", err.Error())
+		} else if msg := checkHeadingIDs(d.Body); msg != "" {
+			v.add("body", msg)
 		}
 	}
 	switch {
@@ -127,6 +198,7 @@ func (d DraftInput) Validate() error {
 	if d.ChangeKind != Material && d.ChangeKind != Minor {
 		v.add("change", "must be material or minor")
 	}
+	checkKeyPoints(&v, d.KeyPoints)
 	return v.orNil()
 }
 
@@ -233,9 +305,9 @@ func insertDraft(ctx context.Context, tx *sqlx.Tx, policyID int64, in DraftInput
 	now = now.UTC().Truncate(time.Microsecond)
 	var id int64
 	err := tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO policy_versions
-		(policy_id, status, body_md, summary, change_kind, created_by, created_at, updated_at)
-		VALUES (?, 'draft', ?, ?, ?, ?, ?, ?) RETURNING id`),
-		policyID, normalizeDraft(in.Body), strings.TrimSpace(in.Summary), in.ChangeKind, by.ID, now, now)
+		(policy_id, status, body_md, summary, key_points, change_kind, created_by, created_at, updated_at)
+		VALUES (?, 'draft', ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		policyID, normalizeDraft(in.Body), strings.TrimSpace(in.Summary), joinKeyPoints(in.KeyPoints), in.ChangeKind, by.ID, now, now)
 	if db.IsUniqueViolation(err) {
 		return Version{}, ErrDraftExists
 	}
@@ -260,9 +332,9 @@ func updateDraft(ctx context.Context, tx *sqlx.Tx, id int64, in DraftInput, now 
 	if !cur.Draft {
 		return Version{}, ErrPublished
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_versions SET body_md = ?, summary = ?, change_kind = ?, updated_at = ?
-		WHERE id = ? AND status = 'draft'`),
-		NormalizeBody(in.Body), strings.TrimSpace(in.Summary), in.ChangeKind, now.UTC().Truncate(time.Microsecond), id)
+	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_versions SET body_md = ?, summary = ?, key_points = ?, change_kind = ?,
+		updated_at = ? WHERE id = ? AND status = 'draft'`),
+		NormalizeBody(in.Body), strings.TrimSpace(in.Summary), joinKeyPoints(in.KeyPoints), in.ChangeKind, now.UTC().Truncate(time.Microsecond), id)
 	if err != nil {
 		return Version{}, fmt.Errorf("policies: update draft %d: %w", id, err)
 	}
@@ -313,7 +385,7 @@ func (s *Store) Publish(ctx context.Context, slug string, effective time.Time, b
 		if err != nil {
 			return err
 		}
-		in := DraftInput{Body: d.BodyMD, Summary: d.Summary, ChangeKind: d.ChangeKind}
+		in := DraftInput{Body: d.BodyMD, Summary: d.Summary, KeyPoints: d.KeyPoints, ChangeKind: d.ChangeKind}
 		out, err = s.publish(ctx, tx, p, in, &d.ID, effective, by, now)
 		return err
 	})
@@ -348,7 +420,15 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 				"must not be before %s of version %d, the latest published", last.EffectiveAt.Format(time.RFC3339), last.Number)}}
 		}
 	}
-	body := NormalizeBody(in.Body)
+	source := NormalizeBody(in.Body)
+	body, err := s.freeze(ctx, tx, source)
+	if err != nil {
+		return Version{}, err
+	}
+	var sourceMD *string
+	if source != body {
+		sourceMD = &source
+	}
 	html, err := Render(body)
 	if err != nil {
 		return Version{}, fmt.Errorf("policies: publish %s: %w", p.Slug, err)
@@ -358,15 +438,15 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 	if draftID != nil {
 		id = *draftID
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_versions SET status = 'published', number = ?, body_md = ?,
-			body_html = ?, summary = ?, change_kind = ?, sha256 = ?, updated_at = ?, published_by = ?, published_at = ?,
-			effective_at = ? WHERE id = ? AND status = 'draft'`),
-			number, body, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, now, by.ID, now, effective, id)
+			source_md = ?, body_html = ?, summary = ?, key_points = ?, change_kind = ?, sha256 = ?, updated_at = ?,
+			published_by = ?, published_at = ?, effective_at = ? WHERE id = ? AND status = 'draft'`),
+			number, body, sourceMD, html, strings.TrimSpace(in.Summary), joinKeyPoints(in.KeyPoints), in.ChangeKind, sum, now, by.ID, now, effective, id)
 	} else {
 		err = tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO policy_versions
-			(policy_id, status, number, body_md, body_html, summary, change_kind, sha256, created_by, created_at,
-			updated_at, published_by, published_at, effective_at)
-			VALUES (?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			p.ID, number, body, html, strings.TrimSpace(in.Summary), in.ChangeKind, sum, by.ID, now, now, by.ID, now, effective)
+			(policy_id, status, number, body_md, source_md, body_html, summary, key_points, change_kind, sha256, created_by,
+			created_at, updated_at, published_by, published_at, effective_at)
+			VALUES (?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			p.ID, number, body, sourceMD, html, strings.TrimSpace(in.Summary), joinKeyPoints(in.KeyPoints), in.ChangeKind, sum, by.ID, now, now, by.ID, now, effective)
 	}
 	if err != nil {
 		return Version{}, fmt.Errorf("policies: publish %s v%d: %w", p.Slug, number, err)
@@ -379,12 +459,31 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 	if err := audit.Record(ctx, tx, by.Entry(now, "policy.publish", fmt.Sprintf("policy:%s/v%d", p.Slug, v.Number), detail)); err != nil {
 		return Version{}, err
 	}
+	if err := webhooks.Enqueue(ctx, tx, webhooks.PolicyPublished, publishedEvent(p, v), now); err != nil {
+		return Version{}, err
+	}
 	if p.Audience == Public && (v.ChangeKind == Material || v.Number == 1) {
 		if err := s.queueNotices(ctx, tx, p, v, now); err != nil {
 			return Version{}, err
 		}
 	}
 	return v, nil
+}
+
+// freeze returns the text a publication of source stores. A published
+// version is frozen text, public and verifiable by its hash: the
+// organisation's facts it names are written into it, and one that is not
+// set yet stops the publication.
+func (s *Store) freeze(ctx context.Context, q sqlx.QueryerContext, source string) (string, error) {
+	facts, err := s.org.LoadTx(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	body, err := org.FillMarkdown(source, facts)
+	if err != nil {
+		return "", &ValidationError{Fields: map[string]string{"body": err.Error()}}
+	}
+	return body, nil
 }
 
 // Timeline is a policy with its published versions in order. Published

@@ -31,6 +31,7 @@ FuzzReadAnswers ./handlers
 FuzzParseSMTPURL ./internal/config
 FuzzCheck ./internal/mdnest
 FuzzCell ./internal/csvout
+FuzzFill ./internal/org
 "
 
 log=$(mktemp)

@@ -117,13 +117,18 @@ func cmdUserAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	in := people.Input{Email: people.NormalizeEmail(*email), Name: strings.TrimSpace(*name), Role: people.Role(*role)}
-	switch {
-	case !validator.Email(in.Email):
-		return usagef("--email must be an address like name@example.com")
-	case !validator.NotBlank(in.Name) || !validator.MaxChars(in.Name, 200):
-		return usagef("--name must be 1 to 200 characters")
-	case !in.Role.Valid():
-		return usagef("--role must be employee, manager, admin or auditor")
+	// people decides what is valid (Input.Problems); the command words it
+	// as its flags.
+	if p := in.Problems(); len(p) > 0 {
+		for _, f := range []struct{ field, usage string }{
+			{"email", "--email must be an address like name@example.com"},
+			{"name", "--name must be 1 to 200 characters"},
+			{"role", "--role must be employee, manager, admin or auditor"},
+		} {
+			if _, ok := p[f.field]; ok {
+				return usagef("%s", f.usage)
+			}
+		}
 	}
 	password, err := readPassword(e)
 	if err != nil {

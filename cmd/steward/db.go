@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"steward/internal/db"
+	"steward/internal/reports"
 )
 
 func cmdBackup(ctx context.Context, e *env, args []string) error {
@@ -25,6 +26,20 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "backed up %s to %s\n", db.Redact(e.cfg.DatabaseURL), fs.Arg(0))
+	// Beside the copy, the audit trail's head as it was, signed: a
+	// restore from this backup can be checked against it.
+	l, err := e.openLog(ctx)
+	if err != nil {
+		return err
+	}
+	signed, err := l.AnchorAudit(ctx, e.now())
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(fs.Arg(0)+".audit-checkpoint", signed, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote the audit checkpoint %s.audit-checkpoint (check with `steward audit verify --checkpoint`)\n", fs.Arg(0))
 	return nil
 }
 
@@ -65,7 +80,7 @@ func cmdDBCopy(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer dst.Close()
-	counts, err := db.Copy(ctx, src, dst)
+	counts, err := db.Copy(ctx, src, dst, reports.Caches)
 	if len(counts) > 0 {
 		tw := tabwriter.NewWriter(e.stdout, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "table\tsource rows\tcopied rows\t")

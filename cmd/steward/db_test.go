@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/internal/db"
 	"steward/internal/db/dbtest"
@@ -117,5 +119,36 @@ func TestDBCopyRefusesAMissingSourceAndANonPostgresTarget(t *testing.T) {
 	code, _, stderr := steward(t, env, "", "db", "copy", "--from", filepath.Join(dir, "typo.db"), "--to", "postgres://steward@127.0.0.1:1/none")
 	if code != 1 || !strings.Contains(stderr, "typo.db") {
 		t.Fatalf("copy from a file that does not exist: exit %d, %q", code, stderr)
+	}
+}
+
+// Steward refuses to start on a database whose applied migration is not
+// the file this binary carries (as if the file had been edited since),
+// and says which file, whether asked to serve or to migrate.
+func TestStartRefusesAChangedMigration(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "steward.db")
+	env := map[string]string{"STEWARD_DATABASE_URL": file, "STEWARD_ADDR": "127.0.0.1:8099"}
+	if code, _, stderr := steward(t, env, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: exit %d: %s", code, stderr)
+	}
+	d, err := db.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Exec(`UPDATE schema_migrations SET checksum = 'a1b2c3' WHERE version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	for _, cmd := range []string{"migrate", "serve"} {
+		// Were the database accepted, serve would stop after a while
+		// rather than serve on.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var out, errOut bytes.Buffer
+		code := run(ctx, []string{cmd}, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
+		stderr := errOut.String()
+		if code != 1 || !strings.Contains(stderr, "sqlite/0001_baseline.sql") || !strings.Contains(stderr, "changed") {
+			t.Errorf("%s on a changed migration: exit %d, stderr %q; want 1 naming the file", cmd, code, stderr)
+		}
 	}
 }

@@ -51,7 +51,11 @@ func commands() []command {
 		{"mail send", "[--requeue-sending]", "deliver the mail that is due now over STEWARD_SMTP_URL", cmdMailSend},
 		{"keys rotate", "", "make a new session signing key (the installation's own, when STEWARD_SESSION_KEYS is not set); the previous one still opens existing sessions", cmdKeysRotate},
 		{"version", "", "print the commit this binary was built from, its Go version and the newest database schema it knows", cmdVersion},
-		{"audit verify", "", "check the audit log's hash chain; exit 1 naming the first edited, deleted or reordered entry", cmdAuditVerify},
+		{"audit verify", "[--checkpoint FILE]", "check the audit log's hash chain (and, given a checkpoint, that nothing it saw was removed or rewritten); exit 1 naming the first bad entry", cmdAuditVerify},
+		{"audit checkpoint", "[--out FILE]", "sign the audit trail's head with the log key, record it in the transparency log, and write it out", cmdAuditCheckpoint},
+		{"evidence pack", "--out FILE.zip [--as-of 2026-06-30]", "build the signed evidence pack for auditors as of the end of a day (default yesterday)", cmdEvidencePack},
+		{"evidence verify", "FILE.zip [--key KEY]", "check an evidence pack's signature and every file's SHA-256; exit 1 naming the file that changed", cmdEvidenceVerify},
+		{"log verify", "URL [--checkpoint FILE] [--save FILE] [--key KEY]", "check a Steward site's transparency log over HTTP, with no database: every public version is in it unchanged, and it only grew since a saved checkpoint", cmdLogVerify},
 		{"retention run", "[--dry-run] [--now 2028-01-01T00:00:00Z] [--mail-days 90]", "pseudonymise and purge personal data past its retention period", cmdRetentionRun},
 	}
 }
@@ -247,8 +251,28 @@ Configuration comes from the environment:
   STEWARD_RETENTION_DAYS days before leavers are pseudonymised (default 365)
   STEWARD_MAIL_RETENTION_DAYS  days before sent email text is deleted (default 90)
   STEWARD_MIN_GROUP_SIZE smallest group shown in organisation aggregates (default 5)
+  STEWARD_SUBPROCESSOR_NOTICE_DAYS  notice before a subprocessor register change takes effect (default 30)
   STEWARD_METRICS_TOKEN / STEWARD_METRICS_ADDR  bearer token (32+ chars) for /metrics / its own listener; neither: no /metrics
   STEWARD_EMBED_ORIGINS  comma-separated https origins that may frame /policies/SLUG/embed
+  STEWARD_OIDC_ISSUER, STEWARD_OIDC_CLIENT_ID, STEWARD_OIDC_CLIENT_SECRET  single sign-on with an
+                         OpenID provider (its discovery document is read at start)
+  STEWARD_OIDC_DOMAINS   email domains whose people may sign in with it (required with it)
+  STEWARD_OIDC_NAME      the button says "Sign in with NAME" (default: the issuer's host)
+  STEWARD_OIDC_GROUPS_CLAIM  the claim that lists groups (default groups)
+  STEWARD_OIDC_ROLE_MAP  group:role,...: roles from groups at each sign-in, first match wins
+  STEWARD_OIDC_CREATE_USERS  true: unknown people get an account at first sign-in (default false)
+  STEWARD_PASSWORD_SIGNIN=off and STEWARD_BREAK_GLASS=email,...  password sign-in only for
+                         these admins
+  STEWARD_LOG_KEY_FILE   the key that signs the transparency log and audit checkpoints
+                         (default: beside the SQLite file as FILE.log-key, or ./steward-log.key);
+                         made on first start, back it up with the database
+  STEWARD_PEOPLE_SOURCE  steward (default: admins and the roster import) or scim
+                         (the company directory through /scim/v2)
+  STEWARD_ORG_NAME, _CONTACT, _ACCENT, _FOOTER_LINKS, _POWERED_BY  branding customers see;
+  STEWARD_ORG_PRIVACY_CONTACT, _DPO, _EU_REPRESENTATIVE, _UK_REPRESENTATIVE,
+  _TRANSFER_MECHANISM, _BREACH_CONTACT, _PROCESSOR_NOTICE, _COMPLAINTS  company facts
+                         ({{org.KEY}} in courses and policies); each one set wins over
+                         Organisation settings (docs/organisation.md)
 
 Run "steward COMMAND --help" (or "steward help COMMAND") for a command's arguments and flags.`)
 }

@@ -16,6 +16,7 @@ import (
 // steward runs the command line in-process with its own environment.
 func steward(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
+	keyFileFor(t, env)
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
@@ -24,9 +25,19 @@ func steward(t *testing.T, env map[string]string, stdin string, args ...string) 
 // stewardAt is steward on a day when the clock reads clock().
 func stewardAt(t *testing.T, clock func() time.Time, env map[string]string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
+	keyFileFor(t, env)
 	var out, errOut bytes.Buffer
 	code := runWithClock(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut, clock)
 	return code, out.String(), errOut.String()
+}
+
+// keyFileFor keeps the log key of a PostgreSQL test installation in the
+// test's own folder (it would default to ./steward-log.key), once per
+// environment, so that every command of one installation shares it.
+func keyFileFor(t *testing.T, env map[string]string) {
+	if env != nil && env["STEWARD_LOG_KEY_FILE"] == "" && strings.Contains(env["STEWARD_DATABASE_URL"], "://") {
+		env["STEWARD_LOG_KEY_FILE"] = filepath.Join(t.TempDir(), "steward-log.key")
+	}
 }
 
 func TestUsageAndConfigErrorsExitTwo(t *testing.T) {

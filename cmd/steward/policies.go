@@ -7,6 +7,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/mail"
+	"steward/internal/org"
 	"steward/policies"
 )
 
@@ -19,7 +20,11 @@ func policyStore(ctx context.Context, e *env) (*policies.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return policies.NewStore(d, r), nil
+	store := policies.NewStore(d, r)
+	// A publication writes the organisation's facts into the text, the
+	// environment's (STEWARD_ORG_*) included.
+	store.UseOrganisation(org.NewStore(d, e.cfg.Org))
+	return store, nil
 }
 
 // cmdPoliciesPublish publishes each file as the next version of its

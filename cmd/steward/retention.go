@@ -94,7 +94,7 @@ func runRetentionDaily(ctx context.Context, e *env, d *db.DB, p retention.Policy
 
 // retentionPolicy is the retention configured by the environment.
 func retentionPolicy(e *env) retention.Policy {
-	p := retention.NewPolicy(e.cfg.RetentionDays, policies.PurgeUnconfirmed)
+	p := retention.NewPolicy(e.cfg.RetentionDays, policies.PurgeUnconfirmed, policies.SubscribedAddresses)
 	p.MailBodies = time.Duration(e.cfg.MailRetentionDays) * 24 * time.Hour
 	return p
 }

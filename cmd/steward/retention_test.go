@@ -91,7 +91,7 @@ func TestServeRunsRetentionOnceADay(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() {
-			runRetentionDaily(ctx, e, d, retention.NewPolicy(cfg.RetentionDays, policies.PurgeUnconfirmed))
+			runRetentionDaily(ctx, e, d, retention.NewPolicy(cfg.RetentionDays, policies.PurgeUnconfirmed, policies.SubscribedAddresses))
 			close(done)
 		}()
 		deadline := time.Now().Add(5 * time.Second)

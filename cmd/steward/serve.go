@@ -42,7 +42,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	srv, err := handlers.New(handlers.Deps{Config: e.cfg, DB: d, Logger: e.log, Now: e.now})
+	tlog, err := e.openLog(ctx)
+	if err != nil {
+		return err
+	}
+	srv, err := handlers.New(handlers.Deps{Config: e.cfg, DB: d, Logger: e.log, Now: e.now, Log: tlog})
 	if err != nil {
 		return err
 	}
@@ -53,7 +57,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 
 	workers, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()
-	done := startWorkers(workers, e, d)
+	done := startWorkers(workers, e, d, tlog)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.App().Listener(ln) }()

@@ -7,16 +7,18 @@ import (
 
 	"steward/internal/db"
 	"steward/internal/reports"
+	"steward/internal/translog"
 )
 
 // startWorkers starts the background goroutines of serve (the outbox
 // worker, the daily scheduler) and returns a channel closed when all of them
 // have stopped after ctx is cancelled.
-func startWorkers(ctx context.Context, e *env, d *db.DB) <-chan struct{} {
+func startWorkers(ctx context.Context, e *env, d *db.DB, tlog *translog.Log) <-chan struct{} {
 	var wg sync.WaitGroup
 	if err := startMail(ctx, e, d, &wg); err != nil {
 		e.log.Error("mail: worker and reminder scheduler not started", "err", err)
 	}
+	startWebhooks(ctx, e, d, &wg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -26,6 +28,11 @@ func startWorkers(ctx context.Context, e *env, d *db.DB) <-chan struct{} {
 	go func() {
 		defer wg.Done()
 		runStandingsRefresh(ctx, e, d)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runAuditAnchor(ctx, e, d, tlog)
 	}()
 	done := make(chan struct{})
 	go func() {

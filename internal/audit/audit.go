@@ -182,3 +182,85 @@ func (a Actor) Entry(at time.Time, action, target, detail string) Entry {
 	}
 	return Entry{At: at, ActorID: a.ID, Actor: label, Action: action, Target: target, Detail: detail}
 }
+
+// Head is the length of the audit trail and the hash of its newest entry:
+// what an audit checkpoint commits to.
+func Head(ctx context.Context, q sqlx.QueryerContext) (int64, string, error) {
+	var h struct {
+		ID   int64  `db:"id"`
+		Hash string `db:"hash"`
+	}
+	err := sqlx.GetContext(ctx, q, &h, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, genesis, nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("audit: head: %w", err)
+	}
+	return h.ID, h.Hash, nil
+}
+
+// checkpointTitle is the first line of an audit checkpoint's text.
+const checkpointTitle = "steward audit checkpoint"
+
+// CheckpointText is the text of an audit checkpoint: the installation's
+// log name, the trail's length, its newest entry's hash and when. The
+// transparency log signs it (translog.Log.AnchorAudit).
+func CheckpointText(origin string, entries int64, head string, at time.Time) string {
+	return fmt.Sprintf("%s\n%s\nentries %d\nhead %s\nat %s\n", checkpointTitle, origin, entries, head, at.UTC().Format(time.RFC3339))
+}
+
+// Checkpoint is a parsed audit checkpoint.
+type Checkpoint struct {
+	Origin  string
+	Entries int64
+	Head    string
+	At      time.Time
+}
+
+// ParseCheckpointText reads the text CheckpointText wrote (its signature
+// already checked by the caller).
+func ParseCheckpointText(text string) (Checkpoint, error) {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	var c Checkpoint
+	if len(lines) != 5 || lines[0] != checkpointTitle {
+		return c, errors.New("audit: not an audit checkpoint")
+	}
+	c.Origin = lines[1]
+	n, err1 := fmt.Sscanf(lines[2], "entries %d", &c.Entries)
+	_, err2 := fmt.Sscanf(lines[3], "head %s", &c.Head)
+	at, err3 := time.Parse(time.RFC3339, strings.TrimPrefix(lines[4], "at "))
+	if n != 1 || err1 != nil || err2 != nil || err3 != nil || len(c.Head) != 64 {
+		return c, errors.New("audit: the checkpoint's lines are not entries, head and at")
+	}
+	c.At = at
+	return c, nil
+}
+
+// VerifyAgainst checks the whole chain (Verify) and then that it still
+// holds what the checkpoint saw: at least as many entries, and the same
+// entry at the checkpoint's length. Rewriting history and recomputing
+// every hash after it passes Verify, but not this; neither does removing
+// the newest entries.
+func VerifyAgainst(ctx context.Context, q sqlx.ExtContext, c Checkpoint) (int, error) {
+	n, err := Verify(ctx, q)
+	if err != nil {
+		return n, err
+	}
+	if int64(n) < c.Entries {
+		return n, &Break{ID: int64(n) + 1, Reason: fmt.Sprintf("the trail has %d entries, but the checkpoint of %s saw %d: entries were removed",
+			n, c.At.Format(time.RFC3339), c.Entries)}
+	}
+	if c.Entries == 0 {
+		return n, nil
+	}
+	var hash string
+	if err := sqlx.GetContext(ctx, q, &hash, q.Rebind(`SELECT hash FROM audit_log WHERE id = ?`), c.Entries); err != nil {
+		return n, fmt.Errorf("audit: entry %d: %w", c.Entries, err)
+	}
+	if hash != c.Head {
+		return n, &Break{ID: c.Entries, Reason: fmt.Sprintf("entry %d is not the one the checkpoint of %s saw: the trail was rewritten up to it",
+			c.Entries, c.At.Format(time.RFC3339))}
+	}
+	return n, nil
+}

@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"steward/internal/org"
+	"steward/internal/people"
 )
 
 // Environments Steward knows.
@@ -23,20 +26,23 @@ const (
 
 // Config is every setting Steward reads from the environment.
 type Config struct {
-	Env               string         // STEWARD_ENV: development | production
-	Addr              string         // STEWARD_ADDR, or ":"+PORT
-	DatabaseURL       string         // STEWARD_DATABASE_URL
-	BaseURL           *url.URL       // STEWARD_BASE_URL
-	SessionKeys       [][]byte       // STEWARD_SESSION_KEYS: comma-separated, newest first; none means the installation's own generated key (package keys)
-	SMTPURL           string         // STEWARD_SMTP_URL: smtp://user:pass@host:port
-	MailFrom          string         // STEWARD_MAIL_FROM
-	SweepHour         int            // STEWARD_SWEEP_HOUR: hour of day (UTC) for the daily reminder sweep
-	RetentionDays     int            // STEWARD_RETENTION_DAYS: days after deactivation before personal data is pseudonymised
-	MailRetentionDays int            // STEWARD_MAIL_RETENTION_DAYS: days after sending before an email's text is deleted
-	MinGroupSize      int            // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
-	TrustedProxies    []netip.Prefix // STEWARD_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
-	IdleTimeout       time.Duration  // session idle timeout
-	MaxSession        time.Duration  // session absolute lifetime
+	Env               string   // STEWARD_ENV: development | production
+	Addr              string   // STEWARD_ADDR, or ":"+PORT
+	DatabaseURL       string   // STEWARD_DATABASE_URL
+	BaseURL           *url.URL // STEWARD_BASE_URL
+	SessionKeys       [][]byte // STEWARD_SESSION_KEYS: comma-separated, newest first; none means the installation's own generated key (package keys)
+	SMTPURL           string   // STEWARD_SMTP_URL: smtp://user:pass@host:port
+	MailFrom          string   // STEWARD_MAIL_FROM
+	SweepHour         int      // STEWARD_SWEEP_HOUR: hour of day (UTC) for the daily reminder sweep
+	RetentionDays     int      // STEWARD_RETENTION_DAYS: days after deactivation before personal data is pseudonymised
+	MailRetentionDays int      // STEWARD_MAIL_RETENTION_DAYS: days after sending before an email's text is deleted
+	// SubprocessorNoticeDays is the notice a change to the subprocessor
+	// register gives before it takes effect, unless a reason is recorded.
+	SubprocessorNoticeDays int            // STEWARD_SUBPROCESSOR_NOTICE_DAYS
+	MinGroupSize           int            // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
+	TrustedProxies         []netip.Prefix // STEWARD_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
+	IdleTimeout            time.Duration  // session idle timeout
+	MaxSession             time.Duration  // session absolute lifetime
 
 	// Metrics: without a token and an address of its own, /metrics is
 	// not served at all (it names every route and how busy it is).
@@ -47,7 +53,33 @@ type Config struct {
 	// (STEWARD_EMBED_ORIGINS, comma-separated https origins); every other
 	// page may be framed by nobody.
 	EmbedOrigins []string
+
+	OIDC     OIDC                  // single sign-on; off without STEWARD_OIDC_ISSUER (oidc.go)
+	Password people.PasswordPolicy // STEWARD_PASSWORD_SIGNIN, STEWARD_BREAK_GLASS
+	// LogKeyFile holds the key that signs the transparency log's
+	// checkpoints and the audit checkpoints, outside the database.
+	LogKeyFile string // STEWARD_LOG_KEY_FILE; default: beside the SQLite file, or ./steward-log.key
+
+	// PeopleSource is where people come from: PeopleFromSteward (admins'
+	// forms and the roster import) or PeopleFromSCIM (the company
+	// directory through /scim/v2, with the roster import turned off).
+	PeopleSource string // STEWARD_PEOPLE_SOURCE
+
+	// Org is the organisation settings the environment fixes
+	// (STEWARD_ORG_NAME, STEWARD_ORG_CONTACT, …; org.Fields lists them),
+	// by setting, checked as the settings form checks them. They win over
+	// what an admin saved, and the form shows them read-only.
+	Org map[string]string
 }
+
+// Sources of people (STEWARD_PEOPLE_SOURCE).
+const (
+	PeopleFromSteward = "steward"
+	PeopleFromSCIM    = "scim"
+)
+
+// SCIM reports whether the company directory provisions people.
+func (c Config) SCIM() bool { return c.PeopleSource == PeopleFromSCIM }
 
 // TrustedProxy reports whether addr is one of the proxies whose
 // X-Forwarded-For is believed.
@@ -179,9 +211,28 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RetentionDays = intVar(getenv, "STEWARD_RETENTION_DAYS", 365, 1, 36500, bad)
 	c.MailRetentionDays = intVar(getenv, "STEWARD_MAIL_RETENTION_DAYS", 90, 1, 36500, bad)
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
+	c.SubprocessorNoticeDays = intVar(getenv, "STEWARD_SUBPROCESSOR_NOTICE_DAYS", 30, 0, 365, bad)
 
 	loadMetrics(&c, getenv, bad)
 	loadEmbedOrigins(&c, getenv, bad)
+	loadOIDC(&c, getenv, bad)
+	c.LogKeyFile = strings.TrimSpace(getenv("STEWARD_LOG_KEY_FILE"))
+	if c.LogKeyFile == "" {
+		c.LogKeyFile = "steward-log.key"
+		if path, ok := strings.CutPrefix(c.DatabaseURL, "file:"); ok || !strings.Contains(c.DatabaseURL, "://") {
+			path = strings.TrimPrefix(path, "sqlite:")
+			path, _, _ = strings.Cut(path, "?")
+			c.LogKeyFile = path + ".log-key"
+		}
+	}
+	loadPeopleSource(&c, getenv, bad)
+	if c.SCIM() && c.OIDC.Policy.CreateUsers {
+		bad("STEWARD_OIDC_CREATE_USERS=true and STEWARD_PEOPLE_SOURCE=scim disagree: people come from the directory, so single sign-on cannot create them")
+	}
+
+	orgEnv, orgProblems := org.ParseEnv(getenv)
+	problems = append(problems, orgProblems...)
+	c.Org = orgEnv
 
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}
@@ -191,6 +242,17 @@ func Load(getenv func(string) string) (Config, error) {
 
 // MinMetricsToken is the shortest STEWARD_METRICS_TOKEN accepted.
 const MinMetricsToken = 32
+
+func loadPeopleSource(c *Config, getenv func(string) string, bad func(string, ...any)) {
+	switch v := strings.ToLower(strings.TrimSpace(getenv("STEWARD_PEOPLE_SOURCE"))); v {
+	case "", PeopleFromSteward:
+		c.PeopleSource = PeopleFromSteward
+	case PeopleFromSCIM:
+		c.PeopleSource = PeopleFromSCIM
+	default:
+		bad("STEWARD_PEOPLE_SOURCE must be %q (admins and the roster import) or %q (the company directory through /scim/v2), not %q", PeopleFromSteward, PeopleFromSCIM, v)
+	}
+}
 
 func loadMetrics(c *Config, getenv func(string) string, bad func(string, ...any)) {
 	c.MetricsToken = strings.TrimSpace(getenv("STEWARD_METRICS_TOKEN"))

@@ -20,6 +20,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.BaseURL.String() != "http://127.0.0.1:8080" {
 		t.Fatalf("base URL = %s", c.BaseURL)
 	}
+	if c.SubprocessorNoticeDays != 30 {
+		t.Fatalf("subprocessor notice = %d days, want 30", c.SubprocessorNoticeDays)
+	}
 	// No key in the source: without STEWARD_SESSION_KEYS the installation
 	// generates and keeps its own (package keys).
 	if len(c.SessionKeys) != 0 || c.SecureCookies() {
@@ -47,6 +50,18 @@ func TestLoadValues(t *testing.T) {
 	}
 }
 
+func TestLoadOrganisationSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"STEWARD_ORG_NAME": "  Brightloop Ltd ", "STEWARD_ORG_PROCESSOR_NOTICE": "24 hours", "STEWARD_ORG_POWERED_BY": "yes",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Org["name"] != "Brightloop Ltd" || c.Org["processor_notice"] != "24 hours" || c.Org["powered_by"] != "true" || len(c.Org) != 3 {
+		t.Fatalf("Org = %q", c.Org)
+	}
+}
+
 func TestLoadRejectsBadValues(t *testing.T) {
 	tests := []struct {
 		name string
@@ -57,6 +72,9 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"port out of range", map[string]string{"PORT": "70000"}, "PORT must be a number"},
 		{"addr without port", map[string]string{"STEWARD_ADDR": "localhost"}, "STEWARD_ADDR must be host:port"},
 		{"unknown env", map[string]string{"STEWARD_ENV": "staging"}, "STEWARD_ENV must be"},
+		{"notice days negative", map[string]string{"STEWARD_SUBPROCESSOR_NOTICE_DAYS": "-1"}, "STEWARD_SUBPROCESSOR_NOTICE_DAYS must be a whole number from 0 to 365"},
+		{"notice days words", map[string]string{"STEWARD_SUBPROCESSOR_NOTICE_DAYS": "thirty"}, "STEWARD_SUBPROCESSOR_NOTICE_DAYS must be"},
+		{"unknown people source", map[string]string{"STEWARD_PEOPLE_SOURCE": "ldap"}, `STEWARD_PEOPLE_SOURCE must be "steward"`},
 		{"short key", map[string]string{"STEWARD_SESSION_KEYS": "abcd"}, "too short"},
 		{"garbage key", map[string]string{"STEWARD_SESSION_KEYS": "not a key!"}, "not hex or base64"},
 		{"relative base URL", map[string]string{"STEWARD_BASE_URL": "/steward"}, "STEWARD_BASE_URL must be"},
@@ -85,6 +103,9 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"short metrics token", map[string]string{"STEWARD_METRICS_TOKEN": "secret-but-short"}, "STEWARD_METRICS_TOKEN must be at least 32 characters, not 16"},
 		{"metrics addr without port", map[string]string{"STEWARD_METRICS_ADDR": "localhost"}, "STEWARD_METRICS_ADDR must be host:port"},
 		{"metrics addr is the web addr", map[string]string{"STEWARD_METRICS_ADDR": "127.0.0.1:8080"}, "must differ from the web address"},
+		{"org accent too light", map[string]string{"STEWARD_ORG_ACCENT": "#ffee00"}, "STEWARD_ORG_ACCENT is too light"},
+		{"org name with markup", map[string]string{"STEWARD_ORG_NAME": "<img src=x>"}, "STEWARD_ORG_NAME must not contain < or >"},
+		{"org link not https", map[string]string{"STEWARD_ORG_FOOTER_LINKS": "Site | ftp://example.com"}, "STEWARD_ORG_FOOTER_LINKS line 1: the address must be an https address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 )
@@ -59,12 +58,4 @@ func parseOrigin(raw string) (string, error) {
 	}
 	origin := u.Scheme + "://" + strings.ToLower(u.Host)
 	return origin, nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

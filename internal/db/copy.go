@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,18 +32,35 @@ type TableCount struct {
 // bind variables for the widest table.
 const copyBatch = 500
 
+// Caches says what a copy leaves behind: the tables that hold only
+// remembered answers (not copied), and how to forget the answers
+// remembered in the rows of copied tables. Their owner says which
+// (reports.Caches); package db knows no table of the application.
+type Caches struct {
+	Tables []string
+	Forget func(ctx context.Context, tx *sqlx.Tx) error
+}
+
 // Copy moves a whole Steward database into an empty PostgreSQL database:
-// it migrates both to this binary's schema, copies every table in
+// it migrates both to this binary's schema (a source from before the
+// baseline migration is read as it is, if it had all of the migrations the
+// baseline replaced), copies every table in
 // foreign-key order inside one transaction (so a failed copy leaves the
 // target empty), keeps every id, moves each identity sequence past the
 // copied ids, and then compares the row counts of every table. The
-// reports' standings are left behind, to be worked out again.
-func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
+// caches are left behind, to be worked out again.
+func Copy(ctx context.Context, from, to *DB, caches Caches) ([]TableCount, error) {
 	if to.Dialect != Postgres {
 		return nil, ErrCopyTarget
 	}
 	if _, err := from.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("db: copy: migrate the source: %w", err)
+		// A database from before the baseline is read as it is, when it
+		// has every migration the baseline replaced: its schema is the
+		// baseline's. Copying it is the way forward Migrate names.
+		whole, werr := from.wholePreBaseline(ctx)
+		if !errors.Is(err, ErrPreBaseline) || werr != nil || !whole {
+			return nil, fmt.Errorf("db: copy: migrate the source: %w", err)
+		}
 	}
 	if _, err := to.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("db: copy: migrate the target: %w", err)
@@ -51,12 +69,13 @@ func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The reports' standings are not copied: they are worked out again
-	// from the records, at the new database's own timestamp precision
-	// (PostgreSQL keeps microseconds, SQLite nanoseconds).
+	// What only caches remembered answers is not copied: the owner
+	// works it out again from the records, at the new database's own
+	// timestamp precision (PostgreSQL keeps microseconds, SQLite
+	// nanoseconds).
 	var tables []pgTable
 	for _, t := range all {
-		if !strings.HasSuffix(t.name, "_standings") {
+		if !slices.Contains(caches.Tables, t.name) {
 			tables = append(tables, t)
 		}
 	}
@@ -76,6 +95,19 @@ func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
 		return nil, fmt.Errorf("db: copy: begin reading: %w", err)
 	}
 	defer src.Rollback()
+	// A source from before the baseline lacks the tables later
+	// migrations added: they stay empty in the target.
+	var present []pgTable
+	for _, t := range tables {
+		ok, err := hasTable(ctx, from.Dialect, src, t.name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			present = append(present, t)
+		}
+	}
+	tables = present
 	counts := make([]TableCount, len(tables))
 	err = to.Tx(ctx, func(dst *sqlx.Tx) error {
 		for i, t := range tables {
@@ -85,9 +117,10 @@ func Copy(ctx context.Context, from, to *DB) ([]TableCount, error) {
 			}
 			counts[i] = TableCount{Table: t.name, Source: n}
 		}
-		_, err := dst.ExecContext(ctx, `UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL
-			WHERE standing IS NOT NULL`)
-		return err
+		if caches.Forget != nil {
+			return caches.Forget(ctx, dst)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -215,6 +248,19 @@ func postgresTables(ctx context.Context, d *DB) ([]pgTable, error) {
 // copyTable copies one table's rows in batches and returns how many it
 // read. Columns that reference the same table (a manager) are written
 // after every row exists.
+// hasTable reports whether the database behind q has the table name.
+func hasTable(ctx context.Context, d Dialect, q *sqlx.Tx, name string) (bool, error) {
+	query := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if d == Postgres {
+		query = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
+	}
+	var n int
+	if err := q.GetContext(ctx, &n, query, name); err != nil {
+		return false, fmt.Errorf("db: copy: look for %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
 func copyTable(ctx context.Context, src, dst *sqlx.Tx, t pgTable) (int64, error) {
 	rows, err := src.QueryxContext(ctx, `SELECT * FROM `+t.name)
 	if err != nil {

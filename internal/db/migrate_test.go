@@ -2,34 +2,10 @@ package db
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"strconv"
 	"testing"
 )
-
-func TestMigrateIsIdempotentAndRefusesNewerDatabase(t *testing.T) {
-	ctx := context.Background()
-	d, err := Open(filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ran, err := d.Migrate(ctx)
-	if err != nil || len(ran) == 0 {
-		t.Fatalf("first migrate: ran %v, err %v", ran, err)
-	}
-	ran, err = d.Migrate(ctx)
-	if err != nil || len(ran) != 0 {
-		t.Fatalf("second migrate: ran %v, err %v", ran, err)
-	}
-	if _, err := d.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', CURRENT_TIMESTAMP)`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Migrate(ctx); !errors.Is(err, ErrTooNew) {
-		t.Fatalf("migrate on a newer database: err = %v, want ErrTooNew", err)
-	}
-}
 
 func TestForeignKeysAreEnforced(t *testing.T) {
 	d, err := Open(filepath.Join(t.TempDir(), "fk.db"))

@@ -42,3 +42,35 @@ func TestParseSQLiteTimeAsTheDriver(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScanSQLiteTime is what the organisation-wide readers
+// (courses.OpenCycles, policies.OpenAcknowledgements) pay per timestamp
+// through Time, against the driver's own reading through its list of
+// layouts: the reason Time exists.
+func BenchmarkScanSQLiteTime(b *testing.B) {
+	s := time.Date(2027, 5, 31, 6, 0, 0, 123456000, time.UTC).Format(sqlite3.SQLiteTimestampFormats[0])
+	b.Run("Time", func(b *testing.B) {
+		b.ReportAllocs()
+		var t Time
+		for b.Loop() {
+			if err := t.Scan(s); err != nil || !t.Valid {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("driver-layouts", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var ok bool
+			for _, layout := range sqlite3.SQLiteTimestampFormats {
+				if _, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				b.Fatal(s)
+			}
+		}
+	})
+}

@@ -338,61 +338,17 @@ func (g *gen) teamNames(dept string) []string {
 	return out
 }
 
-// batch writes rows with multi-row INSERTs of up to 400 rows.
-type batch struct {
-	ctx  context.Context
-	tx   *sqlx.Tx
-	head string
-	cols int
-	args []any
-	rows int
-	// after is flushed first: rows here point at rows there.
-	after *batch
-}
-
-func newBatch(ctx context.Context, tx *sqlx.Tx, table string, cols ...string) *batch {
-	return &batch{ctx: ctx, tx: tx, head: "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ", cols: len(cols)}
-}
-
-func (b *batch) add(vals ...any) error {
-	b.args = append(b.args, vals...)
-	b.rows++
-	if b.rows == 400 {
-		return b.flush()
-	}
-	return nil
-}
-
-func (b *batch) flush() error {
-	if b.rows == 0 {
-		return nil
-	}
-	if b.after != nil {
-		if err := b.after.flush(); err != nil {
-			return err
-		}
-	}
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", b.cols), ", ") + ")"
-	q := b.head + strings.TrimSuffix(strings.Repeat(one+", ", b.rows), ", ")
-	if _, err := b.tx.ExecContext(b.ctx, b.tx.Rebind(q), b.args...); err != nil {
-		return fmt.Errorf("demo: %s: %w", b.head[:min(len(b.head), 40)], err)
-	}
-	b.args, b.rows = b.args[:0], 0
-	return nil
-}
-
 func (g *gen) writePeople(ctx context.Context, tx *sqlx.Tx) error {
-	tb := newBatch(ctx, tx, "teams", "id", "name", "created_at")
+	tb := people.LoadTeams(ctx, tx)
 	for i, t := range g.teams {
-		if err := tb.add(i+1, t, g.start); err != nil {
+		if err := tb.Add(i+1, t, g.start); err != nil {
 			return err
 		}
 	}
-	if err := tb.flush(); err != nil {
+	if err := tb.Flush(); err != nil {
 		return err
 	}
-	ub := newBatch(ctx, tx, "users", "id", "email", "name", "role", "team_id", "manager_id", "hired_on", "active",
-		"deactivated_at", "password_hash", "created_at", "updated_at")
+	ub := people.LoadUsers(ctx, tx)
 	for i := range g.people {
 		p := &g.people[i]
 		var team, manager any
@@ -406,11 +362,11 @@ func (g *gen) writePeople(ctx context.Context, tx *sqlx.Tx) error {
 		if p.left != nil {
 			left = *p.left
 		}
-		if err := ub.add(p.id, p.email, p.name, string(p.role), team, manager, p.hired, p.left == nil, left, g.hash, p.created, p.created); err != nil {
+		if err := ub.Add(p.id, p.email, p.name, string(p.role), team, manager, p.hired, p.left == nil, left, g.hash, p.created, p.created); err != nil {
 			return err
 		}
 	}
-	return ub.flush()
+	return ub.Flush()
 }
 
 // writePolicies publishes five staff policies with versions over the
@@ -429,13 +385,12 @@ func (g *gen) writePolicies(ctx context.Context, tx *sqlx.Tx) error {
 		{"data-retention", "Data retention", 21, 0, []int{2, 26, -33}},
 		{"remote-work", "Remote work and devices", 14, 0, []int{6, -17, 35}},
 	}
-	pb := newBatch(ctx, tx, "policies", "id", "slug", "title", "audience", "requires_ack", "ack_within_days", "reack_months", "created_at", "updated_at")
-	vb := newBatch(ctx, tx, "policy_versions", "id", "policy_id", "status", "number", "body_md", "body_html", "summary", "change_kind",
-		"sha256", "created_at", "updated_at", "published_at", "effective_at")
+	pb := policies.LoadPolicies(ctx, tx)
+	vb := policies.LoadVersions(ctx, tx)
 	vid := int64(0)
 	for i, d := range defs {
 		gp := genPolicy{id: int64(i + 1), slug: d.slug, title: d.title, within: d.within, reack: d.reack}
-		if err := pb.add(gp.id, d.slug, d.title, string(policies.Staff), true, d.within, d.reack, g.start, g.start); err != nil {
+		if err := pb.Add(gp.id, d.slug, d.title, string(policies.Staff), true, d.within, d.reack, g.start, g.start); err != nil {
 			return err
 		}
 		for k, m := range d.versions {
@@ -455,17 +410,17 @@ func (g *gen) writePolicies(ctx context.Context, tx *sqlx.Tx) error {
 				kind, summary = policies.Minor, "Wording and links only."
 			}
 			pub := eff.AddDate(0, 0, -14)
-			if err := vb.add(vid, gp.id, "published", k+1, body, html, summary, string(kind), policies.Hash(body), pub, pub, pub, eff); err != nil {
+			if err := vb.Add(vid, gp.id, "published", k+1, body, html, summary, string(kind), policies.Hash(body), pub, pub, pub, eff); err != nil {
 				return err
 			}
 			gp.versions = append(gp.versions, genVersion{id: vid, number: k + 1, material: material, effective: eff})
 		}
 		g.policy = append(g.policy, gp)
 	}
-	if err := pb.flush(); err != nil {
+	if err := pb.Flush(); err != nil {
 		return err
 	}
-	return vb.flush()
+	return vb.Flush()
 }
 
 func abs(n int) int {
@@ -480,12 +435,9 @@ func abs(n int) int {
 // late, a few never; certifications expire and recertification cycles
 // open as courses.Sync would open them.
 func (g *gen) writeTraining(ctx context.Context, tx *sqlx.Tx) error {
-	cb := newBatch(ctx, tx, "course_cycles", "id", "user_id", "course_id", "seq", "assigned_at", "due_at", "lapses_at",
-		"started_at", "completed_at", "completed_revision", "expires_at", "score", "exempt", "exempt_reason", "exempt_at",
-		"closed_at", "closed_reason")
-	ab := newBatch(ctx, tx, "course_attempts", "id", "token", "cycle_id", "module_id", "user_id", "seed", "revision",
-		"started_at", "submitted_at", "score", "passed", "answers")
-	ab.after = cb
+	cb := courses.LoadCycles(ctx, tx)
+	ab := courses.LoadAttempts(ctx, tx)
+	ab.After(cb)
 	var cycleID, attemptID int64
 	// Attempts wait for their cycle's row to be queued.
 	var waiting [][]any
@@ -575,12 +527,12 @@ func (g *gen) writeTraining(ctx context.Context, tx *sqlx.Tx) error {
 				if done != nil {
 					rev = 1
 				}
-				if err := cb.add(cycleID, p.id, c.id, seq, assigned, due, lapses, started, done, rev, expires, score,
+				if err := cb.Add(cycleID, p.id, c.id, seq, assigned, due, lapses, started, done, rev, expires, score,
 					exempt, reason, exemptAt, closed, closedReason); err != nil {
 					return err
 				}
 				for _, a := range waiting {
-					if err := ab.add(a...); err != nil {
+					if err := ab.Add(a...); err != nil {
 						return err
 					}
 				}
@@ -595,18 +547,18 @@ func (g *gen) writeTraining(ctx context.Context, tx *sqlx.Tx) error {
 			}
 		}
 	}
-	if err := cb.flush(); err != nil {
+	if err := cb.Flush(); err != nil {
 		return err
 	}
 	g.res.Attempts = int(attemptID)
-	return ab.flush()
+	return ab.Flush()
 }
 
 // writeAcks has people acknowledge each policy: most within the window,
 // some late, a few not at all, again for every material version and,
 // where the policy asks, every year.
 func (g *gen) writeAcks(ctx context.Context, tx *sqlx.Tx) error {
-	b := newBatch(ctx, tx, "policy_acknowledgements", "user_id", "version_id", "acknowledged_at")
+	b := policies.LoadAcknowledgements(ctx, tx)
 	for i := range g.people {
 		p := &g.people[i]
 		end := g.now
@@ -638,7 +590,7 @@ func (g *gen) writeAcks(ctx context.Context, tx *sqlx.Tx) error {
 				v := inEffect(pol.versions, at)
 				if !acked[v.id] {
 					acked[v.id] = true
-					if err := b.add(p.id, v.id, at); err != nil {
+					if err := b.Add(p.id, v.id, at); err != nil {
 						return err
 					}
 					g.res.Acknowledgements++
@@ -662,7 +614,7 @@ func (g *gen) writeAcks(ctx context.Context, tx *sqlx.Tx) error {
 			}
 		}
 	}
-	return b.flush()
+	return b.Flush()
 }
 
 func inEffect(vs []genVersion, at time.Time) genVersion {

@@ -32,7 +32,7 @@ type Message struct {
 
 // secretKinds are the kinds whose body always carries a link that grants
 // access: a message of one of them is secret even if its sender forgot to
-// say so (migration 0036 marks the old ones by the same list).
+// say so.
 var secretKinds = map[string]bool{"invite": true, "password_reset": true, "subscribe_confirm": true}
 
 // secret reports whether m must be kept from admin pages.

@@ -338,7 +338,13 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // reservedHeaders are written by the worker; a message cannot override them.
-var reservedHeaders = map[string]bool{"From": true, "To": true, "Subject": true, "Message-Id": true, "Date": true}
+var reservedHeaders = map[string]bool{"From": true, "To": true, "Subject": true, "Message-Id": true, "Date": true,
+	"Auto-Submitted": true, "X-Auto-Response-Suppress": true, "Precedence": true}
+
+// bulkKinds are the kinds sent to many people at once, which go out with
+// Precedence: bulk: the reminder digest and the notice of a policy's new
+// version to its subscribers.
+var bulkKinds = map[string]bool{KindDigest: true, "policy_notice": true}
 
 func (w *Worker) build(m Outgoing) *gomail.Message {
 	g := gomail.NewMessage()
@@ -347,7 +353,13 @@ func (w *Worker) build(m Outgoing) *gomail.Message {
 	g.SetHeader("Subject", m.Subject)
 	g.SetHeader("Message-ID", MessageID(m.DedupeKey, w.Host))
 	g.SetDateHeader("Date", w.Now())
+	// Every email is sent by a machine: auto-replies (out-of-office,
+	// vacation) are not wanted back (RFC 3834; Exchange's header).
 	g.SetHeader("Auto-Submitted", "auto-generated")
+	g.SetHeader("X-Auto-Response-Suppress", "All")
+	if bulkKinds[m.Kind] {
+		g.SetHeader("Precedence", "bulk")
+	}
 	extra := m.Headers()
 	keys := make([]string, 0, len(extra))
 	for k := range extra {

@@ -86,12 +86,14 @@ func TestDeliveryCarriesHeadersAndBothBodies(t *testing.T) {
 		}
 		m := got[0]
 		checks := map[string]string{
-			"To":                    "ada@example.com",
-			"Subject":               "The privacy policy changed",
-			"Message-Id":            MessageID(msg.DedupeKey, "steward.example.com"),
-			"List-Unsubscribe":      "<https://steward.example.com/unsubscribe/abc>",
-			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-			"Auto-Submitted":        "auto-generated",
+			"To":                       "ada@example.com",
+			"Subject":                  "The privacy policy changed",
+			"Message-Id":               MessageID(msg.DedupeKey, "steward.example.com"),
+			"List-Unsubscribe":         "<https://steward.example.com/unsubscribe/abc>",
+			"List-Unsubscribe-Post":    "List-Unsubscribe=One-Click",
+			"Auto-Submitted":           "auto-generated",
+			"X-Auto-Response-Suppress": "All",
+			"Precedence":               "", // one person's email, not bulk
 		}
 		for h, want := range checks {
 			if v := m.Header.Get(h); v != want {
@@ -575,6 +577,69 @@ func TestEnqueueManyIDsNamesEachNewRow(t *testing.T) {
 			}
 			if key != msgs[i+1].DedupeKey {
 				t.Errorf("id %d holds %s, want %s", id, key, msgs[i+1].DedupeKey)
+			}
+		}
+	})
+}
+
+// Bulk mail (the reminder digest, a policy's notice to its subscribers)
+// goes out with Precedence: bulk; an invitation does not; none of them
+// invites an out-of-office reply, and a message cannot take those headers
+// off.
+func TestBulkMailKeepsAutoRepliesAway(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		s := newSink(t)
+		c := &clock{now: t0}
+		kinds := map[string]string{KindDigest: "bulk", "policy_notice": "bulk", "invite": "", KindManagerReminder: ""}
+		r, err := NewRenderer("https://steward.example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Brand = func() Brand { return Brand{Name: "Acme Ltd"} }
+		digest, err := r.Digest(&Digest{Name: "Ada", Summary: "1 item for you",
+			Own: []DigestLine{{"Read Privacy", "Due by 5 Dec 2026.", r.Link("/policies/privacy")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Tx(context.Background(), func(tx *sqlx.Tx) error {
+			for kind := range kinds {
+				m := Message{To: kind + "@example.com", Kind: kind, Subject: "s", Text: "t", HTML: "<p>t</p>", DedupeKey: "k:" + kind,
+					Headers: map[string]string{"Precedence": "list", "Auto-Submitted": "no", "X-Auto-Response-Suppress": "None"}}
+				if kind == KindDigest {
+					m.Subject, m.Text, m.HTML = digest.Subject, digest.Text, digest.HTML
+				}
+				if _, err := Enqueue(context.Background(), tx, m, t0); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := newTestWorker(t, d, s.url(), c).Drain(context.Background()); err != nil || res.Sent != len(kinds) {
+			t.Fatalf("drain = %+v, %v", res, err)
+		}
+		got := s.messages()
+		if len(got) != len(kinds) {
+			t.Fatalf("sink got %d messages, want %d", len(got), len(kinds))
+		}
+		for _, m := range got {
+			kind := strings.TrimSuffix(m.To, "@example.com")
+			if p := m.Header.Get("Precedence"); p != kinds[kind] {
+				t.Errorf("%s: Precedence %q, want %q", kind, p, kinds[kind])
+			}
+			if v := m.Header.Get("X-Auto-Response-Suppress"); v != "All" {
+				t.Errorf("%s: X-Auto-Response-Suppress %q", kind, v)
+			}
+			if v := m.Header.Get("Auto-Submitted"); v != "auto-generated" {
+				t.Errorf("%s: Auto-Submitted %q", kind, v)
+			}
+			if kind == KindDigest {
+				raw := string(m.Raw)
+				if m.Subject != "Acme Ltd: 1 item for you" || !strings.Contains(raw, "text/plain") || !strings.Contains(raw, "text/html") ||
+					!strings.Contains(raw, "<title>Acme Ltd: 1 item for you</title>") {
+					t.Errorf("the digest arrived as %q:\n%s", m.Subject, raw)
+				}
 			}
 		}
 	})

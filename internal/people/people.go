@@ -45,8 +45,16 @@ type User struct {
 	Active        bool       `db:"active"`
 	DeactivatedAt *time.Time `db:"deactivated_at"`
 	PasswordHash  string     `db:"password_hash"`
+	Source        string     `db:"source"` // SourceLocal or SourceSSO: where the record comes from
 	CreatedAt     time.Time  `db:"created_at"`
 	UpdatedAt     time.Time  `db:"updated_at"`
+
+	// Set by the directory through SCIM (provision.go).
+	ExternalID     *string `db:"external_id"`
+	UserName       *string `db:"user_name"`
+	ManagedBy      string  `db:"managed_by"` // "" or ManagedBySCIM
+	Department     string  `db:"department"`
+	EmployeeNumber string  `db:"employee_number"`
 }
 
 // Team is a group of people, used for filters, reports and audiences.
@@ -77,6 +85,7 @@ var (
 	ErrManagerCycle   = errors.New("people: a person cannot report to someone in their own reporting line")
 	ErrBadCredentials = errors.New("people: wrong email or password")
 	ErrWeakPassword   = errors.New("people: a password must be 12 to 72 characters")
+	ErrManaged        = errors.New("people: this person is managed by the company directory through SCIM; change them there")
 	ErrLastAdmin      = errors.New("people: the last active admin cannot be deactivated or lose the admin role")
 
 	ErrBreachedPassword = errors.New("people: this password is on a list of passwords leaked in breaches")

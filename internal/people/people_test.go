@@ -224,3 +224,40 @@ func testAuthenticate(t *testing.T, d *db.DB) {
 		t.Fatal("a deactivated person signed in")
 	}
 }
+
+// TestCreateRefusesInvalidDetails: Create itself refuses a person whose
+// email, name or role is not valid, whoever calls it, and adds nobody.
+func TestCreateRefusesInvalidDetails(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := people.NewStore(d)
+		before, err := s.Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			in    people.Input
+			field string
+		}{
+			{people.Input{Email: "", Name: "Ana", Role: people.RoleEmployee}, "email"},
+			{people.Input{Email: "not an address", Name: "Ana", Role: people.RoleEmployee}, "email"},
+			{people.Input{Email: "=cmd|' /C calc'!A0@example.com", Name: "Ana", Role: people.RoleEmployee}, "email"},
+			{people.Input{Email: "ana@example.com", Name: "   ", Role: people.RoleEmployee}, "name"},
+			{people.Input{Email: "ana@example.com", Name: strings.Repeat("a", 201), Role: people.RoleEmployee}, "name"},
+			{people.Input{Email: "ana@example.com", Name: "Ana", Role: "owner"}, "role"},
+		} {
+			_, err := s.Create(ctx, c.in, audit.System, time.Now())
+			var ie *people.InvalidError
+			if !errors.Is(err, people.ErrInvalid) || !errors.As(err, &ie) || ie.Fields[c.field] == "" {
+				t.Errorf("Create(%+v) = %v, want the %s refused", c.in, err, c.field)
+			}
+		}
+		after, err := s.Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after != before {
+			t.Errorf("%d people after refused creations, %d before", after, before)
+		}
+	})
+}

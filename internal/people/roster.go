@@ -247,12 +247,13 @@ type existing struct {
 	ID      int64  `db:"id"`
 	Email   string `db:"email"`
 	Manager *int64 `db:"manager_id"`
+	Managed string `db:"managed_by"`
 }
 
 func importTx(ctx context.Context, tx *sqlx.Tx, rows []RosterRow, by audit.Actor, now time.Time) (ImportResult, error) {
 	var res ImportResult
 	var all []existing
-	if err := tx.SelectContext(ctx, &all, `SELECT id, email, manager_id FROM users`); err != nil {
+	if err := tx.SelectContext(ctx, &all, `SELECT id, email, manager_id, managed_by FROM users`); err != nil {
 		return res, fmt.Errorf("people: import: read people: %w", err)
 	}
 	emailOf := map[int64]string{}
@@ -272,6 +273,15 @@ func importTx(ctx context.Context, tx *sqlx.Tx, rows []RosterRow, by audit.Actor
 	}
 
 	problems := &RosterError{}
+	managed := map[string]bool{}
+	for _, e := range all {
+		managed[e.Email] = e.Managed == ManagedBySCIM
+	}
+	for _, r := range rows {
+		if managed[r.Email] {
+			problems.add(r.Line, "%s is managed by the company directory through SCIM: change them there, or leave them out of the file", r.Email)
+		}
+	}
 	for _, r := range rows {
 		if r.ManagerEmail == "" {
 			continue
@@ -334,7 +344,7 @@ func importTx(ctx context.Context, tx *sqlx.Tx, rows []RosterRow, by audit.Actor
 			return res, err
 		}
 		in.ManagerID = old.ManagerID // managers are pass 2's
-		changed, err := updateTx(ctx, tx, old, in, by, now)
+		changed, err := updateTx(ctx, tx, old, in, false, by, now)
 		if err != nil {
 			return res, fmt.Errorf("line %d: %w", r.Line, err)
 		}
@@ -357,7 +367,7 @@ func importTx(ctx context.Context, tx *sqlx.Tx, rows []RosterRow, by audit.Actor
 			continue
 		}
 		in := Input{Email: old.Email, Name: old.Name, Role: old.Role, TeamID: old.TeamID, ManagerID: want, HiredOn: old.HiredOn}
-		if _, err := updateTx(ctx, tx, old, in, by, now); err != nil {
+		if _, err := updateTx(ctx, tx, old, in, false, by, now); err != nil {
 			return res, fmt.Errorf("line %d: %w", r.Line, err)
 		}
 		if outcome[r.Email] == "unchanged" {

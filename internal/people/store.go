@@ -25,7 +25,8 @@ func NewStore(d *db.DB) *Store { return &Store{db: d} }
 
 const userColumns = `u.id, u.email, u.name, u.role, u.team_id, t.name AS team_name,
 	u.manager_id, m.name AS manager_name, m.email AS manager_email, u.hired_on, u.active,
-	u.deactivated_at, u.password_hash, u.created_at, u.updated_at`
+	u.deactivated_at, u.password_hash, u.source, u.created_at, u.updated_at,
+	u.external_id, u.user_name, u.managed_by, u.department, u.employee_number`
 
 const userFrom = ` FROM users u
 	LEFT JOIN teams t ON t.id = u.team_id
@@ -186,7 +187,8 @@ func dateOnly(t *time.Time) *time.Time {
 	return &d
 }
 
-// Create adds a person and returns their id.
+// Create adds a person and returns their id. Details that are not
+// valid (Input.Problems) are refused with an InvalidError.
 func (s *Store) Create(ctx context.Context, in Input, by audit.Actor, now time.Time) (int64, error) {
 	var id int64
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
@@ -198,6 +200,9 @@ func (s *Store) Create(ctx context.Context, in Input, by audit.Actor, now time.T
 }
 
 func createTx(ctx context.Context, tx *sqlx.Tx, in Input, by audit.Actor, now time.Time) (int64, error) {
+	if err := in.check(); err != nil {
+		return 0, err
+	}
 	if err := checkRefs(ctx, tx, in); err != nil {
 		return 0, err
 	}
@@ -228,13 +233,21 @@ func (s *Store) Update(ctx context.Context, id int64, in Input, by audit.Actor, 
 		if err != nil {
 			return err
 		}
-		_, err = updateTx(ctx, tx, old, in, by, now)
+		_, err = updateTx(ctx, tx, old, in, false, by, now)
 		return err
 	})
 }
 
 // updateTx writes in over old and reports whether anything changed.
-func updateTx(ctx context.Context, tx *sqlx.Tx, old User, in Input, by audit.Actor, now time.Time) (bool, error) {
+//
+// A person the directory manages (SCIM) keeps the email, name, team and
+// manager the directory gave them: only the directory's own writes
+// (fromDirectory) change those; Steward's role and hire date stay
+// Steward's to set.
+func updateTx(ctx context.Context, tx *sqlx.Tx, old User, in Input, fromDirectory bool, by audit.Actor, now time.Time) (bool, error) {
+	if err := in.check(); err != nil {
+		return false, err
+	}
 	if err := checkRefs(ctx, tx, in); err != nil {
 		return false, err
 	}
@@ -256,6 +269,10 @@ func updateTx(ctx context.Context, tx *sqlx.Tx, old User, in Input, by audit.Act
 		}
 	}
 	email, name, hired := NormalizeEmail(in.Email), strings.TrimSpace(in.Name), dateOnly(in.HiredOn)
+	if old.ManagedBy == ManagedBySCIM && !fromDirectory &&
+		(email != old.Email || name != old.Name || !eqID(in.TeamID, old.TeamID) || !eqID(in.ManagerID, old.ManagerID)) {
+		return false, ErrManaged
+	}
 	changed := email != old.Email || name != old.Name || in.Role != old.Role ||
 		!eqID(in.TeamID, old.TeamID) || !eqID(in.ManagerID, old.ManagerID) || !eqDate(hired, old.HiredOn)
 	if !changed {
@@ -323,37 +340,54 @@ func eqDate(a, b *time.Time) bool {
 }
 
 // SetActive deactivates or reactivates a person. Their evidence stays.
+// Deactivation is the leaver flow: the person's sessions end now, their
+// open courses and acknowledgements stop counting from this moment
+// (policies.Joined, courses' cycles), and retention's clock starts at
+// deactivated_at. A person the directory manages is (de)activated only
+// through SCIM.
 func (s *Store) SetActive(ctx context.Context, id int64, active bool, by audit.Actor, now time.Time) error {
 	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		u, err := getUser(ctx, tx, "u.id = ?", id)
 		if err != nil {
 			return err
 		}
-		if u.Active == active {
-			return nil
+		if u.ManagedBy == ManagedBySCIM {
+			return ErrManaged
 		}
-		if !active && u.Role == RoleAdmin {
-			if err := ensureAnotherAdmin(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		now = now.UTC()
-		var deactivatedAt *time.Time
-		action := "user.reactivate"
-		if !active {
-			deactivatedAt, action = &now, "user.deactivate"
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET active = ?, deactivated_at = ?, updated_at = ? WHERE id = ?`),
-			active, deactivatedAt, now, id); err != nil {
-			return fmt.Errorf("people: set active %d: %w", id, err)
-		}
-		if !active {
-			if _, err := endSessionsTx(ctx, tx, id, EndedDeactivate, now); err != nil {
-				return err
-			}
-		}
-		return audit.Record(ctx, tx, by.Entry(now, action, userTarget(id), ""))
+		return setActiveTx(ctx, tx, u, active, by, now)
 	})
+}
+
+func setActiveTx(ctx context.Context, tx *sqlx.Tx, u User, active bool, by audit.Actor, now time.Time) error {
+	id := u.ID
+	if u.Active == active {
+		return nil
+	}
+	if !active && u.Role == RoleAdmin {
+		if err := ensureAnotherAdmin(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	now = now.UTC()
+	var deactivatedAt *time.Time
+	action := "user.reactivate"
+	if !active {
+		deactivatedAt, action = &now, "user.deactivate"
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET active = ?, deactivated_at = ?, updated_at = ? WHERE id = ?`),
+		active, deactivatedAt, now, id); err != nil {
+		return fmt.Errorf("people: set active %d: %w", id, err)
+	}
+	if !active {
+		if _, err := endSessionsTx(ctx, tx, id, EndedDeactivate, now); err != nil {
+			return err
+		}
+		// A leaver's calendar link goes with them.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM calendar_feeds WHERE user_id = ?`), id); err != nil {
+			return fmt.Errorf("people: stop calendar of %d: %w", id, err)
+		}
+	}
+	return audit.Record(ctx, tx, by.Entry(now, action, userTarget(id), ""))
 }
 
 // SetPassword stores a new password hash for a person.

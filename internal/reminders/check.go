@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"steward/courses"
 	"steward/internal/db"
 	"steward/internal/mail"
+	"steward/internal/people"
+	"steward/policies"
 )
 
 // Checker tells the outbox worker whether a reminder digest is still
@@ -33,8 +36,8 @@ func (c *Checker) StillWanted(ctx context.Context, m mail.Outgoing) (bool, error
 	}
 	now := c.Now().UTC()
 	if m.UserID != nil {
-		var active bool
-		if err := c.DB.GetContext(ctx, &active, c.DB.Rebind(`SELECT active FROM users WHERE id = ?`), *m.UserID); err != nil {
+		active, err := people.IsActive(ctx, c.DB, *m.UserID)
+		if err != nil {
 			return true, fmt.Errorf("reminders: check recipient of %s: %w", m.DedupeKey, err)
 		}
 		if !active {
@@ -67,36 +70,35 @@ func (c *Checker) StillWanted(ctx context.Context, m mail.Outgoing) (bool, error
 }
 
 func (c *Checker) open(ctx context.Context, typ string, id, user int64, round string, now time.Time) (bool, error) {
-	var n int
 	switch typ {
 	case SubjectCycle:
-		// Read-only look at courses' table, the same test the sweep applies.
-		if err := c.DB.GetContext(ctx, &n, c.DB.Rebind(`SELECT COUNT(*) FROM course_cycles c JOIN users u ON u.id = c.user_id
-			WHERE c.id = ? AND c.closed_at IS NULL AND c.exempt = FALSE AND u.active = TRUE
-				AND (c.completed_at IS NULL OR c.expires_at <= ?)`), id, now); err != nil {
-			return true, fmt.Errorf("reminders: check cycle %d: %w", id, err)
+		// The cycle's person must be active too, as the sweep asks.
+		active, err := people.IsActive(ctx, c.DB, user)
+		if err != nil || !active {
+			return err != nil, err
 		}
-		return n > 0, nil
+		open, err := courses.CycleOpen(ctx, c.DB, id, now)
+		if err != nil {
+			return true, fmt.Errorf("reminders: check: %w", err)
+		}
+		return open, nil
 	case SubjectAck:
 		since, err := time.Parse(time.RFC3339, round)
 		if err != nil {
 			return true, nil
 		}
-		var active bool
-		if err := c.DB.GetContext(ctx, &active, c.DB.Rebind(`SELECT active FROM users WHERE id = ?`), user); err != nil {
+		active, err := people.IsActive(ctx, c.DB, user)
+		if err != nil {
 			return true, fmt.Errorf("reminders: check user %d: %w", user, err)
 		}
 		if !active {
 			return false, nil
 		}
-		if err := c.DB.GetContext(ctx, &n, c.DB.Rebind(`SELECT COUNT(*)
-			FROM policy_acknowledgements a
-			JOIN policy_versions v ON v.id = a.version_id
-			JOIN policy_versions b ON b.id = ? AND b.policy_id = v.policy_id
-			WHERE a.user_id = ? AND v.number >= b.number AND a.acknowledged_at >= ?`), id, user, since); err != nil {
-			return true, fmt.Errorf("reminders: check acknowledgement of version %d: %w", id, err)
+		done, err := policies.AcknowledgedSince(ctx, c.DB, id, user, since)
+		if err != nil {
+			return true, fmt.Errorf("reminders: check: %w", err)
 		}
-		return n == 0, nil
+		return !done, nil
 	}
 	return true, nil
 }

@@ -8,19 +8,17 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"steward/courses"
-	"steward/internal/db"
+	"steward/internal/people"
 	"steward/policies"
 )
 
-// The queries in this file read tables that belong to people, courses and
-// policies. They are report-like reads, set-based over the whole
-// organisation, which is why they live here with the sweep instead of
-// going through those packages' stores one person at a time: the sweep
-// must classify 100,000 people x 5 courses in seconds. A cycle's status
-// is courses' rule, called (courses.Dates.StatusAt); the acknowledgement
-// rule is still restated below (policies.Evaluate): a change there must
-// be made here too, and the simulated-year test in this package pins the
-// behaviour down.
+// The sources read what is open through its owners' set-based readers:
+// courses.OpenCycles (the course-status rule) and
+// policies.OpenAcknowledgements (the acknowledgement rule), and the
+// people through people.ActiveMembers, each one query over the whole
+// organisation, streamed: the sweep must classify 100,000 people x 5
+// courses in seconds. Reminders restates neither rule; it reads only
+// its own tables.
 
 // Source reads open items and what has been announced about them.
 type Source interface {
@@ -32,109 +30,51 @@ type Source interface {
 }
 
 // Person is an active user as the sweep needs them.
-type Person struct {
-	ID        int64  `db:"id"`
-	Email     string `db:"email"`
-	Name      string `db:"name"`
-	ManagerID *int64 `db:"manager_id"`
-}
+type Person = people.Member
 
 func loadPeople(ctx context.Context, q sqlx.ExtContext) (map[int64]Person, error) {
-	rows, err := q.QueryxContext(ctx, `SELECT id, email, name, manager_id FROM users WHERE active = TRUE`)
-	if err != nil {
-		return nil, fmt.Errorf("reminders: read people: %w", err)
-	}
-	defer rows.Close()
 	out := map[int64]Person{}
-	for rows.Next() {
-		var p Person
-		if err := rows.Scan(&p.ID, &p.Email, &p.Name, &p.ManagerID); err != nil {
-			return nil, fmt.Errorf("reminders: read people: %w", err)
-		}
-		out[p.ID] = p
+	err := people.ActiveMembers(ctx, q, func(m people.Member) error {
+		out[m.ID] = m
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reminders: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Courses reads open course cycles.
 type Courses struct{}
 
-type courseInfo struct {
-	ID    int64  `db:"id"`
-	Slug  string `db:"slug"`
-	Title string `db:"title"`
-}
-
-// Items streams the current cycles of active people that are neither
-// exempt nor completed and still valid.
+// Items streams the open cycles (courses.OpenCycles): neither exempt
+// nor completed and still valid.
 func (Courses) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn func(Item) error) error {
-	var cs []courseInfo
-	if err := sqlx.SelectContext(ctx, q, &cs, `SELECT id, slug, title FROM courses`); err != nil {
-		return fmt.Errorf("reminders: read courses: %w", err)
-	}
-	byID := make(map[int64]courseInfo, len(cs))
-	paths := make(map[int64]string, len(cs))
-	for _, c := range cs {
-		byID[c.ID] = c
-		paths[c.ID] = "/courses/" + c.Slug
-	}
-	ts := func(col string) string { return db.TimeColumn(q, col) }
-	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT c.id, c.user_id, c.course_id, `+ts("c.assigned_at")+`, `+ts("c.due_at")+`,
-			`+ts("c.lapses_at")+`, `+ts("c.started_at")+`, `+ts("c.completed_at")+`, `+ts("c.expires_at")+`
-		FROM course_cycles c JOIN users u ON u.id = c.user_id
-		WHERE c.closed_at IS NULL AND c.exempt = FALSE AND u.active = TRUE AND c.assigned_at <= ?
-			AND (c.completed_at IS NULL OR c.expires_at <= ?)`), now, now)
-	if err != nil {
-		return fmt.Errorf("reminders: read course cycles: %w", err)
-	}
-	defer rows.Close()
-	var r struct {
-		ID, UserID, CourseID                                         int64
-		AssignedAt, DueAt, LapsesAt, StartedAt, Completed, ExpiresAt db.Time
-	}
-	for rows.Next() {
-		// Scan, not StructScan: this loop runs for every open cycle of
-		// the organisation, and reflection per row adds up.
-		if err := rows.Scan(&r.ID, &r.UserID, &r.CourseID, &r.AssignedAt, &r.DueAt,
-			&r.LapsesAt, &r.StartedAt, &r.Completed, &r.ExpiresAt); err != nil {
-			return fmt.Errorf("reminders: read course cycles: %w", err)
+	paths := map[int64]string{}
+	return courses.OpenCycles(ctx, q, now, func(c *courses.OpenCycle) error {
+		path, ok := paths[c.CourseID]
+		if !ok {
+			path = "/courses/" + c.Slug
+			paths[c.CourseID] = path
 		}
-		if !r.AssignedAt.Valid || !r.DueAt.Valid {
-			return fmt.Errorf("reminders: read course cycles: cycle %d has no assigned or due time", r.ID)
+		due := c.Dates.DueAt
+		if c.Dates.LapsesAt != nil {
+			due = *c.Dates.LapsesAt
 		}
-		lapses := r.LapsesAt.Ptr()
-		dates := courses.Dates{DueAt: r.DueAt.Time, LapsesAt: lapses, StartedAt: r.StartedAt.Ptr(),
-			CompletedAt: r.Completed.Ptr(), ExpiresAt: r.ExpiresAt.Ptr()}
-		status := dates.StatusAt(now)
-		if status == courses.StatusCompleted || status == courses.StatusExempt {
-			continue
-		}
-		state := string(status)
-		due := r.DueAt.Time
-		if lapses != nil {
-			due = *lapses
-		}
-		if err := fn(Item{
-			Subject: Subject{Type: SubjectCycle, ID: r.ID, UserID: r.UserID},
-			Title:   byID[r.CourseID].Title, Path: paths[r.CourseID],
-			State: state, Start: r.AssignedAt.Time, Due: due, Recert: lapses != nil,
-		}); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reminders: read course cycles: %w", err)
-	}
-	return nil
+		return fn(Item{
+			Subject: Subject{Type: SubjectCycle, ID: c.ID, UserID: c.UserID},
+			Title:   c.Title, Path: path,
+			State: string(c.Status), Start: c.AssignedAt, Due: due, Recert: c.Dates.LapsesAt != nil,
+		})
+	})
 }
 
 // Announced streams the events recorded about current cycles that may
 // still be open.
 func (Courses) Announced(ctx context.Context, q sqlx.ExtContext, now time.Time, fn func(Subject, string) error) error {
 	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT e.subject_id, e.user_id, e.stage
-		FROM reminder_events e JOIN course_cycles c ON c.id = e.subject_id
-		WHERE e.subject_type = 'cycle' AND c.closed_at IS NULL AND c.exempt = FALSE
-			AND (c.completed_at IS NULL OR c.expires_at <= ?)`), now)
+		FROM reminder_events e
+		WHERE e.subject_type = 'cycle' AND e.subject_id IN (`+courses.OpenCycleIDs()+`)`), now)
 	if err != nil {
 		return fmt.Errorf("reminders: read announced cycle events: %w", err)
 	}
@@ -155,150 +95,44 @@ func (Courses) Announced(ctx context.Context, q sqlx.ExtContext, now time.Time, 
 // Policies reads pending acknowledgements of staff policies.
 type Policies struct{}
 
-// ackTarget is what a person must acknowledge for one policy at now: the
-// base version (the latest material one, or the first, at or below the
-// version in effect) and the version in effect.
-type ackTarget struct {
-	PolicyID      int64
-	Slug, Title   string
-	Within        time.Duration
-	ReackMonths   int
-	BaseID        int64
-	BaseNumber    int
-	BaseEffective time.Time
-	CurNumber     int
-}
-
-func ackTargets(ctx context.Context, q sqlx.ExtContext, now time.Time) ([]ackTarget, error) {
-	var vs []struct {
-		PolicyID    int64     `db:"policy_id"`
-		Slug        string    `db:"slug"`
-		Title       string    `db:"title"`
-		Within      int       `db:"ack_within_days"`
-		Reack       int       `db:"reack_months"`
-		ID          int64     `db:"id"`
-		Number      int       `db:"number"`
-		ChangeKind  string    `db:"change_kind"`
-		EffectiveAt time.Time `db:"effective_at"`
-	}
-	if err := sqlx.SelectContext(ctx, q, &vs, q.Rebind(`SELECT p.id AS policy_id, p.slug, p.title, p.ack_within_days,
-			p.reack_months, v.id, v.number, v.change_kind, v.effective_at
-		FROM policies p JOIN policy_versions v ON v.policy_id = p.id
-		WHERE `+policies.NeedsAckSQL("p")+` AND v.status = 'published' AND v.effective_at <= ?
-		ORDER BY p.id, v.number`), now); err != nil {
-		return nil, fmt.Errorf("reminders: read policy versions: %w", err)
-	}
-	var out []ackTarget
-	for i, v := range vs {
-		if v.Number == 1 || v.ChangeKind == "material" {
-			if len(out) == 0 || out[len(out)-1].PolicyID != v.PolicyID {
-				out = append(out, ackTarget{PolicyID: v.PolicyID})
-			}
-			t := &out[len(out)-1]
-			t.Slug, t.Title = v.Slug, v.Title
-			t.Within = time.Duration(v.Within) * day
-			t.ReackMonths = v.Reack
-			t.BaseID, t.BaseNumber, t.BaseEffective = v.ID, v.Number, v.EffectiveAt
-		}
-		if len(out) > 0 && out[len(out)-1].PolicyID == v.PolicyID && (i == len(vs)-1 || vs[i+1].PolicyID != v.PolicyID) {
-			out[len(out)-1].CurNumber = v.Number
-		}
-	}
-	return out, nil
-}
-
-// Items yields, for every staff policy that needs acknowledging, every
-// active person who has not acknowledged the base version or a later one
-// (or whose acknowledgement is older than the re-acknowledgement period).
-// It follows policies.Evaluate: nobody is pending from before they joined.
+// Items yields every open acknowledgement, as policies decides it
+// (policies.OpenAcknowledgements): a reminder round begins when the
+// person became pending.
 func (Policies) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn func(Item) error) error {
-	targets, err := ackTargets(ctx, q, now)
-	if err != nil {
-		return err
-	}
-	for _, t := range targets {
-		if err := policyItems(ctx, q, t, now, fn); err != nil {
-			return err
+	var title, path string
+	var last *policies.Policy
+	return policies.OpenAcknowledgements(ctx, q, now, func(o policies.OpenAck) error {
+		if o.Policy != last {
+			last = o.Policy
+			title = fmt.Sprintf("%s, version %d", o.Policy.Title, o.Current.Number)
+			path = "/my/policies/" + o.Policy.Slug
 		}
-	}
-	return nil
-}
-
-func policyItems(ctx context.Context, q sqlx.ExtContext, t ackTarget, now time.Time, fn func(Item) error) error {
-	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT u.id, `+db.TimeColumn(q, "u.hired_on")+`, `+db.TimeColumn(q, "u.created_at")+`, `+db.TimeColumn(q, "a.acknowledged_at")+`
-		FROM users u LEFT JOIN (policy_acknowledgements a JOIN policy_versions v
-			ON v.id = a.version_id AND v.policy_id = ? AND v.number >= ? AND v.number <= ?)
-		ON a.user_id = u.id
-		WHERE u.active = TRUE
-		ORDER BY u.id`), t.PolicyID, t.BaseNumber, t.CurNumber)
-	if err != nil {
-		return fmt.Errorf("reminders: read acknowledgements of policy %s: %w", t.Slug, err)
-	}
-	defer rows.Close()
-	title := fmt.Sprintf("%s, version %d", t.Title, t.CurNumber)
-	path := "/my/policies/" + t.Slug
-	var cur int64
-	var joined time.Time
-	var last *time.Time
-	flush := func() error {
-		if cur == 0 {
-			return nil
-		}
-		var from time.Time
-		switch {
-		case last == nil:
-			from = t.BaseEffective
-			if joined.After(from) {
-				from = joined
-			}
-		case t.ReackMonths > 0 && !now.Before(last.AddDate(0, t.ReackMonths, 0)):
-			from = last.AddDate(0, t.ReackMonths, 0)
-		default:
-			return nil
-		}
-		due := from.Add(t.Within)
 		state := StatePending
-		if now.After(due) {
+		if o.State == policies.AckOverdue {
 			state = StateOverdue
 		}
 		return fn(Item{
-			Subject: Subject{Type: SubjectAck, ID: t.BaseID, UserID: cur, Round: from.UTC().Format(time.RFC3339)},
-			Title:   title, Path: path, State: state, Start: from, Due: due,
+			Subject: Subject{Type: SubjectAck, ID: o.Base.ID, UserID: o.UserID, Round: o.From.UTC().Format(time.RFC3339)},
+			Title:   title, Path: path, State: state, Start: o.From, Due: o.Due,
 		})
-	}
-	for rows.Next() {
-		var id int64
-		var hired, created, acked db.Time
-		if err := rows.Scan(&id, &hired, &created, &acked); err != nil {
-			return fmt.Errorf("reminders: read acknowledgements of policy %s: %w", t.Slug, err)
-		}
-		if id != cur {
-			if err := flush(); err != nil {
-				return err
-			}
-			cur, joined, last = id, policies.Joined(hired.Ptr(), created.Time), nil
-		}
-		ack := acked.Ptr()
-		if ack != nil && (last == nil || ack.After(*last)) {
-			last = ack
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reminders: read acknowledgements of policy %s: %w", t.Slug, err)
-	}
-	return flush()
+	})
 }
 
 // Announced streams the events recorded about the base versions people
 // must acknowledge now.
 func (Policies) Announced(ctx context.Context, q sqlx.ExtContext, now time.Time, fn func(Subject, string) error) error {
-	targets, err := ackTargets(ctx, q, now)
+	ts, err := policies.AckTimelines(ctx, q)
 	if err != nil {
 		return err
 	}
-	for _, t := range targets {
+	for _, t := range ts {
+		cur, ok := t.InEffect(now)
+		if !ok {
+			continue
+		}
+		base := t.Base(cur).ID
 		rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT user_id, round, stage FROM reminder_events
-			WHERE subject_type = 'ack' AND subject_id = ?`), t.BaseID)
+			WHERE subject_type = 'ack' AND subject_id = ?`), base)
 		if err != nil {
 			return fmt.Errorf("reminders: read announced policy events: %w", err)
 		}
@@ -309,7 +143,7 @@ func (Policies) Announced(ctx context.Context, q sqlx.ExtContext, now time.Time,
 				rows.Close()
 				return fmt.Errorf("reminders: read announced policy events: %w", err)
 			}
-			if err := fn(Subject{Type: SubjectAck, ID: t.BaseID, UserID: user, Round: round}, stage); err != nil {
+			if err := fn(Subject{Type: SubjectAck, ID: base, UserID: user, Round: round}, stage); err != nil {
 				rows.Close()
 				return err
 			}

@@ -23,7 +23,7 @@ import (
 )
 
 // MailKind is the outbox kind of a reminder digest.
-const MailKind = "reminders"
+const MailKind = mail.KindDigest
 
 // ErrBusy means another sweep holds the lease right now.
 var ErrBusy = errors.New("reminders: another sweep is running")
@@ -525,13 +525,12 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 		err   error
 	}
 	chunks := make(chan rendered, 1)
-	dr := newDigestRenderer(s.Mail)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
 		defer close(chunks)
 		for start := 0; start < plan.Len(); start += chunk {
-			msgs, err := s.render(dr, plan, start, min(start+chunk, plan.Len()))
+			msgs, err := s.render(plan, start, min(start+chunk, plan.Len()))
 			select {
 			case chunks <- rendered{start, msgs, err}:
 			case <-stop:
@@ -600,7 +599,7 @@ func earliest(a, b time.Time) time.Time {
 
 // render builds the emails of digests [start, end) on every CPU: on a
 // busy day rendering, not the database, is the larger part of the sweep.
-func (s *Sweeper) render(dr *digestRenderer, plan *Plan, start, end int) ([]mail.Message, error) {
+func (s *Sweeper) render(plan *Plan, start, end int) ([]mail.Message, error) {
 	msgs := make([]mail.Message, end-start)
 	errs := make([]error, end-start)
 	workers := min(runtime.GOMAXPROCS(0), end-start)
@@ -612,7 +611,7 @@ func (s *Sweeper) render(dr *digestRenderer, plan *Plan, start, end int) ([]mail
 			for i := start + w; i < end; i += workers {
 				d := plan.digest(i)
 				v := digestView(&d, plan.Now, s.Mail.Link)
-				msg, err := dr.render(&v)
+				msg, err := s.Mail.Digest(&v)
 				uid := d.To.ID
 				msg.To, msg.UserID, msg.DedupeKey = d.To.Email, &uid, d.DedupeKey
 				msgs[i-start], errs[i-start] = msg, err
@@ -713,12 +712,6 @@ func eventQuery(d db.Dialect, n int) string {
 	return b.String()
 }
 
-// Line is one item in a digest as the email template shows it; URL is
-// absolute.
-type Line struct {
-	Headline, Detail, URL string
-}
-
 // stageRank orders the stages of one subject: the line shows the highest.
 var stageRank = map[string]int{
 	StageAssigned: 1, StageDueSoon: 2, StageRecertOpen: 3, StageOverdue: 4, StageEscalation: 5, StageLapsed: 6,
@@ -730,17 +723,12 @@ func rank(stage string) int {
 	return stageRank[base]
 }
 
-type digestData struct {
-	Name, Summary   string
-	Own, Team, Also []Line
-}
-
 func date(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
 
 func daysBetween(a, b time.Time) int { return int(b.Sub(a) / day) }
 
 // digestView merges a digest's events into one line per item.
-func digestView(d *Digest, now time.Time, link func(...string) string) digestData {
+func digestView(d *Digest, now time.Time, link func(...string) string) mail.Digest {
 	// best holds, in order of first appearance, the index of the event
 	// each line shows. A digest has a handful of events (a manager's a few
 	// dozen), so a linear search beats a map per digest.
@@ -763,7 +751,7 @@ func digestView(d *Digest, now time.Time, link func(...string) string) digestDat
 			best = append(best, i)
 		}
 	}
-	v := digestData{Name: d.To.Name}
+	v := mail.Digest{Name: d.To.Name}
 	for _, b := range best {
 		e := &d.Events[b]
 		l := line(e, now)
@@ -775,7 +763,7 @@ func digestView(d *Digest, now time.Time, link func(...string) string) digestDat
 		}
 	}
 	if t := d.Team; t != nil {
-		l := Line{Headline: "Your reporting line this week", URL: link("/team")}
+		l := mail.DigestLine{Headline: "Your reporting line this week", URL: link("/team")}
 		switch {
 		case t.Overdue > 0:
 			l.Detail = fmt.Sprintf("%s with open items; %s overdue or lapsed (%s), %s otherwise open.",
@@ -788,7 +776,7 @@ func digestView(d *Digest, now time.Time, link func(...string) string) digestDat
 		v.Team = append(v.Team, l)
 	}
 	for _, it := range d.Also {
-		v.Also = append(v.Also, Line{Headline: it.Title, Detail: stateDetail(it, now), URL: link(it.Path)})
+		v.Also = append(v.Also, mail.DigestLine{Headline: it.Title, Detail: stateDetail(it, now), URL: link(it.Path)})
 	}
 	var parts []string
 	switch n := len(v.Own); {
@@ -828,9 +816,9 @@ func stateDetail(it Item, now time.Time) string {
 	}
 }
 
-func line(e *Event, now time.Time) Line {
+func line(e *Event, now time.Time) mail.DigestLine {
 	it := e.Item
-	l := Line{URL: it.Path}
+	l := mail.DigestLine{URL: it.Path}
 	base, _, _ := strings.Cut(e.Stage, ":")
 	switch base {
 	case StageAssigned:

@@ -80,7 +80,7 @@ func TestOneDigestPerPersonPerDayListingEverything(t *testing.T) {
 		if err := o.d.Get(&m, `SELECT subject, body_text, body_html FROM outbox WHERE recipient = 'Ben@example.com'`); err != nil {
 			t.Fatal(err)
 		}
-		if m.Subject != "Steward: 2 items for you" {
+		if m.Subject != "steward.example.com: 2 items for you" {
 			t.Errorf("subject %q", m.Subject)
 		}
 		for _, want := range []string{"Complete the course Course basics", "Course privacy-101 is due soon",

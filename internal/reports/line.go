@@ -211,6 +211,9 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, p
 			return nil, nil, ErrUnknownTeam
 		}
 	}
+	if sc, err = s.listLine(ctx, sc); err != nil {
+		return nil, nil, err
+	}
 	out := &Line{At: now}
 	heads, err := s.headcount(ctx, sc, f.TeamID)
 	if err != nil {

@@ -74,8 +74,7 @@ func (s *Store) listItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 		parts = append(parts, `SELECT user_id, name, email, team, 'course' AS kind, slug, title, status, due, done,
 			CASE WHEN status IN ('overdue', 'lapsed') AND due <= ? THEN 1 ELSE 0 END AS late FROM (
 			SELECT user_id, name, email, team, slug, title, status, completed_at AS done,
-				CASE WHEN status = 'lapsed' THEN COALESCE(CASE WHEN completed_at IS NOT NULL THEN expires_at END, lapses_at, due_at)
-					ELSE due_at END AS due
+				`+courses.DueShownSQL("x", "x.status")+` AS due
 			FROM (SELECT u.id AS user_id, u.name, u.email, COALESCE(t.name, '') AS team, k.slug, k.title,
 					`+standingExpr+` AS status, c.due_at, c.lapses_at, c.expires_at, c.completed_at
 				FROM `+from+` JOIN users u ON u.id = c.user_id

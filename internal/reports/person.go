@@ -122,23 +122,3 @@ func (s *Store) History(ctx context.Context, userID int64, now time.Time) (*Hist
 	}
 	return h, nil
 }
-
-// OverdueCycle returns the title of course slug when userID's current
-// cycle of it is overdue or lapsed at now; ok is false otherwise.
-func (s *Store) OverdueCycle(ctx context.Context, userID int64, slug string, now time.Time) (title string, status string, ok bool, err error) {
-	var rows []struct {
-		Title  string `db:"title"`
-		Status string `db:"status"`
-	}
-	err = s.q.selectAll(ctx, &rows, `SELECT k.title, `+statusExpr+` AS status
-		FROM course_cycles c JOIN courses k ON k.id = c.course_id
-		WHERE c.user_id = ? AND k.slug = ? AND c.closed_at IS NULL`, append(statusArgs(now), userID, slug)...)
-	if err != nil {
-		return "", "", false, fmt.Errorf("reports: cycle of %d in %s: %w", userID, slug, err)
-	}
-	if len(rows) == 0 {
-		return "", "", false, nil
-	}
-	r := rows[0]
-	return r.Title, r.Status, r.Status == "overdue" || r.Status == "lapsed", nil
-}

@@ -14,39 +14,10 @@ import (
 )
 
 // timelines loads every staff policy that asks for acknowledgement with
-// its published versions (without their bodies), by title, in one query.
+// its published versions (policies.AckTimelines), in one query.
 func (s *Store) timelines(ctx context.Context) ([]*policies.Timeline, error) {
-	var rows []struct {
-		PolicyID      int64     `db:"policy_id"`
-		Slug          string    `db:"slug"`
-		Title         string    `db:"title"`
-		AckWithinDays int       `db:"ack_within_days"`
-		ReackMonths   int       `db:"reack_months"`
-		VersionID     int64     `db:"version_id"`
-		Number        int       `db:"number"`
-		ChangeKind    string    `db:"change_kind"`
-		EffectiveAt   time.Time `db:"effective_at"`
-		PublishedAt   time.Time `db:"published_at"`
-	}
-	err := s.q.selectAll(ctx, &rows, `SELECT p.id AS policy_id, p.slug, p.title, p.ack_within_days, p.reack_months,
-			v.id AS version_id, v.number, v.change_kind, v.effective_at, v.published_at
-		FROM policies p JOIN policy_versions v ON v.policy_id = p.id
-		WHERE `+policies.NeedsAckSQL("p")+` AND v.status = 'published'
-		ORDER BY p.title, p.id, v.number`)
-	if err != nil {
-		return nil, fmt.Errorf("reports: policy timelines: %w", err)
-	}
-	var out []*policies.Timeline
-	for _, r := range rows {
-		if len(out) == 0 || out[len(out)-1].Policy.ID != r.PolicyID {
-			out = append(out, &policies.Timeline{Policy: policies.Policy{ID: r.PolicyID, Slug: r.Slug, Title: r.Title,
-				Audience: policies.Staff, RequiresAck: true, AckWithinDays: r.AckWithinDays, ReackMonths: r.ReackMonths}})
-		}
-		t := out[len(out)-1]
-		t.Versions = append(t.Versions, policies.Version{ID: r.VersionID, PolicyID: r.PolicyID, Number: r.Number,
-			ChangeKind: policies.ChangeKind(r.ChangeKind), EffectiveAt: r.EffectiveAt.UTC(), PublishedAt: r.PublishedAt.UTC()})
-	}
-	return out, nil
+	s.q.n.Add(1)
+	return policies.AckTimelines(ctx, s.q.on)
 }
 
 // lastAck is a person's latest acknowledgement of a policy, up to the
@@ -191,16 +162,10 @@ func (s *Store) lastAcks(ctx context.Context, sc scope, ws []ackWindow, idx map[
 	return out, nil
 }
 
-// baseNumber is the version whose acknowledgement counts while cur is in
-// effect: the last material version up to cur, or version 1.
+// baseNumber is the number of the version whose acknowledgement counts
+// while cur is in effect (policies.Timeline.Base).
 func baseNumber(t *policies.Timeline, cur policies.Version) int {
-	base := 1
-	for _, v := range t.Versions {
-		if v.Number <= cur.Number && (v.ChangeKind == policies.Material || v.Number == 1) {
-			base = v.Number
-		}
-	}
-	return base
+	return t.Base(cur).Number
 }
 
 // evaluate applies policies.Evaluate to one person and one policy; buf

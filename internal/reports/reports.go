@@ -66,13 +66,10 @@ func New(d *db.DB, minGroupSize, retentionDays int) *Store {
 		ruleChecked: new(atomic.Bool)}
 }
 
-// Queries is how many SQL queries the store has run; tests use it to check
-// that a page's cost does not grow with the number of people.
-func (s *Store) Queries() int64 { return s.q.n.Load() }
-
 // querier is what report queries run on: the pool, a read snapshot or a
 // transaction.
 type querier interface {
+	sqlx.QueryerContext
 	SelectContext(ctx context.Context, dest any, query string, args ...any) error
 	GetContext(ctx context.Context, dest any, query string, args ...any) error
 	QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error)
@@ -151,13 +148,37 @@ type scope struct {
 	managerID  int64
 	unsummed   bool
 	unsummedAt int64
+	// line, once listed (see listLine), holds the people of a manager's
+	// line, and prefix names them instead of walking the tree again.
+	line   []int64
+	listed bool
 }
 
 func (sc scope) org() bool { return sc.managerID == 0 }
 
 // rest is the part of the scope that summary rows do not answer for at now.
 func (sc scope) rest(now time.Time) scope {
-	return scope{managerID: sc.managerID, unsummed: true, unsummedAt: nanos(now)}
+	sc.unsummed, sc.unsummedAt = true, nanos(now)
+	return sc
+}
+
+// listLine walks a manager's line once, on PostgreSQL, for the queries of
+// a report to name its people as an array. PostgreSQL cannot estimate a
+// recursive walk (for the largest line it expects twice the users table)
+// and plans every table joined to it as a full scan; an array's length it
+// knows, and it then reads the cycles and standings of those people by
+// index. SQLite plans the walk well and keeps walking it.
+func (s *Store) listLine(ctx context.Context, sc scope) (scope, error) {
+	if sc.org() || sc.listed || s.db.Dialect != db.Postgres {
+		return sc, nil
+	}
+	pre, args := sc.prefix()
+	sc.line = []int64{}
+	if err := s.q.selectAll(ctx, &sc.line, pre+`SELECT id FROM line`, args...); err != nil {
+		return sc, fmt.Errorf("reports: reporting line: %w", err)
+	}
+	sc.listed = true
+	return sc, nil
 }
 
 // prefix is the recursive walk down the reporting tree. UNION (not UNION
@@ -172,16 +193,19 @@ func (sc scope) prefix() (string, []any) {
 		return `WITH line(id) AS (SELECT u.id FROM users u WHERE` + fmt.Sprintf(unsummed, "u.id") + `) `,
 			[]any{sc.unsummedAt, sc.unsummedAt}
 	}
-	const walk = `WITH RECURSIVE line(id) AS (
+	walk, arg := `WITH RECURSIVE line(id) AS (
 	SELECT id FROM users WHERE manager_id = ?
 	UNION
 	SELECT u.id FROM users u JOIN line ON u.manager_id = line.id
-) `
+) `, any(sc.managerID)
+	if sc.listed {
+		walk, arg = `WITH line(id) AS (SELECT unnest(CAST(? AS BIGINT[]))) `, sc.line
+	}
 	if !sc.unsummed {
-		return walk, []any{sc.managerID}
+		return walk, []any{arg}
 	}
 	return strings.ReplaceAll(walk, "line", "whole") + `, line(id) AS (SELECT whole.id FROM whole WHERE` +
-		fmt.Sprintf(unsummed, "whole.id") + `) `, []any{sc.managerID, sc.unsummedAt, sc.unsummedAt}
+		fmt.Sprintf(unsummed, "whole.id") + `) `, []any{arg, sc.unsummedAt, sc.unsummedAt}
 }
 
 // from names table for a FROM clause, walking the line first (CROSS JOIN
@@ -192,6 +216,16 @@ func (sc scope) from(table, col string) (from, cond string) {
 		return table, ""
 	}
 	return `line CROSS JOIN ` + table, ` AND ` + col + ` = line.id`
+}
+
+// fromMonths is from for the trend's months, a dozen rows a person: on a
+// listed line PostgreSQL reads them by index, person by person, where a
+// join with the line would hash the whole table.
+func (sc scope) fromMonths(table, col string) (from, cond string) {
+	if sc.listed {
+		return table, ` AND ` + col + ` = ANY(ARRAY(SELECT id FROM line))`
+	}
+	return sc.from(table, col)
 }
 
 // Statuses a report filter accepts, in the order the filter lists them.

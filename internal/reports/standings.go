@@ -27,7 +27,7 @@ import (
 // Reports take a remembered standing when the moment they report on
 // falls inside its span, and otherwise derive the standing from the
 // records exactly as before. A missing or outdated standing is therefore
-// slower, never wrong. Triggers (migrations 0054 and 0055) forget a
+// slower, never wrong. Triggers (migration 0001_baseline) forget a
 // standing as soon as a record it came from changes, and Refresh, run by
 // serve every minute and after the large demo is loaded, fills in
 // what is missing.
@@ -37,6 +37,21 @@ type Refreshed struct {
 	Cycles   int // course cycles
 	Policies int // people and staff policies
 	People   int // summary rows
+}
+
+// Caches are what the reports remember and can always work out again
+// from the records: the standings tables, and the standing columns of
+// course_cycles. A copy of the database leaves them behind (db.Copy).
+var Caches = db.Caches{
+	Tables: []string{"policy_standings", "person_standings"},
+	Forget: func(ctx context.Context, tx *sqlx.Tx) error { return forgetCourseStandings(ctx, tx) },
+}
+
+// forgetCourseStandings forgets the standings remembered on course cycles.
+func forgetCourseStandings(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL
+		WHERE standing IS NOT NULL`)
+	return err
 }
 
 // standingTables are the tables a refresh reads and writes. On
@@ -86,9 +101,11 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 	}
 	// Leavers are in no report of the present; their standings go.
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		for _, table := range []string{"policy_standings", "person_standings"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+`
-				WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`); err != nil {
+		for _, q := range []string{
+			`DELETE FROM policy_standings WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`,
+			`DELETE FROM person_standings WHERE user_id IN (SELECT id FROM users WHERE active = FALSE)`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("reports: refresh standings: %w", err)
 			}
 		}
@@ -140,13 +157,11 @@ func (s *Store) followRule(ctx context.Context) error {
 	}
 	if len(held) != 1 || held[0] != courses.RuleVersion {
 		err := s.lockedTx(ctx, func(tx *sqlx.Tx) error {
-			for _, q := range []string{
-				`UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL WHERE standing IS NOT NULL`,
-				`DELETE FROM person_standings`,
-			} {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return fmt.Errorf("reports: forget answers of another rule: %w", err)
-				}
+			if err := forgetCourseStandings(ctx, tx); err != nil {
+				return fmt.Errorf("reports: forget answers of another rule: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM person_standings`); err != nil {
+				return fmt.Errorf("reports: forget answers of another rule: %w", err)
 			}
 			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO report_rule_version (id, version) VALUES (1, ?)
 				ON CONFLICT (id) DO UPDATE SET version = excluded.version`), courses.RuleVersion)

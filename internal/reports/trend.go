@@ -54,7 +54,7 @@ func (s *Store) trend(ctx context.Context, sc scope, f Filter, now time.Time, fi
 	moments := trendMoments(now)
 	past := moments[:len(moments)-1] // computed by ensureMonths before the page's snapshot
 	pre, args := sc.prefix()
-	from, cond := sc.from("report_trend_months r", "r.user_id")
+	from, cond := sc.fromMonths("report_trend_months r", "r.user_id")
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(past)), ", ")
 	q := pre + `SELECT r.month_end, SUM(r.items) AS items, SUM(r.good) AS good FROM ` + from
 	if f.TeamID != 0 {

@@ -81,7 +81,7 @@ func TestUnkeyedHashesAreMatchedThenRekeyed(t *testing.T) {
 			t.Fatal("a new suppression is stored unkeyed")
 		}
 
-		if _, err := retention.Run(ctx, d, retention.NewPolicy(365, policies.PurgeUnconfirmed), t0, false); err != nil {
+		if _, err := retention.Run(ctx, d, retention.NewPolicy(365, policies.PurgeUnconfirmed, policies.SubscribedAddresses), t0, false); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(t, d, `SELECT COUNT(*) FROM suppressed_addresses WHERE keyed = FALSE OR hash = ?`, unkeyed(old)); n != 0 {

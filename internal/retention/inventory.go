@@ -27,6 +27,7 @@ type Inventory struct {
 	Reminders        []ReminderRecord `json:"reminder_events"`
 	Links            []LinkRecord     `json:"invitation_and_reset_links"`
 	Sessions         []SessionRecord  `json:"sessions"`
+	Identities       []IdentityRecord `json:"single_sign_on_identities"`
 	Preferences      []PrefRecord     `json:"reminder_preferences"`
 	Compliance       []MonthRecord    `json:"monthly_compliance"`
 	Audit            []AuditRecord    `json:"audit_entries"`
@@ -41,6 +42,10 @@ type Profile struct {
 	Team            *string    `json:"team" db:"team"`
 	Manager         *string    `json:"manager" db:"manager"`
 	HiredOn         *time.Time `json:"hired_on" db:"hired_on"`
+	Department      string     `json:"department" db:"department"`
+	EmployeeNumber  string     `json:"employee_number" db:"employee_number"`
+	DirectoryName   *string    `json:"directory_user_name" db:"user_name"`
+	DirectoryID     *string    `json:"directory_id" db:"external_id"`
 	Active          bool       `json:"active" db:"active"`
 	DeactivatedAt   *time.Time `json:"deactivated_at" db:"deactivated_at"`
 	PseudonymisedAt *time.Time `json:"pseudonymised_at" db:"pseudonymised_at"`
@@ -153,6 +158,15 @@ type SessionRecord struct {
 	EndedWhy  string     `json:"ended_because" db:"ended_why"`
 }
 
+// IdentityRecord is an identity at a single sign-on provider that signs
+// the person in.
+type IdentityRecord struct {
+	Issuer   string    `json:"provider" db:"issuer"`
+	Subject  string    `json:"subject" db:"subject"`
+	LinkedAt time.Time `json:"linked_at" db:"linked_at"`
+	SeenAt   time.Time `json:"last_signed_in_at" db:"seen_at"`
+}
+
 // PrefRecord is what the person chose about reminders.
 type PrefRecord struct {
 	TeamWeekly bool      `json:"team_weekly_summary" db:"team_weekly"`
@@ -186,7 +200,7 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 		Certificates: []CertRecord{}, Acknowledgements: []AckRecord{}, Emails: []EmailRecord{},
 		Reminders: []ReminderRecord{}, Links: []LinkRecord{}, Sessions: []SessionRecord{}, Preferences: []PrefRecord{}, Compliance: []MonthRecord{}}
 	err := sqlx.GetContext(ctx, q, &inv.Profile, q.Rebind(`SELECT u.id, u.email, u.name, u.role, t.name AS team,
-		m.name AS manager, u.hired_on, u.active, u.deactivated_at, u.pseudonymised_at,
+		m.name AS manager, u.hired_on, u.department, u.employee_number, u.user_name, u.external_id, u.active, u.deactivated_at, u.pseudonymised_at,
 		u.password_hash <> '' AS password_set, u.created_at, u.updated_at
 		FROM users u LEFT JOIN teams t ON t.id = u.team_id LEFT JOIN users m ON m.id = u.manager_id
 		WHERE u.id = ?`), userID)
@@ -226,6 +240,8 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 			FROM one_time_tokens WHERE user_id = ? ORDER BY created_at, id`},
 		{"sessions", &inv.Sessions, `SELECT device, address, created_at, seen_at, ended_at, ended_why
 			FROM sessions WHERE user_id = ? ORDER BY created_at, id_hash`},
+		{"identities", &inv.Identities, `SELECT issuer, subject, linked_at, seen_at
+			FROM identities WHERE user_id = ? ORDER BY issuer, subject`},
 		{"reminder preferences", &inv.Preferences, `SELECT team_weekly, updated_at FROM reminder_preferences WHERE user_id = ?`},
 		{"monthly compliance", &inv.Compliance, `SELECT month_end, items, good FROM report_trend_months
 			WHERE user_id = ? ORDER BY month_end`},

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +16,9 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/db"
+	"steward/internal/mail"
 	"steward/internal/people"
+	"steward/internal/tokens"
 )
 
 // Policy says how long each kind of personal data is kept.
@@ -30,6 +31,9 @@ type Policy struct {
 	// (policies.PurgeUnconfirmed; policies imports this package, so it is
 	// passed in rather than imported).
 	Unconfirmed func(ctx context.Context, q sqlx.ExtContext, now time.Time) (int, error)
+	// Subscribed is the set of addresses that hold a subscription
+	// (policies.SubscribedAddresses, passed in for the same reason).
+	Subscribed func(ctx context.Context, q sqlx.ExtContext) (map[string]bool, error)
 	// MailBodies: the text of a sent email is deleted this long after it
 	// was sent; the row, its subject, recipient and status stay.
 	MailBodies time.Duration
@@ -46,11 +50,14 @@ const (
 
 // NewPolicy is the policy for a people retention of peopleDays days,
 // unconfirmed subscriptions purged by purgeUnconfirmed
-// (policies.PurgeUnconfirmed) and the defaults for the rest.
-func NewPolicy(peopleDays int, purgeUnconfirmed func(context.Context, sqlx.ExtContext, time.Time) (int, error)) Policy {
+// (policies.PurgeUnconfirmed), the subscribers told by subscribed
+// (policies.SubscribedAddresses) and the defaults for the rest.
+func NewPolicy(peopleDays int, purgeUnconfirmed func(context.Context, sqlx.ExtContext, time.Time) (int, error),
+	subscribed func(context.Context, sqlx.ExtContext) (map[string]bool, error)) Policy {
 	return Policy{
 		People:      time.Duration(peopleDays) * 24 * time.Hour,
 		Unconfirmed: purgeUnconfirmed,
+		Subscribed:  subscribed,
 		MailBodies:  DefaultMailBodies,
 		Sessions:    DefaultSessions,
 	}
@@ -118,7 +125,7 @@ func apply(ctx context.Context, tx *sqlx.Tx, h AddressHasher, p Policy, now time
 		return err
 	}
 	hashFormer := func(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
-		return hashFormerCustomers(ctx, tx, h, rep)
+		return hashFormerCustomers(ctx, tx, h, p, rep)
 	}
 	steps := []func(context.Context, *sqlx.Tx, Policy, time.Time, *Report) error{
 		pseudonymisePeople, deleteUnconfirmed, hashFormer, deleteSentBodies, purgeSessions,
@@ -142,51 +149,26 @@ func purgeSessions(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, re
 	return err
 }
 
-// PseudonymName and PseudonymEmail replace a pseudonymised person's name
-// and email: stable, unique, and saying nothing about who it was.
-func PseudonymName(id int64) string { return "Former staff member " + strconv.FormatInt(id, 10) }
-
-// PseudonymEmail is a unique address that can never be delivered (.invalid).
-func PseudonymEmail(id int64) string {
-	return "former-" + strconv.FormatInt(id, 10) + "@pseudonymised.invalid"
-}
-
-// pending are the outbox states of a message that may still be sent.
-const pending = `('queued', 'failed')`
-
+// pseudonymisePeople has people pseudonymise those deactivated before the
+// period, and the owners of what else names them forget it: their queued
+// email is dropped and the address and text of all of it replaced (mail),
+// their links deleted (tokens).
 func pseudonymisePeople(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
-	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, tx.Rebind(`SELECT id FROM users
-		WHERE active = ? AND deactivated_at IS NOT NULL AND deactivated_at < ? AND pseudonymised_at IS NULL
-		ORDER BY id`), false, now.Add(-p.People)); err != nil {
-		return fmt.Errorf("retention: find people: %w", err)
+	ids, err := people.Pseudonymise(ctx, tx, now.Add(-p.People), now)
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
 	}
 	for _, id := range ids {
-		// The password hash and hire date go too: neither is evidence,
-		// and the hire date with a team can point back to the person.
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET name = ?, email = ?, password_hash = '',
-			hired_on = NULL, pseudonymised_at = ?, updated_at = ? WHERE id = ?`),
-			PseudonymName(id), PseudonymEmail(id), now, now, id); err != nil {
-			return fmt.Errorf("retention: pseudonymise user %d: %w", id, err)
-		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET status = 'dropped',
-			last_error = 'recipient pseudonymised before sending' WHERE user_id = ? AND status IN `+pending), id)
+		dropped, err := mail.ForgetRecipient(ctx, tx, id, people.PseudonymEmail(id), "recipient pseudonymised before sending")
 		if err != nil {
-			return fmt.Errorf("retention: drop mail to user %d: %w", id, err)
+			return fmt.Errorf("retention: %w", err)
 		}
-		rep.DroppedMail += affected(res)
-		// Their emails keep kind, subject, dates and status as evidence
-		// that reminders went out; the address and text go.
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET recipient = ?, body_text = '', body_html = '',
-			headers = '{}' WHERE user_id = ? AND status <> 'sending'`), PseudonymEmail(id), id); err != nil {
-			return fmt.Errorf("retention: mail of user %d: %w", id, err)
+		rep.DroppedMail += dropped
+		if err := tokens.DeleteFor(ctx, tx, id); err != nil {
+			return fmt.Errorf("retention: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM one_time_tokens WHERE user_id = ?`), id); err != nil {
-			return fmt.Errorf("retention: tokens of user %d: %w", id, err)
-		}
-		if err := audit.Record(ctx, tx, audit.System.Entry(now, "user.pseudonymise", "user:"+strconv.FormatInt(id, 10),
-			"name and email replaced after the retention period")); err != nil {
-			return err
+		if err := people.DeleteIdentitiesTx(ctx, tx, id); err != nil {
+			return fmt.Errorf("retention: %w", err)
 		}
 		rep.People++
 	}
@@ -217,30 +199,28 @@ const (
 // subscribed (they unsubscribed, or never confirmed): anything still
 // queued for them is dropped, and the address on every such email is
 // replaced by its keyed hash, the text deleted.
-func hashFormerCustomers(ctx context.Context, tx *sqlx.Tx, h AddressHasher, rep *Report) error {
-	var rows []struct {
-		ID        int64  `db:"id"`
-		Recipient string `db:"recipient"`
-		Status    string `db:"status"`
+func hashFormerCustomers(ctx context.Context, tx *sqlx.Tx, h AddressHasher, p Policy, rep *Report) error {
+	if p.Subscribed == nil {
+		return errors.New("retention: the policy does not say who is subscribed")
 	}
-	err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, recipient, status FROM outbox o
-		WHERE o.user_id IS NULL AND o.status <> 'sending' AND SUBSTR(o.recipient, 1, ?) <> ? AND SUBSTR(o.recipient, 1, ?) <> ?
-		AND NOT EXISTS (SELECT 1 FROM policy_subscriptions s WHERE s.email = o.recipient)
-		ORDER BY o.id`), len(HashedPrefix), HashedPrefix, len(legacyHashedPrefix), legacyHashedPrefix)
+	subscribed, err := p.Subscribed(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("retention: find mail to former customers: %w", err)
+		return fmt.Errorf("retention: %w", err)
 	}
-	for _, r := range rows {
-		status, reason := r.Status, ""
-		if status == "queued" || status == "failed" {
-			status, reason = "dropped", "recipient no longer subscribed"
-			rep.DroppedMail++
+	ms, err := mail.CustomerMails(ctx, tx, HashedPrefix, legacyHashedPrefix)
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	for _, m := range ms {
+		if subscribed[m.Recipient] {
+			continue
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET recipient = ?, status = ?,
-			last_error = CASE WHEN ? = '' THEN last_error ELSE ? END,
-			body_text = '', body_html = '', headers = '{}' WHERE id = ? AND status = ?`),
-			HashedPrefix+h.Hash(r.Recipient), status, reason, reason, r.ID, r.Status); err != nil {
-			return fmt.Errorf("retention: hash recipient of message %d: %w", r.ID, err)
+		dropped, err := mail.ReplaceRecipient(ctx, tx, m, HashedPrefix+h.Hash(m.Recipient), "recipient no longer subscribed")
+		if err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
+		if dropped {
+			rep.DroppedMail++
 		}
 		rep.Addresses++
 	}
@@ -248,12 +228,11 @@ func hashFormerCustomers(ctx context.Context, tx *sqlx.Tx, h AddressHasher, rep 
 }
 
 func deleteSentBodies(ctx context.Context, tx *sqlx.Tx, p Policy, now time.Time, rep *Report) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET body_text = '', body_html = '', headers = '{}'
-		WHERE status = 'sent' AND sent_at < ? AND (body_text <> '' OR body_html <> '')`), now.Add(-p.MailBodies))
+	n, err := mail.DeleteSentBodies(ctx, tx, now.Add(-p.MailBodies))
 	if err != nil {
-		return fmt.Errorf("retention: delete sent bodies: %w", err)
+		return fmt.Errorf("retention: %w", err)
 	}
-	rep.MailBodies += affected(res)
+	rep.MailBodies += n
 	return nil
 }
 
@@ -272,27 +251,15 @@ func LastRun(ctx context.Context, q sqlx.QueryerContext) (time.Time, error) {
 // rekeyRecipients replaces the unkeyed digests that stood for former
 // customers on their email, before hashes were keyed, by keyed hashes.
 func rekeyRecipients(ctx context.Context, tx *sqlx.Tx, h AddressHasher) error {
-	var rows []struct {
-		ID        int64  `db:"id"`
-		Recipient string `db:"recipient"`
+	ms, err := mail.RecipientsStartingWith(ctx, tx, legacyHashedPrefix)
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
 	}
-	if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT id, recipient FROM outbox
-		WHERE user_id IS NULL AND SUBSTR(recipient, 1, ?) = ? ORDER BY id`), len(legacyHashedPrefix), legacyHashedPrefix); err != nil {
-		return fmt.Errorf("retention: find unkeyed recipients: %w", err)
-	}
-	for _, r := range rows {
-		keyed := HashedPrefix + h.Rekey(strings.TrimPrefix(r.Recipient, legacyHashedPrefix))
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET recipient = ? WHERE id = ?`), keyed, r.ID); err != nil {
-			return fmt.Errorf("retention: re-key recipient of message %d: %w", r.ID, err)
+	for _, m := range ms {
+		keyed := HashedPrefix + h.Rekey(strings.TrimPrefix(m.Recipient, legacyHashedPrefix))
+		if err := mail.SetRecipient(ctx, tx, m.ID, keyed); err != nil {
+			return fmt.Errorf("retention: %w", err)
 		}
 	}
 	return nil
-}
-
-func affected(res interface{ RowsAffected() (int64, error) }) int {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0
-	}
-	return int(n)
 }

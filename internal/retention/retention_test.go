@@ -90,8 +90,16 @@ func testPseudonymise(t *testing.T, d *db.DB) {
 	if before[0] == 0 || before[1] == 0 {
 		t.Fatalf("the demo employee has no training evidence to keep: %v", before)
 	}
+	// Eli signs in with single sign-on: the provider's subject is Eli's too.
+	if _, _, err := store.SignInSSO(ctx, people.Claims{Issuer: "https://login.example.com", Subject: "sub-eli",
+		Email: eli.Email, EmailVerified: true}, people.SSOPolicy{Domains: []string{"example.com"}}, t0); err != nil {
+		t.Fatal(err)
+	}
 	left := t0.AddDate(0, 1, 0)
-	if err := store.SetActive(ctx, eli.ID, false, audit.System, left); err != nil {
+	// Eli leaves through the company directory, which had given Steward
+	// a department, an employee number and its own names for him.
+	if _, err := store.Reprovision(ctx, eli.ID, people.Provisioned{UserName: "eturner", Email: eli.Email, Name: eli.Name,
+		ExternalID: "00u-eli", Department: "Marketing", EmployeeNumber: "E-600", Active: false}, audit.System, left); err != nil {
 		t.Fatal(err)
 	}
 	tx := d.MustBegin()
@@ -100,7 +108,7 @@ func testPseudonymise(t *testing.T, d *db.DB) {
 		t.Fatal(err)
 	}
 	tx.Commit()
-	policy := retention.NewPolicy(365, policies.PurgeUnconfirmed)
+	policy := retention.NewPolicy(365, policies.PurgeUnconfirmed, policies.SubscribedAddresses)
 
 	// A day short of the period: Eli is still Eli.
 	rep, err := retention.Run(ctx, d, policy, left.AddDate(0, 0, 364), false)
@@ -137,11 +145,17 @@ func testPseudonymise(t *testing.T, d *db.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Name != retention.PseudonymName(eli.ID) || u.Email != retention.PseudonymEmail(eli.ID) || u.PasswordHash != "" || u.HiredOn != nil {
+	if u.Department != "" || u.EmployeeNumber != "" || u.UserName != nil || u.ExternalID != nil {
+		t.Errorf("the directory's details outlive pseudonymisation: %q %q %v %v", u.Department, u.EmployeeNumber, u.UserName, u.ExternalID)
+	}
+	if u.Name != people.PseudonymName(eli.ID) || u.Email != people.PseudonymEmail(eli.ID) || u.PasswordHash != "" || u.HiredOn != nil {
 		t.Fatalf("after retention: %+v", u)
 	}
 	if _, err := store.ByEmail(ctx, "employee@example.com"); err == nil {
 		t.Fatal("the old email still finds the person")
+	}
+	if n := count(t, d, `SELECT COUNT(*) FROM identities WHERE user_id = ?`, eli.ID); n != 0 {
+		t.Fatalf("%d single sign-on identities still point to the person", n)
 	}
 	if got := evidence(t, d, eli.ID); got != before {
 		t.Fatalf("evidence %v became %v", before, got)
@@ -242,7 +256,7 @@ func testSubscriptions(t *testing.T, d *db.DB) {
 		t.Fatal("the unsubscribed address is still stored")
 	}
 
-	rep, err := retention.Run(ctx, d, retention.NewPolicy(365, policies.PurgeUnconfirmed), t0.Add(7*24*time.Hour+time.Minute), false)
+	rep, err := retention.Run(ctx, d, retention.NewPolicy(365, policies.PurgeUnconfirmed, policies.SubscribedAddresses), t0.Add(7*24*time.Hour+time.Minute), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +313,7 @@ func testSentBodies(t *testing.T, d *db.DB) {
 		t.Fatal(err)
 	}
 	d.MustExec(d.Rebind(`UPDATE outbox SET user_id = ?`), id)
-	p := retention.NewPolicy(365, policies.PurgeUnconfirmed)
+	p := retention.NewPolicy(365, policies.PurgeUnconfirmed, policies.SubscribedAddresses)
 	rep, err := retention.Run(ctx, d, p, t0.Add(p.MailBodies).Add(12*time.Hour), false)
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +348,7 @@ func testSessionRecords(t *testing.T, d *db.DB) {
 	if err := store.EndSession(ctx, "session-0", people.EndedLogout, t0.AddDate(0, 0, -40)); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := retention.Run(ctx, d, retention.NewPolicy(365, policies.PurgeUnconfirmed), t0, false)
+	rep, err := retention.Run(ctx, d, retention.NewPolicy(365, policies.PurgeUnconfirmed, policies.SubscribedAddresses), t0, false)
 	if err != nil {
 		t.Fatal(err)
 	}

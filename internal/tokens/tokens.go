@@ -170,3 +170,12 @@ func consume(ctx context.Context, tx sqlx.ExtContext, purpose, token string, now
 	}
 	return userID, nil
 }
+
+// DeleteFor deletes every link issued to person userID, used or not:
+// retention runs it when the person is pseudonymised.
+func DeleteFor(ctx context.Context, tx sqlx.ExtContext, userID int64) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM one_time_tokens WHERE user_id = ?`), userID); err != nil {
+		return fmt.Errorf("tokens: delete links of user %d: %w", userID, err)
+	}
+	return nil
+}
