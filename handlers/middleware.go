@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"log/slog"
 	"net/netip"
 	"net/url"
@@ -62,6 +63,11 @@ func (s *Server) route(method, path string, a access, h fiber.Handler) {
 	if method == fiber.MethodGet {
 		s.rules[fiber.MethodHead+" "+path] = a
 		s.app.Add(fiber.MethodHead, path, s.guard(a), h)
+		if crossOrigin(path) {
+			// Other sites' scripts may read it: answer their preflight (cors.go).
+			s.rules[fiber.MethodOptions+" "+path] = a
+			s.app.Add(fiber.MethodOptions, path, s.guard(a), s.preflight)
+		}
 	}
 }
 
@@ -99,7 +105,9 @@ func isAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
 
 // securityHeaders sets the headers every response carries. The CSP allows
 // no inline script or style: pages work without JavaScript, and what little
-// script there is lives in /static.
+// script there is lives in /static. The JSON API and the feeds also get
+// their CORS headers here (cors.go), errors included, so another site's
+// script can read a 404's message; one middleware less for every request.
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	h := &c.Response().Header
 	for _, kv := range securityHeaderList {
@@ -110,6 +118,11 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	}
 	if s.cfg.SecureCookies() {
 		h.SetCanonical(hstsKey, hstsValue)
+	}
+	if crossOrigin(c.Path()) {
+		for _, kv := range corsHeaders {
+			h.SetCanonical(kv[0], kv[1])
+		}
 	}
 	return c.Next()
 }
@@ -178,7 +191,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	}
 	status := c.Response().StatusCode()
 	elapsed := time.Since(start)
-	m := s.metrics.route(c.Method(), c.Route().Path, status)
+	m := s.metrics.route(c.Method(), c.Route(), status)
 	m.requests.Inc()
 	m.duration.Observe(elapsed.Seconds())
 	ctx := c.UserContext()
@@ -220,9 +233,11 @@ type metrics struct {
 	byRoute sync.Map // routeKey -> *routeMetrics
 }
 
+// routeKey names a route by its registration (one per method and path)
+// and a status: hashing a pointer is cheaper than hashing the path.
 type routeKey struct {
-	method, route string
-	status        int
+	route  *fiber.Route
+	status int
 }
 
 type routeMetrics struct {
@@ -230,14 +245,14 @@ type routeMetrics struct {
 	duration prometheus.Observer
 }
 
-func (m *metrics) route(method, route string, status int) *routeMetrics {
-	k := routeKey{method, route, status}
+func (m *metrics) route(method string, route *fiber.Route, status int) *routeMetrics {
+	k := routeKey{route, status}
 	if v, ok := m.byRoute.Load(k); ok {
 		return v.(*routeMetrics)
 	}
 	rm := &routeMetrics{
-		requests: m.requests.WithLabelValues(method, route, strconv.Itoa(status)),
-		duration: m.duration.WithLabelValues(method, route),
+		requests: m.requests.WithLabelValues(method, route.Path, strconv.Itoa(status)),
+		duration: m.duration.WithLabelValues(method, route.Path),
 	}
 	v, _ := m.byRoute.LoadOrStore(k, rm)
 	return v.(*routeMetrics)
@@ -263,13 +278,19 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 // text, and they make logs and CSV exports lie. Uploaded files are not
 // form fields and are checked by their own parsers.
 func (s *Server) rejectControlChars(c *fiber.Ctx) error {
-	bad := hasControl([]byte(c.Path()))
+	raw := c.Request().Header.RequestURI()
+	bad := hasControl([]byte(c.Path())) || hasControl(raw)
 	check := func(k, v []byte) {
 		if !bad && (hasControl(k) || hasControl(v)) {
 			bad = true
 		}
 	}
-	c.Request().URI().QueryArgs().VisitAll(check)
+	// Only a percent-escape can hide a control character in a query that
+	// has none written out; parsing the query costs every request, so only
+	// a request with one pays it.
+	if bytes.IndexByte(raw, '%') >= 0 {
+		c.Request().URI().QueryArgs().VisitAll(check)
+	}
 	if unsafeMethod(c.Method()) {
 		ct := string(c.Request().Header.ContentType())
 		switch {

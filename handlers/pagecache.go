@@ -14,6 +14,7 @@ type page struct {
 	Body        []byte
 	ETag        string // strong validator, quoted
 	ContentType string
+	Encoded     encodings // Body compressed once, when built (compress.go)
 }
 
 // pageCache keeps the public policy pages, built once, by key. Published versions never change, so
@@ -101,6 +102,7 @@ func (c *pageCache) fill(key string, e *pageEntry, build func() (page, error)) {
 	if p.ETag == "" {
 		p.ETag = newPage(p.Body, p.ContentType).ETag
 	}
+	p.Encoded = compressOnce(p.Body, p.ContentType)
 	e.page = p
 }
 
@@ -124,13 +126,32 @@ func (s *Server) servePage(c *fiber.Ctx, key, cacheControl string, build func() 
 // sendPage writes a page with its validators and answers a matching
 // If-None-Match with 304.
 func sendPage(c *fiber.Ctx, p page, cacheControl string) error {
-	c.Set(fiber.HeaderETag, p.ETag)
+	body, coding, etag := p.variant(c)
+	c.Set(fiber.HeaderETag, etag)
 	c.Set(fiber.HeaderCacheControl, cacheControl)
-	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), p.ETag) {
+	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
+	if coding != "" {
+		c.Response().Header.SetContentEncoding(coding)
+	}
 	c.Set(fiber.HeaderContentType, p.ContentType)
-	return c.Send(p.Body)
+	return c.Send(body)
+}
+
+// variant is the body to send for the request's Accept-Encoding, with its
+// coding and its ETag: each coding is its own representation, so its own
+// strong validator.
+func (p page) variant(c *fiber.Ctx) (body []byte, coding, etag string) {
+	if p.Encoded.Brotli == nil && p.Encoded.Gzip == nil {
+		return p.Body, "", p.ETag
+	}
+	c.Response().Header.SetCanonical(varyKey, acceptEncodingVal)
+	body, coding = p.Encoded.pick(c.Request().Header.Peek(fiber.HeaderAcceptEncoding), p.Body)
+	if coding == "" {
+		return body, "", p.ETag
+	}
+	return body, coding, strings.TrimSuffix(p.ETag, `"`) + "-" + coding + `"`
 }
 
 // etagMatches implements If-None-Match's weak comparison over a list.

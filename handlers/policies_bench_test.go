@@ -20,8 +20,20 @@ func BenchmarkPolicyPage(b *testing.B) {
 	}
 	body := []byte(page.Body)
 	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
+	// The same headers too, as internal/benchserver sends them.
+	var headers [][2]string
+	for k, vs := range page.Header {
+		if k == "Date" || k == "Content-Length" {
+			continue
+		}
+		for _, v := range vs {
+			headers = append(headers, [2]string{k, v})
+		}
+	}
 	bare.Get("/policies/privacy", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		for _, kv := range headers {
+			c.Set(kv[0], kv[1])
+		}
 		return c.Send(body)
 	})
 	cases := []struct {

@@ -100,10 +100,11 @@ func pageKey(t *policies.Timeline, kind string, nums ...int) string {
 // effect: at most five minutes, and never past the moment a scheduled
 // version takes effect.
 func maxAge(t *policies.Timeline, now time.Time) string {
-	age := 300
-	if next, ok := t.Next(now); ok {
-		age = min(age, int(math.Ceil(next.EffectiveAt.Sub(now).Seconds())))
+	next, ok := t.Next(now)
+	if !ok {
+		return "public, max-age=300" // the usual case, without building a string per request
 	}
+	age := min(300, int(math.Ceil(next.EffectiveAt.Sub(now).Seconds())))
 	return "public, max-age=" + strconv.Itoa(max(age, 0))
 }
 
@@ -190,9 +191,16 @@ func (s *Server) privacyRedirect(c *fiber.Ctx) error {
 
 // policyCurrent shows the version in effect, from memory once built.
 func (s *Server) policyCurrent(c *fiber.Ctx) error {
+	at, hasAt, err := atParam(c)
+	if err != nil {
+		return err
+	}
 	t, err := s.publicTimeline(c)
 	if err != nil {
 		return err
+	}
+	if hasAt {
+		return s.policyAt(c, t, at)
 	}
 	now := s.now()
 	cur, ok := t.InEffect(now)
@@ -318,26 +326,44 @@ func (s *Server) apiVersionOf(t *policies.Timeline, v policies.Version, now time
 
 // apiPolicies lists the public policies with the version in effect.
 func (s *Server) apiPolicies(c *fiber.Ctx) error {
+	at, hasAt, err := atParam(c)
+	if err != nil {
+		return err
+	}
 	now := s.now()
+	moment := now
+	if hasAt {
+		moment = at.Moment
+	}
 	ts, err := s.policies.Timelines(c.UserContext(), policies.Public)
 	if err != nil {
 		return err
 	}
 	out := []apiVersion{}
 	for _, t := range ts {
-		if v, ok := t.InEffect(now); ok {
+		if v, ok := t.InEffect(moment); ok {
 			out = append(out, s.apiVersionOf(t, v, now, false))
 		}
 	}
 	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
+	if hasAt {
+		return c.JSON(fiber.Map{"policies": out, "at": at.Day})
+	}
 	return c.JSON(fiber.Map{"policies": out})
 }
 
 // apiPolicy is the version in effect with the whole history.
 func (s *Server) apiPolicy(c *fiber.Ctx) error {
+	at, hasAt, err := atParam(c)
+	if err != nil {
+		return err
+	}
 	t, err := s.publicTimeline(c)
 	if err != nil {
 		return err
+	}
+	if hasAt {
+		return s.apiPolicyAt(c, t, at)
 	}
 	now := s.now()
 	cur, ok := t.InEffect(now)
@@ -350,14 +376,7 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 	}
 	key := pageKey(t, "api", cur.Number, nextNum, len(t.Versions))
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
-		history := make([]apiVersion, 0, len(t.Versions))
-		for _, v := range t.Versions {
-			history = append(history, s.apiVersionOf(t, v, now, false))
-		}
-		body, err := jsonBytes(struct {
-			apiVersion
-			History []apiVersion `json:"history"`
-		}{s.apiVersionOf(t, cur, now, true), history})
+		body, err := jsonBytes(s.apiPolicyOf(t, cur, now, ""))
 		return page{Body: body, ContentType: mimeJSON}, err
 	})
 }

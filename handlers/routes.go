@@ -16,6 +16,7 @@ import (
 func (s *Server) routes() {
 	app := s.app
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
+	app.Use(s.compressResponse) // gzip or brotli for text the page cache did not compress: compress.go
 	app.Use(s.requestLog)
 	app.Use(s.securityHeaders)
 	app.Use("/static", filesystem.New(filesystem.Config{
@@ -79,6 +80,9 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n.md", public, s.policyMarkdown)
 	s.route(fiber.MethodGet, "/policies/:slug/v/:n", public, s.policyVersion)
 	s.route(fiber.MethodGet, "/policies/:slug/diff/:a/:b", public, s.policyDiff)
+	// Framable by STEWARD_EMBED_ORIGINS only: embed.go.
+	s.route(fiber.MethodGet, "/policies/:slug/embed", public, s.policyEmbed(embedCSP(s.cfg.EmbedOrigins)))
+	s.route(fiber.MethodGet, "/api/v1/openapi.json", public, s.apiOpenAPI)
 	s.route(fiber.MethodGet, "/policies/:slug/diff", public, s.policyCompare)
 	// The transparency log of published versions (translog.go).
 	s.route(fiber.MethodGet, "/log", public, s.logPage)

@@ -148,7 +148,6 @@ func anonymous(now time.Time, flash string) *session {
 // past its idle or absolute limit, is over whatever the cookie says. The
 // session is saved once after the handler ran, if it changed.
 func (s *Server) loadSession(c *fiber.Ctx) error {
-	now := s.wall()
 	var sess *session
 	if raw := c.Cookies(s.cookie); raw != "" {
 		if v, ok := s.decodeSession(raw); ok {
@@ -156,6 +155,7 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 		}
 	}
 	if sess != nil && sess.UserID != 0 {
+		now := s.wall()
 		u, rec, err := s.people.SessionUser(c.UserContext(), sess.ID)
 		switch {
 		case errors.Is(err, people.ErrNoSession) || (err == nil && (rec.UserID != sess.UserID || !u.Active)):

@@ -1,7 +1,7 @@
 // Command benchserver is the yardstick for scripts/bench-policy.sh: a bare
-// Fiber app that serves, from memory, the exact bytes Steward serves for a
-// policy page (the limit for that page), and a plain-text answer (the limit
-// for any Fiber handler on this machine).
+// Fiber app that serves, from memory, the exact body and headers Steward
+// serves for a policy page (the limit for that page), and a plain-text
+// answer (the limit for any Fiber handler on this machine).
 package main
 
 import (
@@ -32,16 +32,28 @@ func main() {
 	if err != nil || res.StatusCode != http.StatusOK {
 		log.Fatalf("benchserver: fetch %s: status %d, %v", *from, res.StatusCode, err)
 	}
-	contentType := res.Header.Get("Content-Type")
+	// Every header Steward sent, but those the server writes itself.
+	var headers [][2]string
+	for k, vs := range res.Header {
+		switch k {
+		case "Date", "Content-Length", "Connection", "Server":
+			continue
+		}
+		for _, v := range vs {
+			headers = append(headers, [2]string{k, v})
+		}
+	}
 
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Get("/page", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, contentType)
+		for _, kv := range headers {
+			c.Set(kv[0], kv[1])
+		}
 		return c.Send(body)
 	})
 	app.Get("/plaintext", func(c *fiber.Ctx) error {
 		return c.SendString("Hello, World!")
 	})
-	fmt.Printf("benchserver: serving %d bytes from %s at http://%s/page\n", len(body), *from, *addr)
+	fmt.Printf("benchserver: serving %d bytes and %d headers from %s at http://%s/page\n", len(body), len(headers), *from, *addr)
 	log.Fatal(app.Listen(*addr))
 }

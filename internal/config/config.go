@@ -49,6 +49,11 @@ type Config struct {
 	MetricsToken string // STEWARD_METRICS_TOKEN: bearer token for /metrics, at least 32 characters
 	MetricsAddr  string // STEWARD_METRICS_ADDR: host:port of a listener that serves only /metrics
 
+	// EmbedOrigins may frame the policy embed pages
+	// (STEWARD_EMBED_ORIGINS, comma-separated https origins); every other
+	// page may be framed by nobody.
+	EmbedOrigins []string
+
 	OIDC     OIDC                  // single sign-on; off without STEWARD_OIDC_ISSUER (oidc.go)
 	Password people.PasswordPolicy // STEWARD_PASSWORD_SIGNIN, STEWARD_BREAK_GLASS
 	// LogKeyFile holds the key that signs the transparency log's
@@ -209,6 +214,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.SubprocessorNoticeDays = intVar(getenv, "STEWARD_SUBPROCESSOR_NOTICE_DAYS", 30, 0, 365, bad)
 
 	loadMetrics(&c, getenv, bad)
+	loadEmbedOrigins(&c, getenv, bad)
 	loadOIDC(&c, getenv, bad)
 	c.LogKeyFile = strings.TrimSpace(getenv("STEWARD_LOG_KEY_FILE"))
 	if c.LogKeyFile == "" {
