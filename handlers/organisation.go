@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"steward/internal/mail"
 	"steward/internal/org"
 	"steward/internal/validator"
 )
@@ -275,4 +277,18 @@ func (s *Server) orgLogoDelete(c *fiber.Ctx) error {
 	}
 	s.flash(c, "Logo removed.")
 	return c.Redirect("/admin/organisation", fiber.StatusSeeOther)
+}
+
+// MailBrand is the organisation as its emails show it, from the same
+// snapshot as the pages: serve hands it to mail.SetBrandSource.
+func (s *Server) MailBrand() mail.Brand {
+	b := s.brandNow()
+	mb := mail.Brand{Name: b.Name, ContactEmail: b.Contact, PoweredBy: b.PoweredBy}
+	if b.Settings != nil {
+		mb.Accent = b.Settings.Accent()
+	}
+	if b.LogoURL != "" {
+		mb.LogoURL = strings.TrimRight(s.cfg.BaseURL.String(), "/") + b.LogoURL
+	}
+	return mb
 }

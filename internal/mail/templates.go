@@ -34,7 +34,7 @@ type Renderer struct {
 	// fallback is the brand when Brand is nil: DefaultBrand(base).
 	fallback Brand
 	// Brand is whose name this renderer's emails carry; nil means
-	// BrandSource, or without one DefaultBrand of the base URL. Set it
+	// the brand source (SetBrandSource), or without one DefaultBrand of the base URL. Set it
 	// before the first email renders.
 	Brand func() Brand
 
@@ -56,12 +56,21 @@ type templateSet struct {
 	lines      keptLines
 }
 
-// BrandSource is whose name every email carries, for every Renderer that
-// has no Brand of its own: the organisation's settings. The program sets
-// it once, before anything renders. It is called for every email (the
-// sweep: every digest), so it must answer from memory; the templates of
-// a brand are made again only when the answer changes.
-var BrandSource func() Brand
+// brandSource is whose name every email carries, for every Renderer that
+// has no Brand of its own: the organisation's settings (SetBrandSource).
+// It is called for every email (the sweep: every digest), so it must
+// answer from memory; the templates of a brand are made again only when
+// the answer changes.
+var brandSource atomic.Pointer[func() Brand]
+
+// SetBrandSource sets, or with nil clears, the program's brand source.
+func SetBrandSource(f func() Brand) {
+	if f == nil {
+		brandSource.Store(nil)
+		return
+	}
+	brandSource.Store(&f)
+}
 
 // NewRenderer parses every embedded template once; a broken template
 // fails here, at start, not when the first email of its kind is due.
@@ -83,8 +92,10 @@ func (r *Renderer) set() (*templateSet, error) {
 	switch {
 	case r.Brand != nil:
 		b = r.Brand()
-	case BrandSource != nil:
-		b = BrandSource()
+	default:
+		if f := brandSource.Load(); f != nil {
+			b = (*f)()
+		}
 	}
 	if s := r.cur.Load(); s != nil && s.raw == b {
 		return s, nil

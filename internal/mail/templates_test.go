@@ -202,12 +202,12 @@ func TestBrandIsShownSafely(t *testing.T) {
 	}
 }
 
-// The program's BrandSource names every renderer's emails, and a change
+// The program's brand source names every renderer's emails, and a change
 // of it shows in the next email; a renderer's own Brand comes first.
 func TestBrandSourceNamesEveryRenderer(t *testing.T) {
 	name := "Acme Ltd"
-	BrandSource = func() Brand { return Brand{Name: name} }
-	t.Cleanup(func() { BrandSource = nil })
+	SetBrandSource(func() Brand { return Brand{Name: name} })
+	t.Cleanup(func() { SetBrandSource(nil) })
 	r, err := NewRenderer(testBase)
 	if err != nil {
 		t.Fatal(err)
