@@ -232,12 +232,20 @@ func Verify(ctx context.Context, base string, opt VerifyOptions) (Report, error)
 func (r Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "OK: the log %s has %d leaves; its checkpoint is signed by its key.\n", r.Origin, r.Size)
-	fmt.Fprintf(&b, "All %d versions of %d public policies are in it, unchanged since they were published.\n", r.Versions, r.Policies)
+	fmt.Fprintf(&b, "All %s of %s are in it, unchanged since they were published.\n",
+		plural(r.Versions, "version", "versions"), plural(r.Policies, "public policy", "public policies"))
 	if r.AuditHeads > 0 {
-		fmt.Fprintf(&b, "It also anchors the audit trail %d times.\n", r.AuditHeads)
+		fmt.Fprintf(&b, "It also anchors the audit trail (%s).\n", plural(r.AuditHeads, "checkpoint", "checkpoints"))
 	}
 	if r.Compared {
 		fmt.Fprintf(&b, "It only grew since the checkpoint you kept (%s leaves then).\n", strconv.FormatUint(r.GrewFrom, 10))
 	}
 	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
