@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"steward/handlers"
-	"steward/internal/mail"
 	"steward/internal/db"
 	"steward/internal/demo"
 	"steward/internal/logfmt"
+	"steward/internal/mail"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
