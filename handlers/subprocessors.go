@@ -15,6 +15,7 @@ import (
 	"steward/internal/csvout"
 	"steward/internal/org"
 	"steward/internal/subprocessors"
+	"steward/internal/translog"
 	"steward/internal/validator"
 	"steward/policies"
 )
@@ -253,15 +254,18 @@ type apiSubprocessorVersion struct {
 }
 
 // apiSubprocessor is an entry in the JSON API.
+// Its published fields are translog.RegisterEntry's, so that what the
+// transparency log hashes is exactly what a reader is served.
 type apiSubprocessor struct {
-	Name              string `json:"name"`
-	Purpose           string `json:"purpose"`
-	DataCategories    string `json:"data_categories"`
-	Locations         string `json:"locations"`
-	TransferMechanism string `json:"transfer_mechanism"`
-	Since             string `json:"since,omitempty"`
+	translog.RegisterEntry
 	// NamedIn lists the public policies in effect that name it (current only).
 	NamedIn []string `json:"named_in_policies,omitempty"`
+}
+
+// registerEntry is an entry as the register publishes it.
+func registerEntry(e subprocessors.Entry) translog.RegisterEntry {
+	return translog.RegisterEntry{Name: e.Name, Purpose: e.Purpose, DataCategories: e.DataCategories,
+		Locations: e.Locations, TransferMechanism: e.TransferMechanism, Since: subprocessors.SinceText(e.Since)}
 }
 
 // apiSubprocessors is the register in JSON: the version in effect, those
@@ -292,9 +296,7 @@ func (s *Server) apiSubprocessors(c *fiber.Ctx) error {
 			Summary: v.Summary, ShortNoticeReason: v.ShortNoticeReason, URL: base + "/subprocessors/v/" + strconv.Itoa(v.Number),
 			Subprocessors: []apiSubprocessor{}}
 		for _, e := range v.Entries {
-			ae := apiSubprocessor{Name: e.Name, Purpose: e.Purpose,
-				DataCategories: e.DataCategories, Locations: e.Locations, TransferMechanism: e.TransferMechanism,
-				Since: subprocessors.SinceText(e.Since)}
+			ae := apiSubprocessor{RegisterEntry: registerEntry(e)}
 			if v.Status == "in effect" {
 				for _, d := range named[e.ID] {
 					ae.NamedIn = append(ae.NamedIn, base+"/policies/"+d.Slug)

@@ -40,7 +40,23 @@ func (s *Server) syncLog(ctx context.Context) error {
 				PublishedAt: v.PublishedAt, BodySHA256: policies.Hash(v.BodyMD)})
 		}
 	}
-	_, err = s.translog.RecordPolicies(ctx, vs, s.now())
+	if _, err := s.translog.RecordPolicies(ctx, vs, s.now()); err != nil {
+		return err
+	}
+	regs, err := s.subprocessors.Versions(ctx)
+	if err != nil {
+		return err
+	}
+	var rvs []translog.RegisterVersion
+	for _, v := range regs {
+		rv := translog.RegisterVersion{Number: v.Number, EffectiveAt: v.EffectiveAt, PublishedAt: v.PublishedAt,
+			Entries: []translog.RegisterEntry{}}
+		for _, e := range v.Entries {
+			rv.Entries = append(rv.Entries, registerEntry(e))
+		}
+		rvs = append(rvs, rv)
+	}
+	_, err = s.translog.RecordRegister(ctx, rvs, s.now())
 	return err
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net"
@@ -12,8 +13,11 @@ import (
 	"time"
 
 	"steward/handlers"
+	"steward/internal/audit"
 	"steward/internal/config"
 	"steward/internal/db"
+	"steward/internal/mail"
+	"steward/internal/subprocessors"
 	"steward/internal/translog"
 )
 
@@ -242,6 +246,38 @@ func TestLogVerifyOverHTTP(t *testing.T) {
 	}
 	if code, out, stderr := steward(t, elsewhere, "", "log", "verify", site, "--checkpoint", saved); code != 0 || !strings.Contains(out, "only grew") {
 		t.Fatalf("verify after a new version: %d %q %q", code, out, stderr)
+	}
+
+	// The subprocessor register's versions are leaves too: a rewritten
+	// one is caught, naming it.
+	renderer, err := mail.NewRenderer("http://127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := subprocessors.NewStore(d, renderer, 30)
+	if _, err := reg.SaveEntry(context.Background(), audit.CLI, 0, subprocessors.EntryInput{Name: "Stripe, Inc.", Purpose: "Payments",
+		DataCategories: "billing contacts", Locations: "United States", TransferMechanism: "EU-US Data Privacy Framework"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Publish(context.Background(), audit.CLI, subprocessors.PublishInput{Summary: "The register as it stands.",
+		Effective: time.Now().UTC().Format(time.DateOnly)}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	site = start()
+	if code, out, stderr := steward(t, elsewhere, "", "log", "verify", site, "--checkpoint", saved); code != 0 || !strings.Contains(out, "1 version of the subprocessor register") {
+		t.Fatalf("verify with a register version: %d %q %q", code, out, stderr)
+	}
+	var entries string
+	if err := d.Get(&entries, `SELECT entries FROM subprocessor_versions WHERE number = 1`); err != nil {
+		t.Fatal(err)
+	}
+	tamper(t, dbPath, `UPDATE subprocessor_versions SET entries = replace(entries, 'United States', 'Ireland') WHERE number = 1`)
+	site = start()
+	if code, out, _ := steward(t, elsewhere, "", "log", "verify", site); code != 1 || !strings.Contains(out, "version 1 of the subprocessor register was changed") {
+		t.Fatalf("verify after the register was rewritten: %d %q", code, out)
+	}
+	if _, err := d.Exec(d.Rebind(`UPDATE subprocessor_versions SET entries = ? WHERE number = 1`), entries); err != nil {
+		t.Fatal(err)
 	}
 
 	// A rogue database user rewrites version 1 of the privacy policy.

@@ -35,6 +35,9 @@ type Report struct {
 	Policies   int
 	Versions   int
 	AuditHeads int
+	// RegisterVersions is how many versions of the subprocessor register
+	// were checked.
+	RegisterVersions int
 	GrewFrom   uint64 // the kept checkpoint's size, when one was given
 	Compared   bool   // whether a kept checkpoint was given
 	Checkpoint []byte // the checkpoint verified now: keep it for next time
@@ -195,7 +198,43 @@ func Verify(ctx context.Context, base string, opt VerifyOptions) (Report, error)
 			r.Versions++
 		}
 	}
+	// Every version of the subprocessor register served now is in the
+	// log, unchanged.
+	var reg struct {
+		Versions []struct {
+			Number        int             `json:"number"`
+			EffectiveAt   time.Time       `json:"effective_at"`
+			Subprocessors []RegisterEntry `json:"subprocessors"`
+		} `json:"versions"`
+	}
+	registerServed := map[string]bool{}
+	if err := getJSON("/api/v1/subprocessors", &reg); err != nil {
+		return r, err
+	}
+	for _, v := range reg.Versions {
+		ref, data := RegisterLeaf(v.Number, v.EffectiveAt, RegisterDigest(v.Subprocessors))
+		registerServed[ref] = true
+		lf, ok := byRef[KindRegister+" "+ref]
+		if !ok {
+			return r, &Problem{What: fmt.Sprintf("version %d of the subprocessor register is served but is not in the log", v.Number)}
+		}
+		if lf.Data != data {
+			return r, &Problem{What: fmt.Sprintf("version %d of the subprocessor register was changed after it was published: the log recorded at leaf %d:\n%s",
+				v.Number, lf.Index, lf.Data)}
+		}
+		var incl struct{ Proof [][]byte }
+		if err := getJSON(fmt.Sprintf("/log/proof/inclusion?index=%d&size=%d", lf.Index, cp.Size), &incl); err != nil {
+			return r, err
+		}
+		if err := proof.VerifyInclusion(hasher, lf.Index, cp.Size, hasher.HashLeaf([]byte(data)), incl.Proof, cp.Root); err != nil {
+			return r, &Problem{What: fmt.Sprintf("subprocessor register version %d: the inclusion proof does not verify: %v", v.Number, err)}
+		}
+		r.RegisterVersions++
+	}
 	for _, lf := range leaves {
+		if lf.Kind == KindRegister && !registerServed[lf.Ref] && time.Since(lf.AddedAt) > Freshness {
+			return r, &Problem{What: fmt.Sprintf("the log recorded %s (leaf %d), which the site no longer serves", lf.Ref, lf.Index)}
+		}
 		slug, _, _ := strings.Cut(lf.Ref, "/v")
 		// A version published in the last few minutes may not be served
 		// yet by every instance (their caches live a few seconds); one
@@ -234,6 +273,9 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "OK: the log %s has %d leaves; its checkpoint is signed by its key.\n", r.Origin, r.Size)
 	fmt.Fprintf(&b, "All %s of %s are in it, unchanged since they were published.\n",
 		plural(r.Versions, "version", "versions"), plural(r.Policies, "public policy", "public policies"))
+	if r.RegisterVersions > 0 {
+		fmt.Fprintf(&b, "So are all %s of the subprocessor register.\n", plural(r.RegisterVersions, "version", "versions"))
+	}
 	if r.AuditHeads > 0 {
 		fmt.Fprintf(&b, "It also anchors the audit trail (%s).\n", plural(r.AuditHeads, "checkpoint", "checkpoints"))
 	}
