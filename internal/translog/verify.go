@@ -38,9 +38,9 @@ type Report struct {
 	// RegisterVersions is how many versions of the subprocessor register
 	// were checked.
 	RegisterVersions int
-	GrewFrom   uint64 // the kept checkpoint's size, when one was given
-	Compared   bool   // whether a kept checkpoint was given
-	Checkpoint []byte // the checkpoint verified now: keep it for next time
+	GrewFrom         uint64 // the kept checkpoint's size, when one was given
+	Compared         bool   // whether a kept checkpoint was given
+	Checkpoint       []byte // the checkpoint verified now: keep it for next time
 }
 
 // Freshness is how long after a version enters the log Verify waits
