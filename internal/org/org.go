@@ -20,20 +20,20 @@ import (
 	"unicode/utf8"
 )
 
-// Key names a company fact that text can refer to as {{org.KEY}}.
-type Key string
+// FactName names a company fact that text can refer to as {{org.KEY}}.
+type FactName string
 
 // The company facts, in the order the settings page lists them.
 const (
-	Name              Key = "name"
-	PrivacyContact    Key = "privacy_contact"
-	DPO               Key = "dpo"
-	EURepresentative  Key = "eu_representative"
-	UKRepresentative  Key = "uk_representative"
-	TransferMechanism Key = "transfer_mechanism"
-	BreachContact     Key = "breach_contact"
-	ProcessorNotice   Key = "processor_notice"
-	Complaints        Key = "complaints"
+	Name              FactName = "name"
+	PrivacyContact    FactName = "privacy_contact"
+	DPO               FactName = "dpo"
+	EURepresentative  FactName = "eu_representative"
+	UKRepresentative  FactName = "uk_representative"
+	TransferMechanism FactName = "transfer_mechanism"
+	BreachContact     FactName = "breach_contact"
+	ProcessorNotice   FactName = "processor_notice"
+	Complaints        FactName = "complaints"
 )
 
 // Field is one setting: its storage key (also the form field), what the
@@ -44,7 +44,7 @@ type Field struct {
 	Label string
 	Hint  string
 	Env   string
-	Fact  bool // a company fact: {{org.<Key>}} in course and policy text
+	Fact  bool // a company fact: {{org.<fact name>}} in course and policy text
 	Max   int  // longest value in characters (text fields)
 }
 
@@ -87,11 +87,11 @@ var Fields = []Field{
 }
 
 // Keys lists the company facts text can name, in the order of Fields.
-func Keys() []Key {
-	var ks []Key
+func Keys() []FactName {
+	var ks []FactName
 	for _, f := range Fields {
 		if f.Fact {
-			ks = append(ks, Key(f.Key))
+			ks = append(ks, FactName(f.Key))
 		}
 	}
 	return ks
@@ -109,7 +109,7 @@ func FieldOf(key string) (Field, bool) {
 
 // Label is what the settings page calls a fact, in lower case for use in
 // a sentence.
-func (k Key) Label() string {
+func (k FactName) Label() string {
 	f, _ := FieldOf(string(k))
 	if k == DPO {
 		return "data protection officer"
@@ -155,7 +155,7 @@ func (l LogoRef) Set() bool { return l.SHA256 != "" }
 func (s *Settings) Get(key string) string { return s.Values[key] }
 
 // Fact returns the value of a company fact, "" when unset.
-func (s *Settings) Fact(k Key) string { return s.Values[string(k)] }
+func (s *Settings) Fact(k FactName) string { return s.Values[string(k)] }
 
 // Name is the organisation's name, "" when unset.
 func (s *Settings) Name() string { return s.Values[string(Name)] }

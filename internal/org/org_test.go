@@ -160,7 +160,7 @@ func TestPlaceholders(t *testing.T) {
 }
 
 func TestKeysAreTheDocumentedOnes(t *testing.T) {
-	want := []org.Key{"name", "privacy_contact", "dpo", "eu_representative", "uk_representative",
+	want := []org.FactName{"name", "privacy_contact", "dpo", "eu_representative", "uk_representative",
 		"transfer_mechanism", "breach_contact", "processor_notice", "complaints"}
 	got := org.Keys()
 	if len(got) != len(want) {

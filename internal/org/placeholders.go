@@ -42,23 +42,23 @@ func Check(text string) error {
 	return nil
 }
 
-func known(k string) bool { return slices.Contains(Keys(), Key(k)) }
+func known(k string) bool { return slices.Contains(Keys(), FactName(k)) }
 
 // Used lists the known facts text names, each once, in the order of Keys.
-func Used(text string) []Key {
-	var used []Key
+func Used(text string) []FactName {
+	var used []FactName
 	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
-		if known(m[1]) && !slices.Contains(used, Key(m[1])) {
-			used = append(used, Key(m[1]))
+		if known(m[1]) && !slices.Contains(used, FactName(m[1])) {
+			used = append(used, FactName(m[1]))
 		}
 	}
-	slices.SortFunc(used, func(a, b Key) int { return slices.Index(Keys(), a) - slices.Index(Keys(), b) })
+	slices.SortFunc(used, func(a, b FactName) int { return slices.Index(Keys(), a) - slices.Index(Keys(), b) })
 	return used
 }
 
 // Missing lists the facts text names that s leaves unset.
-func Missing(text string, s *Settings) []Key {
-	var missing []Key
+func Missing(text string, s *Settings) []FactName {
+	var missing []FactName
 	for _, k := range Used(text) {
 		if s == nil || s.Fact(k) == "" {
 			missing = append(missing, k)
@@ -69,7 +69,7 @@ func Missing(text string, s *Settings) []Key {
 
 // MissingError is a text that cannot be frozen while facts it names are
 // unset.
-type MissingError struct{ Keys []Key }
+type MissingError struct{ Keys []FactName }
 
 func (e *MissingError) Error() string {
 	labels := make([]string, len(e.Keys))
@@ -86,7 +86,7 @@ func (e *MissingError) Error() string {
 // Unknown keys are left as written (Check refuses them on save).
 func FillHTML(src string, s *Settings) string {
 	return placeholder.ReplaceAllStringFunc(src, func(m string) string {
-		k := Key(placeholder.FindStringSubmatch(m)[1])
+		k := FactName(placeholder.FindStringSubmatch(m)[1])
 		if !known(string(k)) {
 			return m
 		}
@@ -110,7 +110,7 @@ func FillMarkdown(src string, s *Settings) (string, error) {
 		if !known(k) {
 			return m
 		}
-		return markdownEscaper.Replace(s.Fact(Key(k)))
+		return markdownEscaper.Replace(s.Fact(FactName(k)))
 	}), nil
 }
 
