@@ -9,39 +9,41 @@ import (
 	"time"
 )
 
-type atomFeed struct {
+// AtomFeed and the types below are an Atom (RFC 4287) document as the
+// policies' and the subprocessor register's feeds write it.
+type AtomFeed struct {
 	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
 	ID      string      `xml:"id"`
 	Title   string      `xml:"title"`
 	Updated string      `xml:"updated"`
-	Links   []atomLink  `xml:"link"`
-	Author  atomPerson  `xml:"author"`
-	Entries []atomEntry `xml:"entry"`
+	Links   []AtomLink  `xml:"link"`
+	Author  AtomPerson  `xml:"author"`
+	Entries []AtomEntry `xml:"entry"`
 }
 
-type atomLink struct {
+type AtomLink struct {
 	Rel  string `xml:"rel,attr,omitempty"`
 	Type string `xml:"type,attr,omitempty"`
 	Href string `xml:"href,attr"`
 }
 
-type atomPerson struct {
+type AtomPerson struct {
 	Name string `xml:"name"`
 }
 
-type atomText struct {
+type AtomText struct {
 	Type string `xml:"type,attr,omitempty"`
 	Body string `xml:",chardata"`
 }
 
-type atomEntry struct {
+type AtomEntry struct {
 	ID        string     `xml:"id"`
 	Title     string     `xml:"title"`
-	Links     []atomLink `xml:"link"`
+	Links     []AtomLink `xml:"link"`
 	Published string     `xml:"published"`
 	Updated   string     `xml:"updated"`
-	Summary   atomText   `xml:"summary"`
-	Content   atomText   `xml:"content"`
+	Summary   AtomText   `xml:"summary"`
+	Content   AtomText   `xml:"content"`
 }
 
 // Feed entry and feed ids are tag: URIs (RFC 4151), not addresses, so a
@@ -90,10 +92,10 @@ func Feed(baseURL, org string, ts []*Timeline) ([]byte, error) {
 			pubs = append(pubs, publication{t.Policy, v})
 		}
 	}
-	f := atomFeed{
+	f := AtomFeed{
 		ID:    tagAuthority + tagDate(first) + ":policies",
 		Title: org + " policy changes",
-		Links: []atomLink{
+		Links: []AtomLink{
 			{Rel: "self", Type: "application/atom+xml", Href: baseURL + "/policies/feed.atom"},
 			{Rel: "alternate", Type: "text/html", Href: baseURL + "/"},
 		},
@@ -111,10 +113,10 @@ func PolicyFeed(baseURL, org string, t *Timeline) ([]byte, error) {
 			pubs = append(pubs, publication{t.Policy, v})
 		}
 	}
-	f := atomFeed{
+	f := AtomFeed{
 		ID:    PolicyFeedID(t.Policy),
 		Title: t.Policy.Title + ": changes",
-		Links: []atomLink{
+		Links: []AtomLink{
 			{Rel: "self", Type: "application/atom+xml", Href: baseURL + "/policies/" + t.Policy.Slug + "/feed.atom"},
 			{Rel: "alternate", Type: "text/html", Href: baseURL + "/policies/" + t.Policy.Slug},
 		},
@@ -122,14 +124,14 @@ func PolicyFeed(baseURL, org string, t *Timeline) ([]byte, error) {
 	return writeFeed(f, baseURL, org, pubs)
 }
 
-func writeFeed(f atomFeed, baseURL, org string, pubs []publication) ([]byte, error) {
+func writeFeed(f AtomFeed, baseURL, org string, pubs []publication) ([]byte, error) {
 	sort.SliceStable(pubs, func(i, j int) bool {
 		if !pubs[i].v.PublishedAt.Equal(pubs[j].v.PublishedAt) {
 			return pubs[i].v.PublishedAt.After(pubs[j].v.PublishedAt)
 		}
 		return pubs[i].v.ID > pubs[j].v.ID
 	})
-	f.Author = atomPerson{Name: org}
+	f.Author = AtomPerson{Name: org}
 	// A feed with no entries still needs a stable updated time.
 	f.Updated = time.Unix(0, 0).UTC().Format(time.RFC3339)
 	if len(pubs) > 0 {
@@ -138,17 +140,17 @@ func writeFeed(f atomFeed, baseURL, org string, pubs []publication) ([]byte, err
 	for _, p := range pubs {
 		url := fmt.Sprintf("%s/policies/%s/v/%d", baseURL, p.p.Slug, p.v.Number)
 		when := "effective " + p.v.EffectiveAt.UTC().Format("2 January 2006")
-		e := atomEntry{
+		e := AtomEntry{
 			ID:        EntryID(p.p, p.v.Number),
 			Title:     fmt.Sprintf("%s: version %d", p.p.Title, p.v.Number),
-			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: url}},
+			Links:     []AtomLink{{Rel: "alternate", Type: "text/html", Href: url}},
 			Published: p.v.PublishedAt.UTC().Format(time.RFC3339),
 			Updated:   p.v.PublishedAt.UTC().Format(time.RFC3339),
-			Summary:   atomText{Type: "text", Body: fmt.Sprintf("%s (%s change, %s)", p.v.Summary, p.v.ChangeKind, when)},
-			Content:   atomText{Type: "html", Body: keyPointsHTML(p.v.KeyPoints) + p.v.BodyHTML},
+			Summary:   AtomText{Type: "text", Body: fmt.Sprintf("%s (%s change, %s)", p.v.Summary, p.v.ChangeKind, when)},
+			Content:   AtomText{Type: "html", Body: keyPointsHTML(p.v.KeyPoints) + p.v.BodyHTML},
 		}
 		if p.v.Number > 1 {
-			e.Links = append(e.Links, atomLink{Rel: "related", Type: "text/html",
+			e.Links = append(e.Links, AtomLink{Rel: "related", Type: "text/html",
 				Href: fmt.Sprintf("%s/policies/%s/diff/%d/%d", baseURL, p.p.Slug, p.v.Number-1, p.v.Number)})
 		}
 		f.Entries = append(f.Entries, e)

@@ -6,56 +6,23 @@ import (
 	"html"
 	"strings"
 	"time"
+
+	"steward/policies"
 )
-
-type atomFeed struct {
-	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
-	ID      string      `xml:"id"`
-	Title   string      `xml:"title"`
-	Updated string      `xml:"updated"`
-	Links   []atomLink  `xml:"link"`
-	Author  atomPerson  `xml:"author"`
-	Entries []atomEntry `xml:"entry"`
-}
-
-type atomLink struct {
-	Rel  string `xml:"rel,attr,omitempty"`
-	Type string `xml:"type,attr,omitempty"`
-	Href string `xml:"href,attr"`
-}
-
-type atomPerson struct {
-	Name string `xml:"name"`
-}
-
-type atomText struct {
-	Type string `xml:"type,attr,omitempty"`
-	Body string `xml:",chardata"`
-}
-
-type atomEntry struct {
-	ID        string     `xml:"id"`
-	Title     string     `xml:"title"`
-	Links     []atomLink `xml:"link"`
-	Published string     `xml:"published"`
-	Updated   string     `xml:"updated"`
-	Summary   atomText   `xml:"summary"`
-	Content   atomText   `xml:"content"`
-}
 
 // Feed writes an Atom feed with one entry per published version of the
 // register, newest first (vs as Versions returns them). baseURL has no
 // trailing slash; org names the publisher.
 func Feed(baseURL, org string, vs []Version) ([]byte, error) {
 	baseURL = strings.TrimRight(baseURL, "/")
-	f := atomFeed{
+	f := policies.AtomFeed{
 		ID:    baseURL + "/subprocessors/feed.atom",
 		Title: org + " subprocessor changes",
-		Links: []atomLink{
+		Links: []policies.AtomLink{
 			{Rel: "self", Type: "application/atom+xml", Href: baseURL + "/subprocessors/feed.atom"},
 			{Rel: "alternate", Type: "text/html", Href: baseURL + "/subprocessors"},
 		},
-		Author:  atomPerson{Name: org},
+		Author:  policies.AtomPerson{Name: org},
 		Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
 	}
 	if len(vs) > 0 {
@@ -86,17 +53,17 @@ func Feed(baseURL, org string, vs []Version) ([]byte, error) {
 		if v.ShortNoticeReason != "" {
 			fmt.Fprintf(&b, "<p>Why the notice is shorter than usual: %s</p>", html.EscapeString(v.ShortNoticeReason))
 		}
-		e := atomEntry{
+		e := policies.AtomEntry{
 			ID:        url,
 			Title:     fmt.Sprintf("Subprocessors: version %d, effective %s", v.Number, v.EffectiveAt.UTC().Format("2 January 2006")),
-			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: url}},
+			Links:     []policies.AtomLink{{Rel: "alternate", Type: "text/html", Href: url}},
 			Published: v.PublishedAt.UTC().Format(time.RFC3339),
 			Updated:   v.PublishedAt.UTC().Format(time.RFC3339),
-			Summary:   atomText{Type: "text", Body: v.Summary},
-			Content:   atomText{Type: "html", Body: b.String()},
+			Summary:   policies.AtomText{Type: "text", Body: v.Summary},
+			Content:   policies.AtomText{Type: "html", Body: b.String()},
 		}
 		if v.Number > 1 {
-			e.Links = append(e.Links, atomLink{Rel: "related", Type: "text/html",
+			e.Links = append(e.Links, policies.AtomLink{Rel: "related", Type: "text/html",
 				Href: fmt.Sprintf("%s/subprocessors/diff/%d/%d", baseURL, v.Number-1, v.Number)})
 		}
 		f.Entries = append(f.Entries, e)
