@@ -18,6 +18,20 @@ type Filter struct {
 	Status   string // "" or "all": every status
 }
 
+// wantCourse reports whether a course item with status s passes the
+// filter's status (its course is checked apart).
+func (f Filter) wantCourse(s string) bool {
+	switch f.Status {
+	case "", "all":
+		return true
+	case NeedsAction:
+		return s == string(courses.StatusOverdue) || s == string(courses.StatusLapsed)
+	case StatusPending, StatusAcknowledged:
+		return false
+	}
+	return f.Status == s
+}
+
 // wantPolicy reports whether a policy item with status s passes the filter.
 func (f Filter) wantPolicy(s string) bool {
 	switch f.Status {
@@ -256,7 +270,13 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, p
 			}
 		}
 	}
-	summed, err := s.summaries(ctx, sc, f, now, out.Courses, ws, byTeam != nil, count)
+	// On a listed line, the listing reads only the people whose summary
+	// shows something it lists, or who have none.
+	var quiet map[int64]bool
+	if withItems && sc.listed {
+		quiet = map[int64]bool{}
+	}
+	summed, err := s.summaries(ctx, sc, f, now, out.Courses, ws, byTeam != nil, count, wanted, quiet)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -277,7 +297,11 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, p
 	}
 	if withItems {
 		out.Total = out.matching(f)
-		if out.Items, err = s.listItems(ctx, sc, f, ws, now, wanted, items, page); err != nil {
+		listed := sc
+		if len(quiet) > 0 {
+			listed.line = slices.DeleteFunc(slices.Clone(sc.line), func(id int64) bool { return quiet[id] })
+		}
+		if out.Items, err = s.listItems(ctx, listed, f, ws, now, wanted, items, page); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,12 +87,18 @@ func eachEntry(s string, fn func(id, version int64, status string)) {
 }
 
 // summaries adds up, through count, the summary rows of the people in
-// scope that hold at now, and says how many people they cover.
+// scope that hold at now, and says how many people they cover. With
+// quiet not nil, it also adds there every summed person none of whose
+// standings the listing shows: no course status the filter wants
+// (wantCourse) and no policy in effect with a status among wanted. A
+// summary that holds says every status at now (the triggers forget it
+// when anything it was derived from changes), so the listing need not
+// read those people's records.
 func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time, cs []CourseFigures, ws []ackWindow,
-	byTeam bool, count tally) (int, error) {
+	byTeam bool, count tally, wanted []string, quiet map[int64]bool) (int, error) {
 	pre, args := sc.prefix()
 	from, cond := sc.from("person_standings p", "p.user_id")
-	q := pre + `SELECT p.team_id, p.courses, p.policies FROM ` + from + `
+	q := pre + `SELECT p.user_id, p.team_id, p.courses, p.policies FROM ` + from + `
 		WHERE p.standing_from <= ? AND p.standing_until > ?` + cond
 	at := nanos(now)
 	args = append(args, at, at)
@@ -122,10 +129,11 @@ func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time
 		policy[[2]int64{w.t.Policy.ID, w.cur.ID}] = i
 	}
 	people := 0
+	var userID int64
 	var teamID *int64
 	var cl, pl []byte
 	for rows.Next() {
-		if err := rows.Scan(&teamID, &cl, &pl); err != nil {
+		if err := rows.Scan(&userID, &teamID, &cl, &pl); err != nil {
 			return 0, fmt.Errorf("reports: summaries: %w", err)
 		}
 		people++
@@ -133,9 +141,11 @@ func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time
 		if byTeam && teamID != nil {
 			team = *teamID
 		}
+		shown := false
 		eachEntry(string(cl), func(id, _ int64, status string) {
 			if i, ok := course[id]; ok {
 				groups[group{"course", i, team, status}]++
+				shown = shown || f.wantCourse(status)
 			}
 		})
 		if len(ws) > 0 {
@@ -143,9 +153,13 @@ func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time
 				if status == string(courses.StatusOverdue) || status == StatusAcknowledged || status == StatusPending {
 					if i, ok := policy[[2]int64{id, version}]; ok {
 						groups[group{"policy", i, team, status}]++
+						shown = shown || slices.Contains(wanted, status)
 					}
 				}
 			})
+		}
+		if quiet != nil && !shown {
+			quiet[userID] = true
 		}
 	}
 	if err := rows.Err(); err != nil {
