@@ -272,11 +272,11 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, p
 	}
 	// On a listed line, the listing reads only the people whose summary
 	// shows something it lists, or who have none.
-	var quiet map[int64]bool
+	var shows map[int64]bool
 	if withItems && sc.listed {
-		quiet = map[int64]bool{}
+		shows = map[int64]bool{}
 	}
-	summed, err := s.summaries(ctx, sc, f, now, out.Courses, ws, byTeam != nil, count, wanted, quiet)
+	summed, err := s.summaries(ctx, sc, f, now, out.Courses, ws, byTeam != nil, count, wanted, shows)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -297,11 +297,12 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, p
 	}
 	if withItems {
 		out.Total = out.matching(f)
-		listed := sc
-		if len(quiet) > 0 {
-			listed.line = slices.DeleteFunc(slices.Clone(sc.line), func(id int64) bool { return quiet[id] })
+		if shows != nil {
+			out.Items, err = s.listLate(ctx, sc, f, ws, now, wanted, items, page, shows)
+		} else {
+			out.Items, err = s.listItems(ctx, sc, f, ws, now, wanted, items, page)
 		}
-		if out.Items, err = s.listItems(ctx, listed, f, ws, now, wanted, items, page); err != nil {
+		if err != nil {
 			return nil, nil, err
 		}
 	}

@@ -150,6 +150,15 @@ func (s *Store) listItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 	q := pre + `SELECT i.user_id, i.name, u.email, COALESCE(t.name, '') AS team, i.kind, i.slug, i.title, i.status, i.due, i.done
 		FROM (` + inner + `) i JOIN users u ON u.id = i.user_id LEFT JOIN teams t ON t.id = u.team_id
 		` + itemOrder("i.", c)
+	read, err := s.readItems(ctx, q, args, now)
+	if err != nil {
+		return nil, err
+	}
+	return cut(mergeItems(read, evaluated), cutAt), nil
+}
+
+// readItems runs a listing query, whose columns are those of Item.
+func (s *Store) readItems(ctx context.Context, q string, args []any, now time.Time) ([]Item, error) {
 	rows, err := s.q.rows(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reports: listing: %w", err)
@@ -175,7 +184,7 @@ func (s *Store) listItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reports: listing: %w", err)
 	}
-	return cut(mergeItems(read, evaluated), cutAt), nil
+	return read, nil
 }
 
 // itemOrder is sortItems' order in SQL over the columns of the
@@ -223,4 +232,89 @@ func (s *Store) collateBytes() string {
 		return ` COLLATE "C"`
 	}
 	return ""
+}
+
+// listLate is listItems on a line listed on PostgreSQL, where shows
+// holds every summed person of the line and whether the listing shows
+// any of their standings: it reads only the people it may show.
+//
+// The team page's own listing, one page of what needs action, it reads
+// in the order it shows, from the remembered standings that hold at now
+// (course_cycles_late, by standing_due, and policy_standings_late, by
+// due_at), stopping at the page: every item needing action is overdue or
+// lapsed, late exactly when its due date is a day or more ago, so
+// sortItems' order is the order of due dates, then names. Each kind is
+// read up to the page's end, with the items due at the same moment as
+// its last, and the page is cut from those in the full order. A current
+// cycle whose standing does not hold at now belongs to a person with no
+// summary (refreshSummaries), so only theirs are derived by the rule.
+func (s *Store) listLate(ctx context.Context, sc scope, f Filter, ws []ackWindow, now time.Time, wanted []string,
+	evaluated []Item, page *window, shows map[int64]bool) ([]Item, error) {
+	var shown, unsummed []int64
+	for _, id := range sc.line {
+		show, summed := shows[id]
+		if !summed {
+			unsummed = append(unsummed, id)
+		}
+		if show || !summed {
+			shown = append(shown, id)
+		}
+	}
+	if f.Status != NeedsAction || page == nil {
+		listed := sc
+		listed.line = shown
+		return s.listItems(ctx, listed, f, ws, now, wanted, evaluated, page)
+	}
+	n := page.offset + page.limit
+	at := nanos(now)
+	narrow, nargs := ``, []any{}
+	if f.TeamID != 0 {
+		narrow, nargs = ` AND u.team_id = ?`, append(nargs, f.TeamID)
+	}
+	courseOnly, cargs := ``, []any{}
+	if f.CourseID != 0 {
+		courseOnly, cargs = ` AND c.course_id = ?`, append(cargs, f.CourseID)
+	}
+	late := `'` + string(courses.StatusOverdue) + `', '` + string(courses.StatusLapsed) + `'`
+	parts := []string{`(SELECT c.user_id, 'course' AS kind, c.course_id AS ref, CAST(0 AS BIGINT) AS version, c.standing AS status,
+			c.standing_due AS due, c.completed_at AS done
+		FROM course_cycles c JOIN users u ON u.id = c.user_id
+		WHERE c.closed_at IS NULL AND c.standing IN (` + late + `) AND c.standing_from <= ? AND c.standing_until > ?
+			AND c.standing_due IS NOT NULL AND c.user_id = ANY(CAST(? AS BIGINT[])) AND u.active = TRUE` + narrow + courseOnly + `
+		ORDER BY c.standing_due FETCH FIRST ? ROWS WITH TIES)`}
+	args := append(append(append([]any{at, at, shown}, nargs...), cargs...), n)
+	if len(unsummed) > 0 {
+		parts = append(parts, `(SELECT user_id, 'course', course_id, CAST(0 AS BIGINT), status, `+courses.DueShownSQL("x", "x.status")+`, completed_at
+			FROM (SELECT c.user_id, c.course_id, `+statusExpr+` AS status, c.due_at, c.lapses_at, c.expires_at, c.completed_at
+				FROM course_cycles c JOIN users u ON u.id = c.user_id
+				WHERE c.closed_at IS NULL AND c.user_id = ANY(CAST(? AS BIGINT[])) AND u.active = TRUE`+narrow+courseOnly+`
+					AND (c.standing IS NULL OR c.standing_from > ? OR c.standing_until <= ? OR c.standing_due IS NULL) OFFSET 0) x
+			WHERE x.status IN (`+late+`)
+			ORDER BY 6 FETCH FIRST ? ROWS WITH TIES)`)
+		args = append(append(append(append(append(args, statusArgs(now)...), unsummed), nargs...), cargs...), at, at, n)
+	}
+	if len(ws) > 0 && f.wantPolicy(string(courses.StatusOverdue)) {
+		parts = append(parts, `(SELECT s.user_id, 'policy', s.policy_id, s.version_id, s.status, s.due_at, s.last_at
+			FROM policy_standings s JOIN users u ON u.id = s.user_id
+			WHERE s.status = 'overdue'`+heldWhere(ws)+` AND s.user_id = ANY(CAST(? AS BIGINT[])) AND u.active = TRUE`+narrow+`
+			ORDER BY s.due_at FETCH FIRST ? ROWS WITH TIES)`)
+		args = append(append(append(args, at, at, shown), nargs...), n)
+	}
+	c := s.collateBytes()
+	q := `SELECT user_id, name, email, team, kind, slug, title, status, due, done FROM (
+		SELECT i.user_id, u.name, u.email, COALESCE(t.name, '') AS team, i.kind, COALESCE(k.slug, p.slug) AS slug,
+			CASE WHEN i.kind = 'course' THEN k.title ELSE p.title || ' (version ' || CAST(v.number AS TEXT) || ')' END AS title,
+			i.status, i.due, i.done, CASE WHEN i.due <= ? THEN 1 ELSE 0 END AS late
+		FROM (` + strings.Join(parts, ` UNION ALL `) + `) i JOIN users u ON u.id = i.user_id LEFT JOIN teams t ON t.id = u.team_id
+			LEFT JOIN courses k ON i.kind = 'course' AND k.id = i.ref
+			LEFT JOIN policies p ON i.kind = 'policy' AND p.id = i.ref
+			LEFT JOIN policy_versions v ON i.kind = 'policy' AND v.id = i.version) o
+		` + itemOrder("", c) + ` LIMIT ?`
+	args = append(append([]any{now.Add(-24 * time.Hour)}, args...), n)
+	read, err := s.readItems(ctx, q, args, now)
+	if err != nil {
+		return nil, err
+	}
+	sortItems(evaluated)
+	return cut(mergeItems(read, evaluated), page), nil
 }

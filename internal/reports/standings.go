@@ -49,8 +49,8 @@ var Caches = db.Caches{
 
 // forgetCourseStandings forgets the standings remembered on course cycles.
 func forgetCourseStandings(ctx context.Context, tx *sqlx.Tx) error {
-	_, err := tx.ExecContext(ctx, `UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL
-		WHERE standing IS NOT NULL`)
+	_, err := tx.ExecContext(ctx, `UPDATE course_cycles SET standing = NULL, standing_from = NULL, standing_until = NULL,
+		standing_due = NULL WHERE standing IS NOT NULL`)
 	return err
 }
 
@@ -293,14 +293,15 @@ func refreshCycles(ctx context.Context, tx *sqlx.Tx, now time.Time, who string) 
 	if len(stale) == 0 {
 		return 0, nil
 	}
-	st, err := tx.PreparexContext(ctx, tx.Rebind(`UPDATE course_cycles SET standing = ?, standing_from = ?, standing_until = ? WHERE id = ?`))
+	st, err := tx.PreparexContext(ctx, tx.Rebind(`UPDATE course_cycles SET standing = ?, standing_from = ?, standing_until = ?, standing_due = ?
+		WHERE id = ?`))
 	if err != nil {
 		return 0, fmt.Errorf("reports: refresh course standings: %w", err)
 	}
 	defer st.Close()
 	for i := range stale {
 		status, from, until := stale[i].standing(now)
-		if _, err := st.ExecContext(ctx, string(status), from, until, stale[i].ID); err != nil {
+		if _, err := st.ExecContext(ctx, string(status), from, until, stale[i].DueShown(status).UTC(), stale[i].ID); err != nil {
 			return 0, fmt.Errorf("reports: refresh course standings: %w", err)
 		}
 	}

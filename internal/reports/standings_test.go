@@ -17,8 +17,9 @@ import (
 	"steward/policies"
 )
 
-// snapshot is everything the manager's page (every status) and the
-// organisation page show at the moment, as text.
+// snapshot is everything the manager's page (every status, and the
+// first pages of what needs action) and the organisation page show at
+// the moment, as text.
 func snapshot(t *testing.T, s *Store, mgr int64, at time.Time) string {
 	t.Helper()
 	ctx := context.Background()
@@ -54,6 +55,18 @@ func snapshot(t *testing.T, s *Store, mgr int64, at time.Time) string {
 	}
 	for _, tf := range o.Teams {
 		fmt.Fprintf(&b, "team %+v\n", tf)
+	}
+	// The first two pages of what needs action, as the team page opens.
+	for _, offset := range []int{0, 15} {
+		p, err := s.LinePage(ctx, mgr, Filter{Status: NeedsAction}, at, offset, 15)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "needs action from %d: %d\n", offset, p.Total)
+		for _, it := range p.Items {
+			fmt.Fprintf(&b, "page item %d %s %s %q %s %s due %s, %d days late\n", it.UserID, it.Name, it.Email, it.Team,
+				it.Title, it.Status, day(it.Due), it.DaysOverdue)
+		}
 	}
 	return b.String()
 }

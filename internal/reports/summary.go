@@ -88,14 +88,14 @@ func eachEntry(s string, fn func(id, version int64, status string)) {
 
 // summaries adds up, through count, the summary rows of the people in
 // scope that hold at now, and says how many people they cover. With
-// quiet not nil, it also adds there every summed person none of whose
-// standings the listing shows: no course status the filter wants
-// (wantCourse) and no policy in effect with a status among wanted. A
+// shows not nil, it also notes there every summed person, and whether
+// the listing shows any of their standings: a course status the filter
+// wants (wantCourse) or a policy in effect with a status among wanted. A
 // summary that holds says every status at now (the triggers forget it
 // when anything it was derived from changes), so the listing need not
-// read those people's records.
+// read the records of a summed person it shows nothing of.
 func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time, cs []CourseFigures, ws []ackWindow,
-	byTeam bool, count tally, wanted []string, quiet map[int64]bool) (int, error) {
+	byTeam bool, count tally, wanted []string, shows map[int64]bool) (int, error) {
 	pre, args := sc.prefix()
 	from, cond := sc.from("person_standings p", "p.user_id")
 	q := pre + `SELECT p.user_id, p.team_id, p.courses, p.policies FROM ` + from + `
@@ -158,8 +158,8 @@ func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time
 				}
 			})
 		}
-		if quiet != nil && !shown {
-			quiet[userID] = true
+		if shows != nil {
+			shows[userID] = shown
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -179,6 +179,10 @@ func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time
 // refreshSummaries writes a summary row for each active person of who (an
 // id list), from their standings, which Refresh has just brought up to
 // date; a person whose standings do not all hold is left without one.
+// Their old rows go first, whatever moments they held for: a summary is
+// only ever derived from the cycle standings that stand beside it, so
+// that every current cycle of a person with a summary has a standing
+// that holds wherever the summary does (the team page relies on it).
 // Every staff policy version's taking effect also bounds each span: a
 // policy's first version changes everyone's summary although no
 // standing of theirs says so.
@@ -194,6 +198,9 @@ func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*pol
 	var ids []struct {
 		ID     int64  `db:"id"`
 		TeamID *int64 `db:"team_id"`
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM person_standings WHERE user_id IN (`+who+`)`); err != nil {
+		return 0, fmt.Errorf("reports: refresh summaries: %w", err)
 	}
 	if err := sqlx.SelectContext(ctx, tx, &ids, `SELECT u.id, u.team_id FROM users u WHERE u.id IN (`+who+`) AND u.active = TRUE`); err != nil {
 		return 0, fmt.Errorf("reports: refresh summaries: %w", err)
