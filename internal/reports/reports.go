@@ -152,6 +152,8 @@ type scope struct {
 	// line, and prefix names them instead of walking the tree again.
 	line   []int64
 	listed bool
+	// gone, once listed, are the people of line who are not active.
+	gone map[int64]bool
 }
 
 func (sc scope) org() bool { return sc.managerID == 0 }
@@ -173,9 +175,19 @@ func (s *Store) listLine(ctx context.Context, sc scope) (scope, error) {
 		return sc, nil
 	}
 	pre, args := sc.prefix()
-	sc.line = []int64{}
-	if err := s.q.selectAll(ctx, &sc.line, pre+`SELECT id FROM line`, args...); err != nil {
+	var people []struct {
+		ID     int64 `db:"id"`
+		Active bool  `db:"active"`
+	}
+	if err := s.q.selectAll(ctx, &people, pre+`SELECT line.id, u.active FROM line JOIN users u ON u.id = line.id`, args...); err != nil {
 		return sc, fmt.Errorf("reports: reporting line: %w", err)
+	}
+	sc.line, sc.gone = make([]int64, len(people)), map[int64]bool{}
+	for i, p := range people {
+		sc.line[i] = p.ID
+		if !p.Active {
+			sc.gone[p.ID] = true
+		}
 	}
 	sc.listed = true
 	return sc, nil
