@@ -274,7 +274,7 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, p
 	// shows something it lists, or who have none.
 	var shows map[int64]bool
 	if withItems && sc.listed {
-		shows = map[int64]bool{}
+		shows = make(map[int64]bool, len(sc.line))
 	}
 	summed, err := s.summaries(ctx, sc, f, now, out.Courses, ws, byTeam != nil, count, wanted, shows)
 	if err != nil {

@@ -55,34 +55,14 @@ func (l *Line) matching(f Filter) int {
 // orders by "a day or more overdue" first, then the due date, which is
 // the same order. Items with no due date come first among equals, as
 // the zero time does in Go.
-//
-// The people in scope are looked up once (people: id and name, what the
-// order needs) for both kinds of item; the page is cut from those
-// narrow rows, and only its own rows fetch the person's email and team.
-// On PostgreSQL people is materialised: the two kinds of item then share
-// one lookup of the line's people instead of hashing the users table
-// twice, which made the largest line's page a third slower.
 func (s *Store) listItems(ctx context.Context, sc scope, f Filter, ws []ackWindow, now time.Time, wanted []string,
 	evaluated []Item, page *window) ([]Item, error) {
 	pre, args := sc.prefix()
-	from, cond := sc.from("users u", "u.id")
-	people := `people(id, name) AS ` + s.materialized() + `(SELECT u.id, u.name FROM ` + from + ` WHERE u.active = TRUE` + cond
-	if f.TeamID != 0 {
-		people += ` AND u.team_id = ?`
-		args = append(args, f.TeamID)
-	}
-	if pre == "" {
-		pre = `WITH ` + people + `) `
-	} else {
-		pre = strings.TrimSuffix(pre, " ") + `, ` + people + `) `
-	}
 	dayAgo := now.Add(-24 * time.Hour)
 	var parts []string
 	if f.Status != StatusPending && f.Status != StatusAcknowledged {
-		where := ""
-		if f.CourseID != 0 {
-			where = ` AND c.course_id = ?`
-		}
+		where, wargs := cycleWhere(sc, f)
+		from, cond := sc.from("course_cycles c", "c.user_id")
 		status := ""
 		switch f.Status {
 		case "", "all":
@@ -91,19 +71,18 @@ func (s *Store) listItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 		default:
 			status = ` AND ` + standingExpr + ` = ?`
 		}
-		parts = append(parts, `SELECT user_id, name, 'course' AS kind, slug, title, status, due, done,
+		parts = append(parts, `SELECT user_id, name, email, team, 'course' AS kind, slug, title, status, due, done,
 			CASE WHEN status IN ('overdue', 'lapsed') AND due <= ? THEN 1 ELSE 0 END AS late FROM (
-			SELECT user_id, name, slug, title, status, completed_at AS done,
+			SELECT user_id, name, email, team, slug, title, status, completed_at AS done,
 				`+courses.DueShownSQL("x", "x.status")+` AS due
-			FROM (SELECT pp.id AS user_id, pp.name, k.slug, k.title,
+			FROM (SELECT u.id AS user_id, u.name, u.email, COALESCE(t.name, '') AS team, k.slug, k.title,
 					`+standingExpr+` AS status, c.due_at, c.lapses_at, c.expires_at, c.completed_at
-				FROM people pp CROSS JOIN course_cycles c JOIN courses k ON k.id = c.course_id
-				WHERE c.user_id = pp.id AND c.closed_at IS NULL`+where+status+`) x) y`)
+				FROM `+from+` JOIN users u ON u.id = c.user_id
+				JOIN courses k ON k.id = c.course_id LEFT JOIN teams t ON t.id = u.team_id
+				WHERE c.closed_at IS NULL AND u.active = TRUE`+cond+where+status+`) x) y`)
 		args = append(args, dayAgo)
 		args = append(args, standingArgs(now)...)
-		if f.CourseID != 0 {
-			args = append(args, f.CourseID)
-		}
+		args = append(args, wargs...)
 		switch f.Status {
 		case "", "all":
 		case NeedsAction:
@@ -113,16 +92,25 @@ func (s *Store) listItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 		}
 	}
 	if len(ws) > 0 && len(wanted) > 0 {
-		parts = append(parts, `SELECT pp.id AS user_id, pp.name, 'policy' AS kind, p.slug,
+		from, cond := sc.from("users u", "u.id")
+		team := ""
+		if f.TeamID != 0 {
+			team = ` AND u.team_id = ?`
+		}
+		parts = append(parts, `SELECT u.id AS user_id, u.name, u.email, COALESCE(t.name, '') AS team, 'policy' AS kind, p.slug,
 				p.title || ' (version ' || CAST(v.number AS TEXT) || ')' AS title, s.status, s.due_at AS due, s.last_at AS done,
 				CASE WHEN s.status = 'overdue' AND s.due_at <= ? THEN 1 ELSE 0 END AS late
-			FROM people pp JOIN policy_standings s ON s.user_id = pp.id
+			FROM `+from+` JOIN policy_standings s ON s.user_id = u.id
 			JOIN policies p ON p.id = s.policy_id JOIN policy_versions v ON v.id = s.version_id
-			WHERE TRUE`+heldWhere(ws)+` AND s.status IN (?`+strings.Repeat(", ?", len(wanted)-1)+`)`)
+			LEFT JOIN teams t ON t.id = u.team_id
+			WHERE u.active = TRUE`+cond+heldWhere(ws)+` AND s.status IN (?`+strings.Repeat(", ?", len(wanted)-1)+`)`+team)
 		at := nanos(now)
 		args = append(args, dayAgo, at, at)
 		for _, st := range wanted {
 			args = append(args, st)
+		}
+		if f.TeamID != 0 {
+			args = append(args, f.TeamID)
 		}
 	}
 	sortItems(evaluated)
@@ -131,25 +119,22 @@ func (s *Store) listItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 	}
 	var cutAt *window // the part of what is read that the page shows
 	c := s.collateBytes()
-	order := itemOrder("", c)
-	inner := `SELECT user_id, name, kind, slug, title, status, due, done, late FROM (` + strings.Join(parts, ` UNION ALL `) + `) k`
+	q := pre + `SELECT user_id, name, email, team, kind, slug, title, status, due, done FROM (` + strings.Join(parts, ` UNION ALL `) + `) i
+		` + itemOrder("", c)
 	// With no evaluated items to merge, the database skips to the page.
 	// Otherwise they may all sort before it, and the page starts that
 	// much earlier in the database's order: it reads from the start.
 	switch {
 	case page == nil:
 	case len(evaluated) == 0:
-		inner += ` ` + order + ` LIMIT ? OFFSET ?`
+		q += ` LIMIT ? OFFSET ?`
 		args = append(args, page.limit, page.offset)
 		cutAt = &window{0, page.limit}
 	default:
-		inner += ` ` + order + ` LIMIT ?`
+		q += ` LIMIT ?`
 		args = append(args, page.offset+page.limit)
 		cutAt = page
 	}
-	q := pre + `SELECT i.user_id, i.name, u.email, COALESCE(t.name, '') AS team, i.kind, i.slug, i.title, i.status, i.due, i.done
-		FROM (` + inner + `) i JOIN users u ON u.id = i.user_id LEFT JOIN teams t ON t.id = u.team_id
-		` + itemOrder("i.", c)
 	read, err := s.readItems(ctx, q, args, now)
 	if err != nil {
 		return nil, err
@@ -214,15 +199,6 @@ func cut(items []Item, page *window) []Item {
 		return nil
 	}
 	return items[page.offset:min(len(items), page.offset+page.limit)]
-}
-
-// materialized asks PostgreSQL to compute a WITH query once, however
-// often the query names it; SQLite decides that by itself.
-func (s *Store) materialized() string {
-	if s.db.Dialect == db.Postgres {
-		return `MATERIALIZED `
-	}
-	return ""
 }
 
 // collateBytes orders text byte by byte, as Go compares strings: SQLite

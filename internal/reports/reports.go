@@ -175,19 +175,25 @@ func (s *Store) listLine(ctx context.Context, sc scope) (scope, error) {
 		return sc, nil
 	}
 	pre, args := sc.prefix()
-	var people []struct {
-		ID     int64 `db:"id"`
-		Active bool  `db:"active"`
-	}
-	if err := s.q.selectAll(ctx, &people, pre+`SELECT line.id, u.active FROM line JOIN users u ON u.id = line.id`, args...); err != nil {
+	rows, err := s.q.rows(ctx, pre+`SELECT line.id, u.active FROM line JOIN users u ON u.id = line.id`, args...)
+	if err != nil {
 		return sc, fmt.Errorf("reports: reporting line: %w", err)
 	}
-	sc.line, sc.gone = make([]int64, len(people)), map[int64]bool{}
-	for i, p := range people {
-		sc.line[i] = p.ID
-		if !p.Active {
-			sc.gone[p.ID] = true
+	defer rows.Close()
+	sc.line, sc.gone = []int64{}, map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		var active bool
+		if err := rows.Scan(&id, &active); err != nil {
+			return sc, fmt.Errorf("reports: reporting line: %w", err)
 		}
+		sc.line = append(sc.line, id)
+		if !active {
+			sc.gone[id] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return sc, fmt.Errorf("reports: reporting line: %w", err)
 	}
 	sc.listed = true
 	return sc, nil
