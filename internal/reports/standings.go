@@ -125,7 +125,7 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 				return err
 			}
 			r = Refreshed{}
-			if r.Cycles, err = refreshCycles(ctx, tx, now, who); err != nil {
+			if r.Cycles, err = refreshCycles(ctx, tx, now, who, s.db.Dialect == db.Postgres); err != nil {
 				return err
 			}
 			if r.Policies, err = refreshPolicies(ctx, tx, ts, now, who); err != nil {
@@ -279,8 +279,10 @@ func nanos(t time.Time) int64 {
 }
 
 // refreshCycles remembers the standing of every current cycle of the
-// people who (an id list) whose standing is missing or outdated at now.
-func refreshCycles(ctx context.Context, tx *sqlx.Tx, now time.Time, who string) (int, error) {
+// people who (an id list) whose standing is missing or outdated at now,
+// and with withDue the due date shown with it (standing_due, which only
+// PostgreSQL's team page reads).
+func refreshCycles(ctx context.Context, tx *sqlx.Tx, now time.Time, who string, withDue bool) (int, error) {
 	at := nanos(now)
 	var stale []cycleTimes
 	if err := sqlx.SelectContext(ctx, tx, &stale, tx.Rebind(`SELECT c.id, c.exempt, c.exempt_at, c.completed_at,
@@ -293,15 +295,22 @@ func refreshCycles(ctx context.Context, tx *sqlx.Tx, now time.Time, who string) 
 	if len(stale) == 0 {
 		return 0, nil
 	}
-	st, err := tx.PreparexContext(ctx, tx.Rebind(`UPDATE course_cycles SET standing = ?, standing_from = ?, standing_until = ?, standing_due = ?
-		WHERE id = ?`))
+	set := `standing = ?, standing_from = ?, standing_until = ?`
+	if withDue {
+		set += `, standing_due = ?`
+	}
+	st, err := tx.PreparexContext(ctx, tx.Rebind(`UPDATE course_cycles SET `+set+` WHERE id = ?`))
 	if err != nil {
 		return 0, fmt.Errorf("reports: refresh course standings: %w", err)
 	}
 	defer st.Close()
 	for i := range stale {
 		status, from, until := stale[i].standing(now)
-		if _, err := st.ExecContext(ctx, string(status), from, until, stale[i].DueShown(status).UTC(), stale[i].ID); err != nil {
+		args := []any{string(status), from, until}
+		if withDue {
+			args = append(args, stale[i].DueShown(status).UTC())
+		}
+		if _, err := st.ExecContext(ctx, append(args, stale[i].ID)...); err != nil {
 			return 0, fmt.Errorf("reports: refresh course standings: %w", err)
 		}
 	}
