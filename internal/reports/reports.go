@@ -174,8 +174,12 @@ func (s *Store) listLine(ctx context.Context, sc scope) (scope, error) {
 	if sc.org() || sc.listed || s.db.Dialect != db.Postgres {
 		return sc, nil
 	}
-	pre, args := sc.prefix()
-	rows, err := s.q.rows(ctx, pre+`SELECT line.id, u.active FROM line JOIN users u ON u.id = line.id`, args...)
+	// The walk of prefix, carrying whether each person is active.
+	rows, err := s.q.rows(ctx, `WITH RECURSIVE line(id, active) AS (
+	SELECT id, active FROM users WHERE manager_id = ?
+	UNION
+	SELECT u.id, u.active FROM users u JOIN line ON u.manager_id = line.id
+) SELECT id, active FROM line`, sc.managerID)
 	if err != nil {
 		return sc, fmt.Errorf("reports: reporting line: %w", err)
 	}

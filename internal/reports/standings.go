@@ -295,11 +295,11 @@ func refreshCycles(ctx context.Context, tx *sqlx.Tx, now time.Time, who string, 
 	if len(stale) == 0 {
 		return 0, nil
 	}
-	set := `standing = ?, standing_from = ?, standing_until = ?`
+	q := `UPDATE course_cycles SET standing = ?, standing_from = ?, standing_until = ? WHERE id = ?`
 	if withDue {
-		set += `, standing_due = ?`
+		q = `UPDATE course_cycles SET standing = ?, standing_from = ?, standing_until = ?, standing_due = ? WHERE id = ?`
 	}
-	st, err := tx.PreparexContext(ctx, tx.Rebind(`UPDATE course_cycles SET `+set+` WHERE id = ?`))
+	st, err := tx.PreparexContext(ctx, tx.Rebind(q))
 	if err != nil {
 		return 0, fmt.Errorf("reports: refresh course standings: %w", err)
 	}
