@@ -278,7 +278,7 @@ func coursePageCases() []pageCase {
 		{"courses/admin_course", "zero", &courseSettingsPage{layout: staffLayout("Course"), Course: zeroCourse}, []string{"Save settings"}},
 		{"courses/admin_course", "filled", &courseSettingsPage{layout: adminLayout("Course: Security basics"), Course: course, Form: form,
 			Teams: []people.Team{{ID: 3, Name: "Sales"}}, Roles: courses.Roles},
-			[]string{"Revision 3", "Phishing", "(3 questions)", "Use at most 1,000 characters.", "Choose at least one team.", "The settings were not saved.", `value="Sales" checked`, `value="manager" checked`}},
+			[]string{"Revision 3", "Phishing", "(3 questions; about 2 min)", "Use at most 1,000 characters.", "Choose at least one team.", "The settings were not saved.", `value="Sales" checked`, `value="manager" checked`}},
 		{"courses/admin_module", "zero", &moduleEditorPage{layout: staffLayout("Edit module"), Course: zeroCourse}, []string{"Add a module"}},
 		{"courses/admin_module", "filled", &moduleEditorPage{layout: adminLayout("Edit module · Security basics"), Course: course, Pos: 1, Form: editor,
 			Preview: template.HTML("<p>Look twice.</p>"), Kinds: []courses.QuestionKind{courses.Single, courses.Multiple, courses.TrueFalse}},
