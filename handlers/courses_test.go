@@ -308,6 +308,15 @@ func TestAdminCourseUploadAndEditing(t *testing.T) {
 	if ts.count(`SELECT COUNT(*) FROM courses`) != before {
 		t.Fatal("a broken upload created a course")
 	}
+	// A draw of more questions than the module has.
+	greedy := courseFolder(t, func(f map[string]string) {
+		f["02-share-carefully.md"] = strings.Replace(f["02-share-carefully.md"], "title: Share carefully\n", "title: Share carefully\ndraw: 3\n", 1)
+	})
+	adm.upload("/admin/courses/upload", "folder", "basics.zip", zipOf(t, "basics/", greedy), nil).
+		expect(t, http.StatusUnprocessableEntity, "<code>02-share-carefully.md:4</code>", "draw is 3, but the quiz has only 2 questions to draw from")
+	if ts.count(`SELECT COUNT(*) FROM courses`) != before {
+		t.Fatal("an upload with a bad draw created a course")
+	}
 
 	res = adm.upload("/admin/courses/upload", "folder", "basics.zip", zipOf(t, "basics/", courseFolder(t, nil)), nil)
 	res.expect(t, http.StatusSeeOther)
