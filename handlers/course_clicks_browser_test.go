@@ -63,6 +63,7 @@ func TestBrowserStarterCourseClicks(t *testing.T) {
 		if ok, width := browsertest.FitsPhone(t, tab); !ok {
 			t.Errorf("%s page: %d px wide on a 375 px phone", kind, width)
 		}
+		browsertest.Screenshot(t, tab, "starter-walk-"+kind, 375)
 		phone()
 	}
 	clicks := 0
