@@ -257,8 +257,6 @@ func readEditor(c *fiber.Ctx) (moduleEditor, error) {
 	return e, nil
 }
 
-// apply performs a structural edit named by op; it reports false for an
-// op it does not know.
 // optionalNumber reads an optional whole number from 1 to 600; empty is 0.
 func (e *moduleEditor) optionalNumber(field, value, msg string) int {
 	if value == "" {
@@ -272,6 +270,8 @@ func (e *moduleEditor) optionalNumber(field, value, msg string) int {
 	return n
 }
 
+// apply performs a structural edit named by op; it reports false for an
+// op it does not know.
 func (e *moduleEditor) apply(op string) bool {
 	parts := strings.Split(op, ":")
 	idx := func(k int, n int) (int, bool) {
