@@ -76,6 +76,12 @@ type Module struct {
 	Title     string
 	Body      string
 	Questions []Question
+	// Draw is how many of the quiz's slots (Slots) an attempt shows,
+	// drawn at random from its seed; 0 shows every slot.
+	Draw int
+	// Minutes is how long the author says the module takes; 0 leaves it
+	// to the estimate (EstimatedMinutes).
+	Minutes int
 
 	file         string // where it was read from, for error messages
 	positionLine int

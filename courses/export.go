@@ -49,6 +49,8 @@ type yamlQuestion struct {
 type yamlModule struct {
 	Position int            `yaml:"position"`
 	Title    string         `yaml:"title"`
+	Minutes  int            `yaml:"minutes,omitempty"`
+	Draw     int            `yaml:"draw,omitempty"`
 	Quiz     []yamlQuestion `yaml:"quiz"`
 }
 
@@ -92,7 +94,7 @@ func Folder(c *Course) ([]File, error) {
 	files := []File{{Name: "course.yaml", Data: b}}
 	for i := range c.Modules {
 		m := &c.Modules[i]
-		ym := yamlModule{Position: m.Position, Title: m.Title}
+		ym := yamlModule{Position: m.Position, Title: m.Title, Minutes: m.Minutes, Draw: m.Draw}
 		for _, q := range m.Questions {
 			yq := yamlQuestion{Kind: q.Kind, Text: q.Text, Objective: q.Objective, Explanation: q.Explanation}
 			if q.Kind == TrueFalse {

@@ -419,6 +419,7 @@ func parseModuleFile(data []byte, m *Module, p problems) {
 	if !ok {
 		return
 	}
+	var drawLine int
 	seen := fields(root, fp, "the front matter", map[string]func(ast.Node){
 		"position": func(n ast.Node) {
 			m.positionLine = line(n) + 1
@@ -430,12 +431,38 @@ func parseModuleFile(data []byte, m *Module, p problems) {
 			}
 		},
 		"quiz": func(n ast.Node) { m.Questions = parseQuiz(n, fp) },
+		"draw": func(n ast.Node) {
+			drawLine = line(n)
+			m.Draw, _ = integer(n, fp, "draw", 1, maxDraw)
+		},
+		"minutes": func(n ast.Node) { m.Minutes, _ = integer(n, fp, "minutes", 1, maxMinutes) },
 	})
 	for _, key := range []string{"position", "title", "quiz"} {
 		if !seen[key] {
 			fp.at(rootLine, "missing required key %q", key)
 		}
 	}
+	if msg := drawProblem(m); msg != "" && len(m.Questions) > 0 {
+		fp.at(drawLine, "%s", msg)
+	}
+}
+
+// Bounds of a module's draw and minutes.
+const (
+	maxDraw    = 100
+	maxMinutes = 600
+)
+
+// drawProblem says what is wrong with m's draw for its quiz, or "".
+func drawProblem(m *Module) string {
+	if m.Draw == 0 {
+		return ""
+	}
+	if slots := m.Slots(); m.Draw > slots {
+		return fmt.Sprintf("draw is %d, but the quiz has only %d questions to draw from (questions sharing an objective count as one); draw must be from 1 to %d",
+			m.Draw, slots, slots)
+	}
+	return ""
 }
 
 func parseQuiz(n ast.Node, p problems) []Question {
@@ -649,6 +676,14 @@ func ValidateModule(m *Module) []Problem {
 	}
 	if len(m.Questions) == 0 {
 		p.at(0, "%s: the quiz needs at least one question", where)
+	}
+	if m.Draw < 0 || m.Draw > maxDraw {
+		p.at(0, "%s: draw must be from 1 to %d, or 0 to show every question", where, maxDraw)
+	} else if msg := drawProblem(m); msg != "" && len(m.Questions) > 0 {
+		p.at(0, "%s: %s", where, msg)
+	}
+	if m.Minutes < 0 || m.Minutes > maxMinutes {
+		p.at(0, "%s: minutes must be from 1 to %d, or 0 for Steward's estimate", where, maxMinutes)
 	}
 	for i, q := range m.Questions {
 		what := fmt.Sprintf("%s, question %d", where, i+1)

@@ -31,6 +31,8 @@ func hash(c *Course) string {
 		P    int
 		T, B string
 		Q    []question
+		D    int `json:",omitempty"` // draw; omitted when 0 so older courses keep their hash
+		N    int `json:",omitempty"` // minutes, likewise
 	}
 	v := struct {
 		S Settings
@@ -40,7 +42,7 @@ func hash(c *Course) string {
 		v.S.Audience.Values = nil
 	}
 	for _, m := range c.Modules {
-		mm := module{P: m.Position, T: m.Title, B: m.Body}
+		mm := module{P: m.Position, T: m.Title, B: m.Body, D: m.Draw, N: m.Minutes}
 		for _, q := range m.Questions {
 			qq := question{K: q.Kind, T: q.Text, E: q.Explanation, L: q.Objective}
 			for _, o := range q.Options {
@@ -164,8 +166,10 @@ func loadModules(ctx context.Context, q rebinder, c *Course) error {
 		Position int    `db:"position"`
 		Title    string `db:"title"`
 		Body     string `db:"body"`
+		Draw     int    `db:"draw"`
+		Minutes  int    `db:"minutes"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &ms, rb.Rebind(`SELECT id, position, title, body FROM course_modules
+	if err := sqlx.SelectContext(ctx, q, &ms, rb.Rebind(`SELECT id, position, title, body, draw, minutes FROM course_modules
 		WHERE course_id = ? AND archived = FALSE ORDER BY position`), c.ID); err != nil {
 		return fmt.Errorf("courses: load modules of %s: %w", c.Slug, err)
 	}
@@ -206,7 +210,8 @@ func loadModules(ctx context.Context, q rebinder, c *Course) error {
 	}
 	c.Modules = make([]Module, len(ms))
 	for i, m := range ms {
-		c.Modules[i] = Module{ID: m.ID, CourseID: c.ID, Position: m.Position, Title: m.Title, Body: m.Body, Questions: quiz[m.ID]}
+		c.Modules[i] = Module{ID: m.ID, CourseID: c.ID, Position: m.Position, Title: m.Title, Body: m.Body, Questions: quiz[m.ID],
+			Draw: m.Draw, Minutes: m.Minutes}
 	}
 	return nil
 }
@@ -292,12 +297,12 @@ func saveModules(ctx context.Context, tx *sqlx.Tx, c *Course) error {
 		m.CourseID = c.ID
 		if id, ok := existing[m.Position]; ok {
 			m.ID = id
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE course_modules SET title = ?, body = ?, archived = FALSE WHERE id = ?`),
-				m.Title, m.Body, id); err != nil {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE course_modules SET title = ?, body = ?, draw = ?, minutes = ?, archived = FALSE WHERE id = ?`),
+				m.Title, m.Body, m.Draw, m.Minutes, id); err != nil {
 				return fmt.Errorf("courses: update module %d of %s: %w", m.Position, c.Slug, err)
 			}
-		} else if err := tx.GetContext(ctx, &m.ID, tx.Rebind(`INSERT INTO course_modules (course_id, position, title, body)
-			VALUES (?, ?, ?, ?) RETURNING id`), c.ID, m.Position, m.Title, m.Body); err != nil {
+		} else if err := tx.GetContext(ctx, &m.ID, tx.Rebind(`INSERT INTO course_modules (course_id, position, title, body, draw, minutes)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), c.ID, m.Position, m.Title, m.Body, m.Draw, m.Minutes); err != nil {
 			return fmt.Errorf("courses: insert module %d of %s: %w", m.Position, c.Slug, err)
 		}
 		for j := range m.Questions {

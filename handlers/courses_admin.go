@@ -197,6 +197,8 @@ type moduleEditor struct {
 	Position  string
 	Title     string
 	Body      string
+	Draw      string // empty: every question
+	Minutes   string // empty: estimated
 	Questions []courses.Question
 	validator.Validator
 }
@@ -208,14 +210,22 @@ const (
 )
 
 func editorOf(m *courses.Module) moduleEditor {
-	return moduleEditor{Position: strconv.Itoa(m.Position), Title: m.Title, Body: m.Body, Questions: m.Questions}
+	e := moduleEditor{Position: strconv.Itoa(m.Position), Title: m.Title, Body: m.Body, Questions: m.Questions}
+	if m.Draw > 0 {
+		e.Draw = strconv.Itoa(m.Draw)
+	}
+	if m.Minutes > 0 {
+		e.Minutes = strconv.Itoa(m.Minutes)
+	}
+	return e
 }
 
 // readEditor reads the editor form: q<i>.kind, q<i>.text, q<i>.explanation, q<i>.objective,
 // q<i>.answer for true/false, q<i>.o<j>.text and q<i>.o<j>.correct.
 func readEditor(c *fiber.Ctx) (moduleEditor, error) {
 	e := moduleEditor{Position: strings.TrimSpace(c.FormValue("position")), Title: strings.TrimSpace(c.FormValue("title")),
-		Body: strings.ReplaceAll(c.FormValue("body"), "\r\n", "\n")}
+		Body: strings.ReplaceAll(c.FormValue("body"), "\r\n", "\n"),
+		Draw: strings.TrimSpace(c.FormValue("draw")), Minutes: strings.TrimSpace(c.FormValue("minutes"))}
 	nq, err := strconv.Atoi(c.FormValue("questions", "0"))
 	if err != nil || nq < 0 || nq > maxQuestions {
 		return e, fiber.NewError(fiber.StatusUnprocessableEntity, fmt.Sprintf("The editor sent a question count that is not a number from 0 to %d.", maxQuestions))
@@ -245,6 +255,19 @@ func readEditor(c *fiber.Ctx) (moduleEditor, error) {
 		e.Questions = append(e.Questions, q)
 	}
 	return e, nil
+}
+
+// optionalNumber reads an optional whole number from 1 to 600; empty is 0.
+func (e *moduleEditor) optionalNumber(field, value, msg string) int {
+	if value == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 1 || n > 600 {
+		e.AddFieldError(field, msg)
+		return 0
+	}
+	return n
 }
 
 // apply performs a structural edit named by op; it reports false for an
@@ -393,6 +416,8 @@ func (s *Server) adminModuleSave(c *fiber.Ctx) error {
 	if err != nil || m.Position < 1 || m.Position > 999 {
 		e.AddFieldError("position", "Enter a position from 1 to 999.")
 	}
+	m.Draw = e.optionalNumber("draw", e.Draw, "Enter how many questions each attempt shows, or leave it empty to show them all.")
+	m.Minutes = e.optionalNumber("minutes", e.Minutes, "Enter the minutes the module takes, from 1 to 600, or leave it empty for the estimate.")
 	e.Check(validator.NotBlank(m.Title), "title", "Enter a title.")
 	e.Check(validator.MaxChars(m.Title, 200), "title", "Use at most 200 characters.")
 	e.Check(validator.NotBlank(m.Body), "body", "Write the lesson.")

@@ -229,7 +229,11 @@ func (s *Server) moduleSubmit(c *fiber.Ctx) error {
 		return courseError(err)
 	}
 	if sub.Completed {
-		s.flash(c, "You have completed "+sub.Course.Title+". Your certificate is ready.")
+		// Completing the course leads to its certificate, with a link
+		// back to this result: one click fewer at the end of the course.
+		s.flash(c, fmt.Sprintf("You passed %s with %d%%. You have completed %s: here is your certificate.",
+			sub.Module.Title, sub.Result.Score, sub.Course.Title))
+		return c.Redirect(fmt.Sprintf("/courses/%s/certificate?attempt=%d", sub.Course.Slug, sub.Attempt.ID), fiber.StatusSeeOther)
 	}
 	return c.Redirect(fmt.Sprintf("/courses/%s/attempts/%d", sub.Course.Slug, sub.Attempt.ID), fiber.StatusSeeOther)
 }
@@ -268,6 +272,12 @@ func (s *Server) attemptPage(c *fiber.Ctx) error {
 			}
 		}
 	}
+	if data.P != nil {
+		data.Retry = mp != nil && !mp.Passed && mp.AttemptsLeft != 0
+		if next := data.P.NextAfter(m.Position); next != nil && next.Position != m.Position {
+			data.Next = next
+		}
+	}
 	revealed := courses.AnswersRevealed(mp, a.Passed != nil && *a.Passed)
 	if !revealed {
 		// The template never receives what it may not show.
@@ -295,6 +305,10 @@ type resultPage struct {
 	P        *courses.Progress
 	MP       *courses.ModuleProgress
 	Revealed bool // the correct answers may be shown
+	// What to do next: take this module again (Retry), or move on to Next
+	// (nil when no other module is left to take).
+	Retry bool
+	Next  *courses.Step
 }
 
 func (s *Server) certificatePage(c *fiber.Ctx) error {
@@ -309,7 +323,14 @@ func (s *Server) certificatePage(c *fiber.Ctx) error {
 	if s.cfg.BaseURL != nil {
 		verifyURL = strings.TrimRight(s.cfg.BaseURL.String(), "/") + verifyURL
 	}
-	return s.renderPage(c, fiber.StatusOK, "courses/certificate", &certificatePage{layout: layout{Title: "Certificate: " + cert.CourseTitle}, Cert: cert, VerifyURL: verifyURL})
+	data := &certificatePage{layout: layout{Title: "Certificate: " + cert.CourseTitle}, Cert: cert, VerifyURL: verifyURL}
+	// Arriving from the quiz that completed the course: link back to it.
+	if id, err := strconv.ParseInt(c.Query("attempt"), 10, 64); err == nil && id > 0 {
+		if a, course, m, err := s.courses.AttemptResult(c.UserContext(), currentUser(c).ID, id); err == nil && course.Slug == cert.CourseSlug {
+			data.Last, data.LastModule = a, m
+		}
+	}
+	return s.renderPage(c, fiber.StatusOK, "courses/certificate", data)
 }
 
 // certificatePage is the data of courses/certificate.html.
@@ -317,6 +338,9 @@ type certificatePage struct {
 	layout
 	Cert      *courses.Certificate
 	VerifyURL string
+	// The attempt that completed the course, when the page follows it.
+	Last       *courses.Attempt
+	LastModule *courses.Module
 }
 
 // verifyPage is the data of courses/verify.html: a certificate found, or

@@ -24,14 +24,14 @@ func coursePages(t *testing.T, ts *testServer) (employee, anonymous, admin []str
 	}
 	failed := result(1, false)
 	passed := result(1, true)
-	result(2, true)
+	completed := result(2, true) // the certificate, linking back to this attempt
 	cert := emp.get("/courses/basics/certificate")
 	code := regexp.MustCompile(`/verify/([A-Z0-9-]+)`).FindStringSubmatch(cert.Body)
 	if code == nil {
 		t.Fatal("no verification link on the certificate")
 	}
 	employee = []string{"/courses", "/courses/basics", "/courses/basics/modules/1", failed, passed, "/courses/basics/certificate",
-		"/courses/" + courses.StarterSlug + "/modules/1"}
+		completed, "/courses/" + courses.StarterSlug, "/courses/" + courses.StarterSlug + "/modules/1", "/home"}
 	anonymous = []string{"/verify", "/verify/" + code[1], "/verify/AAAA-BBBB-CCCC-DDDD"}
 	admin = []string{"/admin/courses", "/admin/courses/basics", "/admin/courses/basics/modules/1", "/admin/courses/basics/modules/new",
 		"/admin/courses/basics/people", "/admin/courses/upload"}

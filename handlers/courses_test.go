@@ -142,7 +142,9 @@ func TestCourseFailPassCompleteCertificateVerify(t *testing.T) {
 	emp.get("/courses").expect(t, http.StatusOK, "In progress", "1/2 modules")
 
 	res = emp.submitQuiz(ts, "basics", 2, true)
-	res.expect(t, http.StatusOK, "You have completed Data basics", "View your certificate")
+	// The quiz that completes the course leads to the certificate, which
+	// links back to that quiz's answers.
+	res.expect(t, http.StatusOK, "You passed Share carefully with 100%. You have completed Data basics", "Certificate of completion", "See your answers")
 	emp.get("/courses").expect(t, http.StatusOK, "Completed until 28 Nov 2027")
 
 	cert := emp.get("/courses/basics/certificate")
@@ -305,6 +307,15 @@ func TestAdminCourseUploadAndEditing(t *testing.T) {
 		"<code>course.yaml:13</code>", "unknown key &#34;colour&#34;")
 	if ts.count(`SELECT COUNT(*) FROM courses`) != before {
 		t.Fatal("a broken upload created a course")
+	}
+	// A draw of more questions than the module has.
+	greedy := courseFolder(t, func(f map[string]string) {
+		f["02-share-carefully.md"] = strings.Replace(f["02-share-carefully.md"], "title: Share carefully\n", "title: Share carefully\ndraw: 3\n", 1)
+	})
+	adm.upload("/admin/courses/upload", "folder", "basics.zip", zipOf(t, "basics/", greedy), nil).
+		expect(t, http.StatusUnprocessableEntity, "<code>02-share-carefully.md:4</code>", "draw is 3, but the quiz has only 2 questions to draw from")
+	if ts.count(`SELECT COUNT(*) FROM courses`) != before {
+		t.Fatal("an upload with a bad draw created a course")
 	}
 
 	res = adm.upload("/admin/courses/upload", "folder", "basics.zip", zipOf(t, "basics/", courseFolder(t, nil)), nil)

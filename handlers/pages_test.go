@@ -137,7 +137,8 @@ func TestPageThatCannotRenderIsAnError(t *testing.T) {
 
 func homePageCases() []pageCase {
 	assignment := courses.Assignment{Slug: "security", Title: "Security basics", ModulesPassed: 1, ModulesTotal: 3,
-		Cycle: courses.Cycle{Dates: courses.Dates{DueAt: exampleDay}}, Status: courses.StatusInProgress}
+		Cycle: courses.Cycle{Dates: courses.Dates{DueAt: exampleDay}}, Status: courses.StatusInProgress,
+		Place: courses.Place{Stopped: &courses.Step{Position: 1, Title: "Phishing", Passed: true}, Next: &courses.Step{Position: 2, Title: "Passwords"}, MinutesLeft: 14, Total: 20}}
 	ack := policies.AckStatus{Policy: policies.Policy{Slug: "conduct", Title: "Code of conduct"},
 		Current: policies.Version{Number: 2, EffectiveAt: exampleDay}, State: policies.AckPending, Due: exampleDay}
 	read := policies.AckStatus{Policy: policies.Policy{Slug: "travel", Title: "Travel"}, Current: policies.Version{Number: 1, EffectiveAt: exampleDay}}
@@ -145,7 +146,8 @@ func homePageCases() []pageCase {
 		{"home/home", "zero", &homePage{layout: staffLayout("Home")}, []string{"Hello, Eve Employee", "No training is assigned"}},
 		{"home/home", "filled", &homePage{layout: adminLayout("Home"), MyCourses: []courses.Assignment{assignment},
 			Acks: []policies.AckStatus{ack}, Reads: []policies.AckStatus{read}, LineSize: 4, PeopleCount: 120},
-			[]string{"Security basics", "Code of conduct", "Travel", "4 active people", "People</a> (120)"}},
+			[]string{"Security basics", "1/3 modules, about 14 min left", "Stopped at module 1.", `href="/courses/security/modules/2">Continue: 2. Passwords</a>`,
+				"Code of conduct", "Travel", "4 active people", "People</a> (120)"}},
 	}
 }
 
@@ -264,6 +266,9 @@ func coursePageCases() []pageCase {
 	done := &courses.Progress{Course: course, Cycle: cycle, Status: courses.StatusCompleted, Modules: mods, Passed: 1}
 	renewing := &courses.Progress{Course: course, Cycle: recert, Status: courses.StatusDueSoon, Modules: mods}
 	empty := &courses.Progress{Course: zeroCourse, Cycle: &courses.Cycle{}}
+	stopped, next := courses.Step{Position: 1, Title: "Phishing", Minutes: 70, Passed: true}, courses.Step{Position: 2, Title: "Passwords", Minutes: 6}
+	inProgress := &courses.Progress{Course: course, Cycle: recert, Status: courses.StatusDueSoon, Modules: mods, Passed: 1,
+		Place: courses.Place{Stopped: &stopped, Next: &next, MinutesLeft: 6, Total: 76}}
 	quiz := &courses.Quiz{Course: course, Module: course.Modules[0], Attempt: courses.Attempt{Token: "quiz-token"}, AttemptsUsed: 1, AttemptsLeft: 2}
 	attempt := &courses.Attempt{ID: 5, ModuleID: 22, Score: ptr(50), Passed: ptr(false), CourseTitle: "Security 101"}
 	results := []courses.QuestionResult{{Text: "Which link is safe?", ChosenText: []string{"The one in the email"}, CorrectText: []string{"The one you typed"}, Explanation: "Check the domain."},
@@ -273,7 +278,7 @@ func coursePageCases() []pageCase {
 		{"courses/admin_course", "zero", &courseSettingsPage{layout: staffLayout("Course"), Course: zeroCourse}, []string{"Save settings"}},
 		{"courses/admin_course", "filled", &courseSettingsPage{layout: adminLayout("Course: Security basics"), Course: course, Form: form,
 			Teams: []people.Team{{ID: 3, Name: "Sales"}}, Roles: courses.Roles},
-			[]string{"Revision 3", "Phishing", "(3 questions)", "Use at most 1,000 characters.", "Choose at least one team.", "The settings were not saved.", `value="Sales" checked`, `value="manager" checked`}},
+			[]string{"Revision 3", "Phishing", "(3 questions; about 2 min)", "Use at most 1,000 characters.", "Choose at least one team.", "The settings were not saved.", `value="Sales" checked`, `value="manager" checked`}},
 		{"courses/admin_module", "zero", &moduleEditorPage{layout: staffLayout("Edit module"), Course: zeroCourse}, []string{"Add a module"}},
 		{"courses/admin_module", "filled", &moduleEditorPage{layout: adminLayout("Edit module · Security basics"), Course: course, Pos: 1, Form: editor,
 			Preview: template.HTML("<p>Look twice.</p>"), Kinds: []courses.QuestionKind{courses.Single, courses.Multiple, courses.TrueFalse}},
@@ -291,6 +296,9 @@ func coursePageCases() []pageCase {
 		{"courses/course", "zero", &coursePage{layout: staffLayout("Course"), P: empty}, []string{"0 of 0 modules passed"}},
 		{"courses/course", "filled", &coursePage{layout: staffLayout("Security basics"), P: done}, []string{"Security basics", "Keep the firm safe.", "with 90%", "View your certificate", "Not passed yet"}},
 		{"courses/course", "recertifying", &coursePage{layout: staffLayout("Security basics"), P: renewing}, []string{"Recertify by"}},
+		{"courses/course", "in progress", &coursePage{layout: staffLayout("Security basics"), P: inProgress},
+			[]string{"Where you stopped", "You stopped at module 1, Phishing, which you passed.", "Next: module 2, Passwords (about 6 min).",
+				`href="/courses/security/modules/2">Continue: 2. Passwords</a>`, "about 6 min left of about 1 h 16 min"}},
 		{"courses/module", "zero", &modulePage{layout: staffLayout("Module"), P: empty, M: &courses.ModuleProgress{Module: &courses.Module{}}}, nil},
 		{"courses/module", "filled", &modulePage{layout: staffLayout("Phishing"), P: done, M: &mods[0], Body: template.HTML("<p>Look twice.</p>"),
 			Next: &course.Modules[1], Quiz: quiz, ChooseAll: map[int64]bool{12: true}, Error: "Answer every question.", Chosen: map[int64]bool{111: true}},
@@ -298,11 +306,12 @@ func coursePageCases() []pageCase {
 		{"courses/module", "no attempts", &modulePage{layout: staffLayout("Passwords"), P: done, M: &mods[1], NoAttempts: true}, []string{"You have used all 3 attempts"}},
 		{"courses/result", "zero", &resultPage{layout: staffLayout("Result"), A: &courses.Attempt{}, Course: zeroCourse, M: &courses.Module{}}, []string{"not passed"}},
 		{"courses/result", "filled", &resultPage{layout: staffLayout("Result: Passwords"), A: attempt, Course: course, M: &course.Modules[1], Results: results,
-			Score: 50, P: done, MP: &mods[1], Revealed: true},
-			[]string{"Passwords: not passed", "Security 101", "You scored <strong>50%</strong>", "no attempts left", "View your certificate", "The right answer: “The one you typed”", "Check the domain."}},
+			Score: 50, P: done, MP: &mods[1], Revealed: true, Retry: true, Next: &next},
+			[]string{"Passwords: not passed", "Security 101", "You scored <strong>50%</strong>", "no attempts left", "View your certificate", ">Try again</a>", `class="button" href="/courses/security/modules/2">Next module: 2. Passwords</a>`, "The right answer: “The one you typed”", "Check the domain."}},
 		{"courses/certificate", "zero", &certificatePage{layout: staffLayout("Certificate"), Cert: &courses.Certificate{}}, []string{"No expiry"}},
-		{"courses/certificate", "filled", &certificatePage{layout: staffLayout("Certificate: Security basics"), Cert: cert, VerifyURL: "https://steward.example.com/verify/ABCD-EFGH-JKLM-NPQR"},
-			[]string{"Eve Employee", "Security basics", "ABCD-EFGH-JKLM-NPQR", "2 Nov 2027"}},
+		{"courses/certificate", "filled", &certificatePage{layout: staffLayout("Certificate: Security basics"), Cert: cert, VerifyURL: "https://steward.example.com/verify/ABCD-EFGH-JKLM-NPQR",
+			Last: attempt, LastModule: &course.Modules[1]},
+			[]string{"Eve Employee", "Security basics", "ABCD-EFGH-JKLM-NPQR", "2 Nov 2027", "Your last quiz, Passwords: 50%", `href="/courses/security/attempts/5"`}},
 		{"courses/verify", "zero", &verifyPage{layout: layout{Title: "Verify a certificate"}}, []string{"Certificate code"}},
 		{"courses/verify", "refused", &verifyPage{layout: layout{Title: "Verify a certificate"}, Code: "nope", Error: "No certificate has this code."}, []string{"No certificate has this code.", `value="nope"`}},
 		{"courses/verify", "found", &verifyPage{layout: layout{Title: "Certificate verified"}, Code: cert.Code, Now: exampleDay.AddDate(2, 0, 0),

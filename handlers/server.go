@@ -268,6 +268,15 @@ func templateFuncs() template.FuncMap {
 			}
 			return *s
 		},
+		"minutes": func(n int) string {
+			if n < 60 {
+				return fmt.Sprintf("about %d min", n)
+			}
+			if n%60 == 0 {
+				return fmt.Sprintf("about %d h", n/60)
+			}
+			return fmt.Sprintf("about %d h %d min", n/60, n%60)
+		},
 		"add":   func(a, b int) int { return a + b },
 		"sub":   func(a, b int) int { return a - b },
 		"title": func(s string) string { return strings.ToUpper(s[:min(1, len(s))]) + s[min(1, len(s)):] },
