@@ -19,13 +19,13 @@ import (
 
 // Governance errors: approval of drafts (four eyes).
 var (
-	ErrNotApproved       = errors.New("policies: the draft is not approved: submit it and have an approver who is not its author approve it, or turn four-eyes approval off for this policy")
-	ErrOwnDraft          = errors.New("policies: the author of a draft cannot approve it while four-eyes approval is on")
-	ErrNotApprover       = errors.New("policies: only the policy's approvers, who must be active admins, can approve or return its drafts")
-	ErrNotSubmitted      = errors.New("policies: the draft is not submitted for approval")
-	ErrAlreadySubmitted  = errors.New("policies: the draft is already submitted or approved")
-	ErrNothingToReview   = errors.New("policies: the policy has no published version to review")
-	ErrFileNotApproved   = errors.New("policies: no approved draft is identical to the file: run `steward policies draft FILE --as EMAIL`, then submit and approve it, or turn four-eyes approval off for this policy")
+	ErrNotApproved      = errors.New("policies: the draft is not approved: submit it and have an approver who is not its author approve it, or turn four-eyes approval off for this policy")
+	ErrOwnDraft         = errors.New("policies: the author of a draft cannot approve it while four-eyes approval is on")
+	ErrNotApprover      = errors.New("policies: only the policy's approvers, who must be active admins, can approve or return its drafts")
+	ErrNotSubmitted     = errors.New("policies: the draft is not submitted for approval")
+	ErrAlreadySubmitted = errors.New("policies: the draft is already submitted or approved")
+	ErrNothingToReview  = errors.New("policies: the policy has no published version to review")
+	ErrFileNotApproved  = errors.New("policies: no approved draft is identical to the file: run `steward policies draft FILE --as EMAIL`, then submit and approve it, or turn four-eyes approval off for this policy")
 )
 
 const (
