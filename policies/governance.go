@@ -696,3 +696,71 @@ func (s *Store) DraftFile(ctx context.Context, f File, by audit.Actor, now time.
 	}
 	return p, v, nil
 }
+
+// GovernanceEvent is one line of a policy's governance record for
+// auditors: a submission, approval, self-approval or rejection of a draft,
+// a review (with no change, or the publication of a version), or
+// four-eyes approval turned off or on.
+type GovernanceEvent struct {
+	Policy  string
+	At      time.Time
+	Event   string // submitted, approved, self-approved, returned, reviewed-no-change, published, four-eyes-off, four-eyes-on
+	Version int    // the version the draft became, or was published; 0 for none
+	Who     string
+	SHA256  string // the content an approval step was about
+	Detail  string // the comment, note, summary or reason
+}
+
+var stepEvents = map[string]string{ActionSubmit: "submitted", ActionApprove: "approved", ActionSelfApprove: "self-approved", ActionReject: "returned"}
+
+// GovernanceRecord lists every governance event of every policy up to
+// asOf, by policy and then in the order they happened.
+func (s *Store) GovernanceRecord(ctx context.Context, asOf time.Time) ([]GovernanceEvent, error) {
+	ps, err := s.Policies(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []GovernanceEvent
+	for _, p := range ps {
+		var evs []GovernanceEvent
+		steps, err := approvalsWhere(ctx, s.db, `a.policy_id = ? AND a.at <= ?`, p.ID, asOf)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(steps) - 1; i >= 0; i-- { // oldest first
+			a := steps[i]
+			evs = append(evs, GovernanceEvent{Policy: p.Slug, At: a.At, Event: stepEvents[a.Action], Version: a.Version,
+				Who: a.Who(), SHA256: a.ContentSHA256, Detail: a.Comment})
+		}
+		reviews, err := reviewsWhere(ctx, s.db, asOf, "r.policy_id = ?", "v.policy_id = ?", p.ID)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(reviews) - 1; i >= 0; i-- {
+			r := reviews[i]
+			ev := GovernanceEvent{Policy: p.Slug, At: r.At, Event: "reviewed-no-change", Version: r.Version, Who: r.Who(), Detail: r.Note}
+			if r.Version > 0 {
+				ev.Event = "published"
+			}
+			evs = append(evs, ev)
+		}
+		g, err := governanceOf(ctx, s.db, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(g.Changes) - 1; i >= 0; i-- {
+			c := g.Changes[i]
+			if c.At.After(asOf) {
+				continue
+			}
+			ev := GovernanceEvent{Policy: p.Slug, At: c.At, Event: "four-eyes-on", Who: c.Who(), Detail: c.Reason}
+			if !c.Enabled {
+				ev.Event = "four-eyes-off"
+			}
+			evs = append(evs, ev)
+		}
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
+		out = append(out, evs...)
+	}
+	return out, nil
+}
