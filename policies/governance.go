@@ -338,7 +338,10 @@ func checkComment(v *ValidationError, field, text string, required bool) {
 func (s *Store) SetFourEyes(ctx context.Context, slug string, enabled bool, reason string, by audit.Actor, now time.Time) error {
 	reason = strings.TrimSpace(reason)
 	var v ValidationError
-	checkComment(&v, "reason", reason, !enabled)
+	if !enabled && reason == "" {
+		v.add("reason", "is required: auditors see why four-eyes approval was turned off")
+	}
+	checkComment(&v, "reason", reason, false)
 	if err := v.orNil(); err != nil {
 		return err
 	}
