@@ -67,10 +67,10 @@ func governancePageCases() []pageCase {
 	return []pageCase{
 		{"policies/governance", "zero", &policyGovernancePage{layout: staffLayout("Governance")}, []string{"No owner", "Any admin", "No reviews yet."}},
 		{"policies/governance", "admin, four eyes off", &policyGovernancePage{layout: adminLayout("Governance: Code of conduct"), Policy: conduct,
-			G: policies.Governance{Owner: &zuri, Approvers: []policies.Person{zuri}, ReviewMonths: 12, Changes: []policies.FourEyesChange{off}},
+			G:        policies.Governance{Owner: &zuri, Approvers: []policies.Person{zuri}, ReviewMonths: 12, Changes: []policies.FourEyesChange{off}},
 			Standing: standing, Admins: admins, Approvals: []policies.Approval{*approved, *returned},
 			Reviews: []policies.Review{{ReviewerName: "Zuri Adebayo", At: exampleDay, Note: "Still right."}, {Version: 3, At: exampleDay}},
-			Form: form, FourEyes: fe},
+			Form:    form, FourEyes: fe},
 			[]string{"Zuri Adebayo (zuri@example.com)", "Off</span> since", "Reason: One admin until March.", "Overdue", "Must be between 1 and 36 months.",
 				"Turn four-eyes approval on", "Reviewed, no change", "Published version 3", "Sent back", "Name the cookie."}},
 		{"policies/governance", "admin, four eyes on", &policyGovernancePage{layout: adminLayout("Governance: Code of conduct"), Policy: conduct,
