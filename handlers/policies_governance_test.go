@@ -170,3 +170,34 @@ func TestBrowserGovernancePages(t *testing.T) {
 	lookAt(t, ts, adminEmail, "/admin/policies/privacy/governance", "/admin/policy-reviews", "/admin/policies/privacy")
 	lookAt(t, ts, auditorEmail, "/admin/policies/privacy/governance", "/admin/policy-reviews")
 }
+
+// TestGovernanceAccess: admins act; auditors read the governance and
+// reviews pages and act on nothing; employees and managers see neither.
+func TestGovernanceAccess(t *testing.T) {
+	ts := newTestServer(t)
+	reads := []string{"/admin/policies/privacy/governance", "/admin/policy-reviews"}
+	acts := []string{"/admin/policies/privacy/submit", "/admin/policies/privacy/approve", "/admin/policies/privacy/reject",
+		"/admin/policies/privacy/governance", "/admin/policies/privacy/four-eyes", "/admin/policies/privacy/review"}
+	auditor := ts.as(auditorEmail)
+	for _, p := range reads {
+		auditor.get(p).expect(t, http.StatusOK, "Zuri Adebayo")
+	}
+	for _, p := range acts {
+		auditor.post(p, url.Values{"comment": {"x"}, "four_eyes": {"off"}, "reason": {"x"}}).expect(t, http.StatusForbidden)
+	}
+	for _, who := range []string{employeeEmail, "manager@example.com"} {
+		c := ts.as(who)
+		for _, p := range reads {
+			if res := c.get(p); res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusNotFound {
+				t.Errorf("%s GET %s: %d", who, p, res.StatusCode)
+			}
+		}
+	}
+	if n := ts.count(`SELECT COUNT(*) FROM audit_log WHERE action LIKE 'policy.%' AND actor = ?`, fmt.Sprintf("user:%d", ts.userID(auditorEmail))); n != 0 {
+		t.Errorf("the auditor changed %d things", n)
+	}
+	// The anonymous reader is sent to sign in.
+	if res := ts.client().get("/admin/policy-reviews"); res.StatusCode == http.StatusOK {
+		t.Error("the reviews page answers anonymously")
+	}
+}
