@@ -149,8 +149,8 @@ const acceptableUse = "acceptable-use-of-customer-data"
 // leavers are demo people who have left; their evidence stays.
 var leavers = []string{"noah.fischer@example.com", "zoe.martin@example.com"}
 
-// Roster returns the demo organisation as a roster CSV: an admin, an
-// auditor, five teams with their managers (Growth's manager reports to
+// Roster returns the demo organisation as a roster CSV: two admins (the
+// second approves what the first writes), an auditor, five teams with their managers (Growth's manager reports to
 // Marketing's, so manager@example.com has an indirect line) and about fifty
 // employees. Start dates are relative to now so that new hires stay new.
 func Roster(now time.Time) string {
