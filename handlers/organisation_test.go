@@ -270,6 +270,7 @@ func TestPolicyPlaceholders(t *testing.T) {
 	adm.post("/admin/organisation", orgValues(map[string]string{"dpo": ""})).expect(t, http.StatusSeeOther)
 	draft(body, "preview").expect(t, http.StatusOK,
 		`officer is <mark class="placeholder">[data protection officer — set in Organisation settings]</mark>; Brightloop Ltd uses`)
+	approveDraft(t, ts, "cookies")
 	adm.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusUnprocessableEntity,
 		"The draft names organisation settings that are not set yet: data protection officer.")
 	if n := ts.count(`SELECT COUNT(*) FROM policy_versions WHERE status = 'published' AND body_md LIKE '%org.dpo%'`); n != 0 {

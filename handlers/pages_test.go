@@ -105,6 +105,7 @@ func typedPageCases() []pageCase {
 	cases = append(cases, outboxAuditPageCases()...)
 	cases = append(cases, accountPageCases()...)
 	cases = append(cases, policyPageCases()...)
+	cases = append(cases, governancePageCases()...)
 	return cases
 }
 

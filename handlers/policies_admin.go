@@ -175,8 +175,13 @@ func (s *Server) adminPolicyRender(c *fiber.Ctx, status int, p policies.Policy, 
 	for i := len(t.Versions) - 1; i >= 0; i-- {
 		rows = append(rows, versionRow{t.Versions[i], t.StatusOf(t.Versions[i], now)})
 	}
+	approval, err := s.approvalFor(c, p.Slug)
+	if err != nil {
+		return err
+	}
 	return s.renderPage(c, status, "policies/admin_edit", &policyEditPage{
 		layout: layout{Title: p.Title}, Policy: p, Rows: rows, Draft: draft, Form: f, Publish: pf, Preview: preview,
+		Approval: approval,
 	})
 }
 
@@ -190,6 +195,9 @@ type policyEditPage struct {
 	Form    draftForm
 	Publish publishForm
 	Preview template.HTML // the draft rendered, when asked for
+	// Approval is where the draft stands on its way to publication
+	// (policies_governance.go); nil without a draft.
+	Approval *approvalBox
 }
 
 // versionRow is a published version and its status now.
@@ -282,6 +290,9 @@ func (s *Server) adminPublish(c *fiber.Ctx) error {
 				delete(pf.FieldErrors, "body")
 				pf.AddFormError("The draft " + strings.ToLower(msg[:1]) + msg[1:])
 			}
+		case errors.Is(err, policies.ErrNotApproved):
+			pf.AddFormError(msgNotApproved)
+			return s.adminPolicyRender(c, fiber.StatusConflict, p, versions, f, pf, "")
 		case err != nil:
 			return policyError(err)
 		default:

@@ -108,6 +108,7 @@ func TestPolicyAdminCreateEditPublish(t *testing.T) {
 	if n := ts.count(`SELECT COUNT(*) FROM policy_versions v JOIN policies p ON p.id = v.policy_id WHERE p.slug = 'cookies' AND v.status = 'published'`); n != 0 {
 		t.Fatal("an invalid publish form published")
 	}
+	approveDraft(t, ts, "cookies")
 	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
 	ts.client().get("/policies/cookies").expect(t, http.StatusOK, "We use <strong>one</strong> cookie.")
 	if ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'policy.publish' AND target = 'policy:cookies/v1'`) != 1 {

@@ -217,8 +217,13 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		vv := viewOf(t, cur, now)
 		vv.Body = linkedBody(t, vv)
+		// A review touches the policy, so the key names the date shown.
+		reviewed, err := s.policies.LastReviewed(c.UserContext(), t.Policy.Slug, now)
+		if err != nil {
+			return page{}, err
+		}
 		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true,
-			"Feed": policyFeedLink(t.Policy)})
+			"Feed": policyFeedLink(t.Policy), "LastReviewed": reviewed})
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }

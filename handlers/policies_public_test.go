@@ -183,6 +183,7 @@ func TestScheduledVersionSwitchesByItself(t *testing.T) {
 	admin.post("/admin/policies/privacy/draft", url.Values{
 		"body": {c.get("/policies/privacy/v/3.md").Body + "\n## Children\n\nOur service is not for children under 16.\n"}, "summary": {"Adds a section on children."},
 		"change": {"material"}, "action": {"save"}}).expect(t, http.StatusSeeOther)
+	approveDraft(t, ts, "privacy")
 	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"date"}, "date": {"2026-12-15"}, "time": {"08:00"}}).expect(t, http.StatusSeeOther)
 
 	res := c.get("/policies/privacy")
@@ -215,6 +216,7 @@ func TestPublishedXSSNeverReachesCustomers(t *testing.T) {
 		expect(t, http.StatusOK, "Safe text stays.")
 	admin.post("/admin/policies/privacy/draft", url.Values{"body": {payload}, "summary": {"Test"}, "change": {"minor"}, "action": {"save"}}).
 		expect(t, http.StatusSeeOther)
+	approveDraft(t, ts, "privacy")
 	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
 
 	bad := regexp.MustCompile(`(?i)<script|<iframe|<svg|\son[a-z]+\s*=|href\s*=\s*["']?\s*javascript:`)
@@ -301,9 +303,11 @@ func TestRetitledPolicyIsNotServedStale(t *testing.T) {
 	ts := withPolicies(t)
 	c := ts.client()
 	c.get("/policies/privacy").expect(t, http.StatusOK, "<h1>Privacy policy</h1>")
-	_, err := ts.srv.policies.PublishFile(context.Background(), policies.File{Name: "privacy.md",
+	f := policies.File{Name: "privacy.md",
 		Settings: policies.Settings{Slug: "privacy", Title: "Privacy notice"}, Given: map[string]bool{"title": true},
-		Summary: "Retitled.", Change: policies.Minor, Body: "# Privacy notice\n\nWe keep little."}, audit.Actor{Label: "test"}, ts.clock())
+		Summary: "Retitled.", Change: policies.Minor, Body: "# Privacy notice\n\nWe keep little."}
+	approveFile(t, ts, f)
+	_, err := ts.srv.policies.PublishFile(context.Background(), f, audit.Actor{Label: "test"}, ts.clock())
 	if err != nil {
 		t.Fatal(err)
 	}

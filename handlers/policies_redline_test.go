@@ -22,6 +22,7 @@ func publishVersion(t *testing.T, ts *testServer, body, summary string, keyPoint
 	if _, err := ts.srv.policies.SaveDraft(ctx, "privacy", in, audit.System, ts.clock()); err != nil {
 		t.Fatal(err)
 	}
+	approveInStore(t, ts, "privacy")
 	if _, err := ts.srv.policies.Publish(ctx, "privacy", ts.clock(), audit.System, ts.clock()); err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +173,7 @@ func TestKeyPointsLeadThePageAndTheFeed(t *testing.T) {
 		"action": {"save"}}).expect(t, http.StatusSeeOther)
 	admin.get("/admin/policies/privacy").expect(t, http.StatusOK,
 		"We keep support tickets for 18 months.\nWe never sell your data &lt;script&gt;alert(1)&lt;/script&gt;.</textarea>")
+	approveDraft(t, ts, "privacy")
 	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
 
 	page := c.get("/policies/privacy")

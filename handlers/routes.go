@@ -109,6 +109,15 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/policies/:slug/draft", admin, s.adminDraftSave)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/draft/delete", admin, s.adminDraftDelete)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/publish", admin, s.adminPublish)
+	// Governance: owners, approvers, four eyes, reviews (policies_governance.go).
+	s.route(fiber.MethodPost, "/admin/policies/:slug/submit", admin, s.draftSubmit)
+	s.route(fiber.MethodPost, "/admin/policies/:slug/approve", admin, s.draftApprove)
+	s.route(fiber.MethodPost, "/admin/policies/:slug/reject", admin, s.draftReject)
+	s.route(fiber.MethodGet, "/admin/policies/:slug/governance", auditors, s.policyGovernance)
+	s.route(fiber.MethodPost, "/admin/policies/:slug/governance", admin, s.policyGovernanceSave)
+	s.route(fiber.MethodPost, "/admin/policies/:slug/four-eyes", admin, s.policyFourEyes)
+	s.route(fiber.MethodPost, "/admin/policies/:slug/review", admin, s.policyReview)
+	s.route(fiber.MethodGet, "/admin/policy-reviews", auditors, s.policyReviews)
 
 	// ---- subprocessors: the published register (subprocessors.go) ----
 	s.route(fiber.MethodGet, "/subprocessors", public, s.subprocessorsPage)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"steward/internal/audit"
+	"steward/internal/people"
 )
 
 // DemoFS holds the demo organisation's policies as policy files,
@@ -67,13 +68,19 @@ func (s *Store) seedDemoOrganisation(ctx context.Context, now time.Time) error {
 
 // SeedDemo publishes the demo policies with their past effective dates,
 // after giving the organisation settings they name the demo company's
-// values where none is set. It can run again: versions already there are
-// left alone.
+// values where none is set, each version drafted by the first admin and
+// approved by the second; then names the policies' owners and approvers
+// and records a review. It can run again: versions already there are left
+// alone.
 func SeedDemo(ctx context.Context, s *Store, now time.Time) error {
 	if err := s.seedDemoOrganisation(ctx, now); err != nil {
 		return err
 	}
 	files, err := demoFiles()
+	if err != nil {
+		return err
+	}
+	admins, err := s.demoAdmins(ctx)
 	if err != nil {
 		return err
 	}
@@ -103,11 +110,81 @@ func SeedDemo(ctx context.Context, s *Store, now time.Time) error {
 		if !f.Effective.IsZero() && f.Effective.Add(-demoNotice).Before(now) {
 			at = f.Effective.Add(-demoNotice)
 		}
-		if _, err := s.PublishFile(ctx, f, audit.Actor{Label: "demo"}, at); err != nil {
-			return fmt.Errorf("policies: demo: %w", err)
+		if err := s.demoPublish(ctx, f, admins, at); err != nil {
+			return fmt.Errorf("policies: demo: %s: %w", name, err)
 		}
 	}
-	return nil
+	return s.demoGovernance(ctx, admins, now)
+}
+
+// demoAdmins returns the first two active admins, who write and approve
+// the demo's versions.
+func (s *Store) demoAdmins(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM users WHERE role = ? AND active = TRUE ORDER BY id LIMIT 2`),
+		people.RoleAdmin); err != nil {
+		return nil, fmt.Errorf("policies: demo admins: %w", err)
+	}
+	return ids, nil
+}
+
+// demoPublish publishes a demo file as a real one is: drafted by one
+// admin, approved by another the day before. With fewer than two admins
+// (a database with no people yet) four-eyes approval is turned off for the
+// policy, and says why.
+func (s *Store) demoPublish(ctx context.Context, f File, admins []int64, at time.Time) error {
+	demo := audit.Actor{Label: "demo"}
+	if len(admins) < 2 {
+		if _, _, err := s.DraftFile(ctx, f, demo, at.Add(-48*time.Hour)); err != nil {
+			return err
+		}
+		if err := s.SetFourEyes(ctx, f.Settings.Slug, false, "demo data loaded before a second admin existed", demo, at.Add(-48*time.Hour)); err != nil {
+			return err
+		}
+		_, err := s.PublishFile(ctx, f, demo, at)
+		return err
+	}
+	author, approver := audit.UserActor(admins[0]), audit.UserActor(admins[1])
+	if _, _, err := s.DraftFile(ctx, f, author, at.Add(-48*time.Hour)); err != nil {
+		return err
+	}
+	if err := s.Submit(ctx, f.Settings.Slug, author, at.Add(-47*time.Hour)); err != nil {
+		return err
+	}
+	if err := s.Approve(ctx, f.Settings.Slug, "Read against the processing register; approved.", approver, at.Add(-24*time.Hour)); err != nil {
+		return err
+	}
+	_, err := s.PublishFile(ctx, f, author, at)
+	return err
+}
+
+// demoGovernance names owners and approvers of the demo policies and
+// records a review that changed nothing, once.
+func (s *Store) demoGovernance(ctx context.Context, admins []int64, now time.Time) error {
+	if len(admins) < 2 {
+		return nil
+	}
+	ps, err := s.Policies(ctx, "")
+	if err != nil {
+		return err
+	}
+	for i, p := range ps {
+		owner := admins[i%2]
+		if err := s.SetGovernance(ctx, p.Slug, GovernanceInput{OwnerID: &owner, Approvers: admins, ReviewMonths: 12}, audit.Actor{Label: "demo"}, now); err != nil {
+			return err
+		}
+	}
+	reviews, err := s.Reviews(ctx, "privacy", now)
+	if err != nil {
+		return err
+	}
+	for _, r := range reviews {
+		if r.Version == 0 {
+			return nil
+		}
+	}
+	return s.RecordReview(ctx, "privacy", "Checked against this year's processing register and subprocessor list: nothing to change.",
+		audit.UserActor(admins[1]), now.AddDate(0, 0, -20))
 }
 
 // demoFiles lists the demo files, each policy's versions in number order.

@@ -33,6 +33,7 @@ func TestPublishFreezesOrganisationFacts(t *testing.T) {
 		if _, err := settings.Save(ctx, map[string]string{"dpo": "Hannah Okafor"}, actor, t0); err != nil {
 			t.Fatal(err)
 		}
+		approveDraft(t, s, "privacy", t0)
 		_, err := s.Publish(ctx, "privacy", time.Time{}, actor, t0)
 		var ve *ValidationError
 		if !errors.As(err, &ve) || !strings.Contains(ve.Fields["body"], "not set yet: transfer mechanism.") {
@@ -70,6 +71,7 @@ func TestPublishFreezesOrganisationFacts(t *testing.T) {
 		if _, err := settings.Save(ctx, map[string]string{"dpo": "Dana Reyes", "transfer_mechanism": "EU SCCs with the UK Addendum"}, actor, t0); err != nil {
 			t.Fatal(err)
 		}
+		approveFile(t, s, f, t0.Add(2*time.Hour))
 		res, err := s.PublishFile(ctx, f, actor, t0.Add(2*time.Hour))
 		if err != nil || !res.Published || !strings.Contains(res.Version.BodyMD, "ask Dana Reyes.") {
 			t.Fatalf("after the DPO changed: %+v, %v", res, err)

@@ -265,9 +265,16 @@ func (s *Store) PublishFile(ctx context.Context, f File, by audit.Actor, now tim
 				return fileErr(f.Name, err)
 			}
 		}
-		v, err := s.publish(ctx, tx, p, DraftInput{Body: f.Body, Summary: f.Summary, KeyPoints: f.KeyPoints, ChangeKind: f.Change}, nil, f.Effective, by, now)
+		approval, err := checkFileApproval(ctx, tx, p, f, by, now)
 		if err != nil {
 			return fileErr(f.Name, err)
+		}
+		v, err := s.publish(ctx, tx, p, DraftInput{Body: f.Body, Summary: f.Summary, KeyPoints: f.KeyPoints, ChangeKind: f.Change}, approval.draftID, f.Effective, by, now)
+		if err != nil {
+			return fileErr(f.Name, err)
+		}
+		if err := approval.done(ctx, tx, p, v, by, now); err != nil {
+			return err
 		}
 		state := "effective " + v.EffectiveAt.Format(time.RFC3339)
 		if v.EffectiveAt.After(now) {

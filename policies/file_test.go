@@ -95,6 +95,7 @@ func TestPublishFileAndExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		approveFile(t, s, f, now)
 		res, err := s.PublishFile(ctx, f, audit.CLI, now)
 		if err != nil || !res.Published || res.Version.Number != 1 {
 			t.Fatalf("first publish: %+v %v", res, err)
@@ -123,6 +124,7 @@ func TestPublishFileAndExport(t *testing.T) {
 		// A later file may retitle; it may not move a public policy to staff.
 		v2src := strings.Replace(strings.Replace(goodFile, "18 months", "12 months", 1), "title: Privacy policy", "title: Privacy notice", 1)
 		f3, _ := ParseFile("v2.md", []byte(v2src))
+		approveFile(t, s, f3, now)
 		r3, err := s.PublishFile(ctx, f3, audit.CLI, now)
 		if err != nil || r3.Version.Number != 2 || r3.Policy.Title != "Privacy notice" {
 			t.Fatalf("second version: %+v %v", r3, err)
@@ -219,6 +221,7 @@ func TestPublishFileNoOpAgainstInEffectAndScheduled(t *testing.T) {
 		}
 		publish := func(f File) Result {
 			t.Helper()
+			approveFile(t, s, f, now)
 			r, err := s.PublishFile(ctx, f, audit.CLI, now)
 			if err != nil {
 				t.Fatal(err)

@@ -52,11 +52,50 @@ func publishVersion(t testing.TB, s *Store, slug, body string, kind ChangeKind, 
 	if _, err := s.SaveDraft(ctx, slug, DraftInput{Body: body, Summary: "change to " + slug, ChangeKind: kind}, audit.Actor{Label: "test"}, now); err != nil {
 		t.Fatal(err)
 	}
+	approveDraft(t, s, slug, now)
 	v, err := s.Publish(ctx, slug, effective, audit.Actor{Label: "test"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// testAdmin returns the id of an active admin with the given email,
+// adding them the first time.
+func testAdmin(t testing.TB, d *db.DB, email string) int64 {
+	t.Helper()
+	var id int64
+	if err := d.Get(&id, d.Rebind(`SELECT id FROM users WHERE email = ?`), email); err == nil {
+		return id
+	}
+	if err := d.Get(&id, d.Rebind(`INSERT INTO users (email, name, role, active, created_at, updated_at)
+		VALUES (?, ?, 'admin', TRUE, ?, ?) RETURNING id`), email, email, t0, t0); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// approveDraft submits the policy's draft and has an admin who did not
+// write it approve it: what four-eyes approval asks before publishing.
+func approveDraft(t testing.TB, s *Store, slug string, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Submit(ctx, slug, audit.Actor{Label: "test"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Approve(ctx, slug, "", audit.UserActor(testAdmin(t, s.db, "approver@example.com")), now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// approveFile writes the file as its policy's draft and approves it, so
+// that PublishFile publishes it.
+func approveFile(t testing.TB, s *Store, f File, now time.Time) {
+	t.Helper()
+	if _, _, err := s.DraftFile(context.Background(), f, audit.Actor{Label: "test"}, now); err != nil {
+		t.Fatal(err)
+	}
+	approveDraft(t, s, f.Settings.Slug, now)
 }
 
 func mustCreate(t testing.TB, s *Store, st Settings) Policy {
@@ -108,6 +147,7 @@ func TestPublishedVersionsCannotChange(t *testing.T) {
 		if err != nil || d2.ID != d1.ID || d2.Summary != "less" {
 			t.Errorf("second SaveDraft = %+v, %v; want the same draft %d", d2, err, d1.ID)
 		}
+		approveDraft(t, s, "privacy", t0)
 		v2, err := s.Publish(ctx, "privacy", time.Time{}, audit.Actor{Label: "test"}, t0.Add(time.Hour))
 		if err != nil || v2.Number != 2 || v2.ChangeKind != Minor {
 			t.Fatalf("publish v2 = %+v, %v", v2, err)
@@ -123,7 +163,8 @@ func TestPublishedVersionsCannotChange(t *testing.T) {
 		if strings.Join(actions, ",") != "policy:privacy/v1,policy:privacy/v2" {
 			t.Errorf("audit publications = %v", actions)
 		}
-		if n, err := audit.Verify(ctx, d); err != nil || n != 2 {
+		// Two publications, each submitted and approved first.
+		if n, err := audit.Verify(ctx, d); err != nil || n != 6 {
 			t.Errorf("audit chain: %d entries, %v", n, err)
 		}
 	})
@@ -231,6 +272,7 @@ func TestVersionInEffectAcrossTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		approveDraft(t, s, "privacy", jun)
 		_, err = s.Publish(ctx, "privacy", mar, audit.Actor{Label: "test"}, jun)
 		var ve *ValidationError
 		if !errors.As(err, &ve) || ve.Fields["effective"] == "" {

@@ -290,13 +290,17 @@ func (s *Store) SaveDraft(ctx context.Context, slug string, in DraftInput, by au
 		d, err := draftOf(ctx, tx, p.ID)
 		switch {
 		case errors.Is(err, ErrNoDraft):
-			out, err = insertDraft(ctx, tx, p.ID, in, by, now)
-			return err
+			if out, err = insertDraft(ctx, tx, p.ID, in, by, now); err != nil {
+				return err
+			}
+			return noteEdit(ctx, tx, p, nil, out, by, now)
 		case err != nil:
 			return err
 		}
-		out, err = updateDraft(ctx, tx, d.ID, in, now)
-		return err
+		if out, err = updateDraft(ctx, tx, d.ID, in, now); err != nil {
+			return err
+		}
+		return noteEdit(ctx, tx, p, &d, out, by, now)
 	})
 	return out, err
 }
@@ -383,6 +387,9 @@ func (s *Store) Publish(ctx context.Context, slug string, effective time.Time, b
 		}
 		d, err := draftOf(ctx, tx, p.ID)
 		if err != nil {
+			return err
+		}
+		if err := requireApproval(ctx, tx, p, d, by, now); err != nil {
 			return err
 		}
 		in := DraftInput{Body: d.BodyMD, Summary: d.Summary, KeyPoints: d.KeyPoints, ChangeKind: d.ChangeKind}

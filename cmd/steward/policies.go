@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -62,6 +63,9 @@ func cmdPoliciesPublish(ctx context.Context, e *env, args []string) error {
 	}
 	for _, f := range files {
 		res, err := store.PublishFile(ctx, f, audit.CLI, e.now())
+		if errors.Is(err, policies.ErrFileNotApproved) {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
 		if err != nil {
 			return err
 		}

@@ -241,8 +241,15 @@ func TestLogVerifyOverHTTP(t *testing.T) {
 	if err := os.WriteFile(policyFile, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := steward(t, env, "", "policies", "publish", policyFile); code != 0 {
-		t.Fatalf("publish: %s", stderr)
+	for _, args := range [][]string{
+		{"policies", "draft", policyFile, "--as", "admin@example.com"},
+		{"policies", "submit", "privacy", "--as", "admin@example.com"},
+		{"policies", "approve", "privacy", "--as", "privacy.lead@example.com"},
+		{"policies", "publish", policyFile},
+	} {
+		if code, _, stderr := steward(t, env, "", args...); code != 0 {
+			t.Fatalf("%v: %s", args, stderr)
+		}
 	}
 	if code, out, stderr := steward(t, elsewhere, "", "log", "verify", site, "--checkpoint", saved); code != 0 || !strings.Contains(out, "only grew") {
 		t.Fatalf("verify after a new version: %d %q %q", code, out, stderr)

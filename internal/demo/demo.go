@@ -149,8 +149,8 @@ const acceptableUse = "acceptable-use-of-customer-data"
 // leavers are demo people who have left; their evidence stays.
 var leavers = []string{"noah.fischer@example.com", "zoe.martin@example.com"}
 
-// Roster returns the demo organisation as a roster CSV: an admin, an
-// auditor, five teams with their managers (Growth's manager reports to
+// Roster returns the demo organisation as a roster CSV: two admins (the
+// second approves what the first writes), an auditor, five teams with their managers (Growth's manager reports to
 // Marketing's, so manager@example.com has an indirect line) and about fifty
 // employees. Start dates are relative to now so that new hires stay new.
 func Roster(now time.Time) string {
@@ -185,6 +185,10 @@ func Roster(now time.Time) string {
 		}
 		add(email, name, t.name, t.lead, "employee", daysAgo)
 	}
+	// A second admin approves what the first writes (four eyes). Last in
+	// the roster and by name, so the demo's spread of statuses stays as it
+	// was before she joined.
+	add("privacy.lead@example.com", "Zuri Adebayo", "", "", "admin", 900)
 	return b.String()
 }
 

@@ -213,6 +213,9 @@ func Build(ctx context.Context, src Sources, r Request, w io.Writer) error {
 		}
 	}
 
+	if err := p.file("policies/governance.csv", func(w io.Writer) error { return governanceCSV(ctx, w, src.Policies, asOf) }); err != nil {
+		return err
+	}
 	if err := p.file("reminders.csv", func(w io.Writer) error { return reminderLog(ctx, w, src.DB, emails, asOf) }); err != nil {
 		return err
 	}
@@ -396,6 +399,30 @@ func reminderLog(ctx context.Context, out io.Writer, d *db.DB, emails map[int64]
 	return w.Flush()
 }
 
+// governanceCSV is every policy's approvals, reviews and four-eyes
+// changes up to the day: who approved what content, and when each policy
+// was last looked at.
+func governanceCSV(ctx context.Context, out io.Writer, ps *policies.Store, asOf time.Time) error {
+	evs, err := ps.GovernanceRecord(ctx, asOf)
+	if err != nil {
+		return err
+	}
+	w := csvout.NewWriter(out)
+	if err := w.Write([]string{"policy", "at", "event", "version", "who", "content_sha256", "detail"}); err != nil {
+		return err
+	}
+	for _, e := range evs {
+		v := ""
+		if e.Version > 0 {
+			v = fmt.Sprint(e.Version)
+		}
+		if err := w.Write([]string{e.Policy, csvout.Time(e.At), e.Event, v, e.Who, e.SHA256, e.Detail}); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
+
 func exemptionsCSV(ctx context.Context, out io.Writer, d *db.DB, emails map[int64]string, asOf time.Time) error {
 	w := csvout.NewWriter(out)
 	if err := w.Write([]string{"person", "course", "cycle", "reason", "approved_by", "at"}); err != nil {
@@ -444,6 +471,8 @@ var controls = []Control{
 		[]string{"rules.json", "courses/", "requirements.csv", "summary.html"}},
 	{"SOC 2 (2017 TSC)", "CC2.2", "The entity internally communicates information, including objectives and responsibilities for internal control.",
 		[]string{"policies/", "requirements.csv", "audit/entries.csv"}},
+	{"SOC 2 (2017 TSC)", "CC5.3", "The entity deploys control activities through policies that establish what is expected and in procedures that put policies into action.",
+		[]string{"policies/", "policies/governance.csv", "audit/entries.csv"}},
 	{"ISO/IEC 27001:2022", "A.6.3", "Information security awareness, education and training.",
 		[]string{"courses/", "rules.json", "requirements.csv", "roster.csv"}},
 	{"GDPR", "Art. 39(1)(b)", "The DPO monitors compliance, including awareness-raising and training of staff.",

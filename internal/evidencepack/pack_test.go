@@ -96,10 +96,20 @@ func TestPackHoldsTheRecordsAndVerifies(t *testing.T) {
 	}
 	fs := files(t, pack)
 	for _, want := range []string{"manifest.json", "manifest.sig", "verify.html", "summary.html", "controls.json", "rules.json",
-		"roster.csv", "requirements.csv", "requirements.json", "reminders.csv", "exemptions.csv", "audit/entries.csv", "audit/checkpoint.txt",
+		"roster.csv", "requirements.csv", "requirements.json", "policies/governance.csv", "reminders.csv", "exemptions.csv", "audit/entries.csv", "audit/checkpoint.txt",
 		"courses/responsible-use-of-customer-data/course.yaml", "policies/privacy/v1.md", "policies/staff-privacy-notice/v1.md"} {
 		if _, ok := fs[want]; !ok {
 			t.Errorf("the pack lacks %s", want)
+		}
+	}
+	// Approvals and reviews: the demo's second admin approved what the
+	// first wrote, and reviewed the privacy policy without changing it.
+	gov := string(fs["policies/governance.csv"])
+	for _, want := range []string{"policy,at,event,version,who,content_sha256,detail",
+		",approved,3,Zuri Adebayo <privacy.lead@example.com>,", ",submitted,3,Priya Raman <admin@example.com>,",
+		"reviewed-no-change,,Zuri Adebayo <privacy.lead@example.com>,,Checked against this year's processing register"} {
+		if !strings.Contains(gov, want) {
+			t.Errorf("governance.csv lacks %q:\n%s", want, gov)
 		}
 	}
 	controls := string(fs["controls.json"])

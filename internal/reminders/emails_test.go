@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/internal/mail"
+	"steward/policies"
 )
 
 var updateEmails = flag.Bool("update-emails", false, "rewrite testdata/emails from the current renderer")
@@ -50,7 +52,22 @@ func emailCases(r *mail.Renderer) map[string]func() (mail.Message, error) {
 		"manager-hostile": func() (mail.Message, error) {
 			return renderManagerReminder(r, hostile, `"Quoted" <Boss>`, hostile, "data-basics", false)
 		},
+		"policy-review-due": func() (mail.Message, error) {
+			return reviewMessage(r, reviewReminder("Privacy policy", "Hana Kim", policies.ReviewDueSoon))
+		},
+		"policy-review-hostile": func() (mail.Message, error) {
+			return reviewMessage(r, reviewReminder(hostile, hostile, policies.ReviewOverdue))
+		},
 	}
+}
+
+// reviewReminder is a policy owner's reminder: last reviewed on 3 June
+// 2026, every 12 months.
+func reviewReminder(title, owner string, stage policies.ReviewStage) policies.ReviewReminder {
+	last := time.Date(2026, 6, 3, 9, 0, 0, 0, time.UTC)
+	return policies.ReviewReminder{OwnerID: 7, Email: "owner@example.com", Name: owner, Standing: policies.ReviewStanding{
+		Policy: policies.Policy{ID: 3, Slug: "privacy", Title: title}, ReviewMonths: 12, LastReviewed: last,
+		NextDue: policies.NextReview(last, 12), Stage: stage}}
 }
 
 // renderDigest is how the sweep renders a digest.

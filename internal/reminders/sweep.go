@@ -94,6 +94,9 @@ type Plan struct {
 	// Deferred counts digests not queued because the recipient already
 	// has one for that day; their events wait for the next day.
 	Deferred int
+	// Reviews counts the reminders queued to policy owners whose review
+	// falls due soon or is overdue (reviews.go); a dry run queues none.
+	Reviews int
 
 	digests []digest // by recipient id
 	items   arena
@@ -262,6 +265,9 @@ func (s *Sweeper) sweep(ctx context.Context, now time.Time, dryRun bool, stillDu
 		return plan, err
 	}
 	if err := s.write(ctx, &plan, holder); err != nil {
+		return plan, err
+	}
+	if plan.Reviews, err = s.remindReviews(ctx, now); err != nil {
 		return plan, err
 	}
 	if _, err := s.DB.ExecContext(ctx, s.DB.Rebind(`INSERT INTO reminder_runs
@@ -876,6 +882,9 @@ func (p Plan) WriteTo(w io.Writer) (int64, error) {
 	fmt.Fprintf(&b, "Reminders at %s: %s %d digests with %d events", p.Now.Format(time.RFC3339), mode, p.Len(), p.Events())
 	if p.Deferred > 0 {
 		fmt.Fprintf(&b, "; %d recipients already had today's digest, their events wait for tomorrow", p.Deferred)
+	}
+	if p.Reviews > 0 {
+		fmt.Fprintf(&b, "; %d review reminders to policy owners", p.Reviews)
 	}
 	b.WriteString("\n")
 	for _, d := range p.Digests() {

@@ -218,6 +218,9 @@ func TestStandingsChangeNothingShown(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameWithAndWithout(t, d, s, mgr, later, later, "a draft saved")
+		if err := ps.SetFourEyes(ctx, pending.Slug, false, "published by the test alone", audit.Actor{Label: "test"}, later); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := ps.Publish(ctx, pending.Slug, later.AddDate(0, 0, 2), audit.Actor{Label: "test"}, later); err != nil {
 			t.Fatal(err)
 		}
@@ -530,6 +533,9 @@ func TestRefreshSeesPolicyChangesMadeWhileItRuns(t *testing.T) {
 					default:
 						if _, err = ps.SaveDraft(ctx, slug, policies.DraftInput{Body: "# New\n\nRead.", Summary: "New.",
 							ChangeKind: policies.Material}, audit.Actor{Label: "test"}, at); err == nil {
+							err = ps.SetFourEyes(ctx, slug, false, "published by the test alone", audit.Actor{Label: "test"}, at)
+						}
+						if err == nil {
 							_, err = ps.Publish(ctx, slug, at, audit.Actor{Label: "test"}, at)
 						}
 					}

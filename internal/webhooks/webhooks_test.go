@@ -165,6 +165,10 @@ func TestPolicyPublicationReachesSubscribedReceiver(t *testing.T) {
 		if _, err := ps.SaveDraft(ctx, "privacy", policies.DraftInput{Body: "# Privacy\n\nWe keep little.", Summary: "first", ChangeKind: policies.Material}, admin, t0); err != nil {
 			t.Fatal(err)
 		}
+		// One admin here: four eyes off, so the publisher approves.
+		if err := ps.SetFourEyes(ctx, "privacy", false, "one admin in this test", admin, t0); err != nil {
+			t.Fatal(err)
+		}
 		v, err := ps.Publish(ctx, "privacy", time.Time{}, admin, t0)
 		if err != nil {
 			t.Fatal(err)
