@@ -22,7 +22,7 @@ func publishVersion(t *testing.T, ts *testServer, body, summary string, keyPoint
 	if _, err := ts.srv.policies.SaveDraft(ctx, "privacy", in, audit.System, ts.clock()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.srv.policies.Publish(ctx, "privacy", ts.clock(), audit.System, ts.clock()); err != nil {
+	if _, _, err := ts.srv.policies.Publish(ctx, "privacy", policies.PublishInput{Kind: policies.Material, ShortNoticeReason: "a test of the redline"}, audit.System, ts.clock()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -205,7 +205,7 @@ func TestStandingsChangeNothingShown(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameWithAndWithout(t, d, s, mgr, later, later, "a draft saved")
-		if _, err := ps.Publish(ctx, pending.Slug, later.AddDate(0, 0, 2), audit.Actor{Label: "test"}, later); err != nil {
+		if _, _, err := ps.Publish(ctx, pending.Slug, policies.PublishInput{Kind: policies.Material, Effective: later.AddDate(0, 0, 2)}, audit.Actor{Label: "test"}, later); err != nil {
 			t.Fatal(err)
 		}
 		for _, at := range []time.Time{later, later.AddDate(0, 0, 3), later.AddDate(0, 2, 0)} {
@@ -517,7 +517,7 @@ func TestRefreshSeesPolicyChangesMadeWhileItRuns(t *testing.T) {
 					default:
 						if _, err = ps.SaveDraft(ctx, slug, policies.DraftInput{Body: "# New\n\nRead.", Summary: "New.",
 							ChangeKind: policies.Material}, audit.Actor{Label: "test"}, at); err == nil {
-							_, err = ps.Publish(ctx, slug, at, audit.Actor{Label: "test"}, at)
+							_, _, err = ps.Publish(ctx, slug, policies.PublishInput{Kind: policies.Material, Effective: at}, audit.Actor{Label: "test"}, at)
 						}
 					}
 				}

@@ -165,7 +165,7 @@ func TestPolicyPublicationReachesSubscribedReceiver(t *testing.T) {
 		if _, err := ps.SaveDraft(ctx, "privacy", policies.DraftInput{Body: "# Privacy\n\nWe keep little.", Summary: "first", ChangeKind: policies.Material}, admin, t0); err != nil {
 			t.Fatal(err)
 		}
-		v, err := ps.Publish(ctx, "privacy", time.Time{}, admin, t0)
+		v, _, err := ps.Publish(ctx, "privacy", policies.PublishInput{Kind: policies.Material}, admin, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
