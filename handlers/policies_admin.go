@@ -299,8 +299,7 @@ func (s *Server) adminPublishConfirm(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	p, d, err := s.policies.Draft(ctx, c.Params("slug"))
 	if errors.Is(err, policies.ErrNoDraft) {
-		s.flash(c, "There is no saved draft to publish. Write the new version and save it first.")
-		return c.Redirect("/admin/policies/"+c.Params("slug"), fiber.StatusSeeOther)
+		return s.publishWithoutDraft(c)
 	}
 	if err != nil {
 		return policyError(err)
@@ -330,6 +329,18 @@ func (s *Server) adminPublishConfirm(c *fiber.Ctx) error {
 	return s.renderPage(c, status, "policies/admin_publish", page)
 }
 
+// publishWithoutDraft answers a publication of a policy that has no
+// saved draft: its editor, saying so.
+func (s *Server) publishWithoutDraft(c *fiber.Ctx) error {
+	p, versions, err := s.policies.Versions(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return policyError(err)
+	}
+	var pf publishForm
+	pf.AddFormError("There is no saved draft to publish. Write the new version and save it first.")
+	return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, draftForm{}, pf, "")
+}
+
 // publishProblem puts the domain's reasons for refusing a publication
 // beside the form's fields, and reports whether there were any.
 func publishProblem(pf *publishForm, err error) bool {
@@ -350,8 +361,7 @@ func (s *Server) adminPublish(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	p, d, err := s.policies.Draft(ctx, c.Params("slug"))
 	if errors.Is(err, policies.ErrNoDraft) {
-		s.flash(c, "There is no saved draft to publish. Write the new version and save it first.")
-		return c.Redirect("/admin/policies/"+c.Params("slug"), fiber.StatusSeeOther)
+		return s.publishWithoutDraft(c)
 	}
 	if err != nil {
 		return policyError(err)

@@ -108,12 +108,13 @@ func TestPolicyAdminCreateEditPublish(t *testing.T) {
 	if n := ts.count(`SELECT COUNT(*) FROM policy_versions v JOIN policies p ON p.id = v.policy_id WHERE p.slug = 'cookies' AND v.status = 'published'`); n != 0 {
 		t.Fatal("an invalid publish form published")
 	}
-	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusUnprocessableEntity, "Choose whether the change is material or minor")
+	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}, "change": {"material"}}).expect(t, http.StatusSeeOther)
 	ts.client().get("/policies/cookies").expect(t, http.StatusOK, "We use <strong>one</strong> cookie.")
 	if ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'policy.publish' AND target = 'policy:cookies/v1'`) != 1 {
 		t.Error("the publication is not in the audit log")
 	}
-	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusUnprocessableEntity, "no saved draft")
+	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}, "change": {"material"}}).expect(t, http.StatusUnprocessableEntity, "no saved draft")
 }
 
 func TestPublishedVersionUnchangedByAnyRoute(t *testing.T) {
