@@ -365,19 +365,6 @@ func (s *Store) DeleteDraft(ctx context.Context, versionID int64) error {
 	})
 }
 
-func latestPublished(ctx context.Context, q sqlx.ExtContext, policyID int64) (Version, bool, error) {
-	var r versionRow
-	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+versionCols+` FROM policy_versions
-		WHERE policy_id = ? AND status = 'published' ORDER BY number DESC LIMIT 1`), policyID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Version{}, false, nil
-	}
-	if err != nil {
-		return Version{}, false, fmt.Errorf("policies: latest version of %d: %w", policyID, err)
-	}
-	return r.version(), true, nil
-}
-
 // publish makes a new published version: from the draft row draftID when
 // it is set, or as a new row. It computes the plan (planPublish: the
 // checks, the notice rule, who is told) and carries it out in the same
