@@ -172,7 +172,7 @@ func TestKeyPointsLeadThePageAndTheFeed(t *testing.T) {
 		"action": {"save"}}).expect(t, http.StatusSeeOther)
 	admin.get("/admin/policies/privacy").expect(t, http.StatusOK,
 		"We keep support tickets for 18 months.\nWe never sell your data &lt;script&gt;alert(1)&lt;/script&gt;.</textarea>")
-	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}, "change": {"material"}, "reason": {"A test of key points."}}).expect(t, http.StatusSeeOther)
 
 	page := c.get("/policies/privacy")
 	page.expect(t, http.StatusOK, `<h2 id="In-short">In short</h2>`,
