@@ -50,7 +50,7 @@ func TestAcknowledgeOnceAndWhatChanged(t *testing.T) {
 		"body":    {"# Acceptable use of customer data\n\nSupport access is granted per ticket and expires after 24 hours.\n"},
 		"summary": {"Support access now expires after 24 hours."}, "change": {"material"}, "action": {"save"}}).expect(t, http.StatusSeeOther)
 	approveDraft(t, ts, aup)
-	admin.post("/admin/policies/"+aup+"/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/"+aup+"/publish", url.Values{"when": {"now"}, "change": {"material"}}).expect(t, http.StatusSeeOther)
 
 	emp.get("/my/policies").expect(t, http.StatusOK, "To acknowledge")
 	page = emp.get("/my/policies/" + aup)

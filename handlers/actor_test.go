@@ -20,7 +20,7 @@ func TestAuditNamesWhoPublishedAndImported(t *testing.T) {
 	adm.post("/admin/policies/cookies/draft", url.Values{"body": {"# Cookies\n\nOne cookie."}, "summary": {"First"},
 		"change": {"material"}, "action": {"save"}}).expect(t, http.StatusSeeOther)
 	approveDraft(t, ts, "cookies")
-	adm.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	adm.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}, "change": {"material"}}).expect(t, http.StatusSeeOther)
 	adm.upload("/admin/courses/upload", "folder", "basics.zip", zipOf(t, "basics/", courseFolder(t, nil)), nil).
 		expect(t, http.StatusSeeOther)
 

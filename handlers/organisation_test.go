@@ -271,14 +271,14 @@ func TestPolicyPlaceholders(t *testing.T) {
 	draft(body, "preview").expect(t, http.StatusOK,
 		`officer is <mark class="placeholder">[data protection officer — set in Organisation settings]</mark>; Brightloop Ltd uses`)
 	approveDraft(t, ts, "cookies")
-	adm.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusUnprocessableEntity,
+	adm.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}, "change": {"material"}}).expect(t, http.StatusUnprocessableEntity,
 		"The draft names organisation settings that are not set yet: data protection officer.")
 	if n := ts.count(`SELECT COUNT(*) FROM policy_versions WHERE status = 'published' AND body_md LIKE '%org.dpo%'`); n != 0 {
 		t.Fatal("a policy with an unset fact was published")
 	}
 
 	adm.post("/admin/organisation", orgValues(map[string]string{"dpo": "Hannah Okafor (dpo@brightloop.example)"})).expect(t, http.StatusSeeOther)
-	adm.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	adm.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}, "change": {"material"}}).expect(t, http.StatusSeeOther)
 	anon := ts.client()
 	anon.get("/policies/cookies").expect(t, http.StatusOK, "officer is Hannah Okafor (", "); Brightloop Ltd uses one cookie.")
 	md := anon.get("/policies/cookies/v/1.md")

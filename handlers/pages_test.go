@@ -384,9 +384,11 @@ func policyPageCases() []pageCase {
 	v1 := policies.Version{Number: 1, EffectiveAt: exampleDay.AddDate(-1, 0, 0), ChangeKind: policies.Material, Summary: "First version."}
 	v2 := policies.Version{Number: 2, EffectiveAt: exampleDay, ChangeKind: policies.Minor, Summary: "Clearer gifts rule."}
 	draft := &policies.Version{Draft: true, BodyMD: "# Conduct", UpdatedAt: exampleDay}
+	privacy := policies.Policy{ID: 5, Slug: "privacy", Title: "Privacy policy", Audience: policies.Public}
 	form := draftForm{Body: "# Conduct", Summary: "", Change: string(policies.Material)}
 	form.AddFieldError("summary", "Say what changed.")
 	publish := publishForm{When: "date", Date: "2026-13-01"}
+	publish.AddFieldError("change", "Choose whether the change is material or minor: nothing is assumed.")
 	publish.AddFieldError("date", "Enter a date like 2026-12-01.")
 	publish.AddFormError("The draft was not published.")
 	pending := policies.AckStatus{Policy: conduct, Current: v2, State: policies.AckPending, Due: exampleDay,
@@ -399,7 +401,24 @@ func policyPageCases() []pageCase {
 		{"policies/admin_edit", "filled", &policyEditPage{layout: adminLayout("Code of conduct"), Policy: conduct,
 			Rows: []versionRow{{v2, policies.StatusInEffect}, {v1, policies.StatusSuperseded}}, Draft: draft, Form: form, Publish: publish, Preview: template.HTML("<h1>Conduct</h1>")},
 			[]string{"staff acknowledge within 14 days, again every 12 months", "In effect", "Superseded", "Clearer gifts rule.", "Say what changed.",
-				"Discard draft", "<h1>Conduct</h1>", "The draft was not published.", "Enter a date like 2026-12-01."}},
+				"Discard draft", "<h1>Conduct</h1>", "Enter a date like 2026-12-01.", "Choose whether the change is material or minor"}},
+		{"policies/admin_publish", "zero", &publishConfirmPage{layout: adminLayout("Publish")}, []string{"Check what publishing does", "Your choices"}},
+		{"policies/admin_publish", "staff plan", &publishConfirmPage{layout: adminLayout("Publish Code of conduct"), Policy: conduct, Draft: *draft,
+			Form: publishForm{Change: "material", When: "date", Date: "2026-12-01"},
+			Plan: &policies.PublishPlan{Policy: conduct, Number: 3, Kind: policies.Material, Now: exampleDay, Effective: exampleDay.AddDate(0, 0, 29),
+				StaffToAck: 12, AckDue: exampleDay.AddDate(0, 0, 43), AckDueLast: exampleDay.AddDate(0, 0, 50)}},
+			[]string{"<strong>12</strong> people must acknowledge version 3", "by <strong>15 Dec 2026 10:30 UTC</strong>", "people who join later",
+				"is scheduled: it takes effect on <strong>1 Dec 2026 10:30 UTC</strong>", "No subscriber email: this is a staff policy.",
+				"Publish version 3", `name="date" value="2026-12-01"`, "Change your choices"}},
+		{"policies/admin_publish", "public plan with short notice", &publishConfirmPage{layout: adminLayout("Publish Privacy policy"),
+			Policy: privacy, Draft: *draft, NoticeDays: 30, Earliest: exampleDay.AddDate(0, 0, 30), Form: publishForm{Change: "material", When: "now", Reason: "A court <b>order</b>."},
+			Plan: &policies.PublishPlan{Policy: privacy, Number: 4, Kind: policies.Material, Now: exampleDay, Effective: exampleDay, NoticeOwed: true, NoticeDays: 30,
+				Earliest: exampleDay.AddDate(0, 0, 30), ShortNoticeReason: "A court <b>order</b>.", Subscribers: 3,
+				FeedEntries: []policies.FeedEntry{{ID: "tag:steward,2026-01-01:policy/privacy/v/4", Title: "Privacy policy: version 4", Published: exampleDay,
+					Feeds: []string{"/policies/feed.atom", "/policies/privacy/feed.atom"}}}}},
+			[]string{"takes effect <strong>now</strong>", "before the 30-day notice period ends (2 Dec 2026)", "“A court &lt;b&gt;order&lt;/b&gt;.”",
+				"<strong>3</strong> subscribers get one email each", "<code>tag:steward,2026-01-01:policy/privacy/v/4</code>", "<code>/policies/privacy/feed.atom</code>",
+				`value="A court &lt;b&gt;order&lt;/b&gt;."`}},
 		{"policies/ack_show", "zero", &myPolicyPage{layout: staffLayout("Policy")}, []string{"This policy is for reading"}},
 		{"policies/ack_show", "to acknowledge", &myPolicyPage{layout: staffLayout("Code of conduct"), S: pending, V: view, Redline: template.HTML(redline.HTML), R: redline, Since: v1},
 			[]string{"What changed since you last acknowledged (version 1)", "Gifts", "<ins>very</ins>", "<p>Be kind.</p>", "I have read and will follow version 2"}},

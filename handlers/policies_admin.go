@@ -38,11 +38,14 @@ type draftForm struct {
 // KeyPointList is the key points as the public page will list them.
 func (f draftForm) KeyPointList() []string { return policies.KeyPointsFromText(f.KeyPoints) }
 
-// publishForm publishes the saved draft now or from a date.
+// publishForm publishes the saved draft now or from a date, as a change
+// of the kind the publisher chooses (never chosen for them).
 type publishForm struct {
-	When string // "now" or "date"
-	Date string // YYYY-MM-DD
-	Time string // HH:MM, UTC; optional
+	Change string // "material" or "minor"; no default
+	When   string // "now" or "date"
+	Date   string // YYYY-MM-DD
+	Time   string // HH:MM, UTC; optional
+	Reason string // why a material public change gives less notice
 	validator.Validator
 }
 
@@ -142,7 +145,7 @@ func (s *Server) adminPolicy(c *fiber.Ctx) error {
 	if err != nil {
 		return policyError(err)
 	}
-	f := draftForm{Change: string(policies.Material)}
+	var f draftForm
 	hasDraft := false
 	for _, v := range versions {
 		if v.Draft {
@@ -157,7 +160,7 @@ func (s *Server) adminPolicy(c *fiber.Ctx) error {
 		f.Body = versions[len(versions)-1].SourceMD
 		f.KeyPoints = strings.Join(versions[len(versions)-1].KeyPoints, "\n")
 	}
-	return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, "")
+	return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{}, "")
 }
 
 func (s *Server) adminPolicyRender(c *fiber.Ctx, status int, p policies.Policy, versions []policies.Version, f draftForm, pf publishForm, preview template.HTML) error {
@@ -219,7 +222,7 @@ func (s *Server) adminDraftSave(c *fiber.Ctx) error {
 		ChangeKind: policies.ChangeKind(f.Change)}
 	if err := in.Validate(); err != nil {
 		addValidation(&f.Validator, err, nil)
-		return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, publishForm{When: "now"}, "")
+		return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, publishForm{}, "")
 	}
 	if c.FormValue("action") == "preview" {
 		html, err := policies.Render(policies.NormalizeBody(f.Body))
@@ -228,11 +231,11 @@ func (s *Server) adminDraftSave(c *fiber.Ctx) error {
 		}
 		// Sanitised by policies.Render; FillHTML escapes what it adds.
 		html = org.FillHTML(html, s.brandNow().Settings)
-		return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{When: "now"}, template.HTML(html))
+		return s.adminPolicyRender(c, fiber.StatusOK, p, versions, f, publishForm{}, template.HTML(html))
 	}
 	if _, err := s.policies.SaveDraft(ctx, p.Slug, in, audit.UserActor(currentUser(c).ID), s.now()); err != nil {
 		if addValidation(&f.Validator, err, nil) {
-			return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, publishForm{When: "now"}, "")
+			return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, publishForm{}, "")
 		}
 		return policyError(err)
 	}
@@ -253,58 +256,164 @@ func (s *Server) adminDraftDelete(c *fiber.Ctx) error {
 	return c.Redirect("/admin/policies/"+c.Params("slug"), fiber.StatusSeeOther)
 }
 
-// adminPublish publishes the saved draft now or at a future moment.
-func (s *Server) adminPublish(c *fiber.Ctx) error {
+// publishConfirmPage is the data of policies/admin_publish.html: the
+// publisher's choices and, once they are valid, exactly what publishing
+// will do (policies.PlanPublish).
+type publishConfirmPage struct {
+	layout
+	Policy policies.Policy
+	Draft  policies.Version
+	Form   publishForm
+	// Plan is nil until the choices are valid.
+	Plan *policies.PublishPlan
+	// NoticeDays and Earliest state the notice rule for a public policy.
+	NoticeDays int
+	Earliest   time.Time
+}
+
+// readPublishForm reads the publisher's choices, from the query (the
+// confirmation page) or the form (the publication), into the domain's
+// input; the form's errors are the ones no domain rule needs.
+func readPublishForm(c *fiber.Ctx, now time.Time) (publishForm, policies.PublishInput) {
+	get := c.FormValue
+	if c.Method() == fiber.MethodGet {
+		get = func(k string, _ ...string) string { return c.Query(k) }
+	}
+	pf := publishForm{Change: get("change"), When: get("when"), Date: strings.TrimSpace(get("date")),
+		Time: strings.TrimSpace(get("time")), Reason: get("reason")}
+	in := policies.PublishInput{Kind: policies.ChangeKind(pf.Change), ShortNoticeReason: pf.Reason}
+	if in.Kind != policies.Material && in.Kind != policies.Minor {
+		pf.Change = ""
+		pf.AddFieldError("change", "Choose whether the change is material or minor: nothing is assumed.")
+	}
+	switch pf.When {
+	case "now":
+	case "date":
+		in.Effective = parseEffective(&pf, now)
+	default:
+		pf.When = ""
+		pf.AddFieldError("when", "Choose now or a date.")
+	}
+	return pf, in
+}
+
+// publishPlanFields renames the domain's fields to the form's.
+var publishPlanFields = map[string]string{"effective": "date"}
+
+// adminPublishConfirm states what publishing the draft with the chosen
+// kind and date would do, before anything is done. Opened from the
+// editor without choices, it asks for them.
+func (s *Server) adminPublishConfirm(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	p, versions, err := s.policies.Versions(ctx, c.Params("slug"))
+	p, d, err := s.policies.Draft(ctx, c.Params("slug"))
+	if errors.Is(err, policies.ErrNoDraft) {
+		return s.publishWithoutDraft(c)
+	}
 	if err != nil {
 		return policyError(err)
 	}
 	now := s.now()
-	pf := publishForm{When: c.FormValue("when"), Date: strings.TrimSpace(c.FormValue("date")), Time: strings.TrimSpace(c.FormValue("time"))}
-	var effective time.Time
-	switch pf.When {
-	case "now":
-	case "date":
-		effective = parseEffective(&pf, now)
-	default:
-		pf.AddFieldError("when", "Choose now or a date.")
+	page := &publishConfirmPage{layout: layout{Title: "Publish " + p.Title}, Policy: p, Draft: d,
+		NoticeDays: s.policies.NoticeDays(), Earliest: policies.NoticeEarliest(now, s.policies.NoticeDays())}
+	if c.Query("check") == "" {
+		return s.renderPage(c, fiber.StatusOK, "policies/admin_publish", page)
 	}
-	var draft *policies.Version
-	f := draftForm{Change: string(policies.Material)}
-	for _, v := range versions {
-		if v.Draft {
-			draft = &v
-			f = draftForm{Body: v.BodyMD, Summary: v.Summary, KeyPoints: strings.Join(v.KeyPoints, "\n"), Change: string(v.ChangeKind)}
+	pf, in := readPublishForm(c, now)
+	if pf.Valid() {
+		plan, err := s.policies.PlanPublish(ctx, p.Slug, in, now)
+		switch {
+		case publishProblem(&pf, err):
+		case errors.Is(err, policies.ErrNotApproved):
+			page.Form = notApprovedForm(pf)
+			return s.renderPage(c, fiber.StatusConflict, "policies/admin_publish", page)
+		case err != nil:
+			return policyError(err)
+		default:
+			page.Plan = &plan
 		}
 	}
-	if draft == nil {
-		pf.AddFormError("There is no saved draft to publish. Write the new version and save it first.")
+	page.Form = pf
+	status := fiber.StatusOK
+	if !pf.Valid() {
+		status = fiber.StatusUnprocessableEntity
 	}
+	return s.renderPage(c, status, "policies/admin_publish", page)
+}
+
+// publishWithoutDraft answers a publication of a policy that has no
+// saved draft: its editor, saying so.
+func (s *Server) publishWithoutDraft(c *fiber.Ctx) error {
+	p, versions, err := s.policies.Versions(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return policyError(err)
+	}
+	var pf publishForm
+	pf.AddFormError("There is no saved draft to publish. Write the new version and save it first.")
+	return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, draftForm{}, pf, "")
+}
+
+// notApprovedForm is the publish form saying that the draft needs an
+// approval first.
+func notApprovedForm(pf publishForm) publishForm {
+	pf.AddFormError(msgNotApproved)
+	return pf
+}
+
+// publishProblem puts the domain's reasons for refusing a publication
+// beside the form's fields, and reports whether there were any.
+func publishProblem(pf *publishForm, err error) bool {
+	if !addValidation(&pf.Validator, err, publishPlanFields) {
+		return false
+	}
+	if msg, ok := pf.FieldErrors["body"]; ok {
+		// The draft names organisation settings not set yet.
+		delete(pf.FieldErrors, "body")
+		pf.AddFormError("The draft " + strings.ToLower(msg[:1]) + msg[1:])
+	}
+	return true
+}
+
+// adminPublish publishes the saved draft as the confirmation page said:
+// the same choices, planned again and carried out in one transaction.
+func (s *Server) adminPublish(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	p, d, err := s.policies.Draft(ctx, c.Params("slug"))
+	if errors.Is(err, policies.ErrNoDraft) {
+		return s.publishWithoutDraft(c)
+	}
+	if err != nil {
+		return policyError(err)
+	}
+	now := s.now()
+	pf, in := readPublishForm(c, now)
 	if pf.Valid() {
-		v, err := s.policies.Publish(ctx, p.Slug, effective, audit.UserActor(currentUser(c).ID), now)
+		v, plan, err := s.policies.Publish(ctx, p.Slug, in, audit.UserActor(currentUser(c).ID), now)
 		switch {
-		case addValidation(&pf.Validator, err, map[string]string{"effective": "date"}):
-			if msg, ok := pf.FieldErrors["body"]; ok {
-				// The draft names organisation settings not set yet.
-				delete(pf.FieldErrors, "body")
-				pf.AddFormError("The draft " + strings.ToLower(msg[:1]) + msg[1:])
-			}
+		case publishProblem(&pf, err):
 		case errors.Is(err, policies.ErrNotApproved):
-			pf.AddFormError(msgNotApproved)
-			return s.adminPolicyRender(c, fiber.StatusConflict, p, versions, f, pf, "")
+			return s.renderPage(c, fiber.StatusConflict, "policies/admin_publish", &publishConfirmPage{
+				layout: layout{Title: "Publish " + p.Title}, Policy: p, Draft: d, Form: notApprovedForm(pf),
+				NoticeDays: s.policies.NoticeDays(), Earliest: policies.NoticeEarliest(now, s.policies.NoticeDays())})
 		case err != nil:
 			return policyError(err)
 		default:
 			msg := "Version " + strconv.Itoa(v.Number) + " is published and in effect now."
-			if v.EffectiveAt.After(now) {
+			if plan.Scheduled() {
 				msg = "Version " + strconv.Itoa(v.Number) + " is published and scheduled: it takes effect on " + v.EffectiveAt.Format("2 Jan 2006 15:04 UTC") + "."
+			}
+			if plan.Subscribers > 0 {
+				msg += " " + plural(plan.Subscribers, "subscriber") + " will get an email now."
+			}
+			if plan.StaffToAck > 0 {
+				msg += " " + plural(plan.StaffToAck, "staff member") + " will be asked to acknowledge it when it takes effect."
 			}
 			s.flash(c, msg)
 			return c.Redirect("/admin/policies/"+p.Slug, fiber.StatusSeeOther)
 		}
 	}
-	return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, f, pf, "")
+	return s.renderPage(c, fiber.StatusUnprocessableEntity, "policies/admin_publish", &publishConfirmPage{
+		layout: layout{Title: "Publish " + p.Title}, Policy: p, Draft: d, Form: pf,
+		NoticeDays: s.policies.NoticeDays(), Earliest: policies.NoticeEarliest(now, s.policies.NoticeDays())})
 }
 
 // parseEffective reads the date and optional time (UTC) of a scheduled

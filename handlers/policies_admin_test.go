@@ -109,12 +109,13 @@ func TestPolicyAdminCreateEditPublish(t *testing.T) {
 		t.Fatal("an invalid publish form published")
 	}
 	approveDraft(t, ts, "cookies")
-	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusUnprocessableEntity, "Choose whether the change is material or minor")
+	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}, "change": {"material"}}).expect(t, http.StatusSeeOther)
 	ts.client().get("/policies/cookies").expect(t, http.StatusOK, "We use <strong>one</strong> cookie.")
 	if ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'policy.publish' AND target = 'policy:cookies/v1'`) != 1 {
 		t.Error("the publication is not in the audit log")
 	}
-	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}}).expect(t, http.StatusUnprocessableEntity, "no saved draft")
+	admin.post("/admin/policies/cookies/publish", url.Values{"when": {"now"}, "change": {"material"}}).expect(t, http.StatusUnprocessableEntity, "no saved draft")
 }
 
 func TestPublishedVersionUnchangedByAnyRoute(t *testing.T) {

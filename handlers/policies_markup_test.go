@@ -44,6 +44,15 @@ func TestPolicyMarkupIsValid(t *testing.T) {
 		"summary": {"s"}, "change": {"minor"}, "key_points": {"One.\nTwo."}, "action": {"preview"}}).Body
 	admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# P\n\nNew text."}, "summary": {"s"}, "change": {"minor"}, "action": {"save"}})
 	pages["admin-publish-invalid"] = admin.post("/admin/policies/privacy/publish", url.Values{"when": {"date"}, "date": {"yesterday"}}).Body
+	pages["admin-publish-edit"] = admin.get("/admin/policies/privacy").Body
+	pages["admin-publish-choose"] = admin.get("/admin/policies/privacy/publish").Body
+	pages["admin-publish-no-kind"] = admin.get("/admin/policies/privacy/publish?check=1&when=now").Body
+	pages["admin-publish-notice"] = admin.get("/admin/policies/privacy/publish?check=1&change=material&when=now").Body
+	pages["admin-publish-plan"] = admin.get("/admin/policies/privacy/publish?check=1&change=material&when=now&reason=A+court+%3Cb%3Eorder%3C%2Fb%3E").Body
+	pages["admin-publish-staff-plan"] = func() string {
+		admin.post("/admin/policies/"+aup+"/draft", url.Values{"body": {"# AUP\n\nNew."}, "summary": {"s"}, "change": {"minor"}, "action": {"save"}})
+		return admin.get("/admin/policies/" + aup + "/publish?check=1&change=material&when=date&date=2027-01-05").Body
+	}()
 	emp := ts.as(employeeEmail)
 	pages["employee-list"] = emp.get("/my/policies").Body
 	pages["employee-aup"] = emp.get("/my/policies/" + aup).Body

@@ -305,24 +305,27 @@ func (s *Server) policyHistory(c *fiber.Ctx) error {
 
 // apiVersion is a version in the JSON API.
 type apiVersion struct {
-	Slug         string              `json:"slug"`
-	Title        string              `json:"title"`
-	Number       int                 `json:"number"`
-	Status       policies.Status     `json:"status"`
-	EffectiveAt  time.Time           `json:"effective_at"`
-	PublishedAt  time.Time           `json:"published_at"`
-	ChangeKind   policies.ChangeKind `json:"change_kind"`
-	Summary      string              `json:"summary"`
-	BodyMarkdown string              `json:"body_markdown,omitempty"`
-	BodyHTML     string              `json:"body_html,omitempty"`
-	SHA256       string              `json:"sha256"`
-	URL          string              `json:"url"`
+	Slug        string              `json:"slug"`
+	Title       string              `json:"title"`
+	Number      int                 `json:"number"`
+	Status      policies.Status     `json:"status"`
+	EffectiveAt time.Time           `json:"effective_at"`
+	PublishedAt time.Time           `json:"published_at"`
+	ChangeKind  policies.ChangeKind `json:"change_kind"`
+	Summary     string              `json:"summary"`
+	// ShortNoticeReason is why a material change took effect before its
+	// notice period ended; absent when it did not.
+	ShortNoticeReason string `json:"short_notice_reason,omitempty"`
+	BodyMarkdown      string `json:"body_markdown,omitempty"`
+	BodyHTML          string `json:"body_html,omitempty"`
+	SHA256            string `json:"sha256"`
+	URL               string `json:"url"`
 }
 
 func (s *Server) apiVersionOf(t *policies.Timeline, v policies.Version, now time.Time, withBody bool) apiVersion {
 	a := apiVersion{Slug: t.Policy.Slug, Title: t.Policy.Title, Number: v.Number, Status: t.StatusOf(v, now),
 		EffectiveAt: v.EffectiveAt, PublishedAt: v.PublishedAt, ChangeKind: v.ChangeKind, Summary: v.Summary,
-		SHA256: v.SHA256, URL: fmt.Sprintf("%s/policies/%s/v/%d", strings.TrimRight(s.cfg.BaseURL.String(), "/"), t.Policy.Slug, v.Number)}
+		ShortNoticeReason: v.ShortNoticeReason, SHA256: v.SHA256, URL: fmt.Sprintf("%s/policies/%s/v/%d", strings.TrimRight(s.cfg.BaseURL.String(), "/"), t.Policy.Slug, v.Number)}
 	if withBody {
 		a.BodyMarkdown, a.BodyHTML = v.BodyMD, v.BodyHTML
 	}

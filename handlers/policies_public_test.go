@@ -184,7 +184,8 @@ func TestScheduledVersionSwitchesByItself(t *testing.T) {
 		"body": {c.get("/policies/privacy/v/3.md").Body + "\n## Children\n\nOur service is not for children under 16.\n"}, "summary": {"Adds a section on children."},
 		"change": {"material"}, "action": {"save"}}).expect(t, http.StatusSeeOther)
 	approveDraft(t, ts, "privacy")
-	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"date"}, "date": {"2026-12-15"}, "time": {"08:00"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"date"}, "date": {"2026-12-15"}, "time": {"08:00"}, "change": {"material"},
+		"reason": {"Our new processor starts then."}}).expect(t, http.StatusSeeOther)
 
 	res := c.get("/policies/privacy")
 	res.expect(t, http.StatusOK, "A new version is scheduled", "15 Dec 2026 08:00 UTC", `href="/policies/privacy/diff/3/4"`)
@@ -217,7 +218,7 @@ func TestPublishedXSSNeverReachesCustomers(t *testing.T) {
 	admin.post("/admin/policies/privacy/draft", url.Values{"body": {payload}, "summary": {"Test"}, "change": {"minor"}, "action": {"save"}}).
 		expect(t, http.StatusSeeOther)
 	approveDraft(t, ts, "privacy")
-	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}, "change": {"minor"}}).expect(t, http.StatusSeeOther)
 
 	bad := regexp.MustCompile(`(?i)<script|<iframe|<svg|\son[a-z]+\s*=|href\s*=\s*["']?\s*javascript:`)
 	c := ts.client()

@@ -23,7 +23,7 @@ func publishVersion(t *testing.T, ts *testServer, body, summary string, keyPoint
 		t.Fatal(err)
 	}
 	approveInStore(t, ts, "privacy")
-	if _, err := ts.srv.policies.Publish(ctx, "privacy", ts.clock(), audit.System, ts.clock()); err != nil {
+	if _, _, err := ts.srv.policies.Publish(ctx, "privacy", policies.PublishInput{Kind: policies.Material, ShortNoticeReason: "a test of the redline"}, audit.System, ts.clock()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -174,7 +174,7 @@ func TestKeyPointsLeadThePageAndTheFeed(t *testing.T) {
 	admin.get("/admin/policies/privacy").expect(t, http.StatusOK,
 		"We keep support tickets for 18 months.\nWe never sell your data &lt;script&gt;alert(1)&lt;/script&gt;.</textarea>")
 	approveDraft(t, ts, "privacy")
-	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}, "change": {"material"}, "reason": {"A test of key points."}}).expect(t, http.StatusSeeOther)
 
 	page := c.get("/policies/privacy")
 	page.expect(t, http.StatusOK, `<h2 id="In-short">In short</h2>`,

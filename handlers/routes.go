@@ -108,6 +108,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/admin/policies/:slug", admin, s.adminPolicy)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/draft", admin, s.adminDraftSave)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/draft/delete", admin, s.adminDraftDelete)
+	s.route(fiber.MethodGet, "/admin/policies/:slug/publish", admin, s.adminPublishConfirm)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/publish", admin, s.adminPublish)
 	// Governance: owners, approvers, four eyes, reviews (policies_governance.go).
 	s.route(fiber.MethodPost, "/admin/policies/:slug/submit", admin, s.draftSubmit)

@@ -137,6 +137,7 @@ func New(d Deps) (*Server, error) {
 	s.org = org.NewStore(d.DB, d.Config.Org)
 	s.subprocessors = subprocessors.NewStore(d.DB, mailer, d.Config.SubprocessorNoticeDays)
 	s.policies.UseOrganisation(s.org)
+	s.policies.SetNoticeDays(d.Config.PolicyNoticeDays)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.refreshBrand(ctx); err != nil {

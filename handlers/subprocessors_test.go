@@ -281,7 +281,7 @@ func TestSubprocessorsNamedInPolicies(t *testing.T) {
 	admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# Privacy\n\nCard payments go through Stripe, in the United States.\n"},
 		"summary": {"Name our payment provider"}, "change": {"minor"}, "action": {"save"}}).expect(t, http.StatusSeeOther)
 	approveDraft(t, ts, "privacy")
-	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}, "change": {"minor"}}).expect(t, http.StatusSeeOther)
 
 	page := ts.client().get("/subprocessors")
 	page.expect(t, http.StatusOK, "Named in our policies")

@@ -21,10 +21,6 @@ import (
 //go:embed demo
 var DemoFS embed.FS
 
-// demoNotice is how long before its effective date the demo pretends each
-// version was published: organisations announce changes ahead.
-const demoNotice = 14 * 24 * time.Hour
-
 // DemoOrganisation is the demo company's organisation settings: its
 // branding, and the company facts the demo policies name as {{org.KEY}}.
 func DemoOrganisation() map[string]string {
@@ -106,9 +102,12 @@ func SeedDemo(ctx context.Context, s *Store, now time.Time) error {
 				continue
 			}
 		}
+		// The demo pretends each version was published with the full
+		// notice period ahead of its effective date, as the notice rule
+		// asks of a material change.
 		at := now
-		if !f.Effective.IsZero() && f.Effective.Add(-demoNotice).Before(now) {
-			at = f.Effective.Add(-demoNotice)
+		if notice := f.Effective.AddDate(0, 0, -s.noticeDays); !f.Effective.IsZero() && notice.Before(now) {
+			at = notice
 		}
 		if err := s.demoPublish(ctx, f, admins, at); err != nil {
 			return fmt.Errorf("policies: demo: %s: %w", name, err)

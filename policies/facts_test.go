@@ -34,7 +34,7 @@ func TestPublishFreezesOrganisationFacts(t *testing.T) {
 			t.Fatal(err)
 		}
 		approveDraft(t, s, "privacy", t0)
-		_, err := s.Publish(ctx, "privacy", time.Time{}, actor, t0)
+		_, _, err := s.Publish(ctx, "privacy", PublishInput{Kind: Material}, actor, t0)
 		var ve *ValidationError
 		if !errors.As(err, &ve) || !strings.Contains(ve.Fields["body"], "not set yet: transfer mechanism.") {
 			t.Fatalf("publish with an unset fact = %v", err)
@@ -42,7 +42,7 @@ func TestPublishFreezesOrganisationFacts(t *testing.T) {
 		if _, err := settings.Save(ctx, map[string]string{"dpo": "Hannah Okafor", "transfer_mechanism": "EU SCCs with the UK Addendum"}, actor, t0); err != nil {
 			t.Fatal(err)
 		}
-		v, err := s.Publish(ctx, "privacy", time.Time{}, actor, t0)
+		v, _, err := s.Publish(ctx, "privacy", PublishInput{Kind: Material}, actor, t0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -64,6 +64,9 @@ func EntryID(p Policy, n int) string {
 	return fmt.Sprintf("%s%s:policy/%s/v/%d", tagAuthority, tagDate(p.CreatedAt), p.Slug, n)
 }
 
+// EntryTitle is the title of the feed entry of version n of p.
+func EntryTitle(p Policy, n int) string { return fmt.Sprintf("%s: version %d", p.Title, n) }
+
 // PolicyFeedID is the Atom id of the feed of p alone.
 func PolicyFeedID(p Policy) string {
 	return fmt.Sprintf("%s%s:policy/%s", tagAuthority, tagDate(p.CreatedAt), p.Slug)
@@ -142,7 +145,7 @@ func writeFeed(f AtomFeed, baseURL, org string, pubs []publication) ([]byte, err
 		when := "effective " + p.v.EffectiveAt.UTC().Format("2 January 2006")
 		e := AtomEntry{
 			ID:        EntryID(p.p, p.v.Number),
-			Title:     fmt.Sprintf("%s: version %d", p.p.Title, p.v.Number),
+			Title:     EntryTitle(p.p, p.v.Number),
 			Links:     []AtomLink{{Rel: "alternate", Type: "text/html", Href: url}},
 			Published: p.v.PublishedAt.UTC().Format(time.RFC3339),
 			Updated:   p.v.PublishedAt.UTC().Format(time.RFC3339),

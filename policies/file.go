@@ -26,7 +26,10 @@ type File struct {
 	KeyPoints []string
 	Change    ChangeKind
 	Effective time.Time // zero: when published
-	Body      string
+	// ShortNoticeReason is why a material change to a public policy
+	// takes effect before the notice period ends (PublishInput).
+	ShortNoticeReason string
+	Body              string
 	// Given lists the front matter fields present in the file; settings
 	// left out keep the policy's current values.
 	Given map[string]bool
@@ -56,7 +59,7 @@ func (e *FileError) add(field, msg string) {
 }
 
 var knownFields = []string{"slug", "title", "audience", "summary", "key_points", "change", "effective",
-	"acknowledge", "acknowledge_within_days", "reacknowledge_months"}
+	"short_notice_reason", "acknowledge", "acknowledge_within_days", "reacknowledge_months"}
 
 // ParseFile reads a policy file. name is used in error messages.
 func ParseFile(name string, data []byte) (File, error) {
@@ -99,6 +102,7 @@ func ParseFile(name string, data []byte) (File, error) {
 	f.Summary = strings.TrimSpace(fmString(raw, "summary", fe))
 	f.KeyPoints = fmStrings(raw, "key_points", fe)
 	f.Change = ChangeKind(fmString(raw, "change", fe))
+	f.ShortNoticeReason = strings.TrimSpace(fmString(raw, "short_notice_reason", fe))
 	f.Settings.RequiresAck = fmBool(raw, "acknowledge", fe)
 	f.Settings.AckWithinDays = fmInt(raw, "acknowledge_within_days", fe)
 	f.Settings.ReackMonths = fmInt(raw, "reacknowledge_months", fe)
@@ -226,7 +230,8 @@ func fmInt(raw map[string]any, k string, fe *FileError) int {
 type Result struct {
 	Policy    Policy
 	Version   Version
-	Published bool   // false: nothing changed
+	Published bool   // false: no new version
+	Updated   bool   // the title or settings changed without a new version
 	Message   string // for the person who ran it
 }
 
@@ -255,21 +260,34 @@ func (s *Store) PublishFile(ctx context.Context, f File, by audit.Actor, now tim
 			if err != nil {
 				return fileErr(f.Name, err)
 			}
-			if same, ok := identical(&Timeline{Policy: p, Versions: vs}, Hash(frozen), now); ok {
-				res = Result{Policy: p, Version: same, Message: fmt.Sprintf(
-					"%s: identical to %s version %d (effective %s); nothing published",
-					f.Name, p.Slug, same.Number, same.EffectiveAt.Format(time.RFC3339))}
-				return nil
-			}
+			same, isSame := identical(&Timeline{Policy: p, Versions: vs}, Hash(frozen), now)
+			before := p
 			if p, err = updateSettings(ctx, tx, p.Slug, f.settingsOver(p), now); err != nil {
 				return fileErr(f.Name, err)
+			}
+			if isSame {
+				// Nothing to publish; the title and settings still follow
+				// the file (nothing takes effect, so its date is moot).
+				msg := fmt.Sprintf("%s: identical to %s version %d (effective %s); nothing published",
+					f.Name, p.Slug, same.Number, same.EffectiveAt.Format(time.RFC3339))
+				if changed := settingsChanges(before, p); changed != "" {
+					if err := audit.Record(ctx, tx, by.Entry(now, "policy.settings", "policy:"+p.Slug, changed)); err != nil {
+						return err
+					}
+					msg = fmt.Sprintf("%s: identical to %s version %d (effective %s); no new version, %s updated",
+						f.Name, p.Slug, same.Number, same.EffectiveAt.Format(time.RFC3339), changed)
+					res.Updated = true
+				}
+				res.Policy, res.Version, res.Message = p, same, msg
+				return nil
 			}
 		}
 		approval, err := checkFileApproval(ctx, tx, p, f, by, now)
 		if err != nil {
 			return fileErr(f.Name, err)
 		}
-		v, err := s.publish(ctx, tx, p, DraftInput{Body: f.Body, Summary: f.Summary, KeyPoints: f.KeyPoints, ChangeKind: f.Change}, approval.draftID, f.Effective, by, now)
+		v, _, err := s.publish(ctx, tx, p, DraftInput{Body: f.Body, Summary: f.Summary, KeyPoints: f.KeyPoints, ChangeKind: f.Change}, approval.draftID,
+			PublishInput{Kind: f.Change, Effective: f.Effective, ShortNoticeReason: f.ShortNoticeReason}, by, now)
 		if err != nil {
 			return fileErr(f.Name, err)
 		}
@@ -287,7 +305,7 @@ func (s *Store) PublishFile(ctx context.Context, f File, by audit.Actor, now tim
 	if err != nil {
 		return Result{}, err
 	}
-	if res.Published {
+	if res.Published || res.Updated {
 		s.invalidate(f.Settings.Slug)
 	}
 	return res, nil
@@ -342,6 +360,25 @@ func (f File) settingsOver(cur Policy) Settings {
 	return st
 }
 
+// settingsChanges names what differs between a policy's settings before
+// and after, or is "" when nothing does.
+func settingsChanges(before, after Policy) string {
+	var out []string
+	if before.Title != after.Title {
+		out = append(out, fmt.Sprintf("title %q", after.Title))
+	}
+	if before.RequiresAck != after.RequiresAck {
+		out = append(out, fmt.Sprintf("acknowledge %t", after.RequiresAck))
+	}
+	if before.AckWithinDays != after.AckWithinDays {
+		out = append(out, fmt.Sprintf("acknowledge_within_days %d", after.AckWithinDays))
+	}
+	if before.ReackMonths != after.ReackMonths {
+		out = append(out, fmt.Sprintf("reacknowledge_months %d", after.ReackMonths))
+	}
+	return strings.Join(out, ", ")
+}
+
 type exportMatter struct {
 	Slug                  string   `yaml:"slug"`
 	Title                 string   `yaml:"title"`
@@ -350,6 +387,7 @@ type exportMatter struct {
 	KeyPoints             []string `yaml:"key_points,omitempty"`
 	Change                string   `yaml:"change"`
 	Effective             string   `yaml:"effective"`
+	ShortNoticeReason     string   `yaml:"short_notice_reason,omitempty"`
 	Acknowledge           bool     `yaml:"acknowledge"`
 	AcknowledgeWithinDays int      `yaml:"acknowledge_within_days"`
 	ReacknowledgeMonths   int      `yaml:"reacknowledge_months"`
@@ -360,7 +398,7 @@ type exportMatter struct {
 func FormatFile(p Policy, v Version) ([]byte, error) {
 	head, err := yaml.Marshal(exportMatter{
 		Slug: p.Slug, Title: p.Title, Audience: string(p.Audience), Summary: v.Summary, KeyPoints: v.KeyPoints, Change: string(v.ChangeKind),
-		Effective: v.EffectiveAt.UTC().Format(time.RFC3339), Acknowledge: p.RequiresAck,
+		Effective: v.EffectiveAt.UTC().Format(time.RFC3339), ShortNoticeReason: v.ShortNoticeReason, Acknowledge: p.RequiresAck,
 		AcknowledgeWithinDays: p.AckWithinDays, ReacknowledgeMonths: p.ReackMonths,
 	})
 	if err != nil {

@@ -123,10 +123,14 @@ func TestPublishFileAndExport(t *testing.T) {
 
 		// A later file may retitle; it may not move a public policy to staff.
 		v2src := strings.Replace(strings.Replace(goodFile, "18 months", "12 months", 1), "title: Privacy policy", "title: Privacy notice", 1)
+		// Three days after v1 it is material and owes 30 days' notice: the
+		// file says why it gives less.
+		v2src = strings.Replace(v2src, "change: material\n", "change: material\nshort_notice_reason: The regulator's order of 20 November.\n", 1)
 		f3, _ := ParseFile("v2.md", []byte(v2src))
 		approveFile(t, s, f3, now)
 		r3, err := s.PublishFile(ctx, f3, audit.CLI, now)
-		if err != nil || r3.Version.Number != 2 || r3.Policy.Title != "Privacy notice" {
+		if err != nil || r3.Version.Number != 2 || r3.Policy.Title != "Privacy notice" ||
+			r3.Version.ShortNoticeReason != "The regulator's order of 20 November." {
 			t.Fatalf("second version: %+v %v", r3, err)
 		}
 		staffSrc := strings.Replace(strings.Replace(goodFile, "audience: public", "audience: staff", 1), "18 months", "6 months", 1)
@@ -219,7 +223,7 @@ func TestPublishFileNoOpAgainstInEffectAndScheduled(t *testing.T) {
 			}
 			return f
 		}
-		publish := func(f File) Result {
+		publishAt := func(f File, now time.Time) Result {
 			t.Helper()
 			approveFile(t, s, f, now)
 			r, err := s.PublishFile(ctx, f, audit.CLI, now)
@@ -228,22 +232,82 @@ func TestPublishFileNoOpAgainstInEffectAndScheduled(t *testing.T) {
 			}
 			return r
 		}
-		publish(file("One.", "2026-01-01"))
-		publish(file("Two.", "2026-06-01"))
-		publish(file("Three.", "2026-12-15")) // scheduled
+		publish := func(f File) Result { t.Helper(); return publishAt(f, now) }
+		// Each published with the 30 days' notice a material change owes.
+		publishAt(file("One.", "2026-01-01"), now.AddDate(-1, 0, 0))
+		publishAt(file("Two.", "2026-06-01"), now.AddDate(0, -7, 0))
+		publishAt(file("Three.", "2026-12-15"), now.AddDate(0, 0, -20)) // scheduled
 		cases := []struct {
 			body, effective string
 			published       bool
 		}{
 			{"Two.", "", false},             // the version in effect
 			{"Three.", "2026-12-15", false}, // the scheduled one
-			{"One.", "2026-12-20", true},    // an older text, published again on purpose
+			{"One.", "2026-12-30", true},    // an older text, published again on purpose
 		}
 		for _, c := range cases {
 			r := publish(file(c.body, c.effective))
 			if r.Published != c.published {
 				t.Errorf("%q: published %v (%s), want %v", c.body, r.Published, r.Message, c.published)
 			}
+		}
+	})
+}
+
+// TestPublishFileKeepsTitleAndSettings: a file that changes only the
+// title or settings updates them without a new version (it used to drop
+// them), and says so; a date in the past is refused, naming the field.
+func TestPublishFileKeepsTitleAndSettings(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+		src := "---\nslug: conduct\ntitle: Code of conduct\naudience: staff\nsummary: First.\nchange: material\n" +
+			"acknowledge: true\nacknowledge_within_days: 14\n---\n# Conduct\n\nBe kind.\n"
+		f, err := ParseFile("conduct.md", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		approveFile(t, s, f, now)
+		if _, err := s.PublishFile(ctx, f, audit.CLI, now); err != nil {
+			t.Fatal(err)
+		}
+		renamed := strings.Replace(strings.Replace(src, "title: Code of conduct", "title: Staff code of conduct", 1),
+			"acknowledge_within_days: 14", "acknowledge_within_days: 7", 1)
+		f2, err := ParseFile("conduct.md", []byte(renamed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.PublishFile(ctx, f2, audit.CLI, now.Add(time.Hour))
+		if err != nil || r.Published || !r.Updated || !strings.Contains(r.Message, `title "Staff code of conduct"`) ||
+			!strings.Contains(r.Message, "acknowledge_within_days 7") {
+			t.Fatalf("title and settings change = %+v, %v", r, err)
+		}
+		tl, err := s.Timeline(ctx, "conduct")
+		if err != nil || tl.Policy.Title != "Staff code of conduct" || tl.Policy.AckWithinDays != 7 || len(tl.Versions) != 1 {
+			t.Fatalf("after the update: %+v (%d versions), %v", tl.Policy, len(tl.Versions), err)
+		}
+		var audited int
+		if err := d.Get(&audited, `SELECT COUNT(*) FROM audit_log WHERE action = 'policy.settings'`); err != nil || audited != 1 {
+			t.Errorf("%d settings changes audited, want 1 (%v)", audited, err)
+		}
+		// The same file again changes nothing and records nothing.
+		if r, err := s.PublishFile(ctx, f2, audit.CLI, now.Add(2*time.Hour)); err != nil || r.Updated || r.Published {
+			t.Errorf("repeat = %+v, %v", r, err)
+		}
+
+		past := strings.Replace(strings.Replace(src, "Be kind.", "Be very kind.", 1), "change: material\n", "change: material\neffective: 2026-03-01\n", 1)
+		f3, err := ParseFile("past.md", []byte(past))
+		if err != nil {
+			t.Fatal(err)
+		}
+		approveFile(t, s, f3, now)
+		_, err = s.PublishFile(ctx, f3, audit.CLI, now)
+		var fe *FileError
+		if !errors.As(err, &fe) || fe.File != "past.md" || !strings.Contains(fe.Fields["effective"], "2026-03-01T00:00:00Z is in the past") {
+			t.Fatalf("a past effective date = %v", err)
+		}
+		if tl, _ := s.Timeline(ctx, "conduct"); len(tl.Versions) != 1 {
+			t.Errorf("a refused file published: %d versions", len(tl.Versions))
 		}
 	})
 }

@@ -579,20 +579,31 @@ func approvalsWhere(ctx context.Context, q sqlx.ExtContext, where string, args .
 	return out, nil
 }
 
+// mayPublish reports whether the draft's present content is approved
+// (approved), or else whether four-eyes approval is off, so that the
+// publisher may approve it themself (ErrNotApproved when it is on).
+func mayPublish(ctx context.Context, q sqlx.ExtContext, p Policy, d Version) (st DraftApproval, approved bool, err error) {
+	st, err = draftApproval(ctx, q, d)
+	if err != nil || st.State == ApprovalApproved {
+		return st, err == nil, err
+	}
+	on, err := fourEyesOn(ctx, q, p.ID)
+	if err != nil {
+		return st, false, err
+	}
+	if on {
+		return st, false, ErrNotApproved
+	}
+	return st, false, nil
+}
+
 // requireApproval is the publication's guard: the draft's present content
 // is approved, or four-eyes approval is off for the policy and the
 // publisher's approval is recorded as a self-approval.
 func requireApproval(ctx context.Context, tx *sqlx.Tx, p Policy, d Version, by audit.Actor, now time.Time) error {
-	st, err := draftApproval(ctx, tx, d)
-	if err != nil || st.State == ApprovalApproved {
+	st, approved, err := mayPublish(ctx, tx, p, d)
+	if err != nil || approved {
 		return err
-	}
-	on, err := fourEyesOn(ctx, tx, p.ID)
-	if err != nil {
-		return err
-	}
-	if on {
-		return ErrNotApproved
 	}
 	return recordStep(ctx, tx, p, d.ID, ActionSelfApprove, st.Hash, "published with four-eyes approval off", by, now.UTC().Truncate(time.Microsecond))
 }

@@ -43,7 +43,7 @@ func TestFourEyesApproval(t *testing.T) {
 
 		// Unapproved: refused, and nothing is published, queued or logged.
 		before := countRows(t, d, `SELECT COUNT(*) FROM audit_log`)
-		if _, err := s.Publish(ctx, "privacy", time.Time{}, alice, t0); !errors.Is(err, ErrNotApproved) {
+		if _, _, err := s.Publish(ctx, "privacy", PublishInput{Kind: Material, ShortNoticeReason: "a test of approvals"}, alice, t0); !errors.Is(err, ErrNotApproved) {
 			t.Fatalf("publish unapproved = %v, want ErrNotApproved", err)
 		}
 		if n := countRows(t, d, `SELECT COUNT(*) FROM policy_versions WHERE status = 'published'`); n != 0 {
@@ -95,7 +95,7 @@ func TestFourEyesApproval(t *testing.T) {
 		if _, _, st, _ := s.DraftApprovalOf(ctx, "privacy"); st.State != ApprovalDraft {
 			t.Errorf("edited after approval: state %s, want draft", st.State)
 		}
-		if _, err := s.Publish(ctx, "privacy", time.Time{}, bob, t0.Add(4*time.Minute)); !errors.Is(err, ErrNotApproved) {
+		if _, _, err := s.Publish(ctx, "privacy", PublishInput{Kind: Material, ShortNoticeReason: "a test of approvals"}, bob, t0.Add(4*time.Minute)); !errors.Is(err, ErrNotApproved) {
 			t.Fatalf("publish after an edit = %v, want ErrNotApproved", err)
 		}
 
@@ -119,7 +119,7 @@ func TestFourEyesApproval(t *testing.T) {
 		if err := s.Approve(ctx, "privacy", "", bob, t0.Add(8*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		v, err := s.Publish(ctx, "privacy", time.Time{}, bob, t0.Add(9*time.Minute))
+		v, _, err := s.Publish(ctx, "privacy", PublishInput{Kind: Material, ShortNoticeReason: "a test of approvals"}, bob, t0.Add(9*time.Minute))
 		if err != nil || v.Number != 1 {
 			t.Fatalf("publish approved = %+v, %v", v, err)
 		}
@@ -209,14 +209,14 @@ func TestFourEyesOff(t *testing.T) {
 		if err := s.Approve(ctx, "privacy", "", alice, t0.Add(2*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Publish(ctx, "privacy", time.Time{}, alice, t0.Add(2*time.Hour)); err != nil {
+		if _, _, err := s.Publish(ctx, "privacy", PublishInput{Kind: Material, ShortNoticeReason: "a test of approvals"}, alice, t0.Add(2*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		// Or publishes without approving: recorded as a self-approval too.
 		if _, err := s.SaveDraft(ctx, "privacy", DraftInput{Body: "# P\n\nTwo.", Summary: "Second", ChangeKind: Minor}, alice, t0.Add(3*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Publish(ctx, "privacy", time.Time{}, alice, t0.Add(3*time.Hour)); err != nil {
+		if _, _, err := s.Publish(ctx, "privacy", PublishInput{Kind: Material, ShortNoticeReason: "a test of approvals"}, alice, t0.Add(3*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		steps, _ := s.Approvals(ctx, "privacy")
@@ -292,6 +292,7 @@ func TestPublishFileNeedsApprovedDraft(t *testing.T) {
 		}
 		f2 := f
 		f2.Body = "# Privacy\n\nWe keep less.\n"
+		f2.ShortNoticeReason = "A test of four-eyes off."
 		res, err = s.PublishFile(ctx, f2, audit.CLI, t0.Add(time.Hour))
 		if err != nil || res.Version.Number != 2 {
 			t.Fatalf("four-eyes off file = %+v, %v", res, err)

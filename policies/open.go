@@ -85,6 +85,16 @@ func OpenAcknowledgements(ctx context.Context, q sqlx.ExtContext, now time.Time,
 	return nil
 }
 
+// OpenAcknowledgementsOf is OpenAcknowledgements for the one policy of
+// t (its versions as AckTimelines reads them).
+func OpenAcknowledgementsOf(ctx context.Context, q sqlx.ExtContext, t *Timeline, now time.Time, fn func(OpenAck) error) error {
+	cur, ok := t.InEffect(now)
+	if !ok {
+		return nil
+	}
+	return openAcks(ctx, q, t, cur, now, fn)
+}
+
 func openAcks(ctx context.Context, q sqlx.ExtContext, t *Timeline, cur Version, now time.Time, fn func(OpenAck) error) error {
 	base := t.Base(cur)
 	rows, err := q.QueryxContext(ctx, q.Rebind(`SELECT u.id, `+db.TimeColumn(q, "u.hired_on")+`, `+db.TimeColumn(q, "u.created_at")+`,

@@ -158,6 +158,9 @@ type Store struct {
 	db   *db.DB
 	mail *mail.Renderer
 	org  *org.Store // the facts a publication writes into its text
+	// noticeDays is the notice a material change to a public policy
+	// gives (SetNoticeDays).
+	noticeDays int
 
 	mu        sync.RWMutex
 	timelines map[string]timelineEntry
@@ -167,10 +170,11 @@ type Store struct {
 // NewStore returns a store over d that writes its emails with r.
 func NewStore(d *db.DB, r *mail.Renderer) *Store {
 	return &Store{
-		db:        d,
-		mail:      r,
-		org:       org.NewStore(d, nil),
-		timelines: map[string]timelineEntry{},
+		db:         d,
+		mail:       r,
+		org:        org.NewStore(d, nil),
+		noticeDays: DefaultNoticeDays,
+		timelines:  map[string]timelineEntry{},
 		// Another instance may publish: a short lifetime bounds how long
 		// this one serves the old timeline. Publications made here
 		// invalidate at once.

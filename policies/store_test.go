@@ -53,7 +53,9 @@ func publishVersion(t testing.TB, s *Store, slug, body string, kind ChangeKind, 
 		t.Fatal(err)
 	}
 	approveDraft(t, s, slug, now)
-	v, err := s.Publish(ctx, slug, effective, audit.Actor{Label: "test"}, now)
+	// Not a test of the notice period: a reason lets any change take
+	// effect when the test says.
+	v, _, err := s.Publish(ctx, slug, PublishInput{Kind: kind, Effective: effective, ShortNoticeReason: "a test"}, audit.Actor{Label: "test"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +150,11 @@ func TestPublishedVersionsCannotChange(t *testing.T) {
 			t.Errorf("second SaveDraft = %+v, %v; want the same draft %d", d2, err, d1.ID)
 		}
 		approveDraft(t, s, "privacy", t0)
-		v2, err := s.Publish(ctx, "privacy", time.Time{}, audit.Actor{Label: "test"}, t0.Add(time.Hour))
+		v2, _, err := s.Publish(ctx, "privacy", PublishInput{Kind: Minor}, audit.Actor{Label: "test"}, t0.Add(time.Hour))
 		if err != nil || v2.Number != 2 || v2.ChangeKind != Minor {
 			t.Fatalf("publish v2 = %+v, %v", v2, err)
 		}
-		if _, err := s.Publish(ctx, "privacy", time.Time{}, audit.Actor{Label: "test"}, t0); !errors.Is(err, ErrNoDraft) {
+		if _, _, err := s.Publish(ctx, "privacy", PublishInput{Kind: Minor}, audit.Actor{Label: "test"}, t0); !errors.Is(err, ErrNoDraft) {
 			t.Errorf("publish without a draft: %v, want ErrNoDraft", err)
 		}
 
@@ -272,8 +274,8 @@ func TestVersionInEffectAcrossTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		approveDraft(t, s, "privacy", jun)
-		_, err = s.Publish(ctx, "privacy", mar, audit.Actor{Label: "test"}, jun)
+		approveDraft(t, s, "privacy", mar)
+		_, _, err = s.Publish(ctx, "privacy", PublishInput{Kind: Minor, Effective: mar}, audit.Actor{Label: "test"}, mar)
 		var ve *ValidationError
 		if !errors.As(err, &ve) || ve.Fields["effective"] == "" {
 			t.Errorf("publish effective before v3: %v", err)

@@ -259,23 +259,3 @@ func SubscribedAddresses(ctx context.Context, q sqlx.ExtContext) (map[string]boo
 	}
 	return out, nil
 }
-
-// queueNotices tells every confirmed subscriber about a publication, in
-// the publishing transaction.
-func (s *Store) queueNotices(ctx context.Context, tx *sqlx.Tx, p Policy, v Version, now time.Time) error {
-	var subs []Subscription
-	if err := tx.SelectContext(ctx, &subs, `SELECT `+subscriptionCols+` FROM policy_subscriptions
-		WHERE confirmed_at IS NOT NULL ORDER BY id`); err != nil {
-		return fmt.Errorf("policies: notices for %s v%d: %w", p.Slug, v.Number, err)
-	}
-	for _, sub := range subs {
-		msg, err := s.noticeMessage(sub, p, v)
-		if err != nil {
-			return err
-		}
-		if _, err := stewardmail.Enqueue(ctx, tx, msg, now); err != nil {
-			return err
-		}
-	}
-	return nil
-}

@@ -17,6 +17,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/db"
+	stewardmail "steward/internal/mail"
 	"steward/internal/mdnest"
 	"steward/internal/org"
 	"steward/internal/webhooks"
@@ -54,6 +55,10 @@ type Version struct {
 	PublishedBy *int64     `json:"-"`
 	PublishedAt time.Time  `json:"published_at"`
 	EffectiveAt time.Time  `json:"effective_at"`
+	// ShortNoticeReason is why a material change to a public policy takes
+	// effect before the notice period ends (PublishInput); empty when the
+	// full notice was given or none was owed. It is public.
+	ShortNoticeReason string `json:"short_notice_reason,omitempty"`
 }
 
 type versionRow struct {
@@ -74,15 +79,16 @@ type versionRow struct {
 	PublishedBy *int64     `db:"published_by"`
 	PublishedAt *time.Time `db:"published_at"`
 	EffectiveAt *time.Time `db:"effective_at"`
+	ShortNotice string     `db:"short_notice_reason"`
 }
 
 const versionCols = `id, policy_id, status, number, body_md, source_md, body_html, summary, key_points, change_kind, sha256,
-	created_by, created_at, updated_at, published_by, published_at, effective_at`
+	created_by, created_at, updated_at, published_by, published_at, effective_at, short_notice_reason`
 
 func (r versionRow) version() Version {
 	v := Version{ID: r.ID, PolicyID: r.PolicyID, Draft: r.Status == "draft", BodyMD: r.BodyMD, BodyHTML: r.BodyHTML,
 		Summary: r.Summary, KeyPoints: splitKeyPoints(r.KeyPoints), ChangeKind: ChangeKind(r.ChangeKind), SHA256: r.SHA256, CreatedBy: r.CreatedBy,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PublishedBy: r.PublishedBy}
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PublishedBy: r.PublishedBy, ShortNoticeReason: r.ShortNotice}
 	v.SourceMD = v.BodyMD
 	if r.SourceMD != nil {
 		v.SourceMD = *r.SourceMD
@@ -376,61 +382,26 @@ func latestPublished(ctx context.Context, q sqlx.ExtContext, policyID int64) (Ve
 	return r.version(), true, nil
 }
 
-// Publish publishes the policy's draft as the next version, in effect from
-// effective (the zero time means now). A future date makes it scheduled.
-func (s *Store) Publish(ctx context.Context, slug string, effective time.Time, by audit.Actor, now time.Time) (Version, error) {
-	var out Version
-	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		p, err := policyBySlug(ctx, tx, slug)
-		if err != nil {
-			return err
-		}
-		d, err := draftOf(ctx, tx, p.ID)
-		if err != nil {
-			return err
-		}
-		if err := requireApproval(ctx, tx, p, d, by, now); err != nil {
-			return err
-		}
-		in := DraftInput{Body: d.BodyMD, Summary: d.Summary, KeyPoints: d.KeyPoints, ChangeKind: d.ChangeKind}
-		out, err = s.publish(ctx, tx, p, in, &d.ID, effective, by, now)
-		return err
-	})
-	if err != nil {
-		return Version{}, err
-	}
-	s.invalidate(slug)
-	return out, nil
-}
-
 // publish makes a new published version: from the draft row draftID when
-// it is set, or as a new row. It records the publication in the audit log
-// and queues change notices to subscribers in the same transaction.
-func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInput, draftID *int64, effective time.Time, by audit.Actor, now time.Time) (Version, error) {
+// it is set, or as a new row. It computes the plan (planPublish: the
+// checks, the notice rule, who is told) and carries it out in the same
+// transaction: the version, the audit entry, the webhook event and one
+// change notice per subscriber the plan counts.
+func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInput, draftID *int64, pin PublishInput, by audit.Actor, now time.Time) (Version, PublishPlan, error) {
 	if err := in.Validate(); err != nil {
-		return Version{}, err
+		return Version{}, PublishPlan{}, err
 	}
 	now = now.UTC().Truncate(time.Microsecond)
-	if effective.IsZero() {
-		effective = now
-	}
-	effective = effective.UTC().Truncate(time.Microsecond)
-	last, hasLast, err := latestPublished(ctx, tx, p.ID)
+	plan, err := s.planPublish(ctx, tx, p, pin, now)
 	if err != nil {
-		return Version{}, err
+		return Version{}, PublishPlan{}, err
 	}
-	number := 1
-	if hasLast {
-		number = last.Number + 1
-		if effective.Before(last.EffectiveAt) {
-			return Version{}, &ValidationError{Fields: map[string]string{"effective": fmt.Sprintf(
-				"must not be before %s of version %d, the latest published", last.EffectiveAt.Format(time.RFC3339), last.Number)}}
-		}
-	}
+	number, effective := plan.Number, plan.Effective
+	in.ChangeKind = plan.Kind
 	source := NormalizeBody(in.Body)
 	body, err := s.freeze(ctx, tx, source)
 	if err != nil {
-		return Version{}, err
+		return Version{}, PublishPlan{}, err
 	}
 	var sourceMD *string
 	if source != body {
@@ -438,7 +409,7 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 	}
 	html, err := Render(body)
 	if err != nil {
-		return Version{}, fmt.Errorf("policies: publish %s: %w", p.Slug, err)
+		return Version{}, PublishPlan{}, fmt.Errorf("policies: publish %s: %w", p.Slug, err)
 	}
 	sum := Hash(body)
 	var id int64
@@ -446,35 +417,44 @@ func (s *Store) publish(ctx context.Context, tx *sqlx.Tx, p Policy, in DraftInpu
 		id = *draftID
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_versions SET status = 'published', number = ?, body_md = ?,
 			source_md = ?, body_html = ?, summary = ?, key_points = ?, change_kind = ?, sha256 = ?, updated_at = ?,
-			published_by = ?, published_at = ?, effective_at = ? WHERE id = ? AND status = 'draft'`),
-			number, body, sourceMD, html, strings.TrimSpace(in.Summary), joinKeyPoints(in.KeyPoints), in.ChangeKind, sum, now, by.ID, now, effective, id)
+			published_by = ?, published_at = ?, effective_at = ?, short_notice_reason = ? WHERE id = ? AND status = 'draft'`),
+			number, body, sourceMD, html, strings.TrimSpace(in.Summary), joinKeyPoints(in.KeyPoints), in.ChangeKind, sum, now, by.ID, now, effective,
+			plan.ShortNoticeReason, id)
 	} else {
 		err = tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO policy_versions
 			(policy_id, status, number, body_md, source_md, body_html, summary, key_points, change_kind, sha256, created_by,
-			created_at, updated_at, published_by, published_at, effective_at)
-			VALUES (?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			p.ID, number, body, sourceMD, html, strings.TrimSpace(in.Summary), joinKeyPoints(in.KeyPoints), in.ChangeKind, sum, by.ID, now, now, by.ID, now, effective)
+			created_at, updated_at, published_by, published_at, effective_at, short_notice_reason)
+			VALUES (?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			p.ID, number, body, sourceMD, html, strings.TrimSpace(in.Summary), joinKeyPoints(in.KeyPoints), in.ChangeKind, sum, by.ID, now, now, by.ID, now, effective,
+			plan.ShortNoticeReason)
 	}
 	if err != nil {
-		return Version{}, fmt.Errorf("policies: publish %s v%d: %w", p.Slug, number, err)
+		return Version{}, PublishPlan{}, fmt.Errorf("policies: publish %s v%d: %w", p.Slug, number, err)
 	}
 	v, err := versionByID(ctx, tx, id)
 	if err != nil {
-		return Version{}, err
+		return Version{}, PublishPlan{}, err
 	}
 	detail := fmt.Sprintf("%s change, effective %s, sha256 %s", v.ChangeKind, v.EffectiveAt.Format(time.RFC3339), v.SHA256)
+	if v.ShortNoticeReason != "" {
+		detail += fmt.Sprintf("; shorter notice than %d days: %s", plan.NoticeDays, v.ShortNoticeReason)
+	}
 	if err := audit.Record(ctx, tx, by.Entry(now, "policy.publish", fmt.Sprintf("policy:%s/v%d", p.Slug, v.Number), detail)); err != nil {
-		return Version{}, err
+		return Version{}, PublishPlan{}, err
 	}
 	if err := webhooks.Enqueue(ctx, tx, webhooks.PolicyPublished, publishedEvent(p, v), now); err != nil {
-		return Version{}, err
+		return Version{}, PublishPlan{}, err
 	}
-	if p.Audience == Public && (v.ChangeKind == Material || v.Number == 1) {
-		if err := s.queueNotices(ctx, tx, p, v, now); err != nil {
-			return Version{}, err
+	for _, sub := range plan.subscribers {
+		msg, err := s.noticeMessage(sub, p, v)
+		if err != nil {
+			return Version{}, PublishPlan{}, err
+		}
+		if _, err := stewardmail.Enqueue(ctx, tx, msg, now); err != nil {
+			return Version{}, PublishPlan{}, err
 		}
 	}
-	return v, nil
+	return v, plan, nil
 }
 
 // freeze returns the text a publication of source stores. A published

@@ -25,6 +25,7 @@ func policyStore(ctx context.Context, e *env) (*policies.Store, error) {
 	// A publication writes the organisation's facts into the text, the
 	// environment's (STEWARD_ORG_*) included.
 	store.UseOrganisation(org.NewStore(d, e.cfg.Org))
+	store.SetNoticeDays(e.cfg.PolicyNoticeDays)
 	return store, nil
 }
 

@@ -38,11 +38,14 @@ type Config struct {
 	MailRetentionDays int      // STEWARD_MAIL_RETENTION_DAYS: days after sending before an email's text is deleted
 	// SubprocessorNoticeDays is the notice a change to the subprocessor
 	// register gives before it takes effect, unless a reason is recorded.
-	SubprocessorNoticeDays int            // STEWARD_SUBPROCESSOR_NOTICE_DAYS
-	MinGroupSize           int            // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
-	TrustedProxies         []netip.Prefix // STEWARD_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
-	IdleTimeout            time.Duration  // session idle timeout
-	MaxSession             time.Duration  // session absolute lifetime
+	SubprocessorNoticeDays int // STEWARD_SUBPROCESSOR_NOTICE_DAYS
+	// PolicyNoticeDays is the notice a material change to a public policy
+	// gives before it takes effect, unless a reason is recorded.
+	PolicyNoticeDays int            // STEWARD_POLICY_NOTICE_DAYS
+	MinGroupSize     int            // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
+	TrustedProxies   []netip.Prefix // STEWARD_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
+	IdleTimeout      time.Duration  // session idle timeout
+	MaxSession       time.Duration  // session absolute lifetime
 
 	// Metrics: without a token and an address of its own, /metrics is
 	// not served at all (it names every route and how busy it is).
@@ -212,6 +215,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MailRetentionDays = intVar(getenv, "STEWARD_MAIL_RETENTION_DAYS", 90, 1, 36500, bad)
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 	c.SubprocessorNoticeDays = intVar(getenv, "STEWARD_SUBPROCESSOR_NOTICE_DAYS", 30, 0, 365, bad)
+	c.PolicyNoticeDays = intVar(getenv, "STEWARD_POLICY_NOTICE_DAYS", 30, 0, 365, bad)
 
 	loadMetrics(&c, getenv, bad)
 	loadEmbedOrigins(&c, getenv, bad)

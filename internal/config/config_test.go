@@ -20,6 +20,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.BaseURL.String() != "http://127.0.0.1:8080" {
 		t.Fatalf("base URL = %s", c.BaseURL)
 	}
+	if c.PolicyNoticeDays != 30 {
+		t.Fatalf("policy notice = %d days, want 30", c.PolicyNoticeDays)
+	}
 	if c.SubprocessorNoticeDays != 30 {
 		t.Fatalf("subprocessor notice = %d days, want 30", c.SubprocessorNoticeDays)
 	}
@@ -74,6 +77,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"unknown env", map[string]string{"STEWARD_ENV": "staging"}, "STEWARD_ENV must be"},
 		{"notice days negative", map[string]string{"STEWARD_SUBPROCESSOR_NOTICE_DAYS": "-1"}, "STEWARD_SUBPROCESSOR_NOTICE_DAYS must be a whole number from 0 to 365"},
 		{"notice days words", map[string]string{"STEWARD_SUBPROCESSOR_NOTICE_DAYS": "thirty"}, "STEWARD_SUBPROCESSOR_NOTICE_DAYS must be"},
+		{"policy notice days too many", map[string]string{"STEWARD_POLICY_NOTICE_DAYS": "366"}, "STEWARD_POLICY_NOTICE_DAYS must be a whole number from 0 to 365"},
+		{"policy notice days words", map[string]string{"STEWARD_POLICY_NOTICE_DAYS": "a month"}, "STEWARD_POLICY_NOTICE_DAYS must be"},
 		{"unknown people source", map[string]string{"STEWARD_PEOPLE_SOURCE": "ldap"}, `STEWARD_PEOPLE_SOURCE must be "steward"`},
 		{"short key", map[string]string{"STEWARD_SESSION_KEYS": "abcd"}, "too short"},
 		{"garbage key", map[string]string{"STEWARD_SESSION_KEYS": "not a key!"}, "not hex or base64"},

@@ -199,9 +199,14 @@ func Build(ctx context.Context, src Sources, r Request, w io.Writer) error {
 					continue
 				}
 				name := fmt.Sprintf("policies/%s/v%d.md", t.Policy.Slug, v.Number)
-				head := fmt.Sprintf("---\nslug: %s\ntitle: %s\naudience: %s\nversion: %d\neffective: %s\npublished: %s\nchange: %s\nsummary: %q\nsha256: %s\n---\n\n",
+				// A shortened notice period carries its public reason.
+				var reason string
+				if v.ShortNoticeReason != "" {
+					reason = fmt.Sprintf("short_notice_reason: %q\n", v.ShortNoticeReason)
+				}
+				head := fmt.Sprintf("---\nslug: %s\ntitle: %s\naudience: %s\nversion: %d\neffective: %s\npublished: %s\nchange: %s\nsummary: %q\n%ssha256: %s\n---\n\n",
 					t.Policy.Slug, t.Policy.Title, t.Policy.Audience, v.Number, v.EffectiveAt.UTC().Format(time.RFC3339),
-					v.PublishedAt.UTC().Format(time.RFC3339), v.ChangeKind, v.Summary, policies.Hash(v.BodyMD))
+					v.PublishedAt.UTC().Format(time.RFC3339), v.ChangeKind, v.Summary, reason, policies.Hash(v.BodyMD))
 				if err := p.add(name, []byte(head+v.BodyMD)); err != nil {
 					return err
 				}

@@ -17,11 +17,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"steward/courses"
+	"steward/internal/audit"
 	"steward/internal/browsertest"
 	"steward/internal/db"
 	"steward/internal/db/dbtest"
 	"steward/internal/demo"
 	"steward/internal/evidencepack"
+	"steward/internal/mail"
 	"steward/internal/people"
 	"steward/internal/reports"
 	"steward/internal/translog"
@@ -259,5 +261,44 @@ func BenchmarkBuild(b *testing.B) {
 		if err := evidencepack.Build(context.Background(), src, evidencepack.Request{AsOf: start, GeneratedAt: start}, io.Discard); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPackCarriesTheShortNoticeReason: a version published at short notice
+// carries its public reason in the pack's copy of it.
+func TestPackCarriesTheShortNoticeReason(t *testing.T) {
+	d := seeded(t)
+	ctx := context.Background()
+	r, err := mail.NewRenderer("https://policies.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := policies.NewStore(d, r)
+	if _, err := ps.SaveDraft(ctx, "privacy", policies.DraftInput{Body: "# Privacy\n\nWe keep nothing.", Summary: "Nothing kept.",
+		ChangeKind: policies.Material}, audit.System, start); err != nil {
+		t.Fatal(err)
+	}
+	if err := ps.SetFourEyes(ctx, "privacy", false, "One admin in this test.", audit.System, start); err != nil {
+		t.Fatal(err)
+	}
+	reason := "The regulator's order of 27 November."
+	if _, _, err := ps.Publish(ctx, "privacy", policies.PublishInput{Kind: policies.Material, ShortNoticeReason: reason}, audit.System, start); err != nil {
+		t.Fatal(err)
+	}
+	pack, _ := build(t, d, start.Add(2*time.Hour))
+	fs := files(t, pack)
+	found := false
+	for name, body := range fs {
+		if strings.HasPrefix(name, "policies/privacy/") && strings.Contains(string(body), "# Privacy\n\nWe keep nothing.") {
+			found = true
+			if !strings.Contains(string(body), `short_notice_reason: "`+reason+`"`) {
+				t.Errorf("%s lacks the reason:\n%.500s", name, body)
+			}
+		} else if strings.HasPrefix(name, "policies/") && strings.Contains(string(body), "short_notice_reason") {
+			t.Errorf("%s, published with full notice, carries a reason", name)
+		}
+	}
+	if !found {
+		t.Fatal("the pack lacks the version published at short notice")
 	}
 }

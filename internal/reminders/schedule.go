@@ -37,7 +37,9 @@ func Due(now time.Time, hour int, last time.Time, ran bool) bool {
 	return !ran || last.Before(slot)
 }
 
-// Scheduler runs the sweep daily at Hour (UTC) inside serve.
+// Scheduler runs the sweep daily at Hour (UTC) inside serve and, every
+// minute, tells the people who must acknowledge a version that has just
+// taken effect (Sweeper.NotifyEffective).
 type Scheduler struct {
 	Sweeper *Sweeper
 	Hour    int
@@ -81,6 +83,11 @@ func (sc *Scheduler) Run(ctx context.Context) error {
 	t := time.NewTicker(sc.Every)
 	defer t.Stop()
 	for {
+		// A version that took effect since the last look is told first,
+		// so a sweep in the same minute sees its notices as sent.
+		if _, err := sc.Sweeper.NotifyEffective(ctx, sc.Now()); err != nil && ctx.Err() == nil {
+			sc.Sweeper.Logger.Error("reminders: notices of versions taking effect failed", "err", err)
+		}
 		if _, err := sc.RunDue(ctx); err != nil && ctx.Err() == nil {
 			sc.Sweeper.Logger.Error("reminders: sweep failed", "err", err)
 		}

@@ -104,18 +104,27 @@ func (Policies) Items(ctx context.Context, q sqlx.ExtContext, now time.Time, fn 
 	return policies.OpenAcknowledgements(ctx, q, now, func(o policies.OpenAck) error {
 		if o.Policy != last {
 			last = o.Policy
-			title = fmt.Sprintf("%s, version %d", o.Policy.Title, o.Current.Number)
-			path = "/my/policies/" + o.Policy.Slug
+			title, path = ackTitle(o), "/my/policies/"+o.Policy.Slug
 		}
-		state := StatePending
-		if o.State == policies.AckOverdue {
-			state = StateOverdue
-		}
-		return fn(Item{
-			Subject: Subject{Type: SubjectAck, ID: o.Base.ID, UserID: o.UserID, Round: o.From.UTC().Format(time.RFC3339)},
-			Title:   title, Path: path, State: state, Start: o.From, Due: o.Due,
-		})
+		return fn(ackItem(o, title, path))
 	})
+}
+
+func ackTitle(o policies.OpenAck) string {
+	return fmt.Sprintf("%s, version %d", o.Policy.Title, o.Current.Number)
+}
+
+// ackItem is an open acknowledgement as an item: its round begins when
+// the person became pending.
+func ackItem(o policies.OpenAck, title, path string) Item {
+	state := StatePending
+	if o.State == policies.AckOverdue {
+		state = StateOverdue
+	}
+	return Item{
+		Subject: Subject{Type: SubjectAck, ID: o.Base.ID, UserID: o.UserID, Round: o.From.UTC().Format(time.RFC3339)},
+		Title:   title, Path: path, State: state, Start: o.From, Due: o.Due,
+	}
 }
 
 // Announced streams the events recorded about the base versions people

@@ -221,7 +221,7 @@ func TestStandingsChangeNothingShown(t *testing.T) {
 		if err := ps.SetFourEyes(ctx, pending.Slug, false, "published by the test alone", audit.Actor{Label: "test"}, later); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ps.Publish(ctx, pending.Slug, later.AddDate(0, 0, 2), audit.Actor{Label: "test"}, later); err != nil {
+		if _, _, err := ps.Publish(ctx, pending.Slug, policies.PublishInput{Kind: policies.Material, Effective: later.AddDate(0, 0, 2)}, audit.Actor{Label: "test"}, later); err != nil {
 			t.Fatal(err)
 		}
 		for _, at := range []time.Time{later, later.AddDate(0, 0, 3), later.AddDate(0, 2, 0)} {
@@ -536,7 +536,7 @@ func TestRefreshSeesPolicyChangesMadeWhileItRuns(t *testing.T) {
 							err = ps.SetFourEyes(ctx, slug, false, "published by the test alone", audit.Actor{Label: "test"}, at)
 						}
 						if err == nil {
-							_, err = ps.Publish(ctx, slug, at, audit.Actor{Label: "test"}, at)
+							_, _, err = ps.Publish(ctx, slug, policies.PublishInput{Kind: policies.Material, Effective: at}, audit.Actor{Label: "test"}, at)
 						}
 					}
 				}

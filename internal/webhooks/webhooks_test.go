@@ -169,7 +169,7 @@ func TestPolicyPublicationReachesSubscribedReceiver(t *testing.T) {
 		if err := ps.SetFourEyes(ctx, "privacy", false, "one admin in this test", admin, t0); err != nil {
 			t.Fatal(err)
 		}
-		v, err := ps.Publish(ctx, "privacy", time.Time{}, admin, t0)
+		v, _, err := ps.Publish(ctx, "privacy", policies.PublishInput{Kind: policies.Material}, admin, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
