@@ -30,8 +30,10 @@ func TestFourEyesThroughThePages(t *testing.T) {
 	admin.get("/admin/policies/privacy").expect(t, http.StatusOK, "Not submitted", "Submit for approval", "Last changed by Priya Raman.")
 
 	// Unapproved: refused with the reason, nothing published.
-	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusConflict, "This draft is not approved")
-	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"date"}, "date": {"2027-06-01"}}).expect(t, http.StatusConflict, "cannot be published or scheduled")
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}, "change": {"material"}, "reason": {"A correction the regulator asked for."}}).expect(t, http.StatusConflict, "This draft is not approved")
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"date"}, "date": {"2027-06-01"}, "change": {"material"}}).expect(t, http.StatusConflict, "cannot be published or scheduled")
+	// The confirmation page says so before anything is tried.
+	admin.get("/admin/policies/privacy/publish?check=1&change=material&when=date&date=2027-06-01").expect(t, http.StatusConflict, "This draft is not approved")
 	if n := published(); n != before {
 		t.Fatalf("%d versions after refused publications, want %d", n, before)
 	}
@@ -45,7 +47,7 @@ func TestFourEyesThroughThePages(t *testing.T) {
 	// Changed after approval: back to draft, and refused again.
 	admin.post("/admin/policies/privacy/draft", draftValues(body+"\nAnd one more line.\n", "Shorter ticket retention.")).expect(t, http.StatusSeeOther)
 	admin.get("/admin/policies/privacy").expect(t, http.StatusOK, "Not submitted")
-	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusConflict, "This draft is not approved")
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}, "change": {"material"}, "reason": {"A correction the regulator asked for."}}).expect(t, http.StatusConflict, "This draft is not approved")
 
 	// Sent back: a comment is required.
 	admin.post("/admin/policies/privacy/submit", nil).expect(t, http.StatusSeeOther)
@@ -56,7 +58,7 @@ func TestFourEyesThroughThePages(t *testing.T) {
 	admin.post("/admin/policies/privacy/draft", draftValues(body, "Shorter ticket retention.")).expect(t, http.StatusSeeOther)
 	admin.post("/admin/policies/privacy/submit", nil).expect(t, http.StatusSeeOther)
 	approver.post("/admin/policies/privacy/approve", nil).expect(t, http.StatusSeeOther)
-	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}, "change": {"material"}, "reason": {"A correction the regulator asked for."}}).expect(t, http.StatusSeeOther)
 	if n := published(); n != before+1 {
 		t.Fatalf("%d versions after the approved publication, want %d", n, before+1)
 	}
@@ -89,7 +91,7 @@ func TestFourEyesOffThroughThePages(t *testing.T) {
 	}
 	admin.post("/admin/policies/privacy/four-eyes", url.Values{"four_eyes": {"off"}, "reason": {"Zuri is on leave until March."}}).expect(t, http.StatusSeeOther)
 	admin.post("/admin/policies/privacy/draft", draftValues("# Privacy policy\n\nShorter.\n", "Shorter.")).expect(t, http.StatusSeeOther)
-	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/privacy/publish", url.Values{"when": {"now"}, "change": {"material"}, "reason": {"A correction the regulator asked for."}}).expect(t, http.StatusSeeOther)
 	ts.as(auditorEmail).get("/admin/policies/privacy/governance").expect(t, http.StatusOK,
 		"Off</span> since", "by Priya Raman &lt;admin@example.com&gt;. Reason: Zuri is on leave until March.", "Self-approved", "published with four-eyes approval off")
 	if ts.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'policy.four_eyes' AND detail LIKE '%on leave%'`) != 1 {
@@ -121,12 +123,12 @@ func TestGovernanceFormAndReviews(t *testing.T) {
 	admin.post("/admin/policies/privacy/governance", url.Values{"owner": {fmt.Sprint(owner)}, "review_months": {"1"}}).expect(t, http.StatusSeeOther)
 	admin.get("/admin/policies/privacy/governance").expect(t, http.StatusOK, "Zuri Adebayo (privacy.lead@example.com)", "every 1 months", "Any admin")
 
-	// The staff notice, last published on 18 October and reviewed every
+	// The staff notice, last published on 2 October and reviewed every
 	// month, is overdue on 28 November: first on the list. The privacy
 	// policy, reviewed 20 days ago, falls due within 30 days.
 	admin.post("/admin/policies/staff-privacy-notice/governance", url.Values{"review_months": {"1"}}).expect(t, http.StatusSeeOther)
 	list := ts.as(auditorEmail).get("/admin/policy-reviews")
-	list.expect(t, http.StatusOK, "18 Nov 2026", "Due soon")
+	list.expect(t, http.StatusOK, "2 Nov 2026", "Due soon")
 	overdue, notice, privacy := strings.Index(list.Body, "Overdue"), strings.Index(list.Body, "How Steward handles your data"), strings.Index(list.Body, "Privacy policy")
 	if overdue < 0 || notice < 0 || privacy < 0 || notice > privacy || overdue > privacy {
 		t.Errorf("the overdue policy is not listed first:\n%s", list.Body)

@@ -51,6 +51,7 @@ func TestPublishConfirmThenPublishPublic(t *testing.T) {
 	}
 	admin.post("/admin/policies/privacy/draft", url.Values{"body": {"# Privacy policy\n\nWe keep support tickets for 6 months."},
 		"summary": {"Tickets kept for 6 months."}, "action": {"save"}, "change": {"material"}}).expect(t, http.StatusSeeOther)
+	approveDraft(t, ts, "privacy")
 	edit := admin.get("/admin/policies/privacy")
 	edit.expect(t, http.StatusOK, `action="/admin/policies/privacy/publish"`, "Check what publishing does")
 	if i := strings.Index(edit.Body, `id="h-publish"`); i < 0 || strings.Contains(edit.Body[i:], " checked") {
@@ -130,6 +131,7 @@ func TestPublishConfirmThenPublishStaff(t *testing.T) {
 	slug := "acceptable-use-of-customer-data"
 	admin.post("/admin/policies/"+slug+"/draft", url.Values{"body": {"# Acceptable use\n\nNever copy customer data to a laptop."},
 		"summary": {"No copies on laptops."}, "action": {"save"}, "change": {"minor"}}).expect(t, http.StatusSeeOther)
+	approveDraft(t, ts, slug)
 	q := url.Values{"check": {"1"}, "change": {"material"}, "when": {"date"}, "date": {"2026-12-01"}, "time": {"14:00"}}
 	page := admin.get("/admin/policies/" + slug + "/publish?" + q.Encode())
 	page.expect(t, http.StatusOK, "is scheduled: it takes effect on <strong>1 Dec 2026 14:00 UTC</strong>",

@@ -24,6 +24,24 @@ func TestPoliciesPublishFromFiles(t *testing.T) {
 	if code, _, errOut := stewardAt(t, clock, env, "", "migrate"); code != 0 {
 		t.Fatalf("migrate: %s", errOut)
 	}
+	// Two admins: one writes each file's draft, the other approves it.
+	for _, who := range []string{"author", "approver"} {
+		if code, _, errOut := stewardAt(t, clock, env, "a long enough password\n", "user", "add", "--email", who+"@example.com", "--name", who, "--role", "admin"); code != 0 {
+			t.Fatalf("user add %s: %s", who, errOut)
+		}
+	}
+	approve := func(file string) {
+		t.Helper()
+		for _, args := range [][]string{
+			{"policies", "draft", file, "--as", "author@example.com"},
+			{"policies", "submit", "cookies", "--as", "author@example.com"},
+			{"policies", "approve", "cookies", "--as", "approver@example.com"},
+		} {
+			if code, out, errOut := stewardAt(t, clock, env, "", args...); code != 0 {
+				t.Fatalf("%v: %d %s%s", args, code, out, errOut)
+			}
+		}
+	}
 	write := func(name, front, body string) string {
 		t.Helper()
 		p := filepath.Join(dir, name)
@@ -33,6 +51,7 @@ func TestPoliciesPublishFromFiles(t *testing.T) {
 		return p
 	}
 	v1 := write("v1.md", "title: Cookies\nchange: material\n", "# Cookies\n\nOne cookie.\n")
+	approve(v1)
 	if code, out, errOut := stewardAt(t, clock, env, "", "policies", "publish", v1); code != 0 || !strings.Contains(out, "published cookies version 1") {
 		t.Fatalf("v1: %d %s%s", code, out, errOut)
 	}
@@ -42,6 +61,7 @@ func TestPoliciesPublishFromFiles(t *testing.T) {
 		t.Fatalf("retitle: %d %s%s", code, out, errOut)
 	}
 	past := write("past.md", "title: Cookie policy\nchange: minor\neffective: 2026-05-01\n", "# Cookies\n\nTwo cookies.\n")
+	approve(past)
 	if code, _, errOut := stewardAt(t, clock, env, "", "policies", "publish", past); code == 0 ||
 		!strings.Contains(errOut, "past.md: field effective: 2026-05-01T00:00:00Z is in the past") {
 		t.Errorf("a past date: %d %s", code, errOut)
