@@ -13,6 +13,7 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/people"
+	"steward/internal/reminders"
 	"steward/internal/reports"
 	"steward/internal/validator"
 )
@@ -469,7 +470,7 @@ func (s *Server) teamPerson(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sent, err := s.outboxStore().ManagerRemindersOn(c.UserContext(), p.ID, now)
+	sent, err := reminders.RemindedToday(c.UserContext(), s.db, p.ID, now)
 	if err != nil {
 		return err
 	}

@@ -197,6 +197,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/team/report", managers, s.teamReport)
 	s.route(fiber.MethodGet, "/team/report.csv", managers, s.teamReportCSV)
 	s.route(fiber.MethodPost, "/team/people/:id/remind", managers, s.remind)
+	s.route(fiber.MethodPost, "/team/report/remind", managers, s.remindMany)
 	s.route(fiber.MethodGet, "/reports", readers, s.orgReport)
 	s.route(fiber.MethodGet, "/reports/evidence", readers, s.evidence)
 	s.route(fiber.MethodGet, "/reports/evidence/pack", readers, s.evidencePack)
