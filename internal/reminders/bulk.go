@@ -322,7 +322,7 @@ type Last struct {
 
 // LastReminded returns, per person and item (Target), the latest reminder a
 // manager sent them by hand: what the team report shows.
-func LastReminded(ctx context.Context, q sqlx.QueryerContext, userIDs []int64) (map[Target]Last, error) {
+func LastReminded(ctx context.Context, q sqlx.ExtContext, userIDs []int64) (map[Target]Last, error) {
 	out := map[Target]Last{}
 	for start := 0; start < len(userIDs); start += 500 {
 		ids := userIDs[start:min(start+500, len(userIDs))]
@@ -338,7 +338,7 @@ func LastReminded(ctx context.Context, q sqlx.QueryerContext, userIDs []int64) (
 			ManagerID int64     `db:"manager_id"`
 			SentAt    time.Time `db:"sent_at"`
 		}
-		if err := sqlx.SelectContext(ctx, q, &rows, sqlx.Rebind(bindOf(q), query), args...); err != nil {
+		if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
 			return nil, fmt.Errorf("reminders: last reminded: %w", err)
 		}
 		for _, r := range rows {
@@ -351,7 +351,7 @@ func LastReminded(ctx context.Context, q sqlx.QueryerContext, userIDs []int64) (
 // RemindedToday returns, per course slug, when a manager's reminder about
 // it went to the person on now's day (UTC): another one that day would be
 // skipped.
-func RemindedToday(ctx context.Context, q sqlx.QueryerContext, userID int64, now time.Time) (map[string]time.Time, error) {
+func RemindedToday(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time) (map[string]time.Time, error) {
 	last, err := LastReminded(ctx, q, []int64{userID})
 	if err != nil {
 		return nil, err
@@ -364,11 +364,4 @@ func RemindedToday(ctx context.Context, q sqlx.QueryerContext, userID int64, now
 		}
 	}
 	return out, nil
-}
-
-func bindOf(q sqlx.QueryerContext) int {
-	if b, ok := q.(interface{ Rebind(string) string }); ok && b.Rebind("?") == "$1" {
-		return sqlx.DOLLAR
-	}
-	return sqlx.QUESTION
 }
