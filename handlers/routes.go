@@ -179,6 +179,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/people", admin, s.personCreate)
 	s.route(fiber.MethodGet, "/admin/people/import", admin, s.importForm)
 	s.route(fiber.MethodPost, "/admin/people/import", admin, s.importRoster)
+	s.route(fiber.MethodPost, "/admin/people/invite-pending", admin, s.inviteEveryone)
 	s.route(fiber.MethodGet, "/admin/people/:id", admin, s.personEditForm)
 	s.route(fiber.MethodPost, "/admin/people/:id", admin, s.personUpdate)
 	s.route(fiber.MethodPost, "/admin/people/:id/deactivate", admin, s.personDeactivate)

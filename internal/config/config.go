@@ -39,6 +39,7 @@ type Config struct {
 	// SubprocessorNoticeDays is the notice a change to the subprocessor
 	// register gives before it takes effect, unless a reason is recorded.
 	SubprocessorNoticeDays int            // STEWARD_SUBPROCESSOR_NOTICE_DAYS
+	InviteDays             int            // STEWARD_INVITE_DAYS: how many days an invitation link works
 	MinGroupSize           int            // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
 	TrustedProxies         []netip.Prefix // STEWARD_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
 	IdleTimeout            time.Duration  // session idle timeout
@@ -212,6 +213,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MailRetentionDays = intVar(getenv, "STEWARD_MAIL_RETENTION_DAYS", 90, 1, 36500, bad)
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 	c.SubprocessorNoticeDays = intVar(getenv, "STEWARD_SUBPROCESSOR_NOTICE_DAYS", 30, 0, 365, bad)
+	c.InviteDays = intVar(getenv, "STEWARD_INVITE_DAYS", 7, 1, 30, bad)
 
 	loadMetrics(&c, getenv, bad)
 	loadEmbedOrigins(&c, getenv, bad)
