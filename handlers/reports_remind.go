@@ -104,7 +104,7 @@ func (s *Server) remindMany(c *fiber.Ctx) error {
 	case errors.Is(err, reminders.ErrBadTarget):
 		return fiber.NewError(fiber.StatusBadRequest, "Steward could not read the people chosen; nothing was sent. Reload the report and choose again.")
 	case errors.Is(err, reminders.ErrTooMany):
-		return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("Choose at most %d at once, or remind everyone in the list; nothing was sent.", reminders.MaxTargets))
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("Steward reminds at most %d at once; narrow the list with the filters. Nothing was sent.", reminders.MaxTargets))
 	case errors.Is(err, reminders.ErrNotInLine):
 		s.log.Warn("reminder for someone out of scope", "user_id", me.ID, "path", c.Path())
 		if err := s.db.Tx(c.UserContext(), func(tx *sqlxTx) error {

@@ -25,9 +25,9 @@ const (
 	ItemPolicy = "policy" // a pending or overdue policy acknowledgement
 )
 
-// MaxTargets bounds one request to remind people: more than any line's
-// open items on one page of choices, and few enough to queue in one
-// transaction.
+// MaxTargets bounds one request to remind people, so that it is queued in
+// one transaction of reasonable size; a larger list is narrowed with the
+// report's filters.
 const MaxTargets = 5000
 
 // Why Remind refuses the whole request; nothing is queued.
