@@ -44,7 +44,7 @@ func (s *Server) personInvite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "An invitation to choose a password is on its way to "+p.Email+". The link works once, for one hour.")
+	s.flash(c, "An invitation to choose a password is on its way to "+p.Email+". The link works once, for "+s.tokens.Lifetime(tokens.PurposeInvite)+"; any earlier link no longer works.")
 	return c.Redirect("/admin/people/"+strconv.FormatInt(p.ID, 10), fiber.StatusSeeOther)
 }
 
@@ -76,7 +76,7 @@ func (s *Server) resetAccept(c *fiber.Ctx) error {
 }
 
 var errLinkInvalid = fiber.NewError(fiber.StatusGone,
-	"This link is invalid, already used or expired. Links work once, for one hour. Ask for a new one.")
+	"This link is invalid, already used or expired. Links work once, for a limited time (a password reset for one hour), and a newer link replaces an older one. Ask for a new one.")
 
 // errPasswordOff refuses a password for someone who may not sign in with
 // one (password sign-in off, not a break-glass admin).

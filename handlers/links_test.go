@@ -154,7 +154,7 @@ func TestTeamReportPagesAndCSVKeepFilters(t *testing.T) {
 		var screen [][]string
 		for _, b := range bodies {
 			if strings.Contains(b, `<table id="people-table"`) {
-				screen = append(screen, tableRows(t, b, "people-table")...)
+				screen = append(screen, peopleRows(t, b)...)
 			}
 		}
 		if len(bodies) > 1 {

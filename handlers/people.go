@@ -13,7 +13,9 @@ import (
 
 	"steward/internal/audit"
 	"steward/internal/people"
+	"steward/internal/reminders"
 	"steward/internal/reports"
+	"steward/internal/tokens"
 	"steward/internal/validator"
 )
 
@@ -25,6 +27,7 @@ type personForm struct {
 	TeamID       string
 	ManagerEmail string
 	HiredOn      string
+	Invite       bool // adding: email them an invitation at once
 	validator.Validator
 }
 
@@ -50,6 +53,7 @@ func readPersonForm(c *fiber.Ctx) personForm {
 		TeamID:       c.FormValue("team_id"),
 		ManagerEmail: people.NormalizeEmail(c.FormValue("manager_email")),
 		HiredOn:      strings.TrimSpace(c.FormValue("hired_on")),
+		Invite:       c.FormValue("invite") != "",
 	}
 }
 
@@ -121,7 +125,7 @@ func (s *Server) peopleFormPage(c *fiber.Ctx, status int, title string, f person
 		}
 	}
 	return s.renderPage(c, status, "people/form", &personFormPage{layout: layout{Title: title}, Form: f, Teams: teams, Roles: people.Roles,
-		Person: person, Sessions: len(sessions), Identities: identities})
+		Person: person, Sessions: len(sessions), Identities: identities, InviteFor: s.tokens.Lifetime(tokens.PurposeInvite)})
 }
 
 // personFormPage is the data of people/form.html: adding a person, or
@@ -134,6 +138,7 @@ type personFormPage struct {
 	Person     *people.User      // nil when adding
 	Sessions   int               // the person's open sessions
 	Identities []people.Identity // their single sign-on identities
+	InviteFor  string            // how long an invitation works: "7 days"
 }
 
 func (s *Server) peopleList(c *fiber.Ctx) error {
@@ -186,23 +191,41 @@ type peopleListPage struct {
 }
 
 func (s *Server) personNewForm(c *fiber.Ctx) error {
-	return s.peopleFormPage(c, fiber.StatusOK, "Add a person", personForm{Role: string(people.RoleEmployee)}, nil)
+	return s.peopleFormPage(c, fiber.StatusOK, "Add a person", personForm{Role: string(people.RoleEmployee), Invite: true}, nil)
 }
 
 func (s *Server) personCreate(c *fiber.Ctx) error {
 	f := readPersonForm(c)
 	in := s.personInput(c, &f)
+	if v := c.FormValue("invite"); v != "" && v != "yes" {
+		f.AddFieldError("invite", "Tick the box to send an invitation, or leave it empty.")
+	}
 	if !f.Valid() {
 		return s.peopleFormPage(c, fiber.StatusUnprocessableEntity, "Add a person", f, nil)
 	}
 	u := currentUser(c)
-	id, err := s.people.Create(c.UserContext(), in, audit.UserActor(u.ID), s.now())
+	now := s.now()
+	id, err := s.people.Create(c.UserContext(), in, audit.UserActor(u.ID), now)
 	if field, msg, ok := fieldOf(err); ok {
 		f.AddFieldError(field, msg)
 		return s.peopleFormPage(c, fiber.StatusUnprocessableEntity, "Add a person", f, nil)
 	}
 	if err != nil {
 		return err
+	}
+	if f.Invite {
+		err := s.db.Tx(c.UserContext(), func(tx *sqlxTx) error {
+			if _, err := s.tokens.IssueInvite(c.UserContext(), tx, id, u.Name, now); err != nil {
+				return err
+			}
+			return audit.Record(c.UserContext(), tx, audit.UserActor(u.ID).Entry(now, "user.invite", "user:"+strconv.FormatInt(id, 10), ""))
+		})
+		if err != nil {
+			return err
+		}
+		s.flash(c, fmt.Sprintf("%s has been added, and an invitation to choose a password is on its way to %s (the link works for %s).",
+			in.Name, in.Email, s.tokens.Lifetime(tokens.PurposeInvite)))
+		return c.Redirect("/admin/people/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
 	}
 	s.flash(c, fmt.Sprintf("%s has been added.", in.Name))
 	return c.Redirect("/admin/people/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
@@ -353,7 +376,8 @@ func (s *Server) teamRename(c *fiber.Ctx) error {
 }
 
 func (s *Server) importForm(c *fiber.Ctx) error {
-	return s.renderPage(c, fiber.StatusOK, "people/import", &importPage{layout: layout{Title: "Import a roster"}, Columns: people.RosterColumns, SCIM: s.cfg.SCIM()})
+	return s.renderPage(c, fiber.StatusOK, "people/import", &importPage{layout: layout{Title: "Import a roster"}, Columns: people.RosterColumns, SCIM: s.cfg.SCIM(),
+		InviteFor: s.tokens.Lifetime(tokens.PurposeInvite)})
 }
 
 // importPage is the data of people/import.html: the upload form, and what
@@ -365,6 +389,8 @@ type importPage struct {
 	Error    string // no file
 	Problems []people.RowError
 	FileName string
+	// InviteFor is how long an invitation works: "7 days".
+	InviteFor string
 }
 
 // errDirectorySource refuses the roster import where the directory
@@ -376,6 +402,9 @@ var errDirectorySource = fiber.NewError(fiber.StatusConflict,
 func (s *Server) importRoster(c *fiber.Ctx) error {
 	if s.cfg.SCIM() {
 		return errDirectorySource
+	}
+	if v := c.FormValue("invite"); v != "" && v != "yes" {
+		return fiber.NewError(fiber.StatusBadRequest, "Tick the box to invite the people added, or leave it empty; nothing was imported.")
 	}
 	fh, err := c.FormFile("roster")
 	if err != nil {
@@ -400,9 +429,63 @@ func (s *Server) importRoster(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, fmt.Sprintf("Roster imported: %d added, %d updated, %d unchanged, %d new teams.",
-		res.Created, res.Updated, res.Unchanged, res.TeamsCreated))
-	return c.Redirect("/admin/people", fiber.StatusSeeOther)
+	msg := fmt.Sprintf("Roster imported: %d added, %d updated, %d unchanged, %d new teams.",
+		res.Created, res.Updated, res.Unchanged, res.TeamsCreated)
+	if c.FormValue("invite") != "" {
+		n, err := s.invitePending(c)
+		if err != nil {
+			return err
+		}
+		msg += " " + invitedMessage(n, s.tokens.Lifetime(tokens.PurposeInvite))
+	} else {
+		msg += " To email the people added an invitation, use \"Invite everyone without a password\" below."
+	}
+	s.flash(c, msg)
+	return c.Redirect("/admin/people/import", fiber.StatusSeeOther)
+}
+
+// invitePending invites everyone who has no password yet and no
+// invitation that still works (tokens.InvitePending), each with an
+// audit entry; it returns how many.
+func (s *Server) invitePending(c *fiber.Ctx) (int, error) {
+	me := currentUser(c)
+	now := s.now()
+	var n int
+	err := s.db.Tx(c.UserContext(), func(tx *sqlxTx) error {
+		ids, err := s.tokens.InvitePending(c.UserContext(), tx, me.Name, now)
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		for _, id := range ids {
+			if err := audit.Record(c.UserContext(), tx, audit.UserActor(me.ID).Entry(now, "user.invite", "user:"+strconv.FormatInt(id, 10), "not yet signed in")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+func invitedMessage(n int, lifetime string) string {
+	if n == 0 {
+		return "Nobody needed an invitation: everyone has a password or an invitation that still works."
+	}
+	return fmt.Sprintf("Invitations are on their way to %s without a password (each link works for %s).", personCount(n), lifetime)
+}
+
+// inviteEveryone invites everyone not yet signed in: the button on the
+// import page.
+func (s *Server) inviteEveryone(c *fiber.Ctx) error {
+	if s.cfg.SCIM() {
+		return errDirectorySource
+	}
+	n, err := s.invitePending(c)
+	if err != nil {
+		return err
+	}
+	s.flash(c, invitedMessage(n, s.tokens.Lifetime(tokens.PurposeInvite)))
+	return c.Redirect("/admin/people/import", fiber.StatusSeeOther)
 }
 
 // teamLine shows a manager everyone in their reporting line.
@@ -469,7 +552,7 @@ func (s *Server) teamPerson(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sent, err := s.outboxStore().ManagerRemindersOn(c.UserContext(), p.ID, now)
+	sent, err := reminders.RemindedToday(c.UserContext(), s.db, p.ID, now)
 	if err != nil {
 		return err
 	}

@@ -141,6 +141,9 @@ func (s *Server) teamReport(c *fiber.Ctx) error {
 	for _, it := range l.Items {
 		rows = append(rows, itemRow{UserID: it.UserID, Fields: itemFields(it), Badge: badgeOf(it.Status)})
 	}
+	if err := s.withReminders(c, rows, l.Items); err != nil {
+		return err
+	}
 	q := filterQuery(f, c.Query("course"))
 	u := currentUser(c)
 	title, chart := "Team report", "Compliance of your reporting line"
@@ -151,7 +154,7 @@ func (s *Server) teamReport(c *fiber.Ctx) error {
 		layout: layout{Title: title}, Report: l, Courses: all, Teams: teams, Statuses: statusOptions(),
 		TeamFilter: c.Query("team"), CourseFilter: c.Query("course"), StatusFilter: f.Status,
 		Rows: rows, Columns: itemColumns, Total: l.Total, Page: page, Pages: pages, First: (page-1)*reportPageSize + 1,
-		CSVURL: listURL("/team/report.csv", q), Pager: pageLinks("/team/report", q, page, page < pages, "#people"),
+		CSVURL: listURL("/team/report.csv", q), RemindURL: listURL("/team/report/remind", q), Pager: pageLinks("/team/report", q, page, page < pages, "#people"),
 		CountLinks: countLinks(l.Courses, q), OverdueURL: listURL("/team/report", q, "status", reports.NeedsAction) + "#people", Bars: courseBars(l.Courses), Trend: trendChart(l.Trend, chart),
 		StatusTitle: reports.StatusLabel(f.Status), Org: reportScope(u) == 0,
 	})
@@ -175,6 +178,8 @@ type teamReportPage struct {
 	First   int // number of the first row on this page
 	CSVURL  string
 	Pager   pager
+	// RemindURL is where the list's reminders are sent, with its filters.
+	RemindURL string
 
 	CountLinks  map[string]map[string]string // see countLinks
 	OverdueURL  string
@@ -205,6 +210,10 @@ type itemRow struct {
 	UserID int64
 	Fields []string
 	Badge  string
+	// RemindKey is the reminder the row offers (reminders.Target.Key), if
+	// any; Reminded when its person was last reminded of it by hand.
+	RemindKey string
+	Reminded  string
 }
 
 // badgeOf is the badge class of a status: the word carries the meaning,

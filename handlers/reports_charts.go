@@ -16,30 +16,72 @@ import (
 type barChart struct {
 	Title, Desc   string
 	Width, Height int
+	Max           int // width of a full bar
 	Bars          []bar
 }
 
 type bar struct {
 	Label      string
-	Y, BarY    int
+	Lines      []line // the label, wrapped to fit a phone
+	BarY       int
 	W          int // filled width, out of barMax
 	TextX      int
 	Value      string
 	Suppressed bool
 }
 
+// line is one line of a wrapped label.
+type line struct {
+	Y    int
+	Text string
+}
+
+// The bar chart is drawn 360 units wide, the width of a phone, so that on
+// a 375 px screen it is shown at about its own size and its 14-unit text
+// stays 13 px or more; long course titles wrap onto more lines.
 const (
-	barMax  = 400
-	barRow  = 46
-	barLeft = 0
+	barMax    = 220
+	barRow    = 46
+	barLeft   = 0
+	barWidth  = 360
+	barLine   = 18 // height of a label line
+	labelWrap = 40 // characters on a label line
 )
+
+// wrap breaks text into lines of at most n characters, at spaces; a word
+// longer than n stays whole.
+func wrap(text string, n int) []string {
+	var out []string
+	cur := ""
+	for _, w := range strings.Fields(text) {
+		if cur != "" && len([]rune(cur))+1+len([]rune(w)) > n {
+			out = append(out, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += w
+	}
+	if cur != "" || len(out) == 0 {
+		out = append(out, cur)
+	}
+	return out
+}
 
 // courseBars draws one bar per course with its completion rate.
 func courseBars(cs []reports.CourseFigures) barChart {
-	ch := barChart{Title: "Completion rate by course", Width: 640, Height: max(1, len(cs))*barRow + 4}
+	ch := barChart{Title: "Completion rate by course", Width: barWidth, Max: barMax}
 	var desc []string
-	for i, c := range cs {
-		b := bar{Label: c.Title, Y: i*barRow + 16, BarY: i*barRow + 22, Suppressed: c.Suppressed}
+	y := 0
+	for _, c := range cs {
+		b := bar{Label: c.Title, Suppressed: c.Suppressed}
+		for j, l := range wrap(c.Title, labelWrap) {
+			b.Lines = append(b.Lines, line{Y: y + 16 + j*barLine, Text: l})
+		}
+		extra := (len(b.Lines) - 1) * barLine
+		b.BarY = y + 22 + extra
+		y += barRow + extra
 		switch {
 		case c.Suppressed:
 			b.Value = "hidden: fewer people than the minimum group size"
@@ -56,6 +98,7 @@ func courseBars(cs []reports.CourseFigures) barChart {
 		ch.Bars = append(ch.Bars, b)
 		desc = append(desc, c.Title+": "+b.Value)
 	}
+	ch.Height = max(barRow, y) + 4
 	if len(cs) == 0 {
 		desc = append(desc, "no courses yet")
 	}
@@ -78,7 +121,11 @@ type dot struct {
 	Value  string
 	Month  string
 	Year   string
+	Label  string // the month in words, for the table under the chart
 	HasDot bool
+	// Minor marks every other point counted back from the last: on a
+	// phone only the others keep their labels, in larger text.
+	Minor bool
 }
 
 type gridLine struct {
@@ -88,8 +135,8 @@ type gridLine struct {
 
 // trendChart draws the compliance rate month by month.
 func trendChart(ps []reports.TrendPoint, title string) lineChart {
-	const left, right, top, bottom = 44, 624, 24, 204
-	ch := lineChart{Title: title, Width: 640, Height: 250, Left: left, Right: right}
+	const left, right, top, bottom = 60, 604, 30, 204
+	ch := lineChart{Title: title, Width: 640, Height: 256, Left: left, Right: right}
 	for _, v := range []int{0, 25, 50, 75, 100} {
 		ch.Grid = append(ch.Grid, gridLine{Y: bottom - v*(bottom-top)/100, Label: strconv.Itoa(v) + "%"})
 	}
@@ -99,7 +146,7 @@ func trendChart(ps []reports.TrendPoint, title string) lineChart {
 		step = (right - left) / (len(ps) - 1)
 	}
 	for i, p := range ps {
-		d := dot{X: left + i*step, Month: p.At.Format("Jan"), Year: p.At.Format("2006")}
+		d := dot{X: left + i*step, Month: p.At.Format("Jan"), Year: p.At.Format("2006"), Label: p.Label, Minor: (len(ps)-1-i)%2 == 1}
 		if p.Items == 0 {
 			d.Value, d.Y, d.ValueY = "none", bottom, bottom-8
 			desc = append(desc, p.Label+": nothing assigned")

@@ -132,7 +132,7 @@ func New(d Deps) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.tokens = tokens.New(mailer)
+	s.tokens = tokens.New(mailer, time.Duration(d.Config.InviteDays)*24*time.Hour)
 	s.policies = policies.NewStore(d.DB, mailer)
 	s.org = org.NewStore(d.DB, d.Config.Org)
 	s.subprocessors = subprocessors.NewStore(d.DB, mailer, d.Config.SubprocessorNoticeDays)

@@ -256,6 +256,7 @@ Configuration comes from the environment:
   STEWARD_RETENTION_DAYS days before leavers are pseudonymised (default 365)
   STEWARD_MAIL_RETENTION_DAYS  days before sent email text is deleted (default 90)
   STEWARD_MIN_GROUP_SIZE smallest group shown in organisation aggregates (default 5)
+  STEWARD_INVITE_DAYS  days an invitation link works (1 to 30, default 7)
   STEWARD_SUBPROCESSOR_NOTICE_DAYS  notice before a subprocessor register change takes effect (default 30)
   STEWARD_POLICY_NOTICE_DAYS  notice before a material change to a public policy takes effect (default 30)
   STEWARD_METRICS_TOKEN / STEWARD_METRICS_ADDR  bearer token (32+ chars) for /metrics / its own listener; neither: no /metrics

@@ -42,6 +42,7 @@ type Config struct {
 	// PolicyNoticeDays is the notice a material change to a public policy
 	// gives before it takes effect, unless a reason is recorded.
 	PolicyNoticeDays int            // STEWARD_POLICY_NOTICE_DAYS
+	InviteDays       int            // STEWARD_INVITE_DAYS: how many days an invitation link works
 	MinGroupSize     int            // STEWARD_MIN_GROUP_SIZE: smallest group shown in aggregates beyond a person's own manager
 	TrustedProxies   []netip.Prefix // STEWARD_TRUSTED_PROXIES: addresses whose X-Forwarded-For is believed
 	IdleTimeout      time.Duration  // session idle timeout
@@ -216,6 +217,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MinGroupSize = intVar(getenv, "STEWARD_MIN_GROUP_SIZE", 5, 1, 1000, bad)
 	c.SubprocessorNoticeDays = intVar(getenv, "STEWARD_SUBPROCESSOR_NOTICE_DAYS", 30, 0, 365, bad)
 	c.PolicyNoticeDays = intVar(getenv, "STEWARD_POLICY_NOTICE_DAYS", 30, 0, 365, bad)
+	c.InviteDays = intVar(getenv, "STEWARD_INVITE_DAYS", 7, 1, 30, bad)
 
 	loadMetrics(&c, getenv, bad)
 	loadEmbedOrigins(&c, getenv, bad)

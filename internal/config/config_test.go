@@ -23,6 +23,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.PolicyNoticeDays != 30 {
 		t.Fatalf("policy notice = %d days, want 30", c.PolicyNoticeDays)
 	}
+	if c.InviteDays != 7 {
+		t.Fatalf("invitations last %d days, want 7", c.InviteDays)
+	}
 	if c.SubprocessorNoticeDays != 30 {
 		t.Fatalf("subprocessor notice = %d days, want 30", c.SubprocessorNoticeDays)
 	}
@@ -76,6 +79,9 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"addr without port", map[string]string{"STEWARD_ADDR": "localhost"}, "STEWARD_ADDR must be host:port"},
 		{"unknown env", map[string]string{"STEWARD_ENV": "staging"}, "STEWARD_ENV must be"},
 		{"notice days negative", map[string]string{"STEWARD_SUBPROCESSOR_NOTICE_DAYS": "-1"}, "STEWARD_SUBPROCESSOR_NOTICE_DAYS must be a whole number from 0 to 365"},
+		{"invite days zero", map[string]string{"STEWARD_INVITE_DAYS": "0"}, "STEWARD_INVITE_DAYS must be a whole number from 1 to 30"},
+		{"invite days too many", map[string]string{"STEWARD_INVITE_DAYS": "31"}, "STEWARD_INVITE_DAYS must be a whole number from 1 to 30"},
+		{"invite days words", map[string]string{"STEWARD_INVITE_DAYS": "7d"}, "STEWARD_INVITE_DAYS must be"},
 		{"notice days words", map[string]string{"STEWARD_SUBPROCESSOR_NOTICE_DAYS": "thirty"}, "STEWARD_SUBPROCESSOR_NOTICE_DAYS must be"},
 		{"policy notice days too many", map[string]string{"STEWARD_POLICY_NOTICE_DAYS": "366"}, "STEWARD_POLICY_NOTICE_DAYS must be a whole number from 0 to 365"},
 		{"policy notice days words", map[string]string{"STEWARD_POLICY_NOTICE_DAYS": "a month"}, "STEWARD_POLICY_NOTICE_DAYS must be"},

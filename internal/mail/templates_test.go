@@ -26,7 +26,7 @@ func everyKind() []struct {
 		data                any
 	}{
 		{"invite", "You are invited to Acme & Söhne Ltd", testBase + "/invite/tok123",
-			map[string]any{"Name": "Ada <Admin>", "InvitedBy": "Grace", "Token": "tok123", "Expires": exp}},
+			map[string]any{"Name": "Ada <Admin>", "InvitedBy": "Grace", "Token": "tok123", "Expires": exp, "Lifetime": "7 days"}},
 		{"password_reset", "Reset your password for Acme & Söhne Ltd", testBase + "/password/reset/tok456",
 			map[string]any{"Name": "Ada <Admin>", "Token": "tok456", "Expires": exp}},
 		{"subscribe_confirm", "Confirm your subscription to Acme & Söhne Ltd's policy changes", testBase + "/subscribe/confirm/tok789",

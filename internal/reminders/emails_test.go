@@ -77,7 +77,8 @@ func renderDigest(r *mail.Renderer, v mail.Digest) (mail.Message, error) {
 
 // renderManagerReminder is how RemindNow renders a manager's reminder.
 func renderManagerReminder(r *mail.Renderer, person, manager, title, slug string, lapsed bool) (mail.Message, error) {
-	return managerReminder(r, person, manager, title, slug, lapsed)
+	o := &Outcome{Target: Target{Type: ItemCourse, Slug: slug}, Title: title, lapsed: lapsed}
+	return managerReminder(r, person, []mail.DigestLine{reminderLine(r, manager, o)})
 }
 
 // TestEmailsSayWhatTheySaid holds the digest and the manager's reminder

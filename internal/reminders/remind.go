@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"steward/courses"
-	"steward/internal/audit"
 	"steward/internal/db"
 	"steward/internal/mail"
-	"steward/internal/people"
 )
 
 // Why RemindNow refuses; handlers map them to HTTP statuses.
@@ -45,66 +40,33 @@ type Reminded struct {
 }
 
 // RemindNow queues a manager's reminder to a person about one course, the
-// "send a reminder now" of the person's page. The rule: the person is in
-// the manager's reporting line (an admin's is the whole organisation) and
-// still active, the course is overdue or lapsed for them, and at most one
-// such reminder goes out per person, course and day (UTC). The email is
-// queued with its audit entry in one transaction.
+// "send a reminder now" of the person's page: Remind with one target, its
+// outcome told as an error.
 func RemindNow(ctx context.Context, d *db.DB, r *mail.Renderer, managerID, personID int64, courseSlug string, now time.Time) (Reminded, error) {
 	out := Reminded{PersonID: personID}
 	if strings.TrimSpace(courseSlug) == "" {
 		return out, ErrNoCourse
 	}
-	ppl := people.NewStore(d)
-	me, err := ppl.Get(ctx, managerID)
-	if err != nil {
-		return out, fmt.Errorf("reminders: manager %d: %w", managerID, err)
+	res, err := Remind(ctx, d, r, managerID, []Target{{UserID: personID, Type: ItemCourse, Slug: courseSlug}}, now)
+	if errors.Is(err, ErrBadTarget) {
+		return out, ErrNotAssigned
 	}
-	if me.Role != people.RoleAdmin {
-		ok, err := ppl.InLine(ctx, managerID, personID)
-		if err != nil {
-			return out, fmt.Errorf("reminders: line of %d: %w", managerID, err)
-		}
-		if !ok {
-			return out, ErrNotInLine
-		}
-	}
-	p, err := ppl.Get(ctx, personID)
-	if errors.Is(err, people.ErrNotFound) {
-		return out, ErrNotInLine
-	}
-	if err != nil {
-		return out, fmt.Errorf("reminders: person %d: %w", personID, err)
-	}
-	out.Person = p.Name
-	status, err := currentStatus(ctx, d, &out, personID, courseSlug, now)
 	if err != nil {
 		return out, err
 	}
-	if !p.Active {
+	o := res.Outcomes[0]
+	out.Person, out.Course = o.Person, o.Title
+	switch o.Result {
+	case NotAssigned:
+		return out, ErrNotAssigned
+	case Left:
 		return out, ErrLeft
-	}
-	if status != courses.StatusOverdue && status != courses.StatusLapsed {
+	case NotOpen:
 		return out, ErrNotOpen
+	case AlreadyReminded:
+		return out, ErrAlreadyReminded
 	}
-	msg, err := managerReminder(r, p.Name, me.Name, out.Course, courseSlug, status == courses.StatusLapsed)
-	if err != nil {
-		return out, err
-	}
-	msg.To, msg.UserID = p.Email, &p.ID
-	msg.DedupeKey = mail.ManagerReminderKey(p.ID, courseSlug, now)
-	err = d.Tx(ctx, func(tx *sqlx.Tx) error {
-		queued, err := mail.Enqueue(ctx, tx, msg, now)
-		if err != nil {
-			return err
-		}
-		if !queued {
-			return ErrAlreadyReminded
-		}
-		return audit.Record(ctx, tx, audit.UserActor(managerID).Entry(now, "reminder.send",
-			"user:"+strconv.FormatInt(p.ID, 10), "course "+courseSlug))
-	})
-	return out, err
+	return out, nil
 }
 
 // currentStatus is the status of the person's current cycle of the
@@ -129,22 +91,14 @@ func currentStatus(ctx context.Context, d *db.DB, out *Reminded, personID int64,
 	return cyc.Status(now), nil
 }
 
-// managerReminder renders the email of a manager's reminder: a digest of
-// one line, without recipient or dedupe key.
-func managerReminder(r *mail.Renderer, person, manager, title, slug string, lapsed bool) (mail.Message, error) {
-	headline := title + " is overdue"
-	if lapsed {
-		headline = title + " has lapsed"
+// managerReminder renders the email of a manager's reminders to one
+// person: a digest of a line per item, without recipient or dedupe key.
+func managerReminder(r *mail.Renderer, person string, lines []mail.DigestLine) (mail.Message, error) {
+	summary := lines[0].Headline
+	if len(lines) > 1 {
+		summary = fmt.Sprintf("%d things to finish", len(lines))
 	}
-	msg, err := r.Digest(&mail.Digest{
-		Name:    person,
-		Summary: headline,
-		Own: []mail.DigestLine{{
-			Headline: headline,
-			Detail:   manager + " asked for this reminder. Please complete it as soon as you can.",
-			URL:      r.Link("/courses/" + slug),
-		}},
-	})
+	msg, err := r.Digest(&mail.Digest{Name: person, Summary: summary, Own: lines})
 	msg.Kind = mail.KindManagerReminder
 	return msg, err
 }

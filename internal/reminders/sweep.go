@@ -20,6 +20,7 @@ import (
 
 	"steward/internal/db"
 	"steward/internal/mail"
+	"steward/internal/webhooks"
 )
 
 // MailKind is the outbox kind of a reminder digest.
@@ -114,6 +115,9 @@ type digest struct {
 type event struct {
 	item  int32
 	stage string
+	// becameOverdue marks a cycle's first overdue stage: the sweep raises
+	// the course.overdue webhook with it.
+	becameOverdue bool
 }
 
 // arena stores items in fixed chunks, so indexes stay valid and growing
@@ -362,11 +366,13 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 				counts[owner.ID] = c
 			}
 			var stages []string
-			if a, ok := seen.get(it.Subject); ok {
+			a, ok := seen.get(it.Subject)
+			if ok {
 				stages = Stages(*it, now, &a)
 			} else {
 				stages = Stages(*it, now, nil)
 			}
+			firstOverdue := it.Subject.Type == SubjectCycle && (!ok || a.overdue == 0)
 			idx := plan.items.add(*it)
 			if len(stages) == 0 {
 				open[owner.ID] = append(open[owner.ID], idx)
@@ -384,7 +390,8 @@ func (s *Sweeper) plan(ctx context.Context, now time.Time) (Plan, error) {
 					to = *owner.ManagerID
 				}
 				d := digestOf(to)
-				d.events = append(d.events, event{item: idx, stage: st})
+				d.events = append(d.events, event{item: idx, stage: st,
+					becameOverdue: firstOverdue && strings.HasPrefix(st, StageOverdue+":")})
 				plan.events++
 			}
 		})
@@ -556,6 +563,10 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 		defer w.close()
 		inTx = w.tx
 	}
+	hooks, err := webhooks.Subscribed(ctx, s.DB, webhooks.CourseOverdue)
+	if err != nil {
+		return err
+	}
 	deferred := 0
 	for c := range chunks {
 		if c.err != nil {
@@ -583,6 +594,11 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 					if err := rec.add(ctx, plan.items.subject(e.item), e.stage, d.to, msg.DedupeKey, ids[i]); err != nil {
 						return err
 					}
+					if hooks && e.becameOverdue {
+						if err := webhooks.Enqueue(ctx, tx, webhooks.CourseOverdue, overdueEvent(plan.items.get(e.item)), plan.Now); err != nil {
+							return err
+						}
+					}
 				}
 			}
 			return rec.flush(ctx)
@@ -594,6 +610,22 @@ func (s *Sweeper) write(ctx context.Context, plan *Plan, holder string) error {
 	// The renderer has finished (chunks is closed): plan is ours again.
 	plan.Deferred += deferred
 	return nil
+}
+
+// overdueData is the data of the course.overdue webhook (docs/webhooks.md).
+type overdueData struct {
+	UserID  int64     `json:"user_id"`
+	Course  string    `json:"course"`
+	Title   string    `json:"title"`
+	CycleID int64     `json:"cycle_id"`
+	DueAt   time.Time `json:"due_at"`
+}
+
+func overdueEvent(it Item) overdueData {
+	return overdueData{
+		UserID: it.Subject.UserID, Course: strings.TrimPrefix(it.Path, "/courses/"), Title: it.Title,
+		CycleID: it.Subject.ID, DueAt: it.Due.UTC(),
+	}
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -1,7 +1,8 @@
 // Package tokens issues and redeems the one-time links Steward mails out:
 // invitations for new people and password resets. A token is 32 random
 // bytes; only its SHA-256 is stored, so a copy of the database cannot be
-// used to take over an account. A token works once, for one hour.
+// used to take over an account. A token works once: a reset for one hour,
+// an invitation for InviteTTL (7 days unless configured).
 package tokens
 
 import (
@@ -20,8 +21,12 @@ import (
 	"steward/internal/mail"
 )
 
-// TTL is how long a link works.
+// TTL is how long a password-reset link works.
 const TTL = time.Hour
+
+// DefaultInviteTTL is how long an invitation works unless configured
+// (STEWARD_INVITE_DAYS): a new hire may first read their mail days later.
+const DefaultInviteTTL = 7 * 24 * time.Hour
 
 // Purposes a token is issued for; a token of one purpose never redeems the other.
 const (
@@ -46,12 +51,39 @@ var (
 
 // Issuer creates tokens and queues the email that carries them.
 type Issuer struct {
-	Mail *mail.Renderer
-	TTL  time.Duration
+	Mail      *mail.Renderer
+	TTL       time.Duration // of a password-reset link
+	InviteTTL time.Duration // of an invitation
 }
 
-// New returns an issuer whose links last TTL.
-func New(r *mail.Renderer) *Issuer { return &Issuer{Mail: r, TTL: TTL} }
+// New returns an issuer whose reset links last TTL and invitations
+// inviteTTL (DefaultInviteTTL when zero).
+func New(r *mail.Renderer, inviteTTL time.Duration) *Issuer {
+	if inviteTTL <= 0 {
+		inviteTTL = DefaultInviteTTL
+	}
+	return &Issuer{Mail: r, TTL: TTL, InviteTTL: inviteTTL}
+}
+
+// Lifetime says how long a link of purpose works, as the emails and pages
+// word it: "one hour", "7 days".
+func (i *Issuer) Lifetime(purpose string) string {
+	d := i.TTL
+	if purpose == PurposeInvite {
+		d = i.InviteTTL
+	}
+	switch {
+	case d == time.Hour:
+		return "one hour"
+	case d == 24*time.Hour:
+		return "one day"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return d.String()
+}
 
 // Hash is what the database keeps of a token.
 func Hash(token string) string {
@@ -114,7 +146,11 @@ func (i *Issuer) issue(ctx context.Context, tx sqlx.ExtContext, purpose, kind st
 	}
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	hash := Hash(token)
-	expires := now.Add(i.TTL)
+	ttl := i.TTL
+	if purpose == PurposeInvite {
+		ttl = i.InviteTTL
+	}
+	expires := now.Add(ttl)
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE one_time_tokens SET used_at = ?
 		WHERE user_id = ? AND purpose = ? AND used_at IS NULL`), now, userID, purpose); err != nil {
 		return "", fmt.Errorf("tokens: retire earlier %s links of user %d: %w", purpose, userID, err)
@@ -124,7 +160,7 @@ func (i *Issuer) issue(ctx context.Context, tx sqlx.ExtContext, purpose, kind st
 		purpose, hash, userID, expires, now); err != nil {
 		return "", fmt.Errorf("tokens: store %s token for user %d: %w", purpose, userID, err)
 	}
-	msg, err := i.Mail.Render(kind, map[string]any{"Name": u.Name, "InvitedBy": invitedBy, "Token": token, "Expires": expires})
+	msg, err := i.Mail.Render(kind, map[string]any{"Name": u.Name, "InvitedBy": invitedBy, "Token": token, "Expires": expires, "Lifetime": i.Lifetime(purpose)})
 	if err != nil {
 		return "", err
 	}
@@ -139,6 +175,28 @@ func (i *Issuer) issue(ctx context.Context, tx sqlx.ExtContext, purpose, kind st
 		return "", err
 	}
 	return token, nil
+}
+
+// InvitePending invites every active person who has no password yet, did
+// not arrive through single sign-on, and holds no invitation that still
+// works at now: after a roster import, everyone added who has not signed
+// in. It returns whom it invited.
+func (i *Issuer) InvitePending(ctx context.Context, tx sqlx.ExtContext, invitedBy string, now time.Time) ([]int64, error) {
+	var ids []int64
+	err := sqlx.SelectContext(ctx, tx, &ids, tx.Rebind(`SELECT u.id FROM users u
+		WHERE u.active = TRUE AND u.password_hash = '' AND u.source <> 'sso'
+		AND NOT EXISTS (SELECT 1 FROM one_time_tokens t WHERE t.user_id = u.id AND t.purpose = ?
+			AND t.used_at IS NULL AND t.expires_at > ?)
+		ORDER BY u.id`), PurposeInvite, now.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("tokens: people to invite: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := i.IssueInvite(ctx, tx, id, invitedBy, now); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 func consume(ctx context.Context, tx sqlx.ExtContext, purpose, token string, now time.Time) (int64, error) {

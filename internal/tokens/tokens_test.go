@@ -3,6 +3,7 @@ package tokens
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func setup(t *testing.T, d *db.DB) *Issuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(r)
+	return New(r, 0)
 }
 
 func tx[T any](t *testing.T, d *db.DB, fn func(tx *sqlx.Tx) (T, error)) (T, error) {
@@ -171,4 +172,87 @@ func count(t *testing.T, d *db.DB, q string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// An invitation works for seven days by default, not an hour; the email
+// says so; sending it again retires the earlier link at once.
+func TestInvitationLastsSevenDaysAndResendRetiresTheOldLink(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		iss := setup(t, d)
+		ctx := context.Background()
+		first, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueInvite(ctx, tx, 1, "Grace", t0) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text string
+		d.Get(&text, `SELECT body_text FROM outbox WHERE kind = 'invite'`)
+		if !strings.Contains(text, "works once, for 7 days, until 5 Dec 2026 09:00 UTC") {
+			t.Errorf("invitation text does not say 7 days:\n%s", text)
+		}
+		for _, at := range []time.Time{t0.Add(2 * time.Hour), t0.Add(7*24*time.Hour - time.Minute)} {
+			if ok, _ := Valid(ctx, d, PurposeInvite, first, at); !ok {
+				t.Errorf("the invitation no longer opens at %s", at)
+			}
+		}
+		if ok, _ := Valid(ctx, d, PurposeInvite, first, t0.Add(7*24*time.Hour)); ok {
+			t.Error("the invitation still opens after 7 days")
+		}
+		// Sent again on day 3: the first link is dead, the new one works
+		// for 7 days from then.
+		day3 := t0.Add(3 * 24 * time.Hour)
+		second, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueInvite(ctx, tx, 1, "Grace", day3) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeInvite(ctx, tx, first, day3.Add(time.Minute)) }); !errors.Is(err, ErrInvalid) {
+			t.Errorf("the first link after a resend: %v", err)
+		}
+		if id, err := tx(t, d, func(tx *sqlx.Tx) (int64, error) { return iss.ConsumeInvite(ctx, tx, second, day3.Add(6*24*time.Hour)) }); err != nil || id != 1 {
+			t.Errorf("the resent link on its sixth day: %d, %v", id, err)
+		}
+		// A reset link still lasts an hour.
+		reset, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueReset(ctx, tx, 1, t0) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := Valid(ctx, d, PurposeReset, reset, t0.Add(61*time.Minute)); ok {
+			t.Error("a reset link outlives its hour")
+		}
+	})
+}
+
+// InvitePending invites everyone without a password or a working
+// invitation, once: a second run invites nobody.
+func TestInvitePending(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, d *db.DB) {
+		iss := New(nil, 3*24*time.Hour)
+		iss.Mail = setup(t, d).Mail
+		ctx := context.Background()
+		for _, u := range []struct {
+			id       int64
+			password string
+			source   string
+		}{{3, "", "local"}, {4, "hash", "local"}, {5, "", "sso"}, {6, "", "local"}} {
+			if _, err := d.Exec(d.Rebind(`INSERT INTO users (id, email, name, role, password_hash, source, created_at, updated_at)
+				VALUES (?, ?, 'P', 'employee', ?, ?, ?, ?)`), u.id, "p"+strconv.FormatInt(u.id, 10)+"@example.com", u.password, u.source, t0, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := tx(t, d, func(tx *sqlx.Tx) (string, error) { return iss.IssueInvite(ctx, tx, 6, "Grace", t0) }); err != nil {
+			t.Fatal(err)
+		}
+		ids, err := tx(t, d, func(tx *sqlx.Tx) ([]int64, error) { return iss.InvitePending(ctx, tx, "Grace", t0.Add(time.Hour)) })
+		if err != nil || len(ids) != 2 || ids[0] != 1 || ids[1] != 3 {
+			t.Fatalf("invited %v, %v; want Ada (1) and 3: not the one with a password, from SSO, already invited or inactive", ids, err)
+		}
+		ids, err = tx(t, d, func(tx *sqlx.Tx) ([]int64, error) { return iss.InvitePending(ctx, tx, "Grace", t0.Add(2*time.Hour)) })
+		if err != nil || len(ids) != 0 {
+			t.Errorf("a second run invited %v, %v", ids, err)
+		}
+		// Once 6's 3-day link has expired, they are invited again.
+		ids, err = tx(t, d, func(tx *sqlx.Tx) ([]int64, error) { return iss.InvitePending(ctx, tx, "Grace", t0.Add(3*24*time.Hour)) })
+		if err != nil || len(ids) != 1 || ids[0] != 6 {
+			t.Errorf("after 3 days: %v, %v; want 6", ids, err)
+		}
+	})
 }

@@ -47,3 +47,19 @@ func envelope(event string, payload any, at time.Time) (string, error) {
 	}
 	return string(b), nil
 }
+
+// Subscribed reports whether any enabled endpoint subscribes to event: a
+// caller that may raise it many times at once (the reminder sweep) skips
+// the work when nobody listens.
+func Subscribed(ctx context.Context, q sqlx.ExtContext, event string) (bool, error) {
+	if !knownEvent(event) {
+		return false, fmt.Errorf("webhooks: unknown event %q", event)
+	}
+	var n int
+	err := sqlx.GetContext(ctx, q, &n, q.Rebind(`SELECT COUNT(*) FROM webhook_endpoints
+		WHERE enabled = TRUE AND ' ' || events || ' ' LIKE ?`), "% "+event+" %")
+	if err != nil {
+		return false, fmt.Errorf("webhooks: endpoints for %s: %w", event, err)
+	}
+	return n > 0, nil
+}

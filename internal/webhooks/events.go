@@ -1,17 +1,16 @@
 package webhooks
 
-// The events an endpoint can subscribe to. A course falling overdue raises
-// no event yet: the reminder sweep that notices it works in batches tied
-// to the reminder emails, and is not wired to webhooks.
+// The events an endpoint can subscribe to.
 const (
 	CourseCompleted    = "course.completed"
+	CourseOverdue      = "course.overdue"
 	PolicyAcknowledged = "policy.acknowledged"
 	PolicyPublished    = "policy.published"
 )
 
 // Events lists the events an endpoint can subscribe to, in the order the
 // admin page shows them.
-var Events = []string{CourseCompleted, PolicyAcknowledged, PolicyPublished}
+var Events = []string{CourseCompleted, CourseOverdue, PolicyAcknowledged, PolicyPublished}
 
 // TestEvent is the event of a delivery an admin sends by hand to check an
 // endpoint; it goes to that endpoint only, whatever it subscribed to.

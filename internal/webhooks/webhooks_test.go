@@ -399,7 +399,7 @@ func TestBadEndpointsAreRefused(t *testing.T) {
 			{dev, "https://hooks.example.com/a\r\nX: y", []string{"policy.published"}, "url"},
 			{dev, "https://user:pw@hooks.example.com/a", []string{"policy.published"}, "url"},
 			{dev, "https://hooks.example.com/b", []string{"policy.deleted"}, "events"},
-			{dev, "https://hooks.example.com/b", []string{"course.overdue"}, "events"}, // not raised, so not offered
+			{dev, "https://hooks.example.com/b", []string{"course.lapsed"}, "events"}, // not raised, so not offered
 			{dev, "https://hooks.example.com/b", []string{"<script>"}, "events"},
 			{dev, "https://hooks.example.com/b", nil, "events"},
 			{dev, "https://hooks.example.com/a", []string{"course.completed"}, "url"}, // a duplicate
