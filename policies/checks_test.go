@@ -3,6 +3,7 @@ package policies
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -253,3 +254,106 @@ func TestDraftCheckRules(t *testing.T) {
 		}
 	})
 }
+
+func TestCompareChangedShowsOnlyChangedSections(t *testing.T) {
+	r := CompareChanged(checkV1, checkV2)
+	if !strings.Contains(r.HTML, "<ins>and a second factor</ins>") && !strings.Contains(r.HTML, "<ins> and a second factor</ins>") {
+		t.Fatalf("the change is not shown: %s", r.HTML)
+	}
+	if strings.Contains(r.HTML, "Lock your screen") || strings.Contains(r.HTML, "Laptops") {
+		t.Fatalf("an unchanged section is shown: %s", r.HTML)
+	}
+	if !strings.Contains(r.HTML, `id="redline.passwords"`) || len(r.Sections) != 1 || r.Sections[0].Heading != "Passwords" {
+		t.Fatalf("sections %+v in %s", r.Sections, r.HTML)
+	}
+	if full := Compare(checkV1, checkV2); !strings.Contains(full.HTML, "Lock your screen") {
+		t.Fatalf("Compare no longer shows everything: %s", full.HTML)
+	}
+}
+
+const checkFile = `---
+slug: aup
+title: Acceptable use
+audience: staff
+acknowledge: true
+acknowledge_within_days: 14
+summary: A second factor for every account.
+change: material
+check:
+  - section: passwords
+    question: What must you use besides a password manager?
+    choices:
+      - Nothing
+      - A second factor
+    answer: 2
+    explanation: Passwords now asks for a second factor.
+---
+` + checkV2
+
+func TestPolicyFileCheck(t *testing.T) {
+	f, err := ParseFile("aup.md", []byte(checkFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := QuestionInput{Section: "passwords", Prompt: "What must you use besides a password manager?",
+		Choices: []string{"Nothing", "A second factor"}, Correct: 1, Explanation: "Passwords now asks for a second factor."}
+	if len(f.Check) != 1 || f.Check[0].Prompt != want.Prompt || f.Check[0].Correct != 1 || strings.Join(f.Check[0].Choices, "|") != "Nothing|A second factor" {
+		t.Fatalf("check %+v", f.Check)
+	}
+	bad := []struct{ from, to, field, says string }{
+		{"answer: 2", "answer: 3", "check.q1.answer", "exactly one"},
+		{"answer: 2", "answer: two", "check.q1.answer", "whole number"},
+		{"    answer: 2\n", "", "check.q1.answer", "is required"},
+		{"section: passwords", "section: travel", "check.q1.section", "not a section"},
+		{"      - Nothing\n", "", "check.q1.choices", "2 to 6"},
+		{"change: material", "change: minor", "check", "material"},
+		{"audience: staff", "audience: public", "check", "staff"},
+		{"    explanation:", "    colour: red\n    explanation:", "check.q1.colour", "unknown field"},
+		{"check:\n", "check: yes\n", "check", "list of questions"},
+	}
+	for _, b := range bad {
+		src := strings.Replace(checkFile, b.from, b.to, 1)
+		_, err := ParseFile("aup.md", []byte(src))
+		var fe *FileError
+		if !errors.As(err, &fe) || !strings.Contains(fe.Fields[b.field], b.says) {
+			t.Errorf("%q -> %q: got %v, want %s: ...%s...", b.from, b.to, err, b.field, b.says)
+		}
+	}
+}
+
+func TestPublishFileWithCheckAndExport(t *testing.T) {
+	eachDB(t, func(t *testing.T, s *Store, d *db.DB) {
+		ctx := context.Background()
+		f, err := ParseFile("aup.md", []byte(checkFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.PublishFile(ctx, f, audit.Actor{Label: "test"}, t0)
+		if err != nil || !res.Published {
+			t.Fatalf("%+v, %v", res, err)
+		}
+		ana := addUser(t, d, "ana@example.com", true, t0.AddDate(-1, 0, 0))
+		c, err := s.CheckFor(ctx, ana, "aup", t0.Add(time.Hour))
+		if err != nil || len(c.Questions) != 1 || c.Questions[0].Explanation != want1Explanation {
+			t.Fatalf("check %+v, %v", c, err)
+		}
+		dir := t.TempDir()
+		paths, err := s.Export(ctx, dir)
+		if err != nil || len(paths) != 1 {
+			t.Fatalf("%v, %v", paths, err)
+		}
+		data, err := os.ReadFile(paths[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseFile("v1.md", data)
+		if err != nil {
+			t.Fatalf("exported file does not parse: %v\n%s", err, data)
+		}
+		if len(back.Check) != 1 || back.Check[0].Correct != 1 || back.Check[0].Explanation != want1Explanation {
+			t.Fatalf("exported check %+v", back.Check)
+		}
+	})
+}
+
+const want1Explanation = "Passwords now asks for a second factor."
