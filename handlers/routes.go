@@ -102,6 +102,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/my/policies", signedIn, s.myPolicies)
 	s.route(fiber.MethodGet, "/my/policies/:slug", signedIn, s.myPolicy)
 	s.route(fiber.MethodPost, "/my/policies/:slug/acknowledge", signedIn, s.acknowledge)
+	s.route(fiber.MethodPost, "/my/policies/:slug/check", signedIn, s.answerCheck)
 	s.route(fiber.MethodGet, "/admin/policies", admin, s.adminPolicies)
 	s.route(fiber.MethodGet, "/admin/policies/new", admin, s.adminPolicyNewForm)
 	s.route(fiber.MethodPost, "/admin/policies", admin, s.adminPolicyCreate)
@@ -109,6 +110,8 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/policies/:slug/draft", admin, s.adminDraftSave)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/draft/delete", admin, s.adminDraftDelete)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/publish", admin, s.adminPublish)
+	s.route(fiber.MethodGet, "/admin/policies/:slug/check", admin, s.adminCheck)
+	s.route(fiber.MethodPost, "/admin/policies/:slug/check", admin, s.adminCheckSave)
 
 	// ---- subprocessors: the published register (subprocessors.go) ----
 	s.route(fiber.MethodGet, "/subprocessors", public, s.subprocessorsPage)
