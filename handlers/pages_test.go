@@ -176,11 +176,13 @@ func reportPageCases() []pageCase {
 	overdue := reports.CycleRow{Cycle: courses.Cycle{Seq: 1, AssignedAt: exampleDay, Dates: courses.Dates{DueAt: exampleDay}}, Slug: "privacy", Title: "Privacy at work", Status: courses.StatusOverdue}
 	closed := reports.CycleRow{Cycle: courses.Cycle{Seq: 1, ClosedAt: ptr(exampleDay), ClosedReason: "course retired"}, Slug: "old", Title: "Old course"}
 	exempt := reports.CycleRow{Cycle: courses.Cycle{Seq: 1, Dates: courses.Dates{Exempt: true}, ExemptReason: "on leave"}, Slug: "ethics", Title: "Ethics", Status: courses.StatusExempt}
+	checkQuestions, checkFirst, checkAttempts := 2, 1, 3
 	person := &personPage{layout: adminLayout("Bo Brown"),
 		Person: people.User{ID: 7, Name: "Bo Brown", Email: "bo@example.com", Role: people.RoleEmployee, TeamName: ptr("Sales"), ManagerName: ptr("Mo Manager"), HiredOn: ptr(exampleDay), Active: true},
 		History: &reports.History{Cycles: []reports.CycleRow{cycle, overdue, closed, exempt},
-			Attempts:  []reports.AttemptRow{{Course: "Security basics", Module: "Phishing", Position: 1, StartedAt: exampleDay, SubmittedAt: ptr(exampleDay), Score: ptr(80), Passed: true}, {Course: "Security basics", Module: "Passwords", Position: 2, StartedAt: exampleDay}},
-			Acks:      []reports.AckRow{{Slug: "conduct", Title: "Code of conduct", Number: 2, AcknowledgedAt: exampleDay}},
+			Attempts: []reports.AttemptRow{{Course: "Security basics", Module: "Phishing", Position: 1, StartedAt: exampleDay, SubmittedAt: ptr(exampleDay), Score: ptr(80), Passed: true}, {Course: "Security basics", Module: "Passwords", Position: 2, StartedAt: exampleDay}},
+			Acks: []reports.AckRow{{Slug: "conduct", Title: "Code of conduct", Number: 2, AcknowledgedAt: exampleDay,
+				CheckQuestions: &checkQuestions, CheckFirstScore: &checkFirst, CheckAttempts: &checkAttempts}},
 			Standings: []reports.PolicyStanding{{Slug: "travel", Title: "Travel", Version: 1, Status: "pending", Due: exampleDay}},
 			Overdue:   map[string]bool{"privacy": true}},
 		Reminded: map[string]string{"security": "09:15 UTC"}}
@@ -192,7 +194,8 @@ func reportPageCases() []pageCase {
 		{"reports/evidence", "zero", &evidencePage{layout: staffLayout("Evidence export")}, nil},
 		{"reports/evidence", "filled", &evidencePage{layout: adminLayout("Evidence export"), AsOf: "2026-11-01", Format: reports.FormatJSON, Max: "2026-11-02", Error: "Choose CSV or JSON."}, []string{"Choose CSV or JSON.", "2026-11-01"}},
 		{"people/person", "zero", &personPage{layout: staffLayout("Bo Brown"), History: &reports.History{}}, []string{"No quiz attempts.", "No policy acknowledgements."}},
-		{"people/person", "filled", person, []string{"Bo Brown", "Sales", "Reminder sent today at 09:15 UTC", "Send a reminder now about Privacy at work", "course retired", "on leave", "Phishing", "Code of conduct", "Travel, version 1"}},
+		{"people/person", "filled", person, []string{"Bo Brown", "Sales", "Reminder sent today at 09:15 UTC", "Send a reminder now about Privacy at work", "course retired", "on leave", "Phishing", "Code of conduct", "Travel, version 1",
+			"Passed: 1/2 at first try, passed at attempt 3"}},
 	}
 }
 

@@ -125,4 +125,32 @@ func TestChangeCheckFailThenPass(t *testing.T) {
 
 	admin.get("/admin/policies/"+aup+"/check").expect(t, http.StatusOK, "1 person answered; 1 passed, 0 at the first try.",
 		"0% (0 of 1)", "Never (1×)", "Support access")
+
+	// The person's page (as an admin, who sees everyone) and the evidence
+	// export say the same of this acknowledgement.
+	admin.get("/team/people/"+strconvFormat(me)).expect(t, http.StatusOK, "Passed: 0/1 at first try, passed at attempt 2")
+	ev := ts.as(auditorEmail).get("/reports/evidence?format=csv&as_of=" + ts.clock().Format("2006-01-02"))
+	ev.expect(t, http.StatusOK)
+	file := readCSV(t, ev.Body)
+	col := map[string]int{}
+	for i, h := range file[0] {
+		col[h] = i
+	}
+	found := 0
+	for _, r := range file[1:] {
+		if r[col["email"]] != who || r[col["requirement_type"]] != "policy" {
+			continue
+		}
+		if r[col["revision_or_version"]] == "2" && strings.HasPrefix(r[col["requirement"]], "Acceptable use of customer data") {
+			found++
+			if r[col["check"]] != "passed" || r[col["check_first_try_score"]] != "0/1" || r[col["check_attempts"]] != "2" || r[col["status"]] != "acknowledged" {
+				t.Fatalf("evidence row %v", r)
+			}
+		} else if r[col["check"]] != "" {
+			t.Fatalf("a check on a policy that asked none: %v", r)
+		}
+	}
+	if found != 1 {
+		t.Fatalf("%d evidence rows for the policy", found)
+	}
 }

@@ -233,6 +233,12 @@ func (s *Store) SaveDraftCheck(ctx context.Context, slug string, qs []QuestionIn
 		if err := ValidateCheck(qs, d.SourceMD); err != nil {
 			return err
 		}
+		if len(qs) == 0 {
+			had, err := checkOf(ctx, tx, d.ID)
+			if err != nil || len(had) == 0 {
+				return err // asked none, asks none: nothing to record
+			}
+		}
 		if err := writeCheck(ctx, tx, d.ID, qs); err != nil {
 			return err
 		}
