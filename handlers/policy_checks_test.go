@@ -17,33 +17,38 @@ func checkQuestionForm(section string) url.Values {
 	}
 }
 
+// twoWhoAcknowledged names two employees who acknowledged a policy.
+func twoWhoAcknowledged(t *testing.T, ts *testServer) (string, string) {
+	t.Helper()
+	var emails []string
+	if err := ts.db.Select(&emails, `SELECT DISTINCT u.email FROM users u JOIN policy_acknowledgements a ON a.user_id = u.id
+		WHERE u.role = 'employee' AND u.active = TRUE ORDER BY u.email LIMIT 2`); err != nil {
+		t.Fatal(err)
+	}
+	if len(emails) != 2 {
+		t.Fatal("the demo has no two employees who acknowledged a policy")
+	}
+	return emails[0], emails[1]
+}
+
+// publishWithCheck publishes a material version of the acceptable use
+// policy asking one question, as an admin does.
+func publishWithCheck(t *testing.T, ts *testServer) {
+	t.Helper()
+	admin := ts.as(adminEmail)
+	admin.post("/admin/policies/"+aup+"/draft", url.Values{"body": {checkBody},
+		"summary": {"Support access now expires after 24 hours."}, "change": {"material"}, "action": {"save"}}).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/"+aup+"/check", checkQuestionForm("access")).expect(t, http.StatusSeeOther)
+	admin.post("/admin/policies/"+aup+"/publish", url.Values{"when": {"now"}}).expect(t, http.StatusSeeOther)
+}
+
 // An author writes a question on a material change; a person who
 // acknowledged the earlier version fails it once, reads the explanation,
 // passes, and is recorded with the score and attempts; the author sees
 // how people answered.
 func TestChangeCheckFailThenPass(t *testing.T) {
 	ts := withPolicies(t)
-	var who, other string
-	rows, err := ts.db.Query(`SELECT DISTINCT u.email FROM users u JOIN policy_acknowledgements a ON a.user_id = u.id
-		WHERE u.role = 'employee' AND u.active = TRUE ORDER BY u.email LIMIT 2`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var e string
-		if err := rows.Scan(&e); err != nil {
-			t.Fatal(err)
-		}
-		if who == "" {
-			who = e
-		} else {
-			other = e
-		}
-	}
-	rows.Close()
-	if who == "" || other == "" {
-		t.Fatal("the demo has no two employees who acknowledged a policy")
-	}
+	who, other := twoWhoAcknowledged(t, ts)
 	me := ts.userID(who)
 	ackBefore := ts.count(`SELECT COUNT(*) FROM policy_acknowledgements WHERE user_id = ?`, me)
 
