@@ -18,6 +18,8 @@ func checkError(err error) error {
 	switch {
 	case errors.Is(err, policies.ErrCheckRequired):
 		return fiber.NewError(fiber.StatusConflict, "This change asks a few questions: answer them on the policy's page, and your acknowledgement is recorded when they are all right.")
+	case errors.Is(err, policies.ErrCheckPassed):
+		return fiber.NewError(fiber.StatusConflict, "You have answered these questions already; your acknowledgement is recorded.")
 	case errors.Is(err, policies.ErrNoCheck):
 		return fiber.NewError(fiber.StatusNotFound, "This version asks no questions.")
 	case errors.Is(err, policies.ErrNoDraft):
@@ -252,7 +254,12 @@ func (s *Server) addCheck(c *fiber.Ctx, data *myPolicyPage) error {
 		return nil
 	}
 	view := &checkView{C: chk}
-	if raw := c.Query("attempt"); raw != "" {
+	raw := c.Query("attempt")
+	if chk.Passed && raw == "" {
+		// The page says how they passed, beside the acknowledgement.
+		return nil
+	}
+	if raw != "" {
 		id, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil {
 			return fiber.NewError(fiber.StatusNotFound, "There is no such attempt of yours.")

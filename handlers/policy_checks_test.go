@@ -126,6 +126,7 @@ func TestChangeCheckFailThenPass(t *testing.T) {
 		t.Fatal("the acknowledgement does not record the check's score and attempts")
 	}
 	emp.get("/my/policies/"+aup).expect(t, http.StatusOK, "after its questions: 0/1 at first try, passed at attempt 2")
+	emp.post("/my/policies/"+aup+"/check", url.Values{"version": {"2"}, "q" + qid: {"1"}}).expect(t, http.StatusConflict, "answered these questions already")
 	emp.get("/my/policies").expect(t, http.StatusOK, "Acknowledged")
 
 	admin.get("/admin/policies/"+aup+"/check").expect(t, http.StatusOK, "1 person answered; 1 passed, 0 at the first try.",

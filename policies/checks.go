@@ -36,6 +36,7 @@ const (
 var (
 	ErrCheckRequired = errors.New("policies: this version is acknowledged by answering its questions")
 	ErrNoCheck       = errors.New("policies: this version asks no questions")
+	ErrCheckPassed   = errors.New("policies: the person has passed this check already")
 )
 
 // Question is one question of a change check.
@@ -399,6 +400,9 @@ func (s *Store) AnswerCheck(ctx context.Context, userID int64, slug string, numb
 		}
 		if !c.Asks() {
 			return ErrNoCheck
+		}
+		if c.Passed {
+			return ErrCheckPassed
 		}
 		sheet, err := grade(c.Questions, answers)
 		if err != nil {

@@ -137,6 +137,9 @@ func TestCheckFailThenPass(t *testing.T) {
 		if !c.Passed || c.Attempts != 2 {
 			t.Fatalf("check after passing %+v", c)
 		}
+		if _, err := s.AnswerCheck(ctx, ana, "aup", 2, answersFor(t, c, 1, 0), now.Add(time.Hour)); !errors.Is(err, ErrCheckPassed) {
+			t.Fatalf("answering again after passing: %v", err)
+		}
 
 		// Another person's attempt is not theirs to read.
 		if _, err := s.MyAttempt(ctx, bo, a1.ID); !errors.Is(err, ErrNotFound) {
