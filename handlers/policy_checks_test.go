@@ -128,6 +128,8 @@ func TestChangeCheckFailThenPass(t *testing.T) {
 	emp.get("/my/policies/"+aup).expect(t, http.StatusOK, "after its questions: 0/1 at first try, passed at attempt 2")
 	emp.post("/my/policies/"+aup+"/check", url.Values{"version": {"2"}, "q" + qid: {"1"}}).expect(t, http.StatusConflict, "answered these questions already")
 	emp.get("/my/policies").expect(t, http.StatusOK, "Acknowledged")
+	// The person's copy of their data says it too.
+	emp.get("/account/data.json").expect(t, http.StatusOK, `"check_questions": 1`, `"check_first_try_score": 0`, `"check_attempts": 2`)
 
 	admin.get("/admin/policies/"+aup+"/check").expect(t, http.StatusOK, "1 person answered; 1 passed, 0 at the first try.",
 		"0% (0 of 1)", "Never (1×)", "Support access")
