@@ -229,6 +229,17 @@ type checkView struct {
 	validator.Validator
 }
 
+// Anchor is where a question's section is shown: in the redline of the
+// changed sections when it is there, else in the policy's text.
+func (v *checkView) Anchor(section string) string {
+	for _, sc := range v.R.Sections {
+		if sc.Anchor == policies.AnchorPrefix+section {
+			return sc.Anchor
+		}
+	}
+	return section
+}
+
 // Right says whether the shown attempt answered question i right.
 func (v *checkView) Right(i int) bool { return v.Attempt != nil && v.Attempt.Right(v.C.Questions, i) }
 

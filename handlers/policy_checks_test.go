@@ -87,7 +87,7 @@ func TestChangeCheckFailThenPass(t *testing.T) {
 	emp := ts.as(who)
 	page := emp.get("/my/policies/" + aup)
 	page.expect(t, http.StatusOK, "Before you acknowledge: 1 question on this change", "The sections that changed since version 1",
-		"When does support access expire?", "Send my answers")
+		"When does support access expire?", "Send my answers", `href="#redline.access"`)
 	if strings.Contains(page.Body, "I have read and will follow version 2") {
 		t.Fatal("the plain acknowledgement button is offered beside the questions")
 	}
