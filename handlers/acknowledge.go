@@ -49,10 +49,19 @@ func (s *Server) staffStatus(ctx context.Context, userID int64, slug string) (*p
 // myPolicy shows the version in effect and, for someone who acknowledged
 // an earlier version, what changed since.
 func (s *Server) myPolicy(c *fiber.Ctx) error {
+	data, err := s.myPolicyData(c)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return s.renderPage(c, fiber.StatusOK, "policies/ack_show", data)
+}
+
+func (s *Server) myPolicyData(c *fiber.Ctx) (*myPolicyPage, error) {
 	u := currentUser(c)
 	t, st, err := s.staffStatus(c.UserContext(), u.ID, c.Params("slug"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	vv := viewOf(t, st.Current, s.now())
 	vv.Body = linkedBody(t, vv)
@@ -64,8 +73,10 @@ func (s *Server) myPolicy(c *fiber.Ctx) error {
 			data.Redline, data.R, data.Since = template.HTML(r.HTML), r, old
 		}
 	}
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return s.renderPage(c, fiber.StatusOK, "policies/ack_show", data)
+	if err := s.addCheck(c, data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // myPolicyPage is the data of policies/ack_show.html: a staff policy as
@@ -79,6 +90,8 @@ type myPolicyPage struct {
 	Redline template.HTML // empty when there is nothing to compare
 	R       policies.Redline
 	Since   policies.Version
+	// The change check the version asks, nil when it asks none.
+	Check *checkView
 }
 
 // acknowledge records that the signed-in person read the version in
@@ -95,7 +108,7 @@ func (s *Server) acknowledge(c *fiber.Ctx) error {
 	}
 	created, err := s.policies.Acknowledge(c.UserContext(), u.ID, slug, n, s.now())
 	if err != nil {
-		return policyError(err)
+		return checkError(err)
 	}
 	if created {
 		s.flash(c, fmt.Sprintf("Thank you. Your acknowledgement of version %d is recorded.", n))

@@ -106,6 +106,7 @@ func typedPageCases() []pageCase {
 	cases = append(cases, accountPageCases()...)
 	cases = append(cases, policyPageCases()...)
 	cases = append(cases, governancePageCases()...)
+	cases = append(cases, checkPageCases()...)
 	return cases
 }
 
@@ -178,11 +179,13 @@ func reportPageCases() []pageCase {
 	overdue := reports.CycleRow{Cycle: courses.Cycle{Seq: 1, AssignedAt: exampleDay, Dates: courses.Dates{DueAt: exampleDay}}, Slug: "privacy", Title: "Privacy at work", Status: courses.StatusOverdue}
 	closed := reports.CycleRow{Cycle: courses.Cycle{Seq: 1, ClosedAt: ptr(exampleDay), ClosedReason: "course retired"}, Slug: "old", Title: "Old course"}
 	exempt := reports.CycleRow{Cycle: courses.Cycle{Seq: 1, Dates: courses.Dates{Exempt: true}, ExemptReason: "on leave"}, Slug: "ethics", Title: "Ethics", Status: courses.StatusExempt}
+	checkQuestions, checkFirst, checkAttempts := 2, 1, 3
 	person := &personPage{layout: adminLayout("Bo Brown"),
 		Person: people.User{ID: 7, Name: "Bo Brown", Email: "bo@example.com", Role: people.RoleEmployee, TeamName: ptr("Sales"), ManagerName: ptr("Mo Manager"), HiredOn: ptr(exampleDay), Active: true},
 		History: &reports.History{Cycles: []reports.CycleRow{cycle, overdue, closed, exempt},
-			Attempts:  []reports.AttemptRow{{Course: "Security basics", Module: "Phishing", Position: 1, StartedAt: exampleDay, SubmittedAt: ptr(exampleDay), Score: ptr(80), Passed: true}, {Course: "Security basics", Module: "Passwords", Position: 2, StartedAt: exampleDay}},
-			Acks:      []reports.AckRow{{Slug: "conduct", Title: "Code of conduct", Number: 2, AcknowledgedAt: exampleDay}},
+			Attempts: []reports.AttemptRow{{Course: "Security basics", Module: "Phishing", Position: 1, StartedAt: exampleDay, SubmittedAt: ptr(exampleDay), Score: ptr(80), Passed: true}, {Course: "Security basics", Module: "Passwords", Position: 2, StartedAt: exampleDay}},
+			Acks: []reports.AckRow{{Slug: "conduct", Title: "Code of conduct", Number: 2, AcknowledgedAt: exampleDay,
+				CheckQuestions: &checkQuestions, CheckFirstScore: &checkFirst, CheckAttempts: &checkAttempts}},
 			Standings: []reports.PolicyStanding{{Slug: "travel", Title: "Travel", Version: 1, Status: "pending", Due: exampleDay}},
 			Overdue:   map[string]bool{"privacy": true}},
 		Reminded: map[string]string{"security": "09:15 UTC"}}
@@ -194,7 +197,8 @@ func reportPageCases() []pageCase {
 		{"reports/evidence", "zero", &evidencePage{layout: staffLayout("Evidence export")}, nil},
 		{"reports/evidence", "filled", &evidencePage{layout: adminLayout("Evidence export"), AsOf: "2026-11-01", Format: reports.FormatJSON, Max: "2026-11-02", Error: "Choose CSV or JSON."}, []string{"Choose CSV or JSON.", "2026-11-01"}},
 		{"people/person", "zero", &personPage{layout: staffLayout("Bo Brown"), History: &reports.History{}}, []string{"No quiz attempts.", "No policy acknowledgements."}},
-		{"people/person", "filled", person, []string{"Bo Brown", "Sales", "Reminder sent today at 09:15 UTC", "Send a reminder now about Privacy at work", "course retired", "on leave", "Phishing", "Code of conduct", "Travel, version 1"}},
+		{"people/person", "filled", person, []string{"Bo Brown", "Sales", "Reminder sent today at 09:15 UTC", "Send a reminder now about Privacy at work", "course retired", "on leave", "Phishing", "Code of conduct", "Travel, version 1",
+			"Passed: 1/2 at first try, passed at attempt 3"}},
 	}
 }
 
@@ -423,5 +427,46 @@ func policyPageCases() []pageCase {
 		{"policies/ack_show", "to acknowledge", &myPolicyPage{layout: staffLayout("Code of conduct"), S: pending, V: view, Redline: template.HTML(redline.HTML), R: redline, Since: v1},
 			[]string{"What changed since you last acknowledged (version 1)", "Gifts", "<ins>very</ins>", "<p>Be kind.</p>", "I have read and will follow version 2"}},
 		{"policies/ack_show", "acknowledged", &myPolicyPage{layout: staffLayout("Code of conduct"), S: done, V: view}, []string{"You acknowledged this version on"}},
+	}
+}
+
+func checkPageCases() []pageCase {
+	conduct := policies.Policy{ID: 4, Slug: "conduct", Title: "Code of conduct", Audience: policies.Staff, RequiresAck: true, AckWithinDays: 14}
+	v1 := policies.Version{Number: 1, EffectiveAt: exampleDay.AddDate(-1, 0, 0), ChangeKind: policies.Material}
+	v2 := policies.Version{ID: 9, Number: 2, EffectiveAt: exampleDay, ChangeKind: policies.Material, Summary: "Gifts need approval."}
+	qs := []policies.Question{{ID: 31, Position: 1, Section: "gifts", Prompt: "Who approves a gift?", Choices: []string{"Nobody", "Your manager"}, Correct: 1, Explanation: "Gifts now need your manager's approval."}}
+	three, one, two := 3, 1, 2
+	pending := policies.AckStatus{Policy: conduct, Current: v2, State: policies.AckPending, Due: exampleDay,
+		Last: &policies.Acknowledgement{Number: 1, AcknowledgedAt: exampleDay.AddDate(-1, 0, 0)}}
+	done := policies.AckStatus{Policy: conduct, Current: v2, State: policies.AckAcknowledged,
+		Last: &policies.Acknowledgement{Number: 2, AcknowledgedAt: exampleDay, CheckQuestions: &three, CheckFirstScore: &one, CheckAttempts: &two}}
+	view := versionView{Policy: conduct, Version: v2, Status: policies.StatusInEffect, Body: template.HTML("<p>Be kind.</p>"), Current: 2, Previous: 1}
+	failed := &policies.Attempt{ID: 5, Number: 1, Answers: []int{0}, Score: 0}
+	asking := &checkView{C: policies.Check{Version: v2, Questions: qs, Attempts: 1}, Redline: template.HTML(`<h3 id="redline.gifts">Gifts</h3><p><ins>Ask first.</ins></p>`), Attempt: failed}
+	refused := &checkView{C: policies.Check{Version: v2, Questions: qs}, Chosen: map[int64]int{}}
+	refused.AddFieldError("q1", "Choose an answer.")
+	passed := &checkView{C: policies.Check{Version: v2, Questions: qs, Attempts: 2, Passed: true}, Attempt: &policies.Attempt{ID: 6, Number: 2, Answers: []int{1}, Score: 1, Passed: true}}
+	form := checkFormOf(qs)
+	form.AddFieldError("q1_section", "\"travel\" is not a section of the draft.")
+	form.AddFormError("A check asks at most 5 questions.")
+	draft := &policies.Version{Draft: true, ChangeKind: policies.Material}
+	results := policies.CheckResults{Version: v2, People: 4, Passed: 4, FirstTry: 1,
+		Questions: []policies.QuestionResult{{Question: qs[0], Heading: "Gifts", RightAtFirst: 1, People: 4, WrongChoice: "Nobody", WrongCount: 3}},
+		Sections:  []policies.SectionResult{{ID: "gifts", Heading: "Gifts", Questions: 1, RightAtFirst: 1, People: 4}}}
+	return []pageCase{
+		{"policies/ack_show", "check failed once", &myPolicyPage{layout: staffLayout("Code of conduct"), S: pending, V: view, Since: v1, Redline: "x", Check: asking},
+			[]string{"Before you acknowledge: 1 question on this change", "The sections that changed since version 1", "<ins>Ask first.</ins>", "Attempt 1: 0 of 1 right.",
+				"Gifts now need your manager&#39;s approval.", "Try again", "Answer the questions above to acknowledge version 2", "The whole policy, version 2"}},
+		{"policies/ack_show", "check refused", &myPolicyPage{layout: staffLayout("Code of conduct"), S: pending, V: view, Check: refused},
+			[]string{"Choose an answer.", "Send my answers"}},
+		{"policies/ack_show", "check passed", &myPolicyPage{layout: staffLayout("Code of conduct"), S: done, V: view, Check: passed},
+			[]string{"Questions on this change: passed", "Your acknowledgement is recorded.", "after its questions: 1/3 at first try, passed at attempt 2"}},
+		{"policies/check_edit", "zero", &checkEditPage{layout: adminLayout("Questions")}, []string{"There is no draft.", "No published version has asked questions yet."}},
+		{"policies/check_edit", "minor draft", &checkEditPage{layout: adminLayout("Questions"), Policy: conduct, Draft: draft, Fits: "The draft is a minor change: questions go with a material change."},
+			[]string{"questions go with a material change"}},
+		{"policies/check_edit", "filled", &checkEditPage{layout: adminLayout("Questions"), Policy: conduct, Draft: draft,
+			Sections: []policies.SectionRef{{ID: "gifts", Heading: "Gifts"}}, Form: form, Results: []policies.CheckResults{results}},
+			[]string{"Question 5", `value="gifts" selected`, "Who approves a gift?", "is not a section of the draft", "A check asks at most 5 questions.",
+				"4 people answered; 4 passed, 1 at the first try.", "25% (1 of 4)", "Nobody (3×)"}},
 	}
 }

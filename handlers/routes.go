@@ -102,6 +102,7 @@ func (s *Server) routes() {
 	s.route(fiber.MethodGet, "/my/policies", signedIn, s.myPolicies)
 	s.route(fiber.MethodGet, "/my/policies/:slug", signedIn, s.myPolicy)
 	s.route(fiber.MethodPost, "/my/policies/:slug/acknowledge", signedIn, s.acknowledge)
+	s.route(fiber.MethodPost, "/my/policies/:slug/check", signedIn, s.answerCheck)
 	s.route(fiber.MethodGet, "/admin/policies", admin, s.adminPolicies)
 	s.route(fiber.MethodGet, "/admin/policies/new", admin, s.adminPolicyNewForm)
 	s.route(fiber.MethodPost, "/admin/policies", admin, s.adminPolicyCreate)
@@ -110,6 +111,8 @@ func (s *Server) routes() {
 	s.route(fiber.MethodPost, "/admin/policies/:slug/draft/delete", admin, s.adminDraftDelete)
 	s.route(fiber.MethodGet, "/admin/policies/:slug/publish", admin, s.adminPublishConfirm)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/publish", admin, s.adminPublish)
+	s.route(fiber.MethodGet, "/admin/policies/:slug/check", admin, s.adminCheck)
+	s.route(fiber.MethodPost, "/admin/policies/:slug/check", admin, s.adminCheckSave)
 	// Governance: owners, approvers, four eyes, reviews (policies_governance.go).
 	s.route(fiber.MethodPost, "/admin/policies/:slug/submit", admin, s.draftSubmit)
 	s.route(fiber.MethodPost, "/admin/policies/:slug/approve", admin, s.draftApprove)

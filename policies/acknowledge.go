@@ -31,6 +31,16 @@ type Acknowledgement struct {
 	PolicyID       int64     `db:"policy_id"`
 	Number         int       `db:"number"`
 	AcknowledgedAt time.Time `db:"acknowledged_at"`
+	// How a change check was passed; nil columns when none was asked.
+	CheckQuestions  *int `db:"check_questions"`
+	CheckFirstScore *int `db:"check_first_score"`
+	CheckAttempts   *int `db:"check_attempts"`
+}
+
+// Check is how the acknowledgement's change check was passed, nil when
+// it asked none.
+func (a Acknowledgement) Check() *CheckScore {
+	return ScoreOf(a.CheckQuestions, a.CheckFirstScore, a.CheckAttempts)
 }
 
 // AckStatus is a person's standing with one policy at a moment.
@@ -158,62 +168,96 @@ func personByID(ctx context.Context, q sqlx.ExtContext, id int64) (person, error
 	return p, nil
 }
 
-const ackCols = `a.user_id, a.version_id, v.policy_id, v.number, a.acknowledged_at`
+const ackCols = `a.user_id, a.version_id, v.policy_id, v.number, a.acknowledged_at, a.check_questions, a.check_first_score, a.check_attempts`
 
 // Acknowledge records that userID acknowledged version number of the
 // policy at now. Only the version in effect of a staff policy that needs
-// acknowledging can be acknowledged, by an active person. A repeated acknowledgement changes
-// nothing and reports false.
+// acknowledging can be acknowledged, by an active person; a version whose
+// change check the person has not passed is refused with
+// ErrCheckRequired (AnswerCheck acknowledges). A repeated acknowledgement
+// changes nothing and reports false.
 func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, number int, now time.Time) (bool, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	created := false
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		who, err := personByID(ctx, tx, userID)
+		who, p, t, v, err := ackTarget(ctx, tx, userID, slug, number, now)
 		if err != nil {
 			return err
 		}
-		p, err := policyBySlug(ctx, tx, slug)
+		c, _, err := checkFor(ctx, tx, t, v, userID)
 		if err != nil {
 			return err
 		}
-		if !who.Active || p.Audience != Staff {
-			return ErrNotInScope
+		if c.Asks() && !c.Passed {
+			return ErrCheckRequired
 		}
-		if !p.NeedsAck() {
-			return ErrAckNotNeeded
-		}
-		vs, err := versionsOf(ctx, tx, p.ID, true)
-		if err != nil {
-			return err
-		}
-		t := &Timeline{Policy: p, Versions: vs}
-		v, ok := t.Version(number)
-		if !ok {
-			return ErrNotFound
-		}
-		if cur, ok := t.InEffect(now); !ok || cur.Number != v.Number {
-			return ErrNotInEffect
-		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_acknowledgements (user_id, version_id, acknowledged_at)
-			VALUES (?, ?, ?) ON CONFLICT (user_id, version_id) DO NOTHING`), userID, v.ID, now)
-		if err != nil {
-			return fmt.Errorf("policies: acknowledge %s v%d: %w", slug, number, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("policies: acknowledge %s v%d: %w", slug, number, err)
-		}
-		if n == 0 {
-			return nil
-		}
-		created = true
-		if err := webhooks.Enqueue(ctx, tx, webhooks.PolicyAcknowledged, acknowledgedEvent(who.ID, p, v, now), now); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.UserActor(userID).Entry(now, "policy.acknowledge",
-			fmt.Sprintf("policy:%s/v%d", slug, number), ""))
+		created, err = recordAck(ctx, tx, who, p, v, nil, now)
+		return err
 	})
 	return created, err
+}
+
+// ackTarget finds what a person may acknowledge: the version number of
+// the policy, in effect at now, of a staff policy that needs
+// acknowledging, for an active person.
+func ackTarget(ctx context.Context, tx *sqlx.Tx, userID int64, slug string, number int, now time.Time) (person, Policy, *Timeline, Version, error) {
+	who, err := personByID(ctx, tx, userID)
+	if err != nil {
+		return person{}, Policy{}, nil, Version{}, err
+	}
+	p, err := policyBySlug(ctx, tx, slug)
+	if err != nil {
+		return person{}, Policy{}, nil, Version{}, err
+	}
+	if !who.Active || p.Audience != Staff {
+		return person{}, Policy{}, nil, Version{}, ErrNotInScope
+	}
+	if !p.NeedsAck() {
+		return person{}, Policy{}, nil, Version{}, ErrAckNotNeeded
+	}
+	vs, err := versionsOf(ctx, tx, p.ID, true)
+	if err != nil {
+		return person{}, Policy{}, nil, Version{}, err
+	}
+	t := &Timeline{Policy: p, Versions: vs}
+	v, ok := t.Version(number)
+	if !ok {
+		return person{}, Policy{}, nil, Version{}, ErrNotFound
+	}
+	if cur, ok := t.InEffect(now); !ok || cur.Number != v.Number {
+		return person{}, Policy{}, nil, Version{}, ErrNotInEffect
+	}
+	return who, p, t, v, nil
+}
+
+// recordAck writes an acknowledgement, with how its check was passed
+// when one was asked, its webhook event and its audit entry. A repeated
+// one changes nothing and reports false.
+func recordAck(ctx context.Context, tx *sqlx.Tx, who person, p Policy, v Version, check *CheckScore, now time.Time) (bool, error) {
+	var questions, first, attempts *int
+	detail := ""
+	if check != nil {
+		questions, first, attempts = &check.Questions, &check.FirstScore, &check.Attempts
+		detail = "check: " + check.String()
+	}
+	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_acknowledgements
+		(user_id, version_id, acknowledged_at, check_questions, check_first_score, check_attempts)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, version_id) DO NOTHING`), who.ID, v.ID, now, questions, first, attempts)
+	if err != nil {
+		return false, fmt.Errorf("policies: acknowledge %s v%d: %w", p.Slug, v.Number, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("policies: acknowledge %s v%d: %w", p.Slug, v.Number, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if err := webhooks.Enqueue(ctx, tx, webhooks.PolicyAcknowledged, acknowledgedEvent(who.ID, p, v, now), now); err != nil {
+		return false, err
+	}
+	return true, audit.Record(ctx, tx, audit.UserActor(who.ID).Entry(now, "policy.acknowledge",
+		fmt.Sprintf("policy:%s/v%d", p.Slug, v.Number), detail))
 }
 
 // ByNeed splits statuses into the policies to acknowledge and those only

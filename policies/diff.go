@@ -385,3 +385,36 @@ func fromRunes(s string, vocab []string) string {
 	}
 	return b.String()
 }
+
+// CompareChanged is Compare showing only the sections that differ: what
+// a person who read the older text needs to read of the newer.
+func CompareChanged(older, newer string) Redline {
+	pa, pb := parseBlocks(older), parseBlocks(newer)
+	r := Redline{}
+	ops := diffBlocks(&r, pa.blocks, pb.blocks)
+	var kept, group []op
+	changed := false
+	flush := func() {
+		if changed {
+			kept = append(kept, group...)
+		}
+		group, changed = nil, false
+	}
+	for _, o := range ops {
+		if o.blk.Kind == kindHeading {
+			flush()
+		}
+		group = append(group, o)
+		changed = changed || o.tag != ""
+	}
+	flush()
+	var ids map[string]bool
+	r.HTML, ids = writeRedline(kept)
+	for _, sc := range changedSections(splitSections(pa.blocks), splitSections(pb.blocks)) {
+		if ids[sc.id] {
+			sc.Anchor = AnchorPrefix + sc.id
+		}
+		r.Sections = append(r.Sections, sc.SectionChange)
+	}
+	return r
+}

@@ -30,6 +30,9 @@ type File struct {
 	// takes effect before the notice period ends (PublishInput).
 	ShortNoticeReason string
 	Body              string
+	// Check lists the questions the version asks (a material change of a
+	// staff policy), none when it asks none.
+	Check []QuestionInput
 	// Given lists the front matter fields present in the file; settings
 	// left out keep the policy's current values.
 	Given map[string]bool
@@ -59,7 +62,7 @@ func (e *FileError) add(field, msg string) {
 }
 
 var knownFields = []string{"slug", "title", "audience", "summary", "key_points", "change", "effective",
-	"short_notice_reason", "acknowledge", "acknowledge_within_days", "reacknowledge_months"}
+	"short_notice_reason", "acknowledge", "acknowledge_within_days", "reacknowledge_months", "check"}
 
 // ParseFile reads a policy file. name is used in error messages.
 func ParseFile(name string, data []byte) (File, error) {
@@ -106,6 +109,7 @@ func ParseFile(name string, data []byte) (File, error) {
 	f.Settings.RequiresAck = fmBool(raw, "acknowledge", fe)
 	f.Settings.AckWithinDays = fmInt(raw, "acknowledge_within_days", fe)
 	f.Settings.ReackMonths = fmInt(raw, "reacknowledge_months", fe)
+	f.Check = fmCheck(raw, fe)
 	if eff := fmString(raw, "effective", fe); eff != "" {
 		t, err := parseEffective(eff)
 		if err != nil {
@@ -138,6 +142,7 @@ func ParseFile(name string, data []byte) (File, error) {
 			}
 		}
 	}
+	checkFileErrors(f, fe)
 	if len(fe.Fields) > 0 {
 		return File{}, fe
 	}
@@ -294,6 +299,14 @@ func (s *Store) PublishFile(ctx context.Context, f File, by audit.Actor, now tim
 		if err := approval.done(ctx, tx, p, v, by, now); err != nil {
 			return err
 		}
+		if len(f.Check) > 0 {
+			if msg := checkFits(p, v.ChangeKind); msg != "" {
+				return &FileError{File: f.Name, Fields: map[string]string{"check": msg}}
+			}
+			if err := writeCheck(ctx, tx, v.ID, f.Check); err != nil {
+				return err
+			}
+		}
 		state := "effective " + v.EffectiveAt.Format(time.RFC3339)
 		if v.EffectiveAt.After(now) {
 			state = "scheduled: takes effect " + v.EffectiveAt.Format(time.RFC3339)
@@ -380,26 +393,28 @@ func settingsChanges(before, after Policy) string {
 }
 
 type exportMatter struct {
-	Slug                  string   `yaml:"slug"`
-	Title                 string   `yaml:"title"`
-	Audience              string   `yaml:"audience"`
-	Summary               string   `yaml:"summary"`
-	KeyPoints             []string `yaml:"key_points,omitempty"`
-	Change                string   `yaml:"change"`
-	Effective             string   `yaml:"effective"`
-	ShortNoticeReason     string   `yaml:"short_notice_reason,omitempty"`
-	Acknowledge           bool     `yaml:"acknowledge"`
-	AcknowledgeWithinDays int      `yaml:"acknowledge_within_days"`
-	ReacknowledgeMonths   int      `yaml:"reacknowledge_months"`
+	Slug                  string         `yaml:"slug"`
+	Title                 string         `yaml:"title"`
+	Audience              string         `yaml:"audience"`
+	Summary               string         `yaml:"summary"`
+	KeyPoints             []string       `yaml:"key_points,omitempty"`
+	Change                string         `yaml:"change"`
+	Effective             string         `yaml:"effective"`
+	ShortNoticeReason     string         `yaml:"short_notice_reason,omitempty"`
+	Acknowledge           bool           `yaml:"acknowledge"`
+	AcknowledgeWithinDays int            `yaml:"acknowledge_within_days"`
+	ReacknowledgeMonths   int            `yaml:"reacknowledge_months"`
+	Check                 []fileQuestion `yaml:"check,omitempty"`
 }
 
-// FormatFile writes a published version as a policy file that ParseFile
-// reads back to the same version.
-func FormatFile(p Policy, v Version) ([]byte, error) {
+// FormatFile writes a published version, with the questions of its check
+// (none when it asks none), as a policy file that ParseFile reads back to
+// the same version.
+func FormatFile(p Policy, v Version, check []Question) ([]byte, error) {
 	head, err := yaml.Marshal(exportMatter{
 		Slug: p.Slug, Title: p.Title, Audience: string(p.Audience), Summary: v.Summary, KeyPoints: v.KeyPoints, Change: string(v.ChangeKind),
 		Effective: v.EffectiveAt.UTC().Format(time.RFC3339), ShortNoticeReason: v.ShortNoticeReason, Acknowledge: p.RequiresAck,
-		AcknowledgeWithinDays: p.AckWithinDays, ReacknowledgeMonths: p.ReackMonths,
+		AcknowledgeWithinDays: p.AckWithinDays, ReacknowledgeMonths: p.ReackMonths, Check: fileQuestions(check),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("policies: format %s v%d: %w", p.Slug, v.Number, err)
@@ -429,7 +444,11 @@ func (s *Store) Export(ctx context.Context, dir string) ([]string, error) {
 			return written, fmt.Errorf("policies: export: %w", err)
 		}
 		for _, v := range t.Versions {
-			data, err := FormatFile(t.Policy, v)
+			check, err := checkOf(ctx, s.db, v.ID)
+			if err != nil {
+				return written, err
+			}
+			data, err := FormatFile(t.Policy, v, check)
 			if err != nil {
 				return written, err
 			}

@@ -29,6 +29,8 @@ func FuzzParseFile(f *testing.F) {
 		"---\nacknowledge: maybe\nacknowledge_within_days: -1\nreacknowledge_months: 99999999999999999999999\n---\nx",
 		"---\nslug: [a, b]\ntitle: {x: 1}\nsummary: 1.5\nunknown: 1\n---\nx",
 		"---\n&a [*a, *a]\n---\nx",
+		"---\nslug: a\ntitle: T\naudience: staff\nacknowledge: true\nsummary: s\nchange: material\ncheck:\n  - section: a\n    question: Q?\n    choices: [x, y]\n    answer: 1\n---\n## A {#a}\n\nText\n",
+		"---\ncheck:\n  - {section: [1], question: 2, choices: {a: b}, answer: -9}\n  - 7\n---\nx",
 		"---\nslug: a\ntitle: \xff\xfe\nsummary: s\nchange: minor\n---\n\x00",
 	} {
 		f.Add([]byte(seed))
@@ -53,6 +55,12 @@ func FuzzParseFile(f *testing.F) {
 		}
 		if err := (DraftInput{Body: file.Body, Summary: file.Summary, ChangeKind: file.Change}).Validate(); err != nil {
 			t.Fatalf("accepted a draft that does not validate: %v", err)
+		}
+		if err := ValidateCheck(file.Check, file.Body); err != nil {
+			t.Fatalf("accepted a check that does not validate: %v", err)
+		}
+		if len(file.Check) > 0 && file.Change != Material {
+			t.Fatalf("accepted a check on a %s change", file.Change)
 		}
 		if file.Settings.AckWithinDays < 0 || file.Settings.ReackMonths < 0 {
 			t.Fatalf("negative settings accepted: %+v", file.Settings)

@@ -24,6 +24,7 @@ var (
 	ErrNotApprover      = errors.New("policies: only the policy's approvers, who must be active admins, can approve or return its drafts")
 	ErrNotSubmitted     = errors.New("policies: the draft is not submitted for approval")
 	ErrAlreadySubmitted = errors.New("policies: the draft is already submitted or approved")
+	ErrCheckLocked      = errors.New("policies: the draft's questions were submitted for approval with it")
 	ErrNothingToReview  = errors.New("policies: the policy has no published version to review")
 	ErrFileNotApproved  = errors.New("policies: no approved draft is identical to the file: run `steward policies draft FILE --as EMAIL`, then submit and approve it, or turn four-eyes approval off for this policy")
 )
@@ -707,6 +708,12 @@ func (s *Store) DraftFile(ctx context.Context, f File, by audit.Actor, now time.
 	v, err := s.SaveDraft(ctx, p.Slug, in, by, now)
 	if err != nil {
 		return Policy{}, Version{}, fileErr(f.Name, err)
+	}
+	// The file's questions go to the approver with its text.
+	if len(f.Check) > 0 {
+		if err := s.SaveDraftCheck(ctx, p.Slug, f.Check, by, now); err != nil {
+			return Policy{}, Version{}, fileErr(f.Name, err)
+		}
 	}
 	return p, v, nil
 }

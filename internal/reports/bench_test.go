@@ -12,8 +12,11 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"steward/internal/audit"
 	"steward/internal/db"
 	"steward/internal/demo"
+	"steward/internal/mail"
+	"steward/policies"
 )
 
 // benchNow is the large organisation's present.
@@ -53,6 +56,11 @@ func largeOrg(b *testing.B) *db.DB {
 		}
 		if n == 0 {
 			if _, large.err = demo.Large(ctx, large.db, benchNow, demo.LargeOptions{People: 10000, BcryptCost: bcrypt.MinCost}); large.err != nil {
+				return
+			}
+		}
+		if os.Getenv("STEWARD_BENCH_CHECK") != "" {
+			if large.err = materialChangeWithCheck(ctx, large.db); large.err != nil {
 				return
 			}
 		}
@@ -279,4 +287,71 @@ func BenchmarkRefreshIdle(b *testing.B) {
 		}
 	}
 	measureCPU(b, cpu)
+}
+
+// materialChangeWithCheck publishes a material version of the
+// information security policy, in effect from 1 June 2026, that asks
+// three questions, and has four people in five answer them in June: three
+// right at once, one after a failed attempt. With STEWARD_BENCH_CHECK
+// set, the benchmarks measure the organisation after such a change.
+func materialChangeWithCheck(ctx context.Context, d *db.DB) error {
+	r, err := mail.NewRenderer("https://steward.example.com")
+	if err != nil {
+		return err
+	}
+	ps := policies.NewStore(d, r)
+	const slug = "information-security"
+	by := audit.Actor{Label: "bench"}
+	published := time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC)
+	body := "# Information security policy\n\n## Passwords {#passwords}\n\nUse a password manager and a second factor.\n\n## Laptops {#laptops}\n\nLock your screen when you leave it.\n"
+	if _, err := ps.SaveDraft(ctx, slug, policies.DraftInput{Body: body, Summary: "A second factor everywhere.", ChangeKind: policies.Material}, by, published); err != nil {
+		return err
+	}
+	qs := []policies.QuestionInput{
+		{Section: "passwords", Prompt: "What do you use besides a password manager?", Choices: []string{"Nothing", "A second factor", "A notebook"}, Correct: 1},
+		{Section: "passwords", Prompt: "Where do passwords live?", Choices: []string{"In the password manager", "On a sticky note"}, Correct: 0},
+		{Section: "laptops", Prompt: "What do you do when you leave your laptop?", Choices: []string{"Lock the screen", "Nothing"}, Correct: 0},
+	}
+	if err := ps.SaveDraftCheck(ctx, slug, qs, by, published); err != nil {
+		return err
+	}
+	if err := ps.SetFourEyes(ctx, slug, false, "the benchmark publishes alone", by, published); err != nil {
+		return err
+	}
+	v, _, err := ps.Publish(ctx, slug, policies.PublishInput{Kind: policies.Material, Effective: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}, by, published)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	if err := d.Select(&ids, `SELECT id FROM users WHERE active = TRUE ORDER BY id`); err != nil {
+		return err
+	}
+	for i, id := range ids {
+		if i%5 == 4 {
+			continue
+		}
+		at := time.Date(2026, 6, 2+i%20, 10, 0, 0, 0, time.UTC)
+		c, err := ps.CheckFor(ctx, id, slug, at)
+		if err != nil {
+			return err
+		}
+		right := map[int64]int{}
+		for _, q := range c.Questions {
+			right[q.ID] = q.Correct
+		}
+		if i%5 == 3 {
+			wrong := map[int64]int{}
+			for k, a := range right {
+				wrong[k] = a
+			}
+			wrong[c.Questions[0].ID] = 0
+			if _, err := ps.AnswerCheck(ctx, id, slug, v.Number, wrong, at); err != nil {
+				return err
+			}
+		}
+		if _, err := ps.AnswerCheck(ctx, id, slug, v.Number, right, at.Add(time.Minute)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

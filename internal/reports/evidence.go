@@ -50,15 +50,22 @@ type EvidenceRow struct {
 	Done        string `json:"completed_or_acknowledged"`
 	Score       string `json:"score"`
 	Expires     string `json:"expires"`
+	// For an acknowledgement made by passing a change check: "passed",
+	// the answers right at the first try out of the questions ("1/2"),
+	// and the attempts it took.
+	Check         string `json:"check"`
+	CheckScore    string `json:"check_first_try_score"`
+	CheckAttempts string `json:"check_attempts"`
 }
 
 // EvidenceColumns are the CSV header, in EvidenceRow's order.
 var EvidenceColumns = []string{"person", "email", "team", "manager", "left_on", "requirement_type", "requirement",
-	"revision_or_version", "status", "assigned", "due", "completed_or_acknowledged", "score", "expires"}
+	"revision_or_version", "status", "assigned", "due", "completed_or_acknowledged", "score", "expires",
+	"check", "check_first_try_score", "check_attempts"}
 
 func (r *EvidenceRow) fields() []string {
 	return []string{r.Person, r.Email, r.Team, r.Manager, r.LeftOn, r.Type, r.Requirement, r.Revision, r.Status,
-		r.Assigned, r.Due, r.Done, r.Score, r.Expires}
+		r.Assigned, r.Due, r.Done, r.Score, r.Expires, r.Check, r.CheckScore, r.CheckAttempts}
 }
 
 func stamp(t *time.Time) string {
@@ -258,6 +265,7 @@ func (s *Store) Evidence(ctx context.Context, w io.Writer, format string, m Evid
 				c.CompletedAt, c.Revision, c.Score, c.ExpiresAt = nil, nil, nil, nil
 			}
 			r.Type, r.Requirement, r.Status = "course", c.Title, c.Status
+			r.Check, r.CheckScore, r.CheckAttempts = "", "", ""
 			r.Revision, r.Score = optInt(c.Revision), optInt(c.Score)
 			r.Assigned, r.Due, r.Done, r.Expires = stamp(&c.AssignedAt), stamp(&c.DueAt), stamp(c.CompletedAt), stamp(c.ExpiresAt)
 			if err := out.row(&r); err != nil {
@@ -288,13 +296,18 @@ func (s *Store) Evidence(ctx context.Context, w io.Writer, format string, m Evid
 			}
 			var list []policies.Acknowledgement
 			if a, ok := mine[t.Policy.ID]; ok {
-				list = []policies.Acknowledgement{{UserID: p.ID, PolicyID: a.PolicyID, Number: a.Number, AcknowledgedAt: a.AcknowledgedAt.UTC()}}
+				list = []policies.Acknowledgement{{UserID: p.ID, PolicyID: a.PolicyID, Number: a.Number, AcknowledgedAt: a.AcknowledgedAt.UTC(),
+					CheckQuestions: a.CheckQuestions, CheckFirstScore: a.CheckFirstScore, CheckAttempts: a.CheckAttempts}}
 			}
 			st := policies.Evaluate(t, list, joined, at)
 			r.Type, r.Requirement, r.Revision = "policy", t.Policy.Title, strconv.Itoa(cur.Number)
 			r.Status, r.Assigned, r.Due, r.Score, r.Expires, r.Done = ackStatus(st.State), "", stamp(&st.Due), "", "", ""
+			r.Check, r.CheckScore, r.CheckAttempts = "", "", ""
 			if st.Last != nil {
 				r.Done = stamp(&st.Last.AcknowledgedAt)
+				if ck := st.Last.Check(); ck != nil {
+					r.Check, r.CheckScore, r.CheckAttempts = "passed", fmt.Sprintf("%d/%d", ck.FirstScore, ck.Questions), strconv.Itoa(ck.Attempts)
+				}
 			}
 			if err := out.row(&r); err != nil {
 				return n, err
@@ -344,7 +357,7 @@ func (s *Store) ackCursor(ctx context.Context, ts []*policies.Timeline, at time.
 		JOIN cur ON cur.pid = v.policy_id AND v.number <= cur.n
 		WHERE a.acknowledged_at <= ?
 		GROUP BY a.user_id, v.policy_id)
-	SELECT best.user_id, best.policy_id, best.number, a.acknowledged_at
+	SELECT best.user_id, best.policy_id, best.number, a.acknowledged_at, a.check_questions, a.check_first_score, a.check_attempts
 	FROM best JOIN policy_versions v ON v.policy_id = best.policy_id AND v.number = best.number
 	JOIN policy_acknowledgements a ON a.version_id = v.id AND a.user_id = best.user_id
 	ORDER BY best.user_id, best.policy_id`, append(args, at)...)

@@ -32,10 +32,19 @@ type AttemptRow struct {
 
 // AckRow is one acknowledgement in a person's history.
 type AckRow struct {
-	Slug           string    `db:"slug"`
-	Title          string    `db:"title"`
-	Number         int       `db:"number"`
-	AcknowledgedAt time.Time `db:"acknowledged_at"`
+	Slug            string    `db:"slug"`
+	Title           string    `db:"title"`
+	Number          int       `db:"number"`
+	AcknowledgedAt  time.Time `db:"acknowledged_at"`
+	CheckQuestions  *int      `db:"check_questions"`
+	CheckFirstScore *int      `db:"check_first_score"`
+	CheckAttempts   *int      `db:"check_attempts"`
+}
+
+// Check is how the acknowledgement's change check was passed, nil when
+// it asked none.
+func (a AckRow) Check() *policies.CheckScore {
+	return policies.ScoreOf(a.CheckQuestions, a.CheckFirstScore, a.CheckAttempts)
 }
 
 // PolicyStanding is where a person stands now with one staff policy.
@@ -86,7 +95,7 @@ func (s *Store) History(ctx context.Context, userID int64, now time.Time) (*Hist
 		WHERE a.user_id = ? ORDER BY a.started_at DESC, a.id DESC`, userID); err != nil {
 		return nil, fmt.Errorf("reports: attempts of %d: %w", userID, err)
 	}
-	if err := s.q.selectAll(ctx, &h.Acks, `SELECT p.slug, p.title, v.number, a.acknowledged_at
+	if err := s.q.selectAll(ctx, &h.Acks, `SELECT p.slug, p.title, v.number, a.acknowledged_at, a.check_questions, a.check_first_score, a.check_attempts
 		FROM policy_acknowledgements a JOIN policy_versions v ON v.id = a.version_id JOIN policies p ON p.id = v.policy_id
 		WHERE a.user_id = ? ORDER BY a.acknowledged_at DESC, a.id DESC`, userID); err != nil {
 		return nil, fmt.Errorf("reports: acknowledgements of %d: %w", userID, err)

@@ -27,6 +27,11 @@ type lastAck struct {
 	PolicyID       int64     `db:"policy_id"`
 	Number         int       `db:"number"`
 	AcknowledgedAt time.Time `db:"acknowledged_at"`
+	// How its change check was passed (the evidence export reads them;
+	// nil when none was asked or the query did not select them).
+	CheckQuestions  *int `db:"check_questions"`
+	CheckFirstScore *int `db:"check_first_score"`
+	CheckAttempts   *int `db:"check_attempts"`
 }
 
 // ackWindow is a policy in effect and the versions whose acknowledgement
