@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"steward/internal/i18n"
 	"bytes"
 	"html/template"
 	"net/http"
@@ -58,6 +59,13 @@ func testFuncs() template.FuncMap {
 	funcs["brand"] = func() *brand { return b }
 	funcs["facts"] = func(text string) template.HTML {
 		return template.HTML(org.FillHTML(template.HTMLEscapeString(text), b.Settings))
+	}
+	cat, err := i18n.New()
+	if err != nil {
+		panic(err)
+	}
+	for k, f := range i18nFuncs(cat) {
+		funcs[k] = f
 	}
 	return funcs
 }

@@ -31,6 +31,9 @@ type Acknowledgement struct {
 	PolicyID       int64     `db:"policy_id"`
 	Number         int       `db:"number"`
 	AcknowledgedAt time.Time `db:"acknowledged_at"`
+	// Language is the language the person was shown; "" for the policy's
+	// own (acknowledgements made before translations existed).
+	Language string `db:"language"`
 }
 
 // AckStatus is a person's standing with one policy at a moment.
@@ -158,13 +161,21 @@ func personByID(ctx context.Context, q sqlx.ExtContext, id int64) (person, error
 	return p, nil
 }
 
-const ackCols = `a.user_id, a.version_id, v.policy_id, v.number, a.acknowledged_at`
+const ackCols = `a.user_id, a.version_id, v.policy_id, v.number, a.acknowledged_at, a.language`
 
 // Acknowledge records that userID acknowledged version number of the
 // policy at now. Only the version in effect of a staff policy that needs
 // acknowledging can be acknowledged, by an active person. A repeated acknowledgement changes
 // nothing and reports false.
 func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, number int, now time.Time) (bool, error) {
+	return s.AcknowledgeIn(ctx, userID, slug, number, "", now)
+}
+
+// AcknowledgeIn is Acknowledge recording the language the person was
+// shown: "" or the policy's own language, or that of a translation of the
+// version (Timeline.TranslationOf); a lagging translation is never what
+// is acknowledged.
+func (s *Store) AcknowledgeIn(ctx context.Context, userID int64, slug string, number int, lang string, now time.Time) (bool, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	created := false
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
@@ -194,8 +205,11 @@ func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, numb
 		if cur, ok := t.InEffect(now); !ok || cur.Number != v.Number {
 			return ErrNotInEffect
 		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_acknowledgements (user_id, version_id, acknowledged_at)
-			VALUES (?, ?, ?) ON CONFLICT (user_id, version_id) DO NOTHING`), userID, v.ID, now)
+		if lang, err = shownLanguage(ctx, tx, t, v, lang); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_acknowledgements (user_id, version_id, acknowledged_at, language)
+			VALUES (?, ?, ?, ?) ON CONFLICT (user_id, version_id) DO NOTHING`), userID, v.ID, now, lang)
 		if err != nil {
 			return fmt.Errorf("policies: acknowledge %s v%d: %w", slug, number, err)
 		}
