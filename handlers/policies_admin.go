@@ -177,6 +177,7 @@ func (s *Server) adminPolicyRender(c *fiber.Ctx, status int, p policies.Policy, 
 	}
 	return s.renderPage(c, status, "policies/admin_edit", &policyEditPage{
 		layout: layout{Title: p.Title}, Policy: p, Rows: rows, Draft: draft, Form: f, Publish: pf, Preview: preview,
+		Translations: s.policyLags(c, p.Slug),
 	})
 }
 
@@ -190,6 +191,8 @@ type policyEditPage struct {
 	Form    draftForm
 	Publish publishForm
 	Preview template.HTML // the draft rendered, when asked for
+	// Translations is where each translation stands (policy_translations.go).
+	Translations []lagRow
 }
 
 // versionRow is a published version and its status now.
