@@ -37,7 +37,7 @@ func withGermanPrivacy(t *testing.T) (*testServer, int) {
 	res := admin.post("/admin/policies/privacy/translate", url.Values{"version": {strconv.Itoa(cur.Number)}, "language": {"de"},
 		"title": {"Datenschutzerklärung"}, "summary": {"Gespräche mit dem Support bewahren wir 18 Monate auf."},
 		"key_points": {"Wir verkaufen keine Daten."},
-		"body": {"# Datenschutzerklärung\n\n## Wer wir sind\n\nBrightloop hilft Unternehmen bei ihrem Marketing.\n"}})
+		"body":       {"# Datenschutzerklärung\n\n## Wer wir sind\n\nBrightloop hilft Unternehmen bei ihrem Marketing.\n"}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("saving the translation: %d\n%s", res.StatusCode, snippet(res.Body))
 	}
