@@ -242,3 +242,31 @@ func orElse(s, fallback string) string {
 	}
 	return s
 }
+
+// staffLanguage shows a staff policy in the language asked for (?lang=,
+// else Accept-Language) where the version in effect is translated into
+// it: an acknowledgement is of the very version, so a translation of an
+// earlier one is not offered in its place.
+func (s *Server) staffLanguage(c *fiber.Ctx, t *policies.Timeline, data *myPolicyPage) error {
+	l, err := s.chooseLang(c, t.Languages())
+	if err != nil {
+		return err
+	}
+	data.ShownLang = t.Policy.Language
+	l.Explicit = true // links keep the language; the page is never cached
+	data.Alternates = s.alternates(c.Path(), l)
+	if l.Lang == t.Policy.Language {
+		return nil
+	}
+	tr, ok := t.TranslationOf(l.Lang, data.V.Version.Number)
+	if !ok {
+		data.Untranslated = i18n.Name(l.Lang, "en")
+		return nil
+	}
+	data.ShownLang = tr.Language
+	data.V.Policy.Title = tr.Title
+	data.V.Version.Summary = orElse(tr.Summary, data.V.Version.Summary)
+	// Sanitised by policies.Render when the translation was saved.
+	data.V.Body = template.HTML(withoutTitle(tr.BodyHTML))
+	return nil
+}

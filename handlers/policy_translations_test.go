@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/internal/audit"
 	"steward/policies"
@@ -166,4 +167,43 @@ func TestEnglishChangeMarksGermanLagging(t *testing.T) {
 		"title": {""}, "body": {"Text"}})
 	res.expect(t, http.StatusUnprocessableEntity, "Is the policy&#39;s own language", "Is required")
 	admin.get("/admin/policies/translations").expect(t, http.StatusOK, "Lagging")
+}
+
+func TestStaffAcknowledgeInGermanRecordsGerman(t *testing.T) {
+	ts := withPolicies(t)
+	ctx := context.Background()
+	slug := "acceptable-use-of-customer-data"
+	tl, err := ts.srv.policies.Timeline(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := tl.Latest()
+	// A new material version, in effect now: everyone must acknowledge it.
+	by := audit.Actor{Label: "test"}
+	if _, err := ts.srv.policies.SaveDraft(ctx, slug, policies.DraftInput{Body: last.SourceMD + "\nOne more rule.\n",
+		Summary: "One more rule.", ChangeKind: policies.Material}, by, ts.clock()); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := ts.srv.policies.Publish(ctx, slug, time.Time{}, by, ts.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.srv.policies.Translate(ctx, slug, cur.Number, policies.TranslationInput{Language: "de",
+		Title: "Umgang mit Kundendaten", Body: "Kundendaten nur für den Zweck nutzen, für den sie erhoben wurden."},
+		audit.Actor{Label: "test"}, ts.clock()); err != nil {
+		t.Fatal(err)
+	}
+	emp := ts.as(employeeEmail)
+	emp.get("/my/policies/"+slug).expect(t, http.StatusOK, `hreflang="de"`, "I have read and will follow")
+	res := emp.getIn("/my/policies/"+slug, "de-DE")
+	res.expect(t, http.StatusOK, `<h1 lang="de">Umgang mit Kundendaten</h1>`, "Kundendaten nur für den Zweck", `name="lang" value="de"`)
+	res = emp.post("/my/policies/"+slug+"/acknowledge", url.Values{"version": {strconv.Itoa(cur.Number)}, "lang": {"de"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("acknowledge: %d %s", res.StatusCode, snippet(res.Body))
+	}
+	if n := ts.count(`SELECT COUNT(*) FROM policy_acknowledgements WHERE user_id = ? AND language = 'de'`, ts.userID(employeeEmail)); n != 1 {
+		t.Errorf("%d acknowledgements in German recorded, want 1", n)
+	}
+	// The person's copy of their data says so.
+	emp.get("/account/data.json").expect(t, http.StatusOK, `"language": "de"`)
 }
