@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"strconv"
@@ -66,6 +67,9 @@ func (s *Server) myPolicyData(c *fiber.Ctx) (*myPolicyPage, error) {
 	vv := viewOf(t, st.Current, s.now())
 	vv.Body = linkedBody(t, vv)
 	data := &myPolicyPage{layout: layout{Title: t.Policy.Title}, S: st, V: vv}
+	if err := s.staffLanguage(c, t, data); err != nil {
+		return nil, err
+	}
 	if st.Last != nil && st.Last.Number < st.Current.Number {
 		if old, ok := t.Version(st.Last.Number); ok {
 			r := policies.Compare(old.BodyMD, st.Current.BodyMD)
@@ -92,6 +96,11 @@ type myPolicyPage struct {
 	Since   policies.Version
 	// The change check the version asks, nil when it asks none.
 	Check *checkView
+	// ShownLang is the language of the text shown, which an
+	// acknowledgement records; Untranslated names the language asked for
+	// when the version in effect has no translation into it.
+	ShownLang    string
+	Untranslated string
 }
 
 // acknowledge records that the signed-in person read the version in
@@ -106,7 +115,12 @@ func (s *Server) acknowledge(c *fiber.Ctx) error {
 	if _, _, err := s.staffStatus(c.UserContext(), u.ID, slug); err != nil {
 		return err
 	}
-	created, err := s.policies.Acknowledge(c.UserContext(), u.ID, slug, n, s.now())
+	lang, _ := policies.CanonicalLanguage(c.FormValue("lang"))
+	created, err := s.policies.AcknowledgeIn(c.UserContext(), u.ID, slug, n, lang, s.now())
+	var ve *policies.ValidationError
+	if errors.As(err, &ve) {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "This version has no translation into that language; reload the page and acknowledge the text shown.")
+	}
 	if err != nil {
 		return checkError(err)
 	}

@@ -127,12 +127,18 @@ func (s *Server) compressResponse(c *fiber.Ctx) error {
 	err := c.Next()
 	resp := c.Response()
 	// A page from the page cache chose its variant already and says so
-	// with its Vary.
-	if resp.IsBodyStream() || len(resp.Header.ContentEncoding()) > 0 || len(resp.Header.PeekBytes(varyKey)) > 0 ||
+	// with its Vary; a page in a negotiated language varies by
+	// Accept-Language too (policy_translations.go).
+	vary := resp.Header.PeekBytes(varyKey)
+	if resp.IsBodyStream() || len(resp.Header.ContentEncoding()) > 0 || bytes.Contains(vary, acceptEncodingVal) ||
 		!compressible(resp.Header.ContentType()) {
 		return err
 	}
-	resp.Header.AddBytesKV(varyKey, acceptEncodingVal)
+	if len(vary) > 0 {
+		resp.Header.SetBytesKV(varyKey, append(append(append([]byte(nil), vary...), ", "...), acceptEncodingVal...))
+	} else {
+		resp.Header.AddBytesKV(varyKey, acceptEncodingVal)
+	}
 	body := resp.Body()
 	if len(body) < minCompress {
 		return err

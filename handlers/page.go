@@ -24,6 +24,12 @@ type layout struct {
 	// Feed is the Atom feed the page's head links for autodiscovery; nil
 	// for pages without one (the public policy pages set it).
 	Feed *feedLink
+
+	// Lang is the language of the page's interface ("" for English), and
+	// Alternates the same page in other languages (hreflang): set by the
+	// public policy pages (policy_translations.go).
+	Lang       string
+	Alternates []altLink
 }
 
 // pageData is a page struct: anything that embeds layout (by value, passed

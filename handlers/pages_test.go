@@ -14,6 +14,7 @@ import (
 
 	"steward/courses"
 	"steward/internal/audit"
+	"steward/internal/i18n"
 	"steward/internal/mail"
 	"steward/internal/org"
 	"steward/internal/people"
@@ -58,6 +59,13 @@ func testFuncs() template.FuncMap {
 	funcs["brand"] = func() *brand { return b }
 	funcs["facts"] = func(text string) template.HTML {
 		return template.HTML(org.FillHTML(template.HTMLEscapeString(text), b.Settings))
+	}
+	cat, err := i18n.New()
+	if err != nil {
+		panic(err)
+	}
+	for k, f := range i18nFuncs(cat) {
+		funcs[k] = f
 	}
 	return funcs
 }
@@ -400,6 +408,8 @@ func policyPageCases() []pageCase {
 	done := policies.AckStatus{Policy: conduct, Current: v2, State: policies.AckAcknowledged, Last: &policies.Acknowledgement{Number: 2, AcknowledgedAt: exampleDay}}
 	view := versionView{Policy: conduct, Version: v2, Status: policies.StatusInEffect, Body: template.HTML("<p>Be kind.</p>"), Current: 2, Previous: 1}
 	redline := policies.Redline{HTML: "<p>Be <ins>very</ins> kind.</p>", Inserted: 1, Sections: []policies.SectionChange{{Heading: "Gifts", Change: "changed"}}}
+	var translateErrors validator.Validator
+	translateErrors.AddFieldError("language", "Use a language tag.")
 	return []pageCase{
 		{"policies/admin_edit", "zero", &policyEditPage{layout: staffLayout("Policy")}, []string{"Nothing published yet.", "New draft", "Save a draft first"}},
 		{"policies/admin_edit", "filled", &policyEditPage{layout: adminLayout("Code of conduct"), Policy: conduct,
@@ -423,6 +433,20 @@ func policyPageCases() []pageCase {
 			[]string{"takes effect <strong>now</strong>", "before the 30-day notice period ends (2 Dec 2026)", "“A court &lt;b&gt;order&lt;/b&gt;.”",
 				"<strong>3</strong> subscribers get one email each", "<code>tag:steward,2026-01-01:policy/privacy/v/4</code>", "<code>/policies/privacy/feed.atom</code>",
 				`value="A court &lt;b&gt;order&lt;/b&gt;."`}},
+		{"policies/admin_edit", "translated", &policyEditPage{layout: adminLayout("Code of conduct"), Policy: conduct,
+			Rows: []versionRow{{v2, policies.StatusInEffect}}, Translations: []lagRow{
+				{Lag: policies.Lag{Policy: conduct, Language: "de", Translated: 1, Current: 2}, Name: "German"},
+				{Lag: policies.Lag{Policy: conduct, Language: "fr", Translated: 2, Current: 2}, Name: "French"}}},
+			[]string{"German (de): version 1", "Lagging", "Translate version 2", "French (fr): version 2", "Up to date"}},
+		{"policies/admin_translations", "zero", &translationsPage{layout: adminLayout("Translations")}, []string{"No policy is translated yet."}},
+		{"policies/admin_translations", "filled", &translationsPage{layout: adminLayout("Translations"), Lags: []lagRow{
+			{Lag: policies.Lag{Policy: conduct, Language: "de", Translated: 1, Current: 2}, Name: "German"},
+			{Lag: policies.Lag{Policy: conduct, Language: "fr", Current: 2}, Name: "French"}}},
+			[]string{"German (de)", "Lagging", "Not yet", "Translate version 2"}},
+		{"policies/admin_translate", "zero", &translatePage{layout: adminLayout("Translate")}, []string{"Save and publish the translation"}},
+		{"policies/admin_translate", "invalid", &translatePage{layout: adminLayout("Translate"), Policy: conduct, Versions: []policies.Version{v2, v1},
+			Form: translateForm{Version: 2, Language: "xx!", Title: "Verhaltenskodex", Body: "Sei nett.", Validator: translateErrors}},
+			[]string{"Version 2 (", "Verhaltenskodex", "Sei nett.", "Use a language tag."}},
 		{"policies/ack_show", "zero", &myPolicyPage{layout: staffLayout("Policy")}, []string{"This policy is for reading"}},
 		{"policies/ack_show", "to acknowledge", &myPolicyPage{layout: staffLayout("Code of conduct"), S: pending, V: view, Redline: template.HTML(redline.HTML), R: redline, Since: v1},
 			[]string{"What changed since you last acknowledged (version 1)", "Gifts", "<ins>very</ins>", "<p>Be kind.</p>", "I have read and will follow version 2"}},

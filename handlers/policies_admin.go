@@ -184,7 +184,8 @@ func (s *Server) adminPolicyRender(c *fiber.Ctx, status int, p policies.Policy, 
 	}
 	return s.renderPage(c, status, "policies/admin_edit", &policyEditPage{
 		layout: layout{Title: p.Title}, Policy: p, Rows: rows, Draft: draft, Form: f, Publish: pf, Preview: preview,
-		Approval: approval,
+		Approval:     approval,
+		Translations: s.policyLags(c, p.Slug),
 	})
 }
 
@@ -201,6 +202,8 @@ type policyEditPage struct {
 	// Approval is where the draft stands on its way to publication
 	// (policies_governance.go); nil without a draft.
 	Approval *approvalBox
+	// Translations is where each translation stands (policy_translations.go).
+	Translations []lagRow
 }
 
 // versionRow is a published version and its status now.

@@ -63,33 +63,35 @@ func versionOn(t *policies.Timeline, at asOf) (policies.Version, error) {
 
 // policyAt shows the version that was (or is scheduled to be) in effect on
 // the day ?at= names, saying so and linking to the version in effect now.
-func (s *Server) policyAt(c *fiber.Ctx, t *policies.Timeline, at asOf) error {
+func (s *Server) policyAt(c *fiber.Ctx, t *policies.Timeline, at asOf, l langChoice) error {
 	v, err := versionOn(t, at)
 	if err != nil {
 		return err
 	}
 	now := s.now()
 	vv := viewOf(t, v, now)
-	key := pageKey(t, "at "+at.Day+" "+string(vv.Status), v.Number, vv.Current)
+	key := pageKey(t, langKey(t, "at "+at.Day+" "+string(vv.Status), l), v.Number, vv.Current)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
-		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{
-			"Title": fmt.Sprintf("%s, as in effect on %s", t.Policy.Title, at.Day),
-			"V":     vv, "AsOf": at.Day, "AsOfFuture": at.Moment.After(now)})
+		vv, tv := s.translated(t, vv, l)
+		path := "/policies/" + t.Policy.Slug
+		body, err := s.renderBytes("policies/show", path, s.withLang(fiber.Map{
+			"Title": s.i18n.T(l.UI, "page.as_of_title", "Title", vv.Policy.Title, "Day", at.Day),
+			"V":     vv, "Tr": &tv, "AsOf": at.Day, "AsOfFuture": at.Moment.After(now)}, path, l))
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
 
 // apiPolicyAt is the API's answer for ?at=: the version in effect on that
 // day, with the whole history, like the answer without it.
-func (s *Server) apiPolicyAt(c *fiber.Ctx, t *policies.Timeline, at asOf) error {
+func (s *Server) apiPolicyAt(c *fiber.Ctx, t *policies.Timeline, at asOf, l langChoice) error {
 	v, err := versionOn(t, at)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	key := pageKey(t, "api at "+at.Day+" "+string(t.StatusOf(v, now)), v.Number, len(t.Versions))
+	key := pageKey(t, langKey(t, "api at "+at.Day+" "+string(t.StatusOf(v, now)), l), v.Number, len(t.Versions))
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
-		body, err := jsonBytes(s.apiPolicyOf(t, v, now, at.Day))
+		body, err := jsonBytes(s.apiPolicyOf(t, v, now, at.Day, l.Lang))
 		return page{Body: body, ContentType: mimeJSON}, err
 	})
 }
@@ -98,14 +100,15 @@ func (s *Server) apiPolicyAt(c *fiber.Ctx, t *policies.Timeline, at asOf) error 
 // body, the day it was asked about if any, and every published version.
 type apiPolicyBody struct {
 	apiVersion
-	At      string       `json:"at,omitempty"`
-	History []apiVersion `json:"history"`
+	At        string       `json:"at,omitempty"`
+	History   []apiVersion `json:"history"`
+	Languages []string     `json:"languages"`
 }
 
-func (s *Server) apiPolicyOf(t *policies.Timeline, v policies.Version, now time.Time, at string) apiPolicyBody {
+func (s *Server) apiPolicyOf(t *policies.Timeline, v policies.Version, now time.Time, at, lang string) apiPolicyBody {
 	history := make([]apiVersion, 0, len(t.Versions))
 	for _, h := range t.Versions {
-		history = append(history, s.apiVersionOf(t, h, now, false))
+		history = append(history, s.apiVersionOf(t, h, now, false, lang))
 	}
-	return apiPolicyBody{apiVersion: s.apiVersionOf(t, v, now, true), At: at, History: history}
+	return apiPolicyBody{apiVersion: s.apiVersionOf(t, v, now, true, lang), At: at, History: history, Languages: t.Languages()}
 }

@@ -39,11 +39,17 @@ func (s *Server) policyFeedOne(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	l, err := s.chooseLang(c, t.Languages())
+	if err != nil {
+		return err
+	}
+	defer negotiated(c, l)
 	// A feed lists every publication, scheduled ones too: it changes
-	// only when a version is published or the policy retitled.
-	key := pageKey(t, "feed", len(t.Versions))
+	// only when a version is published or translated, or the policy
+	// retitled.
+	key := pageKey(t, langKey(t, "feed", l), len(t.Versions))
 	return s.servePage(c, key, "public, max-age=300", func() (page, error) {
-		body, err := policies.PolicyFeed(s.cfg.BaseURL.String(), s.brandNow().Name, t)
+		body, err := policies.PolicyFeedIn(s.cfg.BaseURL.String(), s.brandNow().Name, t, l.Lang, s.i18n)
 		return page{Body: body, ContentType: mimeAtom}, err
 	})
 }

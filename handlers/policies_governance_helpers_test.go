@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"steward/internal/audit"
 	"steward/internal/people"
@@ -86,4 +87,13 @@ func governancePageCases() []pageCase {
 		edit("approved", &approvalBox{State: policies.ApprovalApproved, FourEyes: true, Last: approved}, "Approved", "Reads well."),
 		edit("returned, four eyes off", &approvalBox{State: policies.ApprovalReturned, Last: returned, Mine: true}, "Sent back", "Name the cookie.", "Four-eyes approval is off"),
 	}
+}
+
+// latestOrNow is when a version published at now may take effect at the
+// earliest after one taking effect at after: after, unless that is past.
+func latestOrNow(after, now time.Time) time.Time {
+	if after.Before(now) {
+		return now
+	}
+	return after
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"steward/internal/i18n"
 	"steward/internal/validator"
 	"steward/policies"
 )
@@ -156,32 +157,50 @@ func withoutTitle(html string) string {
 
 // policyIndex lists the public policies in effect and offers change notices.
 func (s *Server) policyIndex(c *fiber.Ctx) error {
-	rows, err := s.indexRows(c)
+	l, err := s.chooseLang(c, s.i18n.Languages())
+	if err != nil {
+		return err
+	}
+	rows, titles, err := s.indexRows(c, l)
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	return s.render(c, fiber.StatusOK, "policies/index", fiber.Map{"Title": "Privacy policies", "Policies": rows, "Form": subscribeForm{},
-		"Feed": siteFeedLink})
+	negotiated(c, l)
+	return s.render(c, fiber.StatusOK, "policies/index", s.withLang(fiber.Map{"Title": s.i18n.T(l.UI, "index.heading"), "Policies": rows,
+		"TitleLang": titles, "Form": subscribeForm{}, "Feed": siteFeedLink}, "/", l))
 }
 
 // indexRows lists each public policy's version in effect, or its first
 // version while that is still scheduled.
-func (s *Server) indexRows(c *fiber.Ctx) ([]versionView, error) {
+// Each title is in l's language where a translation gives one; titles
+// says which, by slug.
+func (s *Server) indexRows(c *fiber.Ctx, l langChoice) (rows []versionView, titles map[string]string, err error) {
 	now := s.now()
 	ts, err := s.policies.Timelines(c.UserContext(), policies.Public)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var rows []versionView
+	titles = map[string]string{}
 	for _, t := range ts {
-		if v, ok := t.InEffect(now); ok {
-			rows = append(rows, viewOf(t, v, now))
-		} else if v, ok := t.Next(now); ok {
-			rows = append(rows, viewOf(t, v, now))
+		v, ok := t.InEffect(now)
+		if !ok {
+			v, ok = t.Next(now)
 		}
+		if !ok {
+			continue
+		}
+		vv := viewOf(t, v, now)
+		if tr, ok := t.TranslationFor(l.Lang, v.Number); ok && l.Lang != t.Policy.Language {
+			vv.Policy.Title = tr.Title
+		}
+		titles[t.Policy.Slug] = l.Lang
+		if vv.Policy.Title == t.Policy.Title {
+			titles[t.Policy.Slug] = t.Policy.Language
+		}
+		rows = append(rows, vv)
 	}
-	return rows, nil
+	return rows, titles, nil
 }
 
 // privacyRedirect keeps the short address people type.
@@ -199,8 +218,13 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	l, err := s.chooseLang(c, t.Languages())
+	if err != nil {
+		return err
+	}
+	defer negotiated(c, l)
 	if hasAt {
-		return s.policyAt(c, t, at)
+		return s.policyAt(c, t, at, l)
 	}
 	now := s.now()
 	cur, ok := t.InEffect(now)
@@ -213,7 +237,7 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 	if next, ok := t.Next(now); ok {
 		nextNum = next.Number
 	}
-	key := pageKey(t, "current", cur.Number, nextNum)
+	key := pageKey(t, langKey(t, "current", l), cur.Number, nextNum)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		vv := viewOf(t, cur, now)
 		vv.Body = linkedBody(t, vv)
@@ -222,8 +246,10 @@ func (s *Server) policyCurrent(c *fiber.Ctx) error {
 		if err != nil {
 			return page{}, err
 		}
-		body, err := s.renderBytes("policies/show", "/policies/"+t.Policy.Slug, fiber.Map{"Title": t.Policy.Title, "V": vv, "IsCurrentPage": true,
-			"Feed": policyFeedLink(t.Policy), "LastReviewed": reviewed})
+		vv, tv := s.translated(t, vv, l)
+		path := "/policies/" + t.Policy.Slug
+		body, err := s.renderBytes("policies/show", path, s.withLang(fiber.Map{"Title": vv.Policy.Title, "V": vv, "Tr": &tv,
+			"IsCurrentPage": true, "Feed": policyFeedLink(t.Policy), "LastReviewed": reviewed}, path, l))
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
@@ -234,14 +260,22 @@ func (s *Server) policyVersion(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	l, err := s.chooseLang(c, t.Languages())
+	if err != nil {
+		return err
+	}
+	defer negotiated(c, l)
 	n := v.Number
 	now := s.now()
 	vv := viewOf(t, v, now)
-	key := pageKey(t, "version "+string(vv.Status), n, vv.Current)
+	key := pageKey(t, langKey(t, "version "+string(vv.Status), l), n, vv.Current)
+	path := c.Path()
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
 		vv.Body = linkedBody(t, vv)
-		body, err := s.renderBytes("policies/show", c.Path(), fiber.Map{
-			"Title": fmt.Sprintf("%s, version %d", t.Policy.Title, n), "V": vv, "Feed": policyFeedLink(t.Policy)})
+		vv, tv := s.translated(t, vv, l)
+		body, err := s.renderBytes("policies/show", path, s.withLang(fiber.Map{
+			"Title": s.i18n.T(l.UI, "page.version_title", "Title", vv.Policy.Title, "N", n), "V": vv, "Tr": &tv,
+			"Feed": policyFeedLink(t.Policy)}, path, l))
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
@@ -269,9 +303,27 @@ func (s *Server) policyMarkdown(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	l, err := s.chooseLang(c, t.Languages())
+	if err != nil {
+		return err
+	}
 	n := v.Number
-	return s.servePage(c, pageKey(t, "md", n), "public, max-age=86400, immutable", func() (page, error) {
-		return page{Body: []byte(v.BodyMD), ContentType: mimeMarkdown, ETag: `"` + v.SHA256[:24] + `"`}, nil
+	// Only a translation of this very version is its source in another
+	// language; without one, the source is the authoritative text.
+	body, sum, lang := v.BodyMD, v.SHA256, t.Policy.Language
+	if tr, ok := t.TranslationOf(l.Lang, n); ok {
+		body, sum, lang = tr.BodyMD, tr.SHA256, tr.Language
+	}
+	l.Lang = lang
+	defer negotiated(c, l)
+	// A translation of a version may be corrected, so only the
+	// authoritative text is immutable.
+	cache := "public, max-age=86400, immutable"
+	if lang != t.Policy.Language {
+		cache = "public, max-age=300"
+	}
+	return s.servePage(c, pageKey(t, "md "+lang+" "+sum, n), cache, func() (page, error) {
+		return page{Body: []byte(body), ContentType: mimeMarkdown, ETag: `"` + sum[:24] + `"`}, nil
 	})
 }
 
@@ -281,24 +333,45 @@ func (s *Server) policyHistory(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	l, err := s.chooseLang(c, t.Languages())
+	if err != nil {
+		return err
+	}
+	defer negotiated(c, l)
 	now := s.now()
+	// Each summary is in l's language where that version is translated.
 	views := make([]versionView, 0, len(t.Versions))
+	summaryLang := map[int]string{}
 	for i := len(t.Versions) - 1; i >= 0; i-- {
-		views = append(views, viewOf(t, t.Versions[i], now))
+		vv := viewOf(t, t.Versions[i], now)
+		summaryLang[vv.Version.Number] = t.Policy.Language
+		if tr, ok := t.TranslationOf(l.Lang, vv.Version.Number); ok && tr.Summary != "" {
+			vv.Version.Summary, summaryLang[vv.Version.Number] = tr.Summary, tr.Language
+		}
+		views = append(views, vv)
 	}
 	cur := 0
 	if v, ok := t.InEffect(now); ok {
 		cur = v.Number
 	}
-	key := pageKey(t, "history", len(t.Versions), cur)
+	key := pageKey(t, langKey(t, "history", l), len(t.Versions), cur)
+	path := c.Path()
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
-		data := fiber.Map{"Title": t.Policy.Title + ": history", "Policy": t.Policy, "Versions": views,
+		p := t.Policy
+		latest := t.Versions[len(t.Versions)-1].Number
+		p.Title = titleIn(t, l.Lang, latest)
+		titleLang := t.Policy.Language
+		if p.Title != t.Policy.Title {
+			titleLang = l.Lang
+		}
+		data := s.withLang(fiber.Map{"Title": s.i18n.T(l.UI, "page.history_title", "Title", p.Title), "Policy": p, "Versions": views,
+			"TitleLang": titleLang, "SummaryLang": summaryLang, "SectionsLang": t.Policy.Language,
 			"Sections": policies.SectionHistories(t.Versions), "Choices": newestFirst(t.Versions),
-			"Latest": t.Versions[len(t.Versions)-1].Number, "Feed": policyFeedLink(t.Policy)}
+			"Latest": latest, "Feed": policyFeedLink(t.Policy)}, path, l)
 		if n := len(t.Versions); n > 1 {
 			data["CompareA"], data["CompareB"] = t.Versions[n-2].Number, t.Versions[n-1].Number
 		}
-		body, err := s.renderBytes("policies/history", c.Path(), data)
+		body, err := s.renderBytes("policies/history", path, data)
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }
@@ -320,14 +393,33 @@ type apiVersion struct {
 	BodyHTML          string `json:"body_html,omitempty"`
 	SHA256            string `json:"sha256"`
 	URL               string `json:"url"`
+	// Language is that of the title, summary and text; TranslationOf the
+	// version a translation translates (0: the authoritative text).
+	Language              string `json:"language"`
+	AuthoritativeLanguage string `json:"authoritative_language"`
+	TranslationOf         int    `json:"translation_of,omitempty"`
 }
 
-func (s *Server) apiVersionOf(t *policies.Timeline, v policies.Version, now time.Time, withBody bool) apiVersion {
+// apiVersionOf is version v as the API gives it in lang: the translation
+// for lang (TranslationFor, which may be of an earlier version, as
+// translation_of says), else the authoritative text.
+func (s *Server) apiVersionOf(t *policies.Timeline, v policies.Version, now time.Time, withBody bool, lang string) apiVersion {
 	a := apiVersion{Slug: t.Policy.Slug, Title: t.Policy.Title, Number: v.Number, Status: t.StatusOf(v, now),
 		EffectiveAt: v.EffectiveAt, PublishedAt: v.PublishedAt, ChangeKind: v.ChangeKind, Summary: v.Summary,
-		ShortNoticeReason: v.ShortNoticeReason, SHA256: v.SHA256, URL: fmt.Sprintf("%s/policies/%s/v/%d", strings.TrimRight(s.cfg.BaseURL.String(), "/"), t.Policy.Slug, v.Number)}
+		ShortNoticeReason: v.ShortNoticeReason, SHA256: v.SHA256, URL: fmt.Sprintf("%s/policies/%s/v/%d", strings.TrimRight(s.cfg.BaseURL.String(), "/"), t.Policy.Slug, v.Number),
+		Language: t.Policy.Language, AuthoritativeLanguage: t.Policy.Language}
 	if withBody {
 		a.BodyMarkdown, a.BodyHTML = v.BodyMD, v.BodyHTML
+	}
+	if lang == t.Policy.Language {
+		return a
+	}
+	if tr, ok := t.TranslationFor(lang, v.Number); ok {
+		a.Title, a.Summary, a.SHA256, a.Language, a.TranslationOf = tr.Title, orElse(tr.Summary, v.Summary), tr.SHA256, tr.Language, tr.Number
+		a.URL += "?lang=" + tr.Language
+		if withBody {
+			a.BodyMarkdown, a.BodyHTML = tr.BodyMD, tr.BodyHTML
+		}
 	}
 	return a
 }
@@ -343,6 +435,10 @@ func (s *Server) apiPolicies(c *fiber.Ctx) error {
 	if hasAt {
 		moment = at.Moment
 	}
+	asked, err := langParam(c)
+	if err != nil {
+		return err
+	}
 	ts, err := s.policies.Timelines(c.UserContext(), policies.Public)
 	if err != nil {
 		return err
@@ -350,8 +446,16 @@ func (s *Server) apiPolicies(c *fiber.Ctx) error {
 	out := []apiVersion{}
 	for _, t := range ts {
 		if v, ok := t.InEffect(moment); ok {
-			out = append(out, s.apiVersionOf(t, v, now, false))
+			// Each policy in the language asked for where it has it.
+			lang := asked
+			if lang == "" {
+				lang = i18n.Match(c.Get(fiber.HeaderAcceptLanguage), t.Languages())
+			}
+			out = append(out, s.apiVersionOf(t, v, now, false, lang))
 		}
+	}
+	if asked == "" {
+		c.Vary(fiber.HeaderAcceptLanguage)
 	}
 	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
 	if hasAt {
@@ -370,8 +474,13 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	l, err := s.chooseLang(c, t.Languages())
+	if err != nil {
+		return err
+	}
+	defer negotiated(c, l)
 	if hasAt {
-		return s.apiPolicyAt(c, t, at)
+		return s.apiPolicyAt(c, t, at, l)
 	}
 	now := s.now()
 	cur, ok := t.InEffect(now)
@@ -382,9 +491,9 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 	if next, ok := t.Next(now); ok {
 		nextNum = next.Number
 	}
-	key := pageKey(t, "api", cur.Number, nextNum, len(t.Versions))
+	key := pageKey(t, langKey(t, "api", l), cur.Number, nextNum, len(t.Versions))
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
-		body, err := jsonBytes(s.apiPolicyOf(t, cur, now, ""))
+		body, err := jsonBytes(s.apiPolicyOf(t, cur, now, "", l.Lang))
 		return page{Body: body, ContentType: mimeJSON}, err
 	})
 }
@@ -395,11 +504,16 @@ func (s *Server) apiPolicyVersion(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	l, err := s.chooseLang(c, t.Languages())
+	if err != nil {
+		return err
+	}
+	defer negotiated(c, l)
 	n := v.Number
 	now := s.now()
-	key := pageKey(t, "api version "+string(t.StatusOf(v, now)), n)
+	key := pageKey(t, langKey(t, "api version "+string(t.StatusOf(v, now)), l), n)
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
-		body, err := jsonBytes(s.apiVersionOf(t, v, now, true))
+		body, err := jsonBytes(s.apiVersionOf(t, v, now, true, l.Lang))
 		return page{Body: body, ContentType: mimeJSON}, err
 	})
 }
@@ -433,9 +547,10 @@ const (
 // the address was already subscribed, or already sent a confirmation
 // today, so the form reveals nobody.
 func (s *Server) subscribe(c *fiber.Ctx) error {
+	l := s.formLang(c)
 	f := subscribeForm{Email: strings.TrimSpace(c.FormValue("email"))}
-	f.Check(validator.NotBlank(f.Email), "email", "Enter your email address.")
-	f.Check(f.Email == "" || validator.Email(strings.ToLower(f.Email)), "email", "Enter an email address like name@example.com.")
+	f.Check(validator.NotBlank(f.Email), "email", s.i18n.T(l.UI, "subscribe.error_blank"))
+	f.Check(f.Email == "" || validator.Email(strings.ToLower(f.Email)), "email", s.i18n.T(l.UI, "subscribe.error_invalid"))
 	if f.Valid() {
 		address := "subscribe-address:" + strings.ToLower(f.Email)
 		client := "subscribe-client:" + s.clientIP(c)
@@ -447,79 +562,120 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 		var ve *policies.ValidationError
 		switch {
 		case errors.As(err, &ve):
-			f.AddFieldError("email", "Enter an email address like name@example.com.")
+			f.AddFieldError("email", s.i18n.T(l.UI, "subscribe.error_invalid"))
 		case err != nil:
 			return err
 		default:
-			return s.render(c, fiber.StatusOK, "policies/message", fiber.Map{"Title": "Check your email",
-				"Message": "Unless " + f.Email + " is already subscribed, a confirmation link is on its way to it (at most one a day). " +
-					"Open it within 7 days and confirm to start receiving policy change notices. Until then we send nothing else."})
+			return s.message(c, l, "subscribe.check_title", s.i18n.T(l.UI, "subscribe.check_message", "Email", f.Email), nil)
 		}
 	}
-	rows, err := s.indexRows(c)
+	rows, titles, err := s.indexRows(c, l)
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusUnprocessableEntity, "policies/index", fiber.Map{"Title": "Privacy policies", "Policies": rows, "Form": f})
+	return s.render(c, fiber.StatusUnprocessableEntity, "policies/index", s.withLang(fiber.Map{"Title": s.i18n.T(l.UI, "index.heading"),
+		"Policies": rows, "TitleLang": titles, "Form": f}, "/", l))
 }
 
-var errConfirmUnknown = fiber.NewError(fiber.StatusNotFound,
-	"This confirmation link is not valid. It may have been used to unsubscribe already, or mistyped.")
+// formLang is the language of a form's answer: the page's, which the
+// form carries, else the one Accept-Language asks for.
+func (s *Server) formLang(c *fiber.Ctx) langChoice {
+	l := langChoice{Available: s.i18n.Languages()}
+	if lang, ok := policies.CanonicalLanguage(c.FormValue("lang")); ok {
+		l.Lang = lang
+	} else {
+		l.Lang = i18n.Match(c.Get(fiber.HeaderAcceptLanguage), l.Available)
+	}
+	l.UI = s.i18n.Interface(l.Lang)
+	l.Lang = l.UI
+	return l
+}
+
+// pageLang is the interface language of a subscription page.
+func (s *Server) pageLang(c *fiber.Ctx) (langChoice, error) {
+	l, err := s.chooseLang(c, s.i18n.Languages())
+	if err != nil {
+		return l, err
+	}
+	negotiated(c, l)
+	return l, nil
+}
+
+// message renders a subscription page: a title and a message in l's
+// language, and the keys of more (the forms the page offers).
+func (s *Server) message(c *fiber.Ctx, l langChoice, titleID, msg string, more fiber.Map) error {
+	data := fiber.Map{"Title": s.i18n.T(l.UI, titleID), "Message": msg, "Lang": l.UI}
+	for k, v := range more {
+		data[k] = v
+	}
+	return s.render(c, fiber.StatusOK, "policies/message", data)
+}
+
+// errConfirmUnknown is the answer to a confirmation link that names no
+// subscription, in l's language.
+func (s *Server) errConfirmUnknown(l langChoice) error {
+	return fiber.NewError(fiber.StatusNotFound, s.i18n.T(l.UI, "subscribe.unknown_link"))
+}
 
 // subscribeConfirmForm is the page the emailed link opens: it confirms
 // nothing by itself, since mail scanners open links, and asks for a click.
 func (s *Server) subscribeConfirmForm(c *fiber.Ctx) error {
+	l, err := s.pageLang(c)
+	if err != nil {
+		return err
+	}
 	sub, err := s.policies.PendingConfirmation(c.UserContext(), c.Params("token"), s.now())
 	if errors.Is(err, policies.ErrNotFound) {
-		return errConfirmUnknown
+		return s.errConfirmUnknown(l)
 	}
 	if err != nil {
 		return policyError(err)
 	}
 	if sub.ConfirmedAt != nil {
-		return s.render(c, fiber.StatusOK, "policies/message", fiber.Map{"Title": "Subscription confirmed",
-			"Message":          "This subscription is already confirmed. You get an email when a public policy changes in a way that matters.",
-			"UnsubscribeToken": c.Params("token")})
+		return s.message(c, l, "subscribe.confirmed_title", s.i18n.T(l.UI, "subscribe.already_confirmed"),
+			fiber.Map{"UnsubscribeToken": c.Params("token")})
 	}
-	return s.render(c, fiber.StatusOK, "policies/message", fiber.Map{"Title": "Confirm your subscription",
-		"Message":             "Get an email when a public policy changes in a way that matters? Every email has a one-click unsubscribe link.",
-		"ConfirmSubscription": c.Params("token")})
+	return s.message(c, l, "subscribe.confirm_title", s.i18n.T(l.UI, "subscribe.confirm_message"),
+		fiber.Map{"ConfirmSubscription": c.Params("token")})
 }
 
 // subscribeConfirm completes the double opt-in from the page's button.
 func (s *Server) subscribeConfirm(c *fiber.Ctx) error {
+	l := s.formLang(c)
 	_, err := s.policies.Confirm(c.UserContext(), c.Params("token"), s.now())
 	if errors.Is(err, policies.ErrNotFound) {
-		return errConfirmUnknown
+		return s.errConfirmUnknown(l)
 	}
 	if err != nil {
 		return policyError(err)
 	}
-	return s.render(c, fiber.StatusOK, "policies/message", fiber.Map{"Title": "Subscription confirmed",
-		"Message":          "You will get an email when a public policy changes in a way that matters. Every email has a one-click unsubscribe link.",
-		"UnsubscribeToken": c.Params("token")})
+	return s.message(c, l, "subscribe.confirmed_title", s.i18n.T(l.UI, "subscribe.confirmed_message"),
+		fiber.Map{"UnsubscribeToken": c.Params("token")})
 }
 
 // unsubscribeForm asks before unsubscribing: link scanners in mail systems
 // open GET links, and must not unsubscribe anyone.
 func (s *Server) unsubscribeForm(c *fiber.Ctx) error {
+	l, err := s.pageLang(c)
+	if err != nil {
+		return err
+	}
 	if _, err := s.policies.SubscriptionByToken(c.UserContext(), c.Params("token")); err != nil {
 		if errors.Is(err, policies.ErrNotFound) {
-			return s.render(c, fiber.StatusOK, "policies/message", fiber.Map{"Title": "Not subscribed",
-				"Message": "This address is not subscribed (any more). We keep nothing about it."})
+			return s.message(c, l, "unsubscribe.not_subscribed_title", s.i18n.T(l.UI, "unsubscribe.not_subscribed"), nil)
 		}
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "policies/message", fiber.Map{"Title": "Unsubscribe",
-		"Message": "Stop policy change notices to this address? We will delete the address at once.", "ConfirmUnsubscribe": c.Params("token")})
+	return s.message(c, l, "unsubscribe.title", s.i18n.T(l.UI, "unsubscribe.message"),
+		fiber.Map{"ConfirmUnsubscribe": c.Params("token")})
 }
 
 // unsubscribe is one-click (RFC 8058): mail clients POST here without a
 // form, so the route takes no CSRF token; the unguessable token is the key.
 func (s *Server) unsubscribe(c *fiber.Ctx) error {
+	l := s.formLang(c)
 	if _, err := s.policies.Unsubscribe(c.UserContext(), c.Params("token")); err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "policies/message", fiber.Map{"Title": "Unsubscribed",
-		"Message": "You will get no more policy change notices, and we have deleted your address."})
+	return s.message(c, l, "unsubscribe.done_title", s.i18n.T(l.UI, "unsubscribe.done"), nil)
 }

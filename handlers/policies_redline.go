@@ -106,20 +106,24 @@ func (s *Server) serveDiff(c *fiber.Ctx, t *policies.Timeline, a, b int) error {
 	if a > b {
 		return c.Redirect(diffPath(t.Policy.Slug, b, a), fiber.StatusPermanentRedirect)
 	}
+	l, err := s.chooseLang(c, t.Languages())
+	if err != nil {
+		return err
+	}
+	defer negotiated(c, l)
 	va, _ := t.Version(a)
 	vb, _ := t.Version(b)
 	now := s.now()
 	// Both versions are immutable; the versions offered by the form are not.
-	key := pageKey(t, "diff", a, b, len(t.Versions))
+	key := pageKey(t, langKey(t, "diff", l), a, b, len(t.Versions))
+	path := c.Path()
 	return s.servePage(c, key, maxAge(t, now), func() (page, error) {
-		r := policies.Compare(va.BodyMD, vb.BodyMD)
-		dv := diffView{Policy: t.Policy, A: va, B: vb, R: r,
-			// Compare escapes the text and adds only its own elements.
-			Redline: template.HTML(r.HTML), Versions: newestFirst(t.Versions)}
-		body, err := s.renderBytes("policies/diff", c.Path(), fiber.Map{
-			"Title": fmt.Sprintf("%s: changes from version %d to %d", t.Policy.Title, a, b),
-			"D":     dv, "Feed": policyFeedLink(t.Policy),
-		})
+		dv, tv := diffIn(t, va, vb, l)
+		dv.Versions = newestFirst(t.Versions)
+		body, err := s.renderBytes("policies/diff", path, s.withLang(fiber.Map{
+			"Title": s.i18n.T(l.UI, "page.diff_title", "Title", dv.Policy.Title, "A", a, "B", b),
+			"D":     dv, "Tr": &tv, "TextLang": tv.Lang, "TitleLang": tv.Lang, "Feed": policyFeedLink(t.Policy),
+		}, path, l))
 		return page{Body: body, ContentType: mimeHTML}, err
 	})
 }

@@ -21,6 +21,7 @@ import (
 	"steward/courses"
 	"steward/internal/config"
 	"steward/internal/db"
+	"steward/internal/i18n"
 	"steward/internal/mail"
 	"steward/internal/org"
 	"steward/internal/people"
@@ -62,7 +63,8 @@ type Server struct {
 
 	people   *people.Store
 	policies *policies.Store
-	pages    *pageCache // the public policy pages, rendered once
+	pages    *pageCache      // the public policy pages, rendered once
+	i18n     *i18n.Catalogue // the public pages' interface text (policy_translations.go)
 	mailer   *mail.Renderer
 	tokens   *tokens.Issuer
 	sso      *ssoClient // nil without STEWARD_OIDC_ISSUER
@@ -117,6 +119,11 @@ func New(d Deps) (*Server, error) {
 		rules:      map[string]access{},
 		registry:   prometheus.NewRegistry(),
 	}
+	cat, err := i18n.New()
+	if err != nil {
+		return nil, err
+	}
+	s.i18n = cat
 	mailer, err := mail.NewRenderer(d.Config.BaseURL.String())
 	if err != nil {
 		return nil, err
@@ -167,6 +174,9 @@ func New(d Deps) (*Server, error) {
 	// {{brand.Name}} and the like: the organisation's branding, read from
 	// a snapshot, so no page's data has to carry it.
 	engine.AddFunc("brand", s.brandNow)
+	// {{t .Lang "id" "Name" value ...}}, {{tdate .Lang .When}}: the public
+	// pages' interface text in the page's language (internal/i18n).
+	engine.AddFuncMap(i18nFuncs(cat))
 	// {{facts .Text}}: plain course text (a question, an option) with its
 	// {{org.KEY}} placeholders filled, escaped.
 	engine.AddFunc("facts", func(text string) template.HTML {

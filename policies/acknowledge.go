@@ -31,6 +31,9 @@ type Acknowledgement struct {
 	PolicyID       int64     `db:"policy_id"`
 	Number         int       `db:"number"`
 	AcknowledgedAt time.Time `db:"acknowledged_at"`
+	// Language is the language the person was shown; "" for the policy's
+	// own (acknowledgements made before translations existed).
+	Language string `db:"language"`
 	// How a change check was passed; nil columns when none was asked.
 	CheckQuestions  *int `db:"check_questions"`
 	CheckFirstScore *int `db:"check_first_score"`
@@ -168,7 +171,7 @@ func personByID(ctx context.Context, q sqlx.ExtContext, id int64) (person, error
 	return p, nil
 }
 
-const ackCols = `a.user_id, a.version_id, v.policy_id, v.number, a.acknowledged_at, a.check_questions, a.check_first_score, a.check_attempts`
+const ackCols = `a.user_id, a.version_id, v.policy_id, v.number, a.acknowledged_at, a.language, a.check_questions, a.check_first_score, a.check_attempts`
 
 // Acknowledge records that userID acknowledged version number of the
 // policy at now. Only the version in effect of a staff policy that needs
@@ -177,6 +180,14 @@ const ackCols = `a.user_id, a.version_id, v.policy_id, v.number, a.acknowledged_
 // ErrCheckRequired (AnswerCheck acknowledges). A repeated acknowledgement
 // changes nothing and reports false.
 func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, number int, now time.Time) (bool, error) {
+	return s.AcknowledgeIn(ctx, userID, slug, number, "", now)
+}
+
+// AcknowledgeIn is Acknowledge recording the language the person was
+// shown: "" or the policy's own language, or that of a translation of the
+// version (Timeline.TranslationOf); a lagging translation is never what
+// is acknowledged.
+func (s *Store) AcknowledgeIn(ctx context.Context, userID int64, slug string, number int, lang string, now time.Time) (bool, error) {
 	now = now.UTC().Truncate(time.Microsecond)
 	created := false
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
@@ -191,7 +202,10 @@ func (s *Store) Acknowledge(ctx context.Context, userID int64, slug string, numb
 		if c.Asks() && !c.Passed {
 			return ErrCheckRequired
 		}
-		created, err = recordAck(ctx, tx, who, p, v, nil, now)
+		if lang, err = shownLanguage(ctx, tx, t, v, lang); err != nil {
+			return err
+		}
+		created, err = recordAck(ctx, tx, who, p, v, nil, lang, now)
 		return err
 	})
 	return created, err
@@ -233,7 +247,7 @@ func ackTarget(ctx context.Context, tx *sqlx.Tx, userID int64, slug string, numb
 // recordAck writes an acknowledgement, with how its check was passed
 // when one was asked, its webhook event and its audit entry. A repeated
 // one changes nothing and reports false.
-func recordAck(ctx context.Context, tx *sqlx.Tx, who person, p Policy, v Version, check *CheckScore, now time.Time) (bool, error) {
+func recordAck(ctx context.Context, tx *sqlx.Tx, who person, p Policy, v Version, check *CheckScore, lang string, now time.Time) (bool, error) {
 	var questions, first, attempts *int
 	detail := ""
 	if check != nil {
@@ -241,8 +255,8 @@ func recordAck(ctx context.Context, tx *sqlx.Tx, who person, p Policy, v Version
 		detail = "check: " + check.String()
 	}
 	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_acknowledgements
-		(user_id, version_id, acknowledged_at, check_questions, check_first_score, check_attempts)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, version_id) DO NOTHING`), who.ID, v.ID, now, questions, first, attempts)
+		(user_id, version_id, acknowledged_at, language, check_questions, check_first_score, check_attempts)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, version_id) DO NOTHING`), who.ID, v.ID, now, lang, questions, first, attempts)
 	if err != nil {
 		return false, fmt.Errorf("policies: acknowledge %s v%d: %w", p.Slug, v.Number, err)
 	}

@@ -438,7 +438,7 @@ func (s *Store) AnswerCheck(ctx context.Context, userID int64, slug string, numb
 		if len(as) > 0 {
 			first = as[0].Score
 		}
-		_, err = recordAck(ctx, tx, who, p, v, &CheckScore{Questions: len(c.Questions), FirstScore: first, Attempts: out.Number}, now)
+		_, err = recordAck(ctx, tx, who, p, v, &CheckScore{Questions: len(c.Questions), FirstScore: first, Attempts: out.Number}, p.Language, now)
 		return err
 	})
 	return out, err

@@ -75,6 +75,9 @@ func PolicyFeedID(p Policy) string {
 type publication struct {
 	p Policy
 	v Version
+	// In a feed in another language than the policy's (PolicyFeedIn):
+	// the language, and the entry's title and summary in it.
+	lang, title, summary string
 }
 
 // Feed writes an Atom feed with one entry per publication of the public
@@ -92,7 +95,7 @@ func Feed(baseURL, org string, ts []*Timeline) ([]byte, error) {
 			first = t.Policy.CreatedAt
 		}
 		for _, v := range t.Versions {
-			pubs = append(pubs, publication{t.Policy, v})
+			pubs = append(pubs, publication{p: t.Policy, v: v})
 		}
 	}
 	f := AtomFeed{
@@ -113,7 +116,7 @@ func PolicyFeed(baseURL, org string, t *Timeline) ([]byte, error) {
 	pubs := make([]publication, 0, len(t.Versions))
 	if t.Policy.Audience == Public {
 		for _, v := range t.Versions {
-			pubs = append(pubs, publication{t.Policy, v})
+			pubs = append(pubs, publication{p: t.Policy, v: v})
 		}
 	}
 	f := AtomFeed{
@@ -152,9 +155,14 @@ func writeFeed(f AtomFeed, baseURL, org string, pubs []publication) ([]byte, err
 			Summary:   AtomText{Type: "text", Body: fmt.Sprintf("%s (%s change, %s)", p.v.Summary, p.v.ChangeKind, when)},
 			Content:   AtomText{Type: "html", Body: keyPointsHTML(p.v.KeyPoints) + p.v.BodyHTML},
 		}
+		q := ""
+		if p.lang != "" {
+			q = "?lang=" + p.lang
+			e.ID, e.Title, e.Summary.Body, e.Links[0].Href = e.ID+"/"+p.lang, p.title, p.summary, url+q
+		}
 		if p.v.Number > 1 {
 			e.Links = append(e.Links, AtomLink{Rel: "related", Type: "text/html",
-				Href: fmt.Sprintf("%s/policies/%s/diff/%d/%d", baseURL, p.p.Slug, p.v.Number-1, p.v.Number)})
+				Href: fmt.Sprintf("%s/policies/%s/diff/%d/%d%s", baseURL, p.p.Slug, p.v.Number-1, p.v.Number, q)})
 		}
 		f.Entries = append(f.Entries, e)
 	}

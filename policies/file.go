@@ -428,7 +428,8 @@ func FormatFile(p Policy, v Version, check []Question) ([]byte, error) {
 }
 
 // Export writes every published version of every policy under dir as
-// SLUG/vN.md and returns the paths written.
+// SLUG/vN.md, and each translation beside it as SLUG/vN.LANG.md, and
+// returns the paths written.
 func (s *Store) Export(ctx context.Context, dir string) ([]string, error) {
 	ts, err := s.Timelines(ctx, "")
 	if err != nil {
@@ -457,6 +458,11 @@ func (s *Store) Export(ctx context.Context, dir string) ([]string, error) {
 				return written, fmt.Errorf("policies: export: %w", err)
 			}
 			written = append(written, path)
+		}
+		more, err := exportTranslations(t, pdir)
+		written = append(written, more...)
+		if err != nil {
+			return written, err
 		}
 	}
 	return written, nil

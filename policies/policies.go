@@ -85,15 +85,18 @@ const (
 
 // Policy is a document with versions.
 type Policy struct {
-	ID            int64     `db:"id" json:"-"`
-	Slug          string    `db:"slug" json:"slug"`
-	Title         string    `db:"title" json:"title"`
-	Audience      Audience  `db:"audience" json:"audience"`
-	RequiresAck   bool      `db:"requires_ack" json:"-"`
-	AckWithinDays int       `db:"ack_within_days" json:"-"`
-	ReackMonths   int       `db:"reack_months" json:"-"`
-	CreatedAt     time.Time `db:"created_at" json:"-"`
-	UpdatedAt     time.Time `db:"updated_at" json:"-"`
+	ID            int64    `db:"id" json:"-"`
+	Slug          string   `db:"slug" json:"slug"`
+	Title         string   `db:"title" json:"title"`
+	Audience      Audience `db:"audience" json:"audience"`
+	RequiresAck   bool     `db:"requires_ack" json:"-"`
+	AckWithinDays int      `db:"ack_within_days" json:"-"`
+	ReackMonths   int      `db:"reack_months" json:"-"`
+	// Language is the authoritative language of every version (a BCP 47
+	// tag, "en" unless set); translations are in policy_translations.
+	Language  string    `db:"language" json:"language"`
+	CreatedAt time.Time `db:"created_at" json:"-"`
+	UpdatedAt time.Time `db:"updated_at" json:"-"`
 }
 
 // NeedsAck reports whether people must acknowledge the policy: a staff
@@ -187,7 +190,7 @@ func NewStore(d *db.DB, r *mail.Renderer) *Store {
 // the stored settings alone.
 func (s *Store) UseOrganisation(o *org.Store) { s.org = o }
 
-const policyCols = `id, slug, title, audience, requires_ack, ack_within_days, reack_months, created_at, updated_at`
+const policyCols = `id, slug, title, audience, requires_ack, ack_within_days, reack_months, language, created_at, updated_at`
 
 // CreatePolicy adds a policy with no versions.
 func (s *Store) CreatePolicy(ctx context.Context, p Settings, now time.Time) (Policy, error) {

@@ -478,6 +478,9 @@ func (s *Store) freeze(ctx context.Context, q sqlx.QueryerContext, source string
 type Timeline struct {
 	Policy   Policy
 	Versions []Version // published only, by number
+	// Translations of the published versions, by version number and
+	// language (translations.go).
+	Translations []Translation
 }
 
 // InEffect returns the version in effect at now: the latest whose effective
@@ -578,7 +581,8 @@ func (s *Store) loadTimeline(ctx context.Context, slug string) (*Timeline, error
 	if err != nil {
 		return nil, err
 	}
-	return &Timeline{Policy: p, Versions: vs}, nil
+	t := &Timeline{Policy: p, Versions: vs}
+	return t, withTranslations(ctx, s.db, []*Timeline{t})
 }
 
 // Timelines returns the timelines of every policy for an audience ("" for
@@ -607,7 +611,7 @@ func (s *Store) Timelines(ctx context.Context, audience Audience) ([]*Timeline, 
 	for _, p := range ps {
 		out = append(out, &Timeline{Policy: p, Versions: byPolicy[p.ID]})
 	}
-	return out, nil
+	return out, withTranslations(ctx, s.db, out)
 }
 
 func (s *Store) invalidate(slug string) {

@@ -113,6 +113,7 @@ type AckRecord struct {
 	Audience       string    `json:"policy_audience" db:"audience"` // staff or public: where the policy is read
 	Version        int       `json:"version" db:"version"`
 	AcknowledgedAt time.Time `json:"acknowledged_at" db:"acknowledged_at"`
+	Language       string    `json:"language" db:"language"` // the language the person was shown
 	// How a change check was passed, when the version asked questions:
 	// its questions, the answers right at the first try, the attempts.
 	CheckQuestions  *int `json:"check_questions,omitempty" db:"check_questions"`
@@ -234,7 +235,7 @@ func Collect(ctx context.Context, q sqlx.ExtContext, userID int64, now time.Time
 			FROM course_certificates k JOIN course_cycles y ON y.id = k.cycle_id JOIN courses c ON c.id = y.course_id
 			WHERE y.user_id = ? ORDER BY k.created_at, k.id`},
 		{"acknowledgements", &inv.Acknowledgements, `SELECT p.title AS policy, p.slug AS policy_slug, p.audience, v.number AS version,
-			a.acknowledged_at, a.check_questions, a.check_first_score, a.check_attempts
+			a.acknowledged_at, CASE WHEN a.language = '' THEN p.language ELSE a.language END AS language, a.check_questions, a.check_first_score, a.check_attempts
 			FROM policy_acknowledgements a JOIN policy_versions v ON v.id = a.version_id JOIN policies p ON p.id = v.policy_id
 			WHERE a.user_id = ? ORDER BY a.acknowledged_at, a.id`},
 		{"emails", &inv.Emails, `SELECT id, recipient, kind, subject, status, created_at, sent_at, body_text, secret
