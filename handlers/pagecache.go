@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 )
 
 // page is a response body built once and served from memory.
@@ -15,6 +17,19 @@ type page struct {
 	ETag        string // strong validator, quoted
 	ContentType string
 	Encoded     encodings // Body compressed once, when built (compress.go)
+	// etags are the validators of the body as sent, in each coding (see
+	// variant), made once when the page is cached; nil for a page sent
+	// without the cache.
+	etags *variantETags
+}
+
+// variantETags are a page's ETag as sent: as it is, and for its brotli
+// and gzip copies.
+type variantETags struct{ identity, brotli, gzip []byte }
+
+func newVariantETags(etag string) *variantETags {
+	coded := func(coding string) []byte { return []byte(strings.TrimSuffix(etag, `"`) + "-" + coding + `"`) }
+	return &variantETags{identity: []byte(etag), brotli: coded(encBrotli), gzip: coded(encGzip)}
 }
 
 // pageCache keeps the public policy pages, built once, by key. Published versions never change, so
@@ -103,6 +118,7 @@ func (c *pageCache) fill(key string, e *pageEntry, build func() (page, error)) {
 		p.ETag = newPage(p.Body, p.ContentType).ETag
 	}
 	p.Encoded = compressOnce(p.Body, p.ContentType)
+	p.etags = newVariantETags(p.ETag)
 	e.page = p
 }
 
@@ -124,46 +140,70 @@ func (s *Server) servePage(c *fiber.Ctx, key, cacheControl string, build func() 
 }
 
 // sendPage writes a page with its validators and answers a matching
-// If-None-Match with 304.
+// If-None-Match with 304. A cached page's headers are all made: this sets
+// them without parsing or building anything.
 func sendPage(c *fiber.Ctx, p page, cacheControl string) error {
 	body, coding, etag := p.variant(c)
-	c.Set(fiber.HeaderETag, etag)
-	c.Set(fiber.HeaderCacheControl, cacheControl)
-	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), etag) {
+	h := &c.Response().Header
+	h.SetCanonical(etagKey, etag)
+	h.SetCanonical(cacheControlKey, utils.UnsafeBytes(cacheControl))
+	if etagMatchesBytes(c.Request().Header.PeekBytes(ifNoneMatchKey), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
 	if coding != "" {
-		c.Response().Header.SetContentEncoding(coding)
+		h.SetContentEncoding(coding)
 	}
-	c.Set(fiber.HeaderContentType, p.ContentType)
+	h.SetContentType(p.ContentType)
 	return c.Send(body)
 }
+
+var (
+	etagKey        = []byte(fiber.HeaderETag)
+	ifNoneMatchKey = []byte(fiber.HeaderIfNoneMatch)
+)
 
 // variant is the body to send for the request's Accept-Encoding, with its
 // coding and its ETag: each coding is its own representation, so its own
 // strong validator.
-func (p page) variant(c *fiber.Ctx) (body []byte, coding, etag string) {
+func (p page) variant(c *fiber.Ctx) (body []byte, coding string, etag []byte) {
+	tags := p.etags
+	if tags == nil {
+		tags = newVariantETags(p.ETag)
+	}
 	if p.Encoded.Brotli == nil && p.Encoded.Gzip == nil {
-		return p.Body, "", p.ETag
+		return p.Body, "", tags.identity
 	}
 	c.Response().Header.SetCanonical(varyKey, acceptEncodingVal)
-	body, coding = p.Encoded.pick(c.Request().Header.Peek(fiber.HeaderAcceptEncoding), p.Body)
-	if coding == "" {
-		return body, "", p.ETag
+	body, coding = p.Encoded.pick(c.Request().Header.PeekBytes(acceptEncodingKey), p.Body)
+	switch coding {
+	case encBrotli:
+		return body, coding, tags.brotli
+	case encGzip:
+		return body, coding, tags.gzip
 	}
-	return body, coding, strings.TrimSuffix(p.ETag, `"`) + "-" + coding + `"`
+	return body, "", tags.identity
 }
+
+var acceptEncodingKey = []byte(fiber.HeaderAcceptEncoding)
 
 // etagMatches implements If-None-Match's weak comparison over a list.
 func etagMatches(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, h := range strings.Split(header, ",") {
-		h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
-		if h == "*" || h == etag {
+	return etagMatchesBytes(utils.UnsafeBytes(header), utils.UnsafeBytes(etag))
+}
+
+func etagMatchesBytes(header, etag []byte) bool {
+	for len(header) > 0 {
+		var h []byte
+		h, header, _ = bytes.Cut(header, comma)
+		h = bytes.TrimPrefix(bytes.TrimSpace(h), weakPrefix)
+		if string(h) == "*" || bytes.Equal(h, etag) {
 			return true
 		}
 	}
 	return false
 }
+
+var (
+	comma      = []byte(",")
+	weakPrefix = []byte("W/")
+)

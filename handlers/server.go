@@ -80,6 +80,7 @@ type Server struct {
 	cookie     string
 	limiter    *loginLimiter
 	requestIDs *requestIDs
+	headers    [][2][]byte // set on every response: responseHeaders
 	metrics    *metrics
 	registry   *prometheus.Registry
 
@@ -160,6 +161,7 @@ func New(d Deps) (*Server, error) {
 		s.cookie = "__Host-steward_session"
 	}
 	s.metrics = newMetrics(s.registry)
+	s.headers = s.responseHeaders()
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFuncMap(templateFuncs())
