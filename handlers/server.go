@@ -143,6 +143,8 @@ func New(d Deps) (*Server, error) {
 	if err := s.refreshBrand(ctx); err != nil {
 		return nil, err
 	}
+	// Emails carry the organisation's name and colours, as the pages do.
+	mailer.Brand = s.MailBrand
 	if err := s.loadSessionKeys(ctx); err != nil {
 		return nil, err
 	}
