@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -36,13 +38,17 @@ func newVariantETags(etag string) *variantETags {
 // a page built from one stays right as long as the key names everything it
 // depends on (version, banner, format). Concurrent requests for a missing
 // key build it once; the others wait for that build.
+//
+// Every public page request reads it, on every core, and it changes only
+// when a page is first built: readers take no lock, they load the map, and
+// a writer replaces the map whole with a copy holding its change.
 type pageCache struct {
-	mu  sync.RWMutex
-	m   map[string]*pageEntry
+	mu  sync.Mutex // held by writers
+	m   atomic.Pointer[map[string]*pageEntry]
 	max int
 	// brand is the version of the organisation's branding the pages
 	// carry; a new one empties the cache (use).
-	brand string
+	brand atomic.Pointer[string]
 }
 
 type pageEntry struct {
@@ -53,7 +59,9 @@ type pageEntry struct {
 
 // newPageCache returns an empty cache.
 func newPageCache() *pageCache {
-	return &pageCache{m: map[string]*pageEntry{}, max: 4096}
+	c := &pageCache{max: 4096}
+	c.m.Store(&map[string]*pageEntry{})
+	return c
 }
 
 // use empties the cache when the branding every page carries is no longer
@@ -61,16 +69,13 @@ func newPageCache() *pageCache {
 // discarded map, never in the new one: a page built after the new branding
 // was stored renders with it.
 func (c *pageCache) use(brand string) {
-	c.mu.RLock()
-	same := c.brand == brand
-	c.mu.RUnlock()
-	if same {
+	if b := c.brand.Load(); b != nil && *b == brand {
 		return
 	}
 	c.mu.Lock()
-	if c.brand != brand {
-		c.m = map[string]*pageEntry{}
-		c.brand = brand
+	if b := c.brand.Load(); b == nil || *b != brand {
+		c.m.Store(&map[string]*pageEntry{})
+		c.brand.Store(&brand)
 	}
 	c.mu.Unlock()
 }
@@ -78,27 +83,29 @@ func (c *pageCache) use(brand string) {
 // get returns the page for key, calling build when it is not cached. A
 // failed build is not kept, so the next request tries again.
 func (c *pageCache) get(key string, build func() (page, error)) (page, error) {
-	c.mu.RLock()
-	e := c.m[key]
-	c.mu.RUnlock()
-	if e == nil {
-		c.mu.Lock()
-		e = c.m[key]
-		if e == nil {
-			if len(c.m) >= c.max {
-				// Keys are bounded by published versions; reaching the bound
-				// means an unusual load, and starting over is cheap.
-				c.m = map[string]*pageEntry{}
-			}
-			e = &pageEntry{ready: make(chan struct{})}
-			c.m[key] = e
-			c.mu.Unlock()
-			c.fill(key, e, build)
-			return e.page, e.err
-		}
-		c.mu.Unlock()
+	if e := (*c.m.Load())[key]; e != nil {
+		<-e.ready
+		return e.page, e.err
 	}
-	<-e.ready
+	c.mu.Lock()
+	cur := *c.m.Load()
+	e := cur[key]
+	if e != nil {
+		c.mu.Unlock()
+		<-e.ready
+		return e.page, e.err
+	}
+	next := make(map[string]*pageEntry, len(cur)+1)
+	// Keys are bounded by published versions; reaching the bound means an
+	// unusual load, and starting over is cheap.
+	if len(cur) < c.max {
+		maps.Copy(next, cur)
+	}
+	e = &pageEntry{ready: make(chan struct{})}
+	next[key] = e
+	c.m.Store(&next)
+	c.mu.Unlock()
+	c.fill(key, e, build)
 	return e.page, e.err
 }
 
@@ -108,8 +115,10 @@ func (c *pageCache) fill(key string, e *pageEntry, build func() (page, error)) {
 	if err != nil {
 		e.err = err
 		c.mu.Lock()
-		if c.m[key] == e {
-			delete(c.m, key)
+		if cur := *c.m.Load(); cur[key] == e {
+			next := maps.Clone(cur)
+			delete(next, key)
+			c.m.Store(&next)
 		}
 		c.mu.Unlock()
 		return

@@ -105,7 +105,7 @@ func (h *Handler) LogRequest(at time.Time, r *Request) error {
 	b = h.appendKey(b, 2)
 	b = strconv.AppendInt(b, int64(r.Status), 10)
 	b = h.appendKey(b, 3)
-	b = strconv.AppendFloat(b, float64(r.Duration.Microseconds())/1000, 'g', -1, 64)
+	b = appendMillis(b, r.Duration.Microseconds())
 	b = h.appendKey(b, 4)
 	b = appendBytes(b, r.ID)
 	if r.UserID != 0 {
@@ -121,6 +121,28 @@ func (h *Handler) LogRequest(at time.Time, r *Request) error {
 		bufs.Put(p)
 	}
 	return err
+}
+
+// appendMillis writes us microseconds in milliseconds as
+// strconv.AppendFloat(b, float64(us)/1000, 'g', -1, 64) does, without
+// floating point below 1,000 seconds: digits, then up to three decimals
+// with the trailing zeros dropped.
+func appendMillis(b []byte, us int64) []byte {
+	if us < 0 || us >= 1e9 {
+		return strconv.AppendFloat(b, float64(us)/1000, 'g', -1, 64)
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	frac := us % 1000
+	if frac == 0 {
+		return b
+	}
+	digits := [3]byte{byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	n := 3
+	for digits[n-1] == '0' {
+		n--
+	}
+	b = append(b, '.')
+	return append(b, digits[:n]...)
 }
 
 // appendKey writes " key=" for the request line's i-th key, in the

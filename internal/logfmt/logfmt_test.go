@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,21 @@ func TestLogRequestWritesTheRecordsLine(t *testing.T) {
 	var quiet bytes.Buffer
 	if err := New(&quiet, slog.LevelWarn).LogRequest(at, &Request{Method: "GET"}); err != nil || quiet.Len() != 0 {
 		t.Errorf("a Warn handler wrote a request line: %q, %v", quiet.String(), err)
+	}
+}
+
+func TestMillisAreWrittenAsFloatsAre(t *testing.T) {
+	check := func(us int64) {
+		want := strconv.AppendFloat(nil, float64(us)/1000, 'g', -1, 64)
+		if got := appendMillis(nil, us); string(got) != string(want) {
+			t.Errorf("appendMillis(%d) = %s, want %s", us, got, want)
+		}
+	}
+	for _, us := range []int64{0, 1, 9, 10, 100, 420, 999, 1000, 1001, 1010, 1100, 12345, 999999, 1e6, 123456789, 1e9 - 1, 1e9, 1e12 + 7, -5} {
+		check(us)
+	}
+	for us := int64(0); us < 200000; us += 7 {
+		check(us)
 	}
 }
 
