@@ -42,17 +42,19 @@ func compressible(contentType []byte) bool {
 // "" for the body as it is. A coding with q=0 is refused; "*" stands for
 // any coding the header does not name.
 func chooseEncoding(header []byte) string {
-	if len(header) == 0 {
-		return ""
-	}
 	br, gz, star := -1.0, -1.0, -1.0
-	for _, part := range bytes.Split(header, []byte(",")) {
-		name, params, _ := bytes.Cut(part, []byte(";"))
-		name = bytes.ToLower(bytes.TrimSpace(name))
+	// Cut rather than Split: no allocation, for every request.
+	for len(header) > 0 {
+		var part []byte
+		part, header, _ = bytes.Cut(header, comma)
+		name, params, _ := bytes.Cut(part, semicolon)
+		name = bytes.TrimSpace(name)
 		q := 1.0
-		for _, p := range bytes.Split(params, []byte(";")) {
-			k, v, ok := bytes.Cut(bytes.TrimSpace(p), []byte("="))
-			if ok && bytes.EqualFold(bytes.TrimSpace(k), []byte("q")) {
+		for len(params) > 0 {
+			var p []byte
+			p, params, _ = bytes.Cut(params, semicolon)
+			k, v, ok := bytes.Cut(bytes.TrimSpace(p), equals)
+			if k = bytes.TrimSpace(k); ok && len(k) == 1 && k[0]|0x20 == 'q' {
 				f, err := strconv.ParseFloat(string(bytes.TrimSpace(v)), 64)
 				if err != nil || f < 0 || f > 1 {
 					f = 0
@@ -60,12 +62,12 @@ func chooseEncoding(header []byte) string {
 				q = f
 			}
 		}
-		switch string(name) {
-		case encBrotli:
+		switch {
+		case bytes.EqualFold(name, []byte(encBrotli)):
 			br = q
-		case encGzip, "x-gzip":
+		case bytes.EqualFold(name, []byte(encGzip)), bytes.EqualFold(name, []byte("x-gzip")):
 			gz = q
-		case "*":
+		case string(name) == "*":
 			star = q
 		}
 	}
@@ -83,6 +85,11 @@ func chooseEncoding(header []byte) string {
 	}
 	return ""
 }
+
+var (
+	semicolon = []byte(";")
+	equals    = []byte("=")
+)
 
 // encodings is a cached body compressed once, each kept only when smaller.
 type encodings struct {
@@ -143,7 +150,7 @@ func (s *Server) compressResponse(c *fiber.Ctx) error {
 	if len(body) < minCompress {
 		return err
 	}
-	switch chooseEncoding(c.Request().Header.Peek(fiber.HeaderAcceptEncoding)) {
+	switch chooseEncoding(c.Request().Header.PeekBytes(acceptEncodingKey)) {
 	case encBrotli:
 		out := fasthttp.AppendBrotliBytesLevel(nil, body, fasthttp.CompressBrotliDefaultCompression)
 		resp.SetBodyRaw(out)

@@ -117,14 +117,12 @@ func TestCachedPagesAreCompressedOnce(t *testing.T) {
 		t.Error("two requests for the same page got different brotli bytes")
 	}
 	n := 0
-	ts.srv.pages.mu.RLock()
-	for _, e := range ts.srv.pages.m {
+	for _, e := range *ts.srv.pages.m.Load() {
 		<-e.ready
 		if e.page.Encoded.Brotli != nil && e.page.Encoded.Gzip != nil {
 			n++
 		}
 	}
-	ts.srv.pages.mu.RUnlock()
 	if n == 0 {
 		t.Error("no cached page holds its compressed copies")
 	}

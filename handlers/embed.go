@@ -16,7 +16,7 @@ func embedCSP(origins []string) []byte {
 	for _, o := range origins {
 		ancestors += " " + o
 	}
-	csp := string(securityHeaderList[0][1])
+	csp := string(securityHeaderList[0][1]) // the site-wide CSP (middleware.go)
 	return []byte(strings.Replace(csp, "frame-ancestors 'none'", ancestors, 1))
 }
 

@@ -51,7 +51,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	code, msg := statusOf(err)
 	if code >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "path", loggedPath(c),
-			"request_id", c.Locals("request_id"), "err", err)
+			"request_id", requestID(c), "err", err)
 	}
 	if code == fiber.StatusTooManyRequests && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
 		c.Set(fiber.HeaderRetryAfter, "60")

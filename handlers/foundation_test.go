@@ -21,7 +21,7 @@ import (
 func TestDemoAccountsLandOnTheirRolePage(t *testing.T) {
 	ts := newTestServer(t)
 	for email, want := range map[string]string{
-		adminEmail:    "You look after Steward for the whole organisation",
+		adminEmail:    "You look after this site for the whole organisation",
 		auditorEmail:  "organisation-wide records",
 		managerEmail:  "your team is one click away",
 		employeeEmail: "Here is what you need to do",

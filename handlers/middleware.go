@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"steward/internal/logfmt"
 	"steward/internal/people"
 )
 
@@ -103,44 +105,37 @@ func unsafeMethod(m string) bool {
 
 func isAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
 
-// securityHeaders sets the headers every response carries. The CSP allows
-// no inline script or style: pages work without JavaScript, and what little
-// script there is lives in /static. The JSON API and the feeds also get
-// their CORS headers here (cors.go), errors included, so another site's
-// script can read a 404's message; one middleware less for every request.
-func (s *Server) securityHeaders(c *fiber.Ctx) error {
-	h := &c.Response().Header
-	for _, kv := range securityHeaderList {
-		h.SetCanonical(kv[0], kv[1])
-	}
+// responseHeaders is the list of headers every response carries, in the
+// order they are set, keys already in canonical form: built once by New,
+// so a request sets them in one loop with no parsing and no choices. The
+// CSP allows no inline script or style: pages work without JavaScript,
+// and what little script there is lives in /static. With single sign-on
+// the CSP lets the sign-out form go to the provider; with secure cookies
+// (https) HSTS is added.
+func (s *Server) responseHeaders() [][2][]byte {
+	hs := slices.Clone(securityHeaderList)
 	if s.sso != nil {
-		h.SetCanonical(cspKey, s.sso.csp)
+		hs[0][1] = s.sso.csp
 	}
 	if s.cfg.SecureCookies() {
-		h.SetCanonical(hstsKey, hstsValue)
+		hs = append(hs, [2][]byte{hstsKey, hstsValue})
+	}
+	return hs
+}
+
+// setResponseHeaders sets the headers every response carries. The JSON
+// API and the feeds also get their CORS headers here (cors.go), errors
+// included, so another site's script can read a 404's message.
+func (s *Server) setResponseHeaders(c *fiber.Ctx) {
+	h := &c.Response().Header
+	for _, kv := range s.headers {
+		h.SetCanonical(kv[0], kv[1])
 	}
 	if crossOrigin(c.Path()) {
 		for _, kv := range corsHeaders {
 			h.SetCanonical(kv[0], kv[1])
 		}
 	}
-	return c.Next()
-}
-
-// noStoreWhenSignedIn keeps every answer to a signed-in person (pages,
-// CSV, JSON and zip exports, errors, redirects) out of every cache, the
-// browser's included: the next person at a shared computer must not find
-// them with the back button. It runs after the handler, so it wins over
-// the public Cache-Control of policy pages, which anonymous readers still
-// get unchanged. Every export needs a signed-in person, so this covers
-// them all.
-func (s *Server) noStoreWhenSignedIn(c *fiber.Ctx) error {
-	if currentUser(c) == nil {
-		return c.Next()
-	}
-	err := c.Next()
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return err
 }
 
 // securityHeaderList is built once, with keys already in canonical form,
@@ -170,16 +165,23 @@ var (
 	hstsValue = []byte("max-age=63072000; includeSubDomains")
 )
 
-// requestLog gives each request an id and logs one line when it ends, with
-// no personal data beyond the user id.
+// requestLog gives each request an id, sets the headers every response
+// carries (setResponseHeaders) and logs one line when it ends, with no
+// personal data beyond the user id. It runs for every request, static
+// files included, so it makes nothing it can avoid: the id is written
+// into the response header from a buffer on the stack, and the line goes
+// straight to the logfmt handler when that is the logger's.
 func (s *Server) requestLog(c *fiber.Ctx) error {
 	start := time.Now()
-	id := c.Get(fiber.HeaderXRequestID)
-	if id == "" || len(id) > 64 {
-		id = s.requestIDs.next()
+	var buf [maxRequestID]byte
+	id := c.Request().Header.PeekBytes(requestIDKey)
+	if !validRequestID(id) {
+		id = s.requestIDs.appendNext(buf[:0])
+	} else {
+		id = append(buf[:0], id...)
 	}
-	c.Locals("request_id", id)
-	c.Set(fiber.HeaderXRequestID, id)
+	c.Response().Header.SetCanonical(requestIDKey, id)
+	s.setResponseHeaders(c)
 	err := c.Next()
 	if err != nil {
 		// Let the error handler write the response now, so the status we
@@ -194,21 +196,52 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	m := s.metrics.route(c.Method(), c.Route(), status)
 	m.requests.Inc()
 	m.duration.Observe(elapsed.Seconds())
-	ctx := c.UserContext()
+	var userID int64
+	if u := currentUser(c); u != nil {
+		userID = u.ID
+	}
 	h := s.log.Handler()
+	if lf, ok := h.(*logfmt.Handler); ok {
+		_ = lf.LogRequest(start.Add(elapsed), &logfmt.Request{Method: c.Method(), Path: loggedPath(c),
+			Status: status, Duration: elapsed, ID: id, UserID: userID})
+		return err
+	}
+	ctx := c.UserContext()
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return err
 	}
-	// Typed attributes and a record made here (no caller lookup): this
-	// runs for every request.
 	r := slog.NewRecord(start.Add(elapsed), slog.LevelInfo, "request", 0)
 	r.AddAttrs(slog.String("method", c.Method()), slog.String("path", loggedPath(c)), slog.Int("status", status),
-		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("request_id", id))
-	if u := currentUser(c); u != nil {
-		r.AddAttrs(slog.Int64("user_id", u.ID))
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("request_id", string(id)))
+	if userID != 0 {
+		r.AddAttrs(slog.Int64("user_id", userID))
 	}
 	_ = h.Handle(ctx, r)
 	return err
+}
+
+// requestIDKey is X-Request-ID in fasthttp's canonical form.
+var requestIDKey = []byte("X-Request-Id")
+
+// maxRequestID is the longest request id a client may send; a longer one,
+// or one with anything but printable ASCII, is replaced with one of ours.
+const maxRequestID = 64
+
+func validRequestID(id []byte) bool {
+	if len(id) == 0 || len(id) > maxRequestID {
+		return false
+	}
+	for _, ch := range id {
+		if ch <= ' ' || ch >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// requestID is the id of the request c is answering (requestLog).
+func requestID(c *fiber.Ctx) string {
+	return string(c.Response().Header.PeekBytes(requestIDKey))
 }
 
 // requestIDs makes request ids without reading crypto/rand per request: a
@@ -221,8 +254,11 @@ type requestIDs struct {
 
 func newRequestIDs() *requestIDs { return &requestIDs{prefix: randomToken(6)} }
 
-func (r *requestIDs) next() string {
-	return r.prefix + "-" + strconv.FormatUint(r.n.Add(1), 36)
+// appendNext appends the next id to b.
+func (r *requestIDs) appendNext(b []byte) []byte {
+	b = append(b, r.prefix...)
+	b = append(b, '-')
+	return strconv.AppendUint(b, r.n.Add(1), 36)
 }
 
 type metrics struct {

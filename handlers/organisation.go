@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -64,7 +63,7 @@ func (s *Server) loadBrand(ctx context.Context) (*brand, error) {
 			return nil, err
 		default:
 			b.logo = data
-			b.LogoURL = "/org/logo?v=" + ref.SHA256[:16]
+			b.LogoURL = ref.Path()
 			b.LogoWidth, b.LogoHeight = ref.Width, ref.Height
 		}
 	}
@@ -280,15 +279,11 @@ func (s *Server) orgLogoDelete(c *fiber.Ctx) error {
 }
 
 // MailBrand is the organisation as its emails show it, from the same
-// snapshot as the pages: serve hands it to mail.SetBrandSource.
+// snapshot as the pages: the brand of the server's own emails (New).
 func (s *Server) MailBrand() mail.Brand {
 	b := s.brandNow()
-	mb := mail.Brand{Name: b.Name, ContactEmail: b.Contact, PoweredBy: b.PoweredBy}
-	if b.Settings != nil {
-		mb.Accent = b.Settings.Accent()
+	if b.Settings == nil {
+		return mail.DefaultBrand(s.cfg.BaseURL.String())
 	}
-	if b.LogoURL != "" {
-		mb.LogoURL = strings.TrimRight(s.cfg.BaseURL.String(), "/") + b.LogoURL
-	}
-	return mb
+	return mail.OrgBrand(b.Settings, s.cfg.BaseURL.String())
 }

@@ -1,12 +1,16 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 )
 
 // page is a response body built once and served from memory.
@@ -15,19 +19,36 @@ type page struct {
 	ETag        string // strong validator, quoted
 	ContentType string
 	Encoded     encodings // Body compressed once, when built (compress.go)
+	// etags are the validators of the body as sent, in each coding (see
+	// variant), made once when the page is cached; nil for a page sent
+	// without the cache.
+	etags *variantETags
+}
+
+// variantETags are a page's ETag as sent: as it is, and for its brotli
+// and gzip copies.
+type variantETags struct{ identity, brotli, gzip []byte }
+
+func newVariantETags(etag string) *variantETags {
+	coded := func(coding string) []byte { return []byte(strings.TrimSuffix(etag, `"`) + "-" + coding + `"`) }
+	return &variantETags{identity: []byte(etag), brotli: coded(encBrotli), gzip: coded(encGzip)}
 }
 
 // pageCache keeps the public policy pages, built once, by key. Published versions never change, so
 // a page built from one stays right as long as the key names everything it
 // depends on (version, banner, format). Concurrent requests for a missing
 // key build it once; the others wait for that build.
+//
+// Every public page request reads it, on every core, and it changes only
+// when a page is first built: readers take no lock, they load the map, and
+// a writer replaces the map whole with a copy holding its change.
 type pageCache struct {
-	mu  sync.RWMutex
-	m   map[string]*pageEntry
+	mu  sync.Mutex // held by writers
+	m   atomic.Pointer[map[string]*pageEntry]
 	max int
 	// brand is the version of the organisation's branding the pages
 	// carry; a new one empties the cache (use).
-	brand string
+	brand atomic.Pointer[string]
 }
 
 type pageEntry struct {
@@ -38,7 +59,9 @@ type pageEntry struct {
 
 // newPageCache returns an empty cache.
 func newPageCache() *pageCache {
-	return &pageCache{m: map[string]*pageEntry{}, max: 4096}
+	c := &pageCache{max: 4096}
+	c.m.Store(&map[string]*pageEntry{})
+	return c
 }
 
 // use empties the cache when the branding every page carries is no longer
@@ -46,16 +69,13 @@ func newPageCache() *pageCache {
 // discarded map, never in the new one: a page built after the new branding
 // was stored renders with it.
 func (c *pageCache) use(brand string) {
-	c.mu.RLock()
-	same := c.brand == brand
-	c.mu.RUnlock()
-	if same {
+	if b := c.brand.Load(); b != nil && *b == brand {
 		return
 	}
 	c.mu.Lock()
-	if c.brand != brand {
-		c.m = map[string]*pageEntry{}
-		c.brand = brand
+	if b := c.brand.Load(); b == nil || *b != brand {
+		c.m.Store(&map[string]*pageEntry{})
+		c.brand.Store(&brand)
 	}
 	c.mu.Unlock()
 }
@@ -63,27 +83,29 @@ func (c *pageCache) use(brand string) {
 // get returns the page for key, calling build when it is not cached. A
 // failed build is not kept, so the next request tries again.
 func (c *pageCache) get(key string, build func() (page, error)) (page, error) {
-	c.mu.RLock()
-	e := c.m[key]
-	c.mu.RUnlock()
-	if e == nil {
-		c.mu.Lock()
-		e = c.m[key]
-		if e == nil {
-			if len(c.m) >= c.max {
-				// Keys are bounded by published versions; reaching the bound
-				// means an unusual load, and starting over is cheap.
-				c.m = map[string]*pageEntry{}
-			}
-			e = &pageEntry{ready: make(chan struct{})}
-			c.m[key] = e
-			c.mu.Unlock()
-			c.fill(key, e, build)
-			return e.page, e.err
-		}
-		c.mu.Unlock()
+	if e := (*c.m.Load())[key]; e != nil {
+		<-e.ready
+		return e.page, e.err
 	}
-	<-e.ready
+	c.mu.Lock()
+	cur := *c.m.Load()
+	e := cur[key]
+	if e != nil {
+		c.mu.Unlock()
+		<-e.ready
+		return e.page, e.err
+	}
+	next := make(map[string]*pageEntry, len(cur)+1)
+	// Keys are bounded by published versions; reaching the bound means an
+	// unusual load, and starting over is cheap.
+	if len(cur) < c.max {
+		maps.Copy(next, cur)
+	}
+	e = &pageEntry{ready: make(chan struct{})}
+	next[key] = e
+	c.m.Store(&next)
+	c.mu.Unlock()
+	c.fill(key, e, build)
 	return e.page, e.err
 }
 
@@ -93,8 +115,10 @@ func (c *pageCache) fill(key string, e *pageEntry, build func() (page, error)) {
 	if err != nil {
 		e.err = err
 		c.mu.Lock()
-		if c.m[key] == e {
-			delete(c.m, key)
+		if cur := *c.m.Load(); cur[key] == e {
+			next := maps.Clone(cur)
+			delete(next, key)
+			c.m.Store(&next)
 		}
 		c.mu.Unlock()
 		return
@@ -103,6 +127,7 @@ func (c *pageCache) fill(key string, e *pageEntry, build func() (page, error)) {
 		p.ETag = newPage(p.Body, p.ContentType).ETag
 	}
 	p.Encoded = compressOnce(p.Body, p.ContentType)
+	p.etags = newVariantETags(p.ETag)
 	e.page = p
 }
 
@@ -124,46 +149,70 @@ func (s *Server) servePage(c *fiber.Ctx, key, cacheControl string, build func() 
 }
 
 // sendPage writes a page with its validators and answers a matching
-// If-None-Match with 304.
+// If-None-Match with 304. A cached page's headers are all made: this sets
+// them without parsing or building anything.
 func sendPage(c *fiber.Ctx, p page, cacheControl string) error {
 	body, coding, etag := p.variant(c)
-	c.Set(fiber.HeaderETag, etag)
-	c.Set(fiber.HeaderCacheControl, cacheControl)
-	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), etag) {
+	h := &c.Response().Header
+	h.SetCanonical(etagKey, etag)
+	h.SetCanonical(cacheControlKey, utils.UnsafeBytes(cacheControl))
+	if etagMatchesBytes(c.Request().Header.PeekBytes(ifNoneMatchKey), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
 	if coding != "" {
-		c.Response().Header.SetContentEncoding(coding)
+		h.SetContentEncoding(coding)
 	}
-	c.Set(fiber.HeaderContentType, p.ContentType)
+	h.SetContentType(p.ContentType)
 	return c.Send(body)
 }
+
+var (
+	etagKey        = []byte(fiber.HeaderETag)
+	ifNoneMatchKey = []byte(fiber.HeaderIfNoneMatch)
+)
 
 // variant is the body to send for the request's Accept-Encoding, with its
 // coding and its ETag: each coding is its own representation, so its own
 // strong validator.
-func (p page) variant(c *fiber.Ctx) (body []byte, coding, etag string) {
+func (p page) variant(c *fiber.Ctx) (body []byte, coding string, etag []byte) {
+	tags := p.etags
+	if tags == nil {
+		tags = newVariantETags(p.ETag)
+	}
 	if p.Encoded.Brotli == nil && p.Encoded.Gzip == nil {
-		return p.Body, "", p.ETag
+		return p.Body, "", tags.identity
 	}
 	c.Response().Header.SetCanonical(varyKey, acceptEncodingVal)
-	body, coding = p.Encoded.pick(c.Request().Header.Peek(fiber.HeaderAcceptEncoding), p.Body)
-	if coding == "" {
-		return body, "", p.ETag
+	body, coding = p.Encoded.pick(c.Request().Header.PeekBytes(acceptEncodingKey), p.Body)
+	switch coding {
+	case encBrotli:
+		return body, coding, tags.brotli
+	case encGzip:
+		return body, coding, tags.gzip
 	}
-	return body, coding, strings.TrimSuffix(p.ETag, `"`) + "-" + coding + `"`
+	return body, "", tags.identity
 }
+
+var acceptEncodingKey = []byte(fiber.HeaderAcceptEncoding)
 
 // etagMatches implements If-None-Match's weak comparison over a list.
 func etagMatches(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, h := range strings.Split(header, ",") {
-		h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
-		if h == "*" || h == etag {
+	return etagMatchesBytes(utils.UnsafeBytes(header), utils.UnsafeBytes(etag))
+}
+
+func etagMatchesBytes(header, etag []byte) bool {
+	for len(header) > 0 {
+		var h []byte
+		h, header, _ = bytes.Cut(header, comma)
+		h = bytes.TrimPrefix(bytes.TrimSpace(h), weakPrefix)
+		if string(h) == "*" || bytes.Equal(h, etag) {
 			return true
 		}
 	}
 	return false
 }
+
+var (
+	comma      = []byte(",")
+	weakPrefix = []byte("W/")
+)

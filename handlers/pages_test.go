@@ -381,7 +381,7 @@ func accountPageCases() []pageCase {
 	}
 	sessions := []people.Session{{IDHash: "aaa", Device: "Firefox on Linux", Address: "192.0.2.x", CreatedAt: exampleDay, SeenAt: exampleDay}, {IDHash: "bbb"}}
 	return []pageCase{
-		{"mydata/page", "zero", &myDataPage{layout: staffLayout("My data"), Inv: &retention.Inventory{}}, []string{"No course has been assigned to you.", "Steward has not emailed you.", "No entry."}},
+		{"mydata/page", "zero", &myDataPage{layout: staffLayout("My data"), Inv: &retention.Inventory{}}, []string{"No course has been assigned to you.", "This site has not emailed you.", "No entry."}},
 		{"mydata/page", "filled", &myDataPage{layout: staffLayout("My data"), Inv: inv, RetentionDays: 365, MailDays: 90},
 			[]string{"Eve Employee", "Finance", "E-17", "which knows you as eve (id ext-2)", "Exempt by Ada Admin: on leave", "See your answers", "ABCD-EFGH-JKLM-NPQR", "/policies/privacy/v/2", "/my/policies/conduct",
 				"Please complete it.", "A one-time link", "1 reminder event", "summary of your team is on", "(1 month)", "1 kept", "1 invitation or password-reset link was", "login.success", "after 90 days", "for 365 days"}},

@@ -17,14 +17,12 @@ func (s *Server) routes() {
 	app := s.app
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(s.compressResponse) // gzip or brotli for text the page cache did not compress: compress.go
-	app.Use(s.requestLog)
-	app.Use(s.securityHeaders)
+	app.Use(s.requestLog)       // and the headers every response carries: middleware.go
 	app.Use("/static", filesystem.New(filesystem.Config{
 		Root: http.FS(staticfiles.FS), MaxAge: 86400,
 	}))
-	app.Use(s.loadSession)
-	app.Use(s.noStoreWhenSignedIn)
-	app.Use(s.limitBody) // who may send how much: bodylimit.go
+	app.Use(s.loadSession) // and no-store for signed-in people: session.go
+	app.Use(s.limitBody)   // who may send how much: bodylimit.go
 	app.Use(s.rejectControlChars)
 
 	// ---- trust: limits on expensive work, the audit log, my data ----

@@ -157,7 +157,7 @@ func TestSCIMIsOffUnlessChosen(t *testing.T) {
 	if status != http.StatusNotFound || !strings.Contains(body, "STEWARD_PEOPLE_SOURCE=scim") {
 		t.Errorf("SCIM while off: %d %s", status, body)
 	}
-	ts.as("admin@example.com").get("/admin/provisioning").expect(t, http.StatusOK, "People come from Steward")
+	ts.as("admin@example.com").get("/admin/provisioning").expect(t, http.StatusOK, "People come from this site")
 }
 
 // TestSCIMPagesLookRight checks the provisioning pages and a directory

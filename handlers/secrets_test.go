@@ -209,3 +209,35 @@ func TestSubscribeIsLimitedAndMailsAnAddressOnceADay(t *testing.T) {
 		t.Fatalf("%d confirmations after a day, want 2", n)
 	}
 }
+
+// Each request's line names the id its answer carries, whichever slog
+// handler the server logs with; a client's own id is kept when it is
+// printable, and replaced otherwise.
+func TestRequestLineNamesTheAnswersID(t *testing.T) {
+	ts := withPolicies(t)
+	c := ts.client()
+	for _, h := range []struct {
+		name string
+		make func(*bytes.Buffer) slog.Handler
+	}{
+		{"logfmt", func(b *bytes.Buffer) slog.Handler { return logfmt.New(b, slog.LevelInfo) }},
+		{"text", func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) }},
+	} {
+		var buf bytes.Buffer
+		ts.srv.log = slog.New(h.make(&buf))
+		ours := getWith(c, "/policies/privacy")
+		kept := getWith(c, "/policies/privacy", "X-Request-Id", "client-chose-this-1")
+		replaced := getWith(c, "/policies/privacy", "X-Request-Id", "two words")
+		log := buf.String()
+		id := ours.Header.Get("X-Request-Id")
+		if id == "" || !strings.Contains(log, "path=/policies/privacy status=200 ") || !strings.Contains(log, " request_id="+id+"\n") {
+			t.Errorf("%s: the line does not name the id %q:\n%s", h.name, id, log)
+		}
+		if got := kept.Header.Get("X-Request-Id"); got != "client-chose-this-1" || !strings.Contains(log, " request_id=client-chose-this-1\n") {
+			t.Errorf("%s: the client's id came back as %q:\n%s", h.name, got, log)
+		}
+		if got := replaced.Header.Get("X-Request-Id"); got == "" || got == "two words" || strings.Contains(log, "two words") {
+			t.Errorf("%s: an id with a space was kept: %q", h.name, got)
+		}
+	}
+}

@@ -82,6 +82,7 @@ type Server struct {
 	cookie     string
 	limiter    *loginLimiter
 	requestIDs *requestIDs
+	headers    [][2][]byte // set on every response: responseHeaders
 	metrics    *metrics
 	registry   *prometheus.Registry
 
@@ -150,6 +151,8 @@ func New(d Deps) (*Server, error) {
 	if err := s.refreshBrand(ctx); err != nil {
 		return nil, err
 	}
+	// Emails carry the organisation's name and colours, as the pages do.
+	mailer.Brand = s.MailBrand
 	if err := s.loadSessionKeys(ctx); err != nil {
 		return nil, err
 	}
@@ -168,6 +171,7 @@ func New(d Deps) (*Server, error) {
 		s.cookie = "__Host-steward_session"
 	}
 	s.metrics = newMetrics(s.registry)
+	s.headers = s.responseHeaders()
 
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFuncMap(templateFuncs())

@@ -181,10 +181,26 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 	if sess != nil {
 		c.Locals(localSession, sess)
 	}
+	signedIn := currentUser(c) != nil
 	err := c.Next()
+	if signedIn {
+		// Every answer to a signed-in person (pages, CSV, JSON and zip
+		// exports, errors, redirects) stays out of every cache, the
+		// browser's included: the next person at a shared computer must
+		// not find them with the back button. Set after the handler, it
+		// wins over the public Cache-Control of policy pages, which
+		// anonymous readers still get unchanged. Every export needs a
+		// signed-in person, so this covers them all.
+		c.Response().Header.SetCanonical(cacheControlKey, noStore)
+	}
 	s.saveSession(c)
 	return err
 }
+
+var (
+	cacheControlKey = []byte(fiber.HeaderCacheControl)
+	noStore         = []byte("no-store")
+)
 
 func (s *Server) saveSession(c *fiber.Ctx) {
 	dirty, _ := c.Locals(localDirty).(bool)

@@ -1,10 +1,12 @@
 package policies
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/yuin/goldmark/ast"
 	east "github.com/yuin/goldmark/extension/ast"
@@ -29,17 +31,27 @@ const (
 // item. Its text is what a reader sees, with white space reflowed (code
 // keeps its lines).
 type block struct {
-	Kind     blockKind
-	Level    int  // heading level, or the nesting depth of a list item
-	Ordered  bool // a list item of a numbered list
-	Text     string
+	Kind    blockKind
+	Level   int  // heading level, or the nesting depth of a list item
+	Ordered bool // a list item of a numbered list
+	Text    string
+	// Toks is Text as words, spaces and marks, each with the inline
+	// formatting it is shown in (bold, a link); the redline compares and
+	// writes these.
+	Toks     []token
 	ID       string // a heading's id
 	Explicit bool   // the author gave the heading's id ({#id})
 }
 
-// key is what makes two blocks the same to a reader.
+// key is what makes two blocks the same to a reader: their words and
+// how they are shown.
 func (b block) key() string {
-	return fmt.Sprintf("%d %d %t %s", b.Kind, b.Level, b.Ordered, b.Text)
+	var k strings.Builder
+	fmt.Fprintf(&k, "%d %d %t ", b.Kind, b.Level, b.Ordered)
+	for _, t := range b.Toks {
+		k.WriteString(t.key())
+	}
+	return k.String()
 }
 
 // parsed is a Markdown body read into blocks.
@@ -91,7 +103,7 @@ func (w *blockWalker) container(n ast.Node, depth int, quote bool) {
 func (w *blockWalker) node(n ast.Node, depth int, quote bool) {
 	switch n := n.(type) {
 	case *ast.Heading:
-		b := block{Kind: kindHeading, Level: n.Level, Text: w.inline(n)}
+		b := block{Kind: kindHeading, Level: n.Level}
 		if id, ok := n.AttributeString("id"); ok {
 			if v, ok := id.([]byte); ok {
 				b.ID = string(v)
@@ -99,7 +111,7 @@ func (w *blockWalker) node(n ast.Node, depth int, quote bool) {
 				w.out.ids[b.ID]++
 			}
 		}
-		w.add(b)
+		w.add(b, w.inline(n))
 	case *ast.List:
 		for item := n.FirstChild(); item != nil; item = item.NextSibling() {
 			w.listItem(item, depth+1, n.IsOrdered(), quote)
@@ -113,14 +125,18 @@ func (w *blockWalker) node(n ast.Node, depth int, quote bool) {
 			seg := lines.At(i)
 			b.Write(seg.Value(w.src))
 		}
-		w.out.blocks = append(w.out.blocks, block{Kind: kindCode, Text: strings.ToValidUTF8(strings.TrimRight(b.String(), "\n"), "\uFFFD")})
+		code := strings.ToValidUTF8(strings.TrimRight(b.String(), "\n"), "\uFFFD")
+		w.out.blocks = append(w.out.blocks, block{Kind: kindCode, Text: code, Toks: styled(tokenize(code), style{})})
 	case *east.Table:
 		for row := n.FirstChild(); row != nil; row = row.NextSibling() {
-			var cells []string
+			var cells []token
 			for cell := row.FirstChild(); cell != nil; cell = cell.NextSibling() {
-				cells = append(cells, w.inline(cell))
+				if cells != nil {
+					cells = append(cells, token{text: " | "})
+				}
+				cells = append(cells, w.inline(cell)...)
 			}
-			w.add(block{Kind: kindRow, Text: strings.Join(cells, " | ")})
+			w.add(block{Kind: kindRow}, cells)
 		}
 	case *ast.HTMLBlock, *ast.ThematicBreak:
 		// Render drops raw HTML; a rule has no words.
@@ -133,7 +149,7 @@ func (w *blockWalker) node(n ast.Node, depth int, quote bool) {
 			case quote:
 				kind = kindQuote
 			}
-			w.add(block{Kind: kind, Level: depth, Text: w.inline(n)})
+			w.add(block{Kind: kind, Level: depth}, w.inline(n))
 			return
 		}
 		w.container(n, depth, quote)
@@ -150,7 +166,7 @@ func (w *blockWalker) listItem(item ast.Node, depth int, ordered, quote bool) {
 			continue
 		}
 		if c.Type() == ast.TypeBlock && c.FirstChild() != nil && c.FirstChild().Type() == ast.TypeInline {
-			w.add(block{Kind: kindItem, Level: depth, Ordered: ordered, Text: w.inline(c)})
+			w.add(block{Kind: kindItem, Level: depth, Ordered: ordered}, w.inline(c))
 			continue
 		}
 		w.node(c, depth, quote)
@@ -161,20 +177,41 @@ func (w *blockWalker) listItem(item ast.Node, depth int, ordered, quote bool) {
 	}
 }
 
-func (w *blockWalker) add(b block) {
-	// Invalid bytes read as U+FFFD, as the word diff reads them.
-	b.Text = strings.Join(strings.Fields(strings.ToValidUTF8(b.Text, "\uFFFD")), " ")
+// add adds a block of the inline runs given, reflowed: white space
+// squashed to one space and trimmed at both ends.
+func (w *blockWalker) add(b block, runs []token) {
+	var text strings.Builder
+	for _, r := range runs {
+		// Invalid bytes read as U+FFFD, as the word diff reads them.
+		for _, t := range tokenize(strings.ToValidUTF8(r.text, "\uFFFD")) {
+			if unicode.IsSpace([]rune(t)[0]) {
+				if len(b.Toks) == 0 || b.Toks[len(b.Toks)-1].text == " " {
+					continue
+				}
+				t = " "
+			}
+			b.Toks = append(b.Toks, token{text: t, st: r.st})
+		}
+	}
+	if n := len(b.Toks); n > 0 && b.Toks[n-1].text == " " {
+		b.Toks = b.Toks[:n-1]
+	}
+	for _, t := range b.Toks {
+		text.WriteString(t.text)
+	}
+	b.Text = text.String()
 	if b.Text == "" && b.Kind != kindItem && b.Kind != kindHeading {
 		return
 	}
 	w.out.blocks = append(w.out.blocks, b)
 }
 
-// inline is the text a reader sees of n's inline content.
-func (w *blockWalker) inline(n ast.Node) string {
-	var b strings.Builder
-	var walk func(ast.Node)
-	walk = func(n ast.Node) {
+// inline is the text a reader sees of n's inline content, in runs of one
+// formatting each (not yet reflowed).
+func (w *blockWalker) inline(n ast.Node) []token {
+	var runs []token
+	var walk func(ast.Node, style)
+	walk = func(n ast.Node, st style) {
 		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
 			switch c := c.(type) {
 			case *ast.Text:
@@ -183,23 +220,49 @@ func (w *blockWalker) inline(n ast.Node) string {
 					// As goldmark's renderer writes it: \* is *, &amp; is &.
 					v = util.ResolveEntityNames(util.ResolveNumericReferences(util.UnescapePunctuations(v)))
 				}
-				b.Write(v)
+				runs = append(runs, token{text: string(v), st: st})
 				if c.SoftLineBreak() || c.HardLineBreak() {
-					b.WriteByte(' ')
+					runs = append(runs, token{text: " ", st: st})
 				}
 			case *ast.String:
-				b.Write(c.Value)
+				runs = append(runs, token{text: string(c.Value), st: st})
 			case *ast.AutoLink:
-				b.Write(c.URL(w.src))
+				url := c.URL(w.src)
+				if c.AutoLinkType == ast.AutoLinkEmail && !bytes.HasPrefix(bytes.ToLower(url), []byte("mailto:")) {
+					url = append([]byte("mailto:"), url...)
+				}
+				linked := st
+				linked.href = linkTarget(util.URLEscape(url, false))
+				runs = append(runs, token{text: string(c.Label(w.src)), st: linked})
+			case *ast.Link:
+				linked := st
+				linked.href = linkTarget(util.URLEscape(c.Destination, true))
+				walk(c, linked)
+			case *ast.Emphasis:
+				em := st
+				if c.Level >= 2 {
+					em.strong = true
+				} else {
+					em.em = true
+				}
+				walk(c, em)
+			case *ast.CodeSpan:
+				code := st
+				code.code = true
+				walk(c, code)
+			case *east.Strikethrough:
+				struck := st
+				struck.strike = true
+				walk(c, struck)
 			case *ast.RawHTML:
 				// dropped by Render
 			default:
-				walk(c)
+				walk(c, st)
 			}
 		}
 	}
-	walk(n)
-	return b.String()
+	walk(n, style{})
+	return runs
 }
 
 // headingIDRE is the form of a heading id the sanitiser keeps, and so the

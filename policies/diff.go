@@ -39,7 +39,49 @@ const AnchorPrefix = "redline."
 type op struct {
 	tag    string // "" unchanged, "ins" added, "del" removed, "edit" changed
 	blk    block  // the newer block; the older one when removed
-	pieces [][2]string
+	pieces []piece
+}
+
+// piece is a run of a block's words, unchanged (tag "") or inserted or
+// deleted ("ins", "del").
+type piece struct {
+	tag  string
+	toks []token
+}
+
+// style is the inline formatting a word is shown in. A redline shows it
+// as the policy page does: <strong>, <em>, <s>, <code> and links.
+type style struct {
+	strong, em, code, strike bool
+	// href is a link's target, escaped for an attribute, as the
+	// sanitiser lets it through (linkTarget); "" for no link.
+	href string
+}
+
+// token is a word, a run of white space or a mark, with its formatting.
+type token struct {
+	text string
+	st   style
+}
+
+// key tells tokens apart: a word made bold differs from the plain one.
+func (t token) key() string {
+	var flags byte
+	for i, on := range []bool{t.st.strong, t.st.em, t.st.code, t.st.strike} {
+		if on {
+			flags |= 1 << i
+		}
+	}
+	return t.text + "\x00" + string(rune('0'+flags)) + t.st.href + "\x00"
+}
+
+// styled gives each of words the style st.
+func styled(words []string, st style) []token {
+	out := make([]token, len(words))
+	for i, w := range words {
+		out[i] = token{text: w, st: st}
+	}
+	return out
 }
 
 // Compare diffs two Markdown bodies as rendered: blocks (headings,
@@ -72,7 +114,7 @@ func diffBlocks(r *Redline, older, newer []block) []op {
 	for i, b := range newer {
 		kb[i] = b.key()
 	}
-	ra, rb, _ := toRunes(ka, kb)
+	ra, rb, _ := toRunes(ka, kb, func(k string) string { return k })
 	diffs := diffmatchpatch.New().DiffMainRunes(ra, rb, false)
 	var ops []op
 	var dels, inss []block
@@ -86,7 +128,7 @@ func diffBlocks(r *Redline, older, newer []block) []op {
 			switch d.Type {
 			case diffmatchpatch.DiffEqual:
 				flush()
-				ops = append(ops, op{blk: newer[j], pieces: [][2]string{{"", newer[j].Text}}})
+				ops = append(ops, op{blk: newer[j], pieces: []piece{{"", newer[j].Toks}}})
 				i++
 				j++
 			case diffmatchpatch.DiffDelete:
@@ -109,7 +151,7 @@ func alignRun(ops []op, r *Redline, dels, inss []block) []op {
 		// first added heading end the section before it, so they come
 		// first (an item added to the end of a list stays in the list).
 		for j < len(inss) && inss[j].Kind != kindHeading {
-			ops = append(ops, op{tag: "ins", blk: inss[j], pieces: [][2]string{{"ins", inss[j].Text}}})
+			ops = append(ops, op{tag: "ins", blk: inss[j], pieces: []piece{{"ins", inss[j].Toks}}})
 			r.Inserted += countWords(inss[j].Text)
 			j++
 		}
@@ -134,19 +176,19 @@ func alignRun(ops []op, r *Redline, dels, inss []block) []op {
 			}
 		}
 		if best < 0 {
-			ops = append(ops, op{tag: "del", blk: d, pieces: [][2]string{{"del", d.Text}}})
+			ops = append(ops, op{tag: "del", blk: d, pieces: []piece{{"del", d.Toks}}})
 			r.Deleted += countWords(d.Text)
 			continue
 		}
 		for _, b := range inss[j:best] {
-			ops = append(ops, op{tag: "ins", blk: b, pieces: [][2]string{{"ins", b.Text}}})
+			ops = append(ops, op{tag: "ins", blk: b, pieces: []piece{{"ins", b.Toks}}})
 			r.Inserted += countWords(b.Text)
 		}
-		ops = append(ops, op{tag: "edit", blk: inss[best], pieces: wordDiff(r, d.Text, inss[best].Text)})
+		ops = append(ops, op{tag: "edit", blk: inss[best], pieces: wordDiff(r, d.Toks, inss[best].Toks)})
 		j = best + 1
 	}
 	for _, b := range inss[j:] {
-		ops = append(ops, op{tag: "ins", blk: b, pieces: [][2]string{{"ins", b.Text}}})
+		ops = append(ops, op{tag: "ins", blk: b, pieces: []piece{{"ins", b.Toks}}})
 		r.Inserted += countWords(b.Text)
 	}
 	return ops
@@ -240,40 +282,81 @@ func writeRedline(ops []op) (string, map[string]bool) {
 	return b.String(), ids
 }
 
-// writePieces writes (tag, text) pieces, tag "" for unchanged text.
-func writePieces(b *strings.Builder, pieces [][2]string) {
+// writePieces writes pieces, each inserted or deleted one in <ins> or
+// <del>, its words in their formatting.
+func writePieces(b *strings.Builder, pieces []piece) {
 	for _, pc := range pieces {
-		if pc[1] == "" {
+		if len(pc.toks) == 0 {
 			continue
 		}
-		if pc[0] == "" {
-			b.WriteString(html.EscapeString(pc[1]))
-		} else {
-			b.WriteString("<" + pc[0] + ">" + html.EscapeString(pc[1]) + "</" + pc[0] + ">")
+		if pc.tag != "" {
+			b.WriteString("<" + pc.tag + ">")
+		}
+		writeTokens(b, pc.toks)
+		if pc.tag != "" {
+			b.WriteString("</" + pc.tag + ">")
+		}
+	}
+}
+
+// writeTokens writes words escaped, each run of one style inside its
+// elements: a link outermost, then <strong>, <em>, <s> and <code>.
+func writeTokens(b *strings.Builder, toks []token) {
+	for i := 0; i < len(toks); {
+		st := toks[i].st
+		var text strings.Builder
+		for ; i < len(toks) && toks[i].st == st; i++ {
+			text.WriteString(toks[i].text)
+		}
+		var closing []string
+		open := func(on bool, tag, attrs string) {
+			if on {
+				b.WriteString("<" + tag + attrs + ">")
+				closing = append(closing, "</"+tag+">")
+			}
+		}
+		open(st.href != "", "a", ` href="`+st.href+`"`)
+		open(st.strong, "strong", "")
+		open(st.em, "em", "")
+		open(st.strike, "s", "")
+		open(st.code, "code", "")
+		b.WriteString(html.EscapeString(text.String()))
+		for k := len(closing) - 1; k >= 0; k-- {
+			b.WriteString(closing[k])
 		}
 	}
 }
 
 // wordDiff compares two paragraphs word by word.
-func wordDiff(r *Redline, older, newer string) [][2]string {
-	ra, rb, vocab := toRunes(tokenize(older), tokenize(newer))
+func wordDiff(r *Redline, older, newer []token) []piece {
+	ra, rb, vocab := toRunes(older, newer, token.key)
 	dmp := diffmatchpatch.New()
 	diffs := dmp.DiffCleanupSemantic(dmp.DiffMainRunes(ra, rb, false))
-	out := make([][2]string, 0, len(diffs))
+	out := make([]piece, 0, len(diffs))
 	for _, d := range diffs {
-		text := fromRunes(d.Text, vocab)
+		toks := fromRunes(d.Text, vocab)
 		switch d.Type {
 		case diffmatchpatch.DiffEqual:
-			out = append(out, [2]string{"", text})
+			out = append(out, piece{"", toks})
 		case diffmatchpatch.DiffInsert:
-			out = append(out, [2]string{"ins", text})
-			r.Inserted += countWords(text)
+			out = append(out, piece{"ins", toks})
+			r.Inserted += countTokenWords(toks)
 		case diffmatchpatch.DiffDelete:
-			out = append(out, [2]string{"del", text})
-			r.Deleted += countWords(text)
+			out = append(out, piece{"del", toks})
+			r.Deleted += countTokenWords(toks)
 		}
 	}
 	return out
+}
+
+func countTokenWords(toks []token) int {
+	n := 0
+	for _, t := range toks {
+		if isWordRune([]rune(t.text)[0]) {
+			n++
+		}
+	}
+	return n
 }
 
 // similarity is the share of the longer paragraph's words found in both.
@@ -340,16 +423,18 @@ func countWords(s string) int {
 
 // toRunes gives every distinct token one rune, so the character diff of
 // go-diff becomes a token diff (the same trick as its DiffLinesToRunes).
-func toRunes(a, b []string) ([]rune, []rune, []string) {
+// Tokens are the same when their keys are.
+func toRunes[T any](a, b []T, key func(T) string) ([]rune, []rune, []T) {
 	index := map[string]rune{}
-	var vocab []string
-	conv := func(toks []string) []rune {
+	var vocab []T
+	conv := func(toks []T) []rune {
 		out := make([]rune, len(toks))
 		for i, t := range toks {
-			r, ok := index[t]
+			k := key(t)
+			r, ok := index[k]
 			if !ok {
 				r = tokenRune(len(vocab))
-				index[t] = r
+				index[k] = r
 				vocab = append(vocab, t)
 			}
 			out[i] = r
@@ -378,12 +463,12 @@ func runeToken(r rune) int {
 	return int(r)
 }
 
-func fromRunes(s string, vocab []string) string {
-	var b strings.Builder
+func fromRunes[T any](s string, vocab []T) []T {
+	var out []T
 	for _, r := range s {
-		b.WriteString(vocab[runeToken(r)])
+		out = append(out, vocab[runeToken(r)])
 	}
-	return b.String()
+	return out
 }
 
 // CompareChanged is Compare showing only the sections that differ: what

@@ -9,12 +9,16 @@ import (
 	"golang.org/x/net/html"
 )
 
-// redlineElements are the only elements a redline may contain, and
-// redlineClasses the only classes.
+// redlineElements are the only elements a redline may contain (true for
+// the blocks, false for the inline ones, which a browser runs on without a
+// break), and redlineClasses the only classes. A link's target must be
+// one of the schemes Render lets through, or relative.
 var (
 	redlineElements = map[string]bool{"h3": true, "h4": true, "h5": true, "h6": true, "p": true, "ul": true, "ol": true,
-		"li": true, "pre": true, "blockquote": true, "ins": true, "del": true}
+		"li": true, "pre": true, "blockquote": true, "ins": false, "del": false,
+		"strong": false, "em": false, "s": false, "code": false, "a": false}
 	redlineClasses = regexp.MustCompile(`^((added|removed|changed) ?)?(depth[234])?$`)
+	safeHref       = regexp.MustCompile(`^(?i:https?:|mailto:|[^:/?#]*([/?#]|$)|//)`)
 )
 
 // readSides reads a redline as a browser would and returns what it says
@@ -32,13 +36,18 @@ func readSides(t *testing.T, redline string) (newer, older string) {
 			return strings.Join(strings.Fields(nb.String()), " "), strings.Join(strings.Fields(ob.String()), " ")
 		case html.StartTagToken, html.SelfClosingTagToken:
 			tok := z.Token()
-			if !redlineElements[tok.Data] {
+			block, known := redlineElements[tok.Data]
+			if !known {
 				t.Fatalf("the redline has an element of its own making, <%s>: %q", tok.Data, redline)
+			}
+			if tok.Data == "a" && (len(tok.Attr) != 1 || tok.Attr[0].Key != "href") {
+				t.Fatalf("a link without its one href: %q", redline)
 			}
 			for _, a := range tok.Attr {
 				switch {
 				case a.Key == "id" && strings.HasPrefix(a.Val, AnchorPrefix) && strings.HasPrefix(tok.Data, "h"):
 				case a.Key == "class" && redlineClasses.MatchString(a.Val):
+				case a.Key == "href" && tok.Data == "a" && safeHref.MatchString(a.Val):
 				default:
 					t.Fatalf("the redline has an attribute of its own making, %s=%q on <%s>: %q", a.Key, a.Val, tok.Data, redline)
 				}
@@ -48,17 +57,20 @@ func readSides(t *testing.T, redline string) (newer, older string) {
 				inIns++
 			case "del":
 				inDel++
-			default:
+			}
+			if block {
 				nb.WriteByte(' ')
 				ob.WriteByte(' ')
 			}
 		case html.EndTagToken:
-			switch z.Token().Data {
+			name := z.Token().Data
+			switch name {
 			case "ins":
 				inIns--
 			case "del":
 				inDel--
-			default:
+			}
+			if redlineElements[name] {
 				nb.WriteByte(' ')
 				ob.WriteByte(' ')
 			}
@@ -92,6 +104,9 @@ func FuzzCompare(f *testing.F) {
 	f.Add("line\r\nbreak\n\n\n\n   \n\nx", "line\nbreak\rx")
 	f.Add("\xff\xfe invalid \x00", "valid é ’ 中文 \U0001F600")
 	f.Add("```\n# not a heading\n```\n# real", "~~~\n# real\n~~~")
+	f.Add("Write to [us](mailto:a@example.com) or **see** _this_ `code`", "Write to [us](javascript:alert(1)) or see **_this_** ~~code~~")
+	f.Add("[x](JaVaScRiPt:alert(1)) [y](data:text/html,<script>) <javascript:alert(1)> [z](java&#09;script:x)", "[x](https://example.com/?a=1&b=\"2\") www.example.com a@example.com")
+	f.Add("**bold [link](/p \"t\") bold**", "**bold [link](/q) bold** [a](<\" onmouseover=\"x>)")
 	f.Add("## Keep {#retention}\n\n- a\n  - b\n\n> quoted", "## How long {#retention}\n\n1. a\n\n| x | y |\n|---|---|\n| 1 | 2 |")
 	f.Fuzz(func(t *testing.T, older, newer string) {
 		r := Compare(older, newer)

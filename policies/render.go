@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"html"
+	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -41,6 +43,18 @@ func Render(body string) (string, error) {
 		return "", fmt.Errorf("policies: render markdown: %w", err)
 	}
 	return sanitizer.SanitizeReader(&buf).String(), nil
+}
+
+// linkTarget is the href a link to dest gets: dest as the sanitiser lets
+// it through Render (escaped for an attribute), or "" when Render would
+// drop it (a javascript: or data: URL, say), so the text is no link.
+func linkTarget(dest []byte) string {
+	const head, tail = `<a href="`, `">x</a>`
+	out := sanitizer.Sanitize(head + html.EscapeString(string(dest)) + tail)
+	if !strings.HasPrefix(out, head) || !strings.HasSuffix(out, tail) {
+		return ""
+	}
+	return out[len(head) : len(out)-len(tail)]
 }
 
 // Hash is the hex sha256 of a body as stored.

@@ -77,7 +77,7 @@ func TestCompareWordLevel(t *testing.T) {
 	newer := "# Privacy\n\n## Retention\n\nSupport conversations: **18 months** after closing.\n\n## Rights\n\nAsk us anything.\n\n- one\n- two\n- three\n\n## AI features\n\nSuggestions <b>only</b> & \\<i\\>.\n"
 	r := Compare(older, newer)
 	// The text as it reads, reflowed: no Markdown, no line break of the source.
-	if !strings.Contains(r.HTML, `<p class="changed">Support conversations: <del>three years</del><ins>18 months</ins> after closing.</p>`) {
+	if !strings.Contains(r.HTML, `<p class="changed">Support conversations: <del><strong>three years</strong></del><ins><strong>18 months</strong></ins> after closing.</p>`) {
 		t.Errorf("want the two words replaced as whole words in the rendered paragraph, got:\n%s", r.HTML)
 	}
 	if strings.Contains(r.HTML, "**") || strings.Contains(r.HTML, "##") {
@@ -221,5 +221,50 @@ func TestFormerIDsKeepOldLinksLanding(t *testing.T) {
 	if linked := LinkHeadings(html, FormerIDs(vs, 2)); !strings.Contains(linked,
 		`<h2 id="retention"><span id="how-long-we-keep-it"></span>Retention</h2><a class="section-link" href="#retention">`) {
 		t.Errorf("the heading does not answer to its former id:\n%s", linked)
+	}
+}
+
+// The redline shows a policy's words as its page does: bold, italics,
+// code and links, inside the marks of what was inserted and deleted.
+func TestRedlineShowsInlineFormatting(t *testing.T) {
+	older := "Write to **our team** at [the help page](https://example.com/help?a=1&b=2) or `ops`.\n\nKeep it *three* years.\n"
+	newer := "Write to **our privacy team** at [the help page](https://example.com/help?a=1&b=2) or `ops`.\n\nKeep it three years.\n"
+	r := Compare(older, newer)
+	for _, want := range []string{
+		// An edit inside bold text: the bold runs on around the inserted word.
+		`<p class="changed">Write to <strong>our </strong><ins><strong>privacy </strong></ins><strong>team</strong> at ` +
+			`<a href="https://example.com/help?a=1&amp;b=2">the help page</a> or <code>ops</code>.</p>`,
+		// Only the emphasis went: the word shows deleted in italics, inserted plain.
+		`<p class="changed">Keep it <del><em>three</em></del><ins>three</ins> years.</p>`,
+	} {
+		if !strings.Contains(r.HTML, want) {
+			t.Errorf("redline lacks\n%s\ngot:\n%s", want, r.HTML)
+		}
+	}
+	if r.Inserted != 2 || r.Deleted != 1 {
+		t.Errorf("counted %d inserted, %d deleted words, want 2 and 1", r.Inserted, r.Deleted)
+	}
+}
+
+// A link Render would not keep is no link in the redline either: its text
+// shows, escaped, and nothing runs when it is clicked.
+func TestRedlineDropsHostileLinks(t *testing.T) {
+	hostile := "[one](javascript:alert(1)) [two](JaVaScRiPt:alert(2)) [three](javascript&#58;alert(3)) " +
+		"[four](data:text/html,<script>alert(4)</script>) [five](vbscript:msgbox) <javascript:alert(6)> " +
+		"[seven](<\" onmouseover=\"alert(7)>) [eight](java&#09;script:alert(8))"
+	r := Compare("Links.\n", "Links.\n\n"+hostile+"\n")
+	// The seventh's quotes stay inside its (relative, harmless) address,
+	// as on the policy page.
+	want := `<p class="added"><ins>one two three four five javascript:alert(6) ` +
+		`<a href="%22%20onmouseover=%22alert(7)">seven</a> eight</ins></p>`
+	if !strings.Contains(r.HTML, want) {
+		t.Errorf("redline lacks\n%s\ngot:\n%s", want, r.HTML)
+	}
+	page, err := Render(hostile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(page, "<a "); got != 1 || !strings.Contains(page, `<a href="%22%20onmouseover=%22alert(7)">seven</a>`) {
+		t.Errorf("the policy page links otherwise than the redline: %s", page)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"steward/courses"
 	"steward/internal/db"
 	"steward/internal/mail"
+	"steward/internal/org"
 	"steward/internal/reminders"
 	"steward/internal/retention"
 )
@@ -97,8 +98,20 @@ func newMailWorker(e *env, d *db.DB, dialer mail.Dialer) *mail.Worker {
 	return w
 }
 
-func newSweeper(e *env, d *db.DB) (*reminders.Sweeper, error) {
+// newRenderer is the mail renderer of a command: its emails carry the
+// organisation's brand, as serve's pages and emails do, read from the
+// settings (and the environment's STEWARD_ORG_*).
+func newRenderer(e *env, d *db.DB) (*mail.Renderer, error) {
 	r, err := mail.NewRenderer(e.cfg.BaseURL.String())
+	if err != nil {
+		return nil, err
+	}
+	r.Brand = mail.OrgBrandSource(org.NewStore(d, e.cfg.Org), e.cfg.BaseURL.String())
+	return r, nil
+}
+
+func newSweeper(e *env, d *db.DB) (*reminders.Sweeper, error) {
+	r, err := newRenderer(e, d)
 	if err != nil {
 		return nil, err
 	}

@@ -150,3 +150,39 @@ func TestRemindAndMailSend(t *testing.T) {
 		t.Errorf("a bad --now exits %d, want 2", code)
 	}
 }
+
+// The reminders `steward remind` queues carry the organisation's name, as
+// the emails of `serve` do, not the host name of the base URL.
+func TestRemindMailCarriesTheOrganisationsName(t *testing.T) {
+	sink := &smtpSink{t: t}
+	sink.start()
+	t.Cleanup(sink.stop)
+	env := map[string]string{
+		"STEWARD_DATABASE_URL": filepath.Join(t.TempDir(), "steward.db"),
+		"STEWARD_BASE_URL":     "https://steward.example.com",
+		"STEWARD_SMTP_URL":     "smtp://" + sink.addr + "?starttls=none&timeout=2s",
+		"STEWARD_ORG_NAME":     "Quillfeather Ltd",
+	}
+	if code, _, errOut := steward(t, env, "", "demo"); code != 0 {
+		t.Fatalf("demo: %s", errOut)
+	}
+	if code, out, errOut := steward(t, env, "", "remind"); code != 0 || !strings.Contains(out, "queued") {
+		t.Fatalf("remind: %d %s%s", code, out, errOut)
+	}
+	if code, out, errOut := steward(t, env, "", "mail", "send"); code != 0 || len(sink.messages()) == 0 {
+		t.Fatalf("mail send: %d, %d messages\n%s%s", code, len(sink.messages()), out, errOut)
+	}
+	for _, m := range sink.messages() {
+		subject := m.Header.Get("Subject")
+		body, err := io.ReadAll(m.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(subject, "Quillfeather Ltd: ") || !strings.Contains(string(body), "Quillfeather Ltd") {
+			t.Fatalf("a reminder does not carry the organisation's name: %q\n%s", subject, body)
+		}
+		if strings.Contains(subject, "steward.example.com") {
+			t.Errorf("a reminder's subject names the host: %q", subject)
+		}
+	}
+}

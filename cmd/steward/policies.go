@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"steward/internal/audit"
-	"steward/internal/mail"
 	"steward/internal/org"
 	"steward/policies"
 )
@@ -18,7 +17,7 @@ func policyStore(ctx context.Context, e *env) (*policies.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := mail.NewRenderer(e.cfg.BaseURL.String())
+	r, err := newRenderer(e, d)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 	"steward/internal/db"
 	"steward/internal/demo"
 	"steward/internal/logfmt"
-	"steward/internal/mail"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -51,8 +50,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Emails carry the organisation's name and colours, as the pages do.
-	mail.SetBrandSource(srv.MailBrand)
 	ln, err := net.Listen("tcp", e.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", e.cfg.Addr, err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,62 @@ func TestSameLinesAsTextHandler(t *testing.T) {
 		if stripTime(got.String()) != stripTime(want.String()) || !strings.HasPrefix(got.String(), "time=2") {
 			t.Errorf("record %d:\n got  %q\n want %q", i, got.String(), want.String())
 		}
+	}
+}
+
+// LogRequest writes the line Handle writes for the same request record.
+func TestLogRequestWritesTheRecordsLine(t *testing.T) {
+	at := time.Date(2026, 11, 28, 9, 0, 0, 123e6, time.UTC)
+	for i, tc := range []struct {
+		req   Request
+		setup func(*slog.Logger) *slog.Logger
+	}{
+		{req: Request{Method: "GET", Path: "/policies/privacy", Status: 200, Duration: 420 * time.Microsecond, ID: []byte("ab-1")}},
+		{req: Request{Method: "POST", Path: "/a b=\"c\"", Status: 303, Duration: 1500 * time.Millisecond, ID: []byte(strings.Repeat("x", 40)), UserID: 7}},
+		{req: Request{Method: "GET", Path: "/", Status: 404, Duration: 3*time.Second + 7*time.Microsecond, ID: []byte("é é"), UserID: -1}},
+		{req: Request{Method: "GET", Path: "/x", Status: 200, ID: []byte("id")},
+			setup: func(l *slog.Logger) *slog.Logger { return l.With("app", "steward").WithGroup("http") }},
+	} {
+		var want, got bytes.Buffer
+		wl, gl := slog.New(New(&want, slog.LevelInfo)), slog.New(New(&got, slog.LevelInfo))
+		if tc.setup != nil {
+			wl, gl = tc.setup(wl), tc.setup(gl)
+		}
+		r := tc.req
+		rec := slog.NewRecord(at, slog.LevelInfo, "request", 0)
+		rec.AddAttrs(slog.String("method", r.Method), slog.String("path", r.Path), slog.Int("status", r.Status),
+			slog.Float64("duration_ms", float64(r.Duration.Microseconds())/1000), slog.String("request_id", string(r.ID)))
+		if r.UserID != 0 {
+			rec.AddAttrs(slog.Int64("user_id", r.UserID))
+		}
+		if err := wl.Handler().Handle(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := gl.Handler().(*Handler).LogRequest(at, &r); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("request %d:\n got  %q\n want %q", i, got.String(), want.String())
+		}
+	}
+	var quiet bytes.Buffer
+	if err := New(&quiet, slog.LevelWarn).LogRequest(at, &Request{Method: "GET"}); err != nil || quiet.Len() != 0 {
+		t.Errorf("a Warn handler wrote a request line: %q, %v", quiet.String(), err)
+	}
+}
+
+func TestMillisAreWrittenAsFloatsAre(t *testing.T) {
+	check := func(us int64) {
+		want := strconv.AppendFloat(nil, float64(us)/1000, 'g', -1, 64)
+		if got := appendMillis(nil, us); string(got) != string(want) {
+			t.Errorf("appendMillis(%d) = %s, want %s", us, got, want)
+		}
+	}
+	for _, us := range []int64{0, 1, 9, 10, 100, 420, 999, 1000, 1001, 1010, 1100, 12345, 999999, 1e6, 123456789, 1e9 - 1, 1e9, 1e12 + 7, -5} {
+		check(us)
+	}
+	for us := int64(0); us < 200000; us += 7 {
+		check(us)
 	}
 }
 
@@ -91,6 +148,13 @@ func TestLevelAndConcurrentWriters(t *testing.T) {
 }
 
 func BenchmarkRequestLine(b *testing.B) {
+	b.Run("LogRequest", func(b *testing.B) {
+		h := New(discard{}, slog.LevelInfo)
+		r := Request{Method: "GET", Path: "/policies/privacy", Status: 200, Duration: 420 * time.Microsecond, ID: []byte("ab-1")}
+		for b.Loop() {
+			_ = h.LogRequest(time.Now(), &r)
+		}
+	})
 	for _, h := range []struct {
 		name string
 		h    slog.Handler

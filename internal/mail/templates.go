@@ -33,9 +33,11 @@ type Renderer struct {
 	base *url.URL
 	// fallback is the brand when Brand is nil: DefaultBrand(base).
 	fallback Brand
-	// Brand is whose name this renderer's emails carry; nil means
-	// the brand source (SetBrandSource), or without one DefaultBrand of the base URL. Set it
-	// before the first email renders.
+	// Brand is whose name this renderer's emails carry, asked for each
+	// email (so it must answer from memory): the server's snapshot of the
+	// organisation (handlers), or OrgBrandSource in the commands. Nil
+	// means DefaultBrand of the base URL. Set it before the first email
+	// renders.
 	Brand func() Brand
 
 	mu  sync.Mutex // held while a new brand's templates are made
@@ -56,22 +58,6 @@ type templateSet struct {
 	lines      keptLines
 }
 
-// brandSource is whose name every email carries, for every Renderer that
-// has no Brand of its own: the organisation's settings (SetBrandSource).
-// It is called for every email (the sweep: every digest), so it must
-// answer from memory; the templates of a brand are made again only when
-// the answer changes.
-var brandSource atomic.Pointer[func() Brand]
-
-// SetBrandSource sets, or with nil clears, the program's brand source.
-func SetBrandSource(f func() Brand) {
-	if f == nil {
-		brandSource.Store(nil)
-		return
-	}
-	brandSource.Store(&f)
-}
-
 // NewRenderer parses every embedded template once; a broken template
 // fails here, at start, not when the first email of its kind is due.
 func NewRenderer(baseURL string) (*Renderer, error) {
@@ -89,13 +75,8 @@ func NewRenderer(baseURL string) (*Renderer, error) {
 // set returns the templates of the current brand, made on first use.
 func (r *Renderer) set() (*templateSet, error) {
 	b := r.fallback
-	switch {
-	case r.Brand != nil:
+	if r.Brand != nil {
 		b = r.Brand()
-	default:
-		if f := brandSource.Load(); f != nil {
-			b = (*f)()
-		}
 	}
 	if s := r.cur.Load(); s != nil && s.raw == b {
 		return s, nil

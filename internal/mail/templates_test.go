@@ -202,29 +202,27 @@ func TestBrandIsShownSafely(t *testing.T) {
 	}
 }
 
-// The program's brand source names every renderer's emails, and a change
-// of it shows in the next email; a renderer's own Brand comes first.
-func TestBrandSourceNamesEveryRenderer(t *testing.T) {
+// A renderer asks its Brand for each email, so a change of brand shows
+// in the next one; without one it names the base URL's host.
+func TestRendererAsksItsBrandForEachEmail(t *testing.T) {
 	name := "Acme Ltd"
-	SetBrandSource(func() Brand { return Brand{Name: name} })
-	t.Cleanup(func() { SetBrandSource(nil) })
 	r, err := NewRenderer(testBase)
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, err := NewRenderer(testBase)
+	r.Brand = func() Brand { return Brand{Name: name} }
+	plain, err := NewRenderer(testBase)
 	if err != nil {
 		t.Fatal(err)
 	}
-	own.Brand = func() Brand { return Brand{Name: "Own"} }
 	data := map[string]any{"Name": "Ada", "Token": "t", "Expires": time.Now()}
 	for _, want := range []string{"Acme Ltd", "Acme Group"} {
 		name = want
 		if m, err := r.Render("password_reset", data); err != nil || m.Subject != "Reset your password for "+want {
 			t.Errorf("subject %q, %v; want it to name %s", m.Subject, err, want)
 		}
-		if m, err := own.Render("password_reset", data); err != nil || m.Subject != "Reset your password for Own" {
-			t.Errorf("subject %q, %v; want the renderer's own brand", m.Subject, err)
-		}
+	}
+	if m, err := plain.Render("password_reset", data); err != nil || m.Subject != "Reset your password for policies.acme.example" {
+		t.Errorf("subject %q, %v; want the host's name", m.Subject, err)
 	}
 }

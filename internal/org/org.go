@@ -151,6 +151,16 @@ type LogoRef struct {
 // Set reports whether a logo is stored.
 func (l LogoRef) Set() bool { return l.SHA256 != "" }
 
+// Path is where pages and emails fetch the logo: its address carries the
+// logo's hash, so an answer to it can be cached for a year. "" when no
+// logo is stored.
+func (l LogoRef) Path() string {
+	if len(l.SHA256) < 16 {
+		return ""
+	}
+	return "/org/logo?v=" + l.SHA256[:16]
+}
+
 // Get returns a setting's value, "" when unset.
 func (s *Settings) Get(key string) string { return s.Values[key] }
 
