@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures the public policy page against its limits, on 127.0.0.1:
-#   steward  GET /policies/privacy   (demo policies, served from the page cache)
+#   steward  GET /policies/privacy   (the demo's policies, served from the page cache)
 #   same     GET /page               (a bare Fiber handler sending the same bytes from memory)
 #   plain    GET /plaintext          (a bare Fiber handler sending "Hello, World!")
 # and prints requests per second, the ratios and p99 latency.
@@ -36,7 +36,9 @@ export STEWARD_DATABASE_URL="$work/bench.db"
 export STEWARD_ADDR="127.0.0.1:$STEWARD_PORT"
 export STEWARD_BASE_URL="http://127.0.0.1:$STEWARD_PORT"
 "$work/steward" migrate >/dev/null
-"$work/steward" policies publish policies/demo/privacy/v1.md policies/demo/privacy/v2.md policies/demo/privacy/v3.md
+# The demo's policies, published as the demo does: drafted, approved by a
+# second admin, then published.
+"$work/steward" demo >/dev/null
 
 # Steward logs one line per request; the log goes nowhere here but is
 # still written, as in production.
