@@ -43,7 +43,7 @@ func browserLogin(t *testing.T, ctx context.Context, base, email string) {
 		chromedp.Click(chromedp.CSS(`main button[type=submit]`)),
 		// The sign-out button is only there once signed in; waiting for
 		// any heading would race the login page's own.
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.nav-wide form[action="/logout"]`)),
 	)
 	if err != nil {
 		t.Fatalf("sign in as %s: %v", email, err)

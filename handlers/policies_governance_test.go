@@ -134,7 +134,7 @@ func TestGovernanceFormAndReviews(t *testing.T) {
 		t.Errorf("the overdue policy is not listed first:\n%s", list.Body)
 	}
 	admin.post("/admin/policies/privacy/review", url.Values{"note": {"Checked against the register."}}).expect(t, http.StatusSeeOther)
-	day := ts.clock().Format("2 Jan 2006")
+	day := ts.clock().Format("2 January 2006")
 	ts.client().get("/policies/privacy").expect(t, http.StatusOK, "<dt>Last reviewed</dt>", day)
 	gov := admin.get("/admin/policies/privacy/governance")
 	gov.expect(t, http.StatusOK, "Reviewed, no change", "Checked against the register.")

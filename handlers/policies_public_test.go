@@ -188,7 +188,7 @@ func TestScheduledVersionSwitchesByItself(t *testing.T) {
 		"reason": {"Our new processor starts then."}}).expect(t, http.StatusSeeOther)
 
 	res := c.get("/policies/privacy")
-	res.expect(t, http.StatusOK, "A new version is scheduled", "15 Dec 2026 08:00 UTC", `href="/policies/privacy/diff/3/4"`)
+	res.expect(t, http.StatusOK, "A new version is scheduled", "15 December 2026, 08:00 UTC", `href="/policies/privacy/diff/3/4"`)
 	if res.Header.Get("ETag") == before.Header.Get("ETag") {
 		t.Error("the banner did not change the ETag")
 	}

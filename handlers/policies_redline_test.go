@@ -121,8 +121,8 @@ func TestDeepLinksSurviveRewording(t *testing.T) {
 
 	// The section's history follows it through the rewording.
 	c.get("/policies/privacy/history").expect(t, http.StatusOK,
-		`<a href="/policies/privacy/v/5#retention">Retention periods</a>: since version 1; changed in <a href="/policies/privacy/diff/2/3">version 3</a>, <a href="/policies/privacy/diff/4/5">version 5</a>`,
-		`<a href="/policies/privacy/v/5#ai-assisted-writing">AI-assisted writing</a>: added in version 3; not changed since`,
+		`<a href="/policies/privacy/v/5#retention">Retention periods</a>: <span lang="en">since version 1; changed in <a href="/policies/privacy/diff/2/3">version 3</a>, <a href="/policies/privacy/diff/4/5">version 5</a></span>`,
+		`<a href="/policies/privacy/v/5#ai-assisted-writing">AI-assisted writing</a>: <span lang="en">added in version 3; not changed since</span>`,
 		`<form method="get" action="/policies/privacy/diff"`)
 	c.get("/policies/privacy/diff/4/5").expect(t, http.StatusOK,
 		`<a href="#redline.retention">Retention periods</a> (was “How long we keep it”): changed`,

@@ -402,13 +402,15 @@ func TestBrowserSSO(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPage("sso-login")
+	// A desktop window: the menu (and its sign-out button) shows in a row.
 	err = chromedp.Do(ctx,
+		chromedp.EmulateViewport(1280, 900),
 		chromedp.Click(chromedp.CSS(`a[href^="/auth/oidc/start"]`)),
 		chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), "eli-manager"),
 		chromedp.SendKeys(chromedp.ID("password"), opPassword),
 		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.nav-wide form[action="/logout"]`)),
 	)
 	if err != nil {
 		t.Fatalf("sign in at the provider: %v", err)
@@ -425,7 +427,7 @@ func TestBrowserSSO(t *testing.T) {
 	// Signing out goes through the provider's end-session endpoint and
 	// back to Steward's sign-in page.
 	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		chromedp.Click(chromedp.CSS(`.nav-wide form[action="/logout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href^="/auth/oidc/start"]`)),
 	)
 	if err != nil {
