@@ -97,6 +97,14 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	if len(used) < 100 {
 		t.Fatalf("found only %d message ids in use: the scan is broken", len(used))
 	}
+	// The emails the public receives are scanned too: their layout's
+	// footer and each kind's subject.
+	for id, tmpl := range map[string]string{"mail.sent_by": "layout.tmpl", "mail.confirm.subject": "subscribe_confirm.tmpl",
+		"mail.notice.subject": "policy_notice.tmpl", "mail.subprocessors.subject": "subprocessor_notice.tmpl"} {
+		if w := used[id]; len(w) == 0 || !strings.HasSuffix(w[0], tmpl) {
+			t.Errorf("the scan did not find %s in the mail template %s (found in %v)", id, tmpl, w)
+		}
+	}
 	for _, lang := range langs {
 		have := cat.IDs(lang)
 		var missing []string
@@ -117,18 +125,19 @@ func TestEveryMessageExistsInEveryLanguage(t *testing.T) {
 	}
 }
 
-// TestMissingMessageIsCaught shows the check above would fail: a template
-// naming a message no catalogue has is found.
+// TestMissingMessageIsCaught shows the check above would fail: a page or
+// email template naming a message no catalogue has is found.
 func TestMissingMessageIsCaught(t *testing.T) {
 	ids := map[string]bool{}
-	for _, m := range templateMsg.FindAllStringSubmatch(`<p>{{t $l "policy.no_such_message" "N" 3}}</p>`, -1) {
+	for _, m := range templateMsg.FindAllStringSubmatch(`<p>{{t $l "policy.no_such_message" "N" 3}}</p>`+
+		`{{define "subject"}}{{$l := lang .}}{{t $l "mail.no_such_message" "Brand" (brand).Name}}{{end}}`, -1) {
 		ids[m[2]] = true
 	}
 	cat, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ids["policy.no_such_message"] || cat.IDs("de")["policy.no_such_message"] {
+	if !ids["policy.no_such_message"] || !ids["mail.no_such_message"] || cat.IDs("de")["policy.no_such_message"] {
 		t.Fatalf("the scan found %v", ids)
 	}
 }

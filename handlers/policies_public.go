@@ -558,7 +558,7 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			return fiber.NewError(fiber.StatusTooManyRequests, "Too many subscription requests. Wait "+humanWait(wait)+" and try again.")
 		}
-		err := s.policies.Subscribe(c.UserContext(), f.Email, s.now())
+		err := s.policies.SubscribeIn(c.UserContext(), f.Email, l.UI, s.now())
 		var ve *policies.ValidationError
 		switch {
 		case errors.As(err, &ve):

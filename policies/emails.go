@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Store) confirmMessage(sub Subscription, now time.Time) (stewardmail.Message, error) {
-	m, err := s.mail.Render("subscribe_confirm", struct{ Token string }{sub.Token})
+	m, err := s.mail.Render("subscribe_confirm", struct{ Token, Lang string }{sub.Token, sub.Language})
 	if err != nil {
 		return stewardmail.Message{}, fmt.Errorf("policies: confirmation email: %w", err)
 	}
@@ -33,14 +33,17 @@ func UnsubscribeHeaders(unsubscribeURL string) map[string]string {
 	}
 }
 
+// noticeMessage is the notice of v to sub, in the subscription's
+// language. It goes out as v is published, before any translation of v
+// can exist: the title and summary are the authoritative ones.
 func (s *Store) noticeMessage(sub Subscription, p Policy, v Version) (stewardmail.Message, error) {
 	data := struct {
-		Title, Slug, Summary, NumberText, Previous, Token string
-		Number                                            int
-		Effective                                         time.Time
+		Title, Slug, Summary, NumberText, Previous, Token, Lang string
+		Number                                                  int
+		Effective                                               time.Time
 	}{
 		Title: p.Title, Slug: p.Slug, Summary: v.Summary, NumberText: strconv.Itoa(v.Number),
-		Token: sub.Token, Number: v.Number, Effective: v.EffectiveAt.UTC(),
+		Token: sub.Token, Lang: sub.Language, Number: v.Number, Effective: v.EffectiveAt.UTC(),
 	}
 	if v.Number > 1 {
 		data.Previous = strconv.Itoa(v.Number - 1)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"steward/internal/i18n"
 	stewardmail "steward/internal/mail"
 	"steward/internal/retention"
 )
@@ -26,11 +27,14 @@ const ConfirmWithin = 7 * 24 * time.Hour
 const ConfirmationEvery = 24 * time.Hour
 
 // Subscription is a customer who asked for change notices: only the
-// address, a token and dates.
+// address, a token, dates and the language they subscribed in.
 type Subscription struct {
-	ID          int64      `db:"id"`
-	Email       string     `db:"email"`
-	Token       string     `db:"token"`
+	ID    int64  `db:"id"`
+	Email string `db:"email"`
+	Token string `db:"token"`
+	// Language is the interface language of the page the person
+	// subscribed on; their emails are written in it.
+	Language    string     `db:"language"`
 	CreatedAt   time.Time  `db:"created_at"`
 	ConfirmedAt *time.Time `db:"confirmed_at"`
 	// ConfirmationSentAt is when the last confirmation email was queued.
@@ -76,7 +80,7 @@ func newToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-const subscriptionCols = `id, email, token, created_at, confirmed_at, confirmation_sent_at`
+const subscriptionCols = `id, email, token, language, created_at, confirmed_at, confirmation_sent_at`
 
 func subscriptionBy(ctx context.Context, q sqlx.ExtContext, col, val string) (Subscription, error) {
 	var s Subscription
@@ -94,11 +98,24 @@ func subscriptionBy(ctx context.Context, q sqlx.ExtContext, col, val string) (Su
 // queues a confirmation email in the same transaction. An address already
 // confirmed gets nothing, nor does one that got a confirmation less than
 // ConfirmationEvery ago; the caller answers the same in every case, so
-// the form reveals neither who subscribed nor who asked.
+// the form reveals neither who subscribed nor who asked. The emails are
+// in English; SubscribeIn names another language.
 func (s *Store) Subscribe(ctx context.Context, rawEmail string, now time.Time) error {
+	return s.SubscribeIn(ctx, rawEmail, i18n.Default, now)
+}
+
+// SubscribeIn is Subscribe by someone reading in lang (a language tag;
+// English when it is not one): the confirmation email and every notice
+// are written in it. Asking again before confirming, in another
+// language, switches the subscription to that one.
+func (s *Store) SubscribeIn(ctx context.Context, rawEmail, lang string, now time.Time) error {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return err
+	}
+	lang, ok := CanonicalLanguage(lang)
+	if !ok {
+		lang = i18n.Default
 	}
 	now = now.UTC().Truncate(time.Microsecond)
 	tok, err := newToken()
@@ -108,8 +125,8 @@ func (s *Store) Subscribe(ctx context.Context, rawEmail string, now time.Time) e
 	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		// Two requests racing for a new address: one inserts, the other
 		// finds its row.
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_subscriptions (email, token, created_at)
-			VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING`), email, tok, now); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO policy_subscriptions (email, token, language, created_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (email) DO NOTHING`), email, tok, lang, now); err != nil {
 			return fmt.Errorf("policies: subscribe: %w", err)
 		}
 		sub, err := subscriptionBy(ctx, tx, "email", email)
@@ -119,14 +136,15 @@ func (s *Store) Subscribe(ctx context.Context, rawEmail string, now time.Time) e
 		if sub.ConfirmedAt != nil || !sub.ConfirmationDue(now) {
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_subscriptions SET confirmation_sent_at = ?
-			WHERE id = ? AND confirmed_at IS NULL AND `+confirmationDueSQL), now, sub.ID, now.Add(-ConfirmationEvery))
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE policy_subscriptions SET confirmation_sent_at = ?, language = ?
+			WHERE id = ? AND confirmed_at IS NULL AND `+confirmationDueSQL), now, lang, sub.ID, now.Add(-ConfirmationEvery))
 		if err != nil {
 			return fmt.Errorf("policies: subscribe: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return err // another request sent today's email first
 		}
+		sub.Language = lang
 		if now.Sub(sub.CreatedAt) > ConfirmWithin/2 {
 			// An old link is about to expire: send a fresh one.
 			sub.Token, sub.CreatedAt = tok, now

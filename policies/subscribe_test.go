@@ -68,8 +68,8 @@ func TestSubscriptionDoubleOptIn(t *testing.T) {
 		if err := d.Select(&cols, q); err != nil {
 			t.Fatal(err)
 		}
-		if strings.Join(cols, ",") != "id,email,token,created_at,confirmed_at,confirmation_sent_at" {
-			t.Errorf("subscriptions keep more than the email, a token and dates: %v", cols)
+		if strings.Join(cols, ",") != "id,email,token,created_at,confirmed_at,confirmation_sent_at,language" {
+			t.Errorf("subscriptions keep more than the email, a token, dates and a language: %v", cols)
 		}
 
 		// Not confirmed yet: a publication tells nobody.

@@ -9,10 +9,14 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	texttemplate "text/template"
+	"time"
+
+	"steward/internal/i18n"
 )
 
 //go:embed templates/*.tmpl
@@ -27,10 +31,15 @@ var ErrUnknownKind = errors.New("mail: no template for kind")
 // gives the HTML a <title> (the subject). Links are written with the link
 // function and come out absolute from the base URL, because an email has
 // no page to be relative to; the organisation's brand is the brand
-// function. Styles are inline on the elements: mail clients drop <head>
+// function. The emails the public receives are written in the language
+// their data's Lang field names, from internal/i18n's catalogues: the t
+// function (t .Lang "mail.id" "Name" value…), the date function and,
+// in the layout, the lang function, which is "en" for data without a
+// Lang. Styles are inline on the elements: mail clients drop <head>
 // styles and <body> attributes.
 type Renderer struct {
 	base *url.URL
+	cat  *i18n.Catalogue
 	// fallback is the brand when Brand is nil: DefaultBrand(base).
 	fallback Brand
 	// Brand is whose name this renderer's emails carry, asked for each
@@ -65,7 +74,11 @@ func NewRenderer(baseURL string) (*Renderer, error) {
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return nil, fmt.Errorf("mail: base URL %q must be absolute, like https://steward.example.com", baseURL)
 	}
-	r := &Renderer{base: base, fallback: DefaultBrand(base.String())}
+	cat, err := i18n.New()
+	if err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	r := &Renderer{base: base, cat: cat, fallback: DefaultBrand(base.String())}
 	if _, err := r.set(); err != nil {
 		return nil, err
 	}
@@ -107,7 +120,8 @@ func (r *Renderer) parse(b Brand) (*templateSet, error) {
 		return nil, err
 	}
 	brand := s.brand
-	funcs := map[string]any{"link": r.Link, "brand": func() Brand { return brand }}
+	funcs := map[string]any{"link": r.Link, "brand": func() Brand { return brand },
+		"t": r.cat.T, "date": func(lang string, t time.Time) string { return r.cat.Date(lang, t) }, "lang": langOf}
 	for _, f := range files {
 		kind := strings.TrimSuffix(path.Base(f), ".tmpl")
 		if kind == "layout" {
@@ -140,6 +154,28 @@ func (r *Renderer) parse(b Brand) (*templateSet, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// langOf is the language an email's data asks for: its Lang field or
+// key, else i18n.Default.
+func langOf(data any) string {
+	v := reflect.Indirect(reflect.ValueOf(data))
+	var l reflect.Value
+	switch v.Kind() {
+	case reflect.Struct:
+		l = v.FieldByName("Lang")
+	case reflect.Map:
+		if v.Type().Key().Kind() == reflect.String {
+			l = v.MapIndex(reflect.ValueOf("Lang"))
+		}
+	}
+	if l.IsValid() && l.Kind() == reflect.Interface {
+		l = l.Elem()
+	}
+	if l.IsValid() && l.Kind() == reflect.String && l.String() != "" {
+		return l.String()
+	}
+	return i18n.Default
 }
 
 // Link joins its parts into a path and makes it absolute from the base URL.

@@ -418,8 +418,8 @@ func (s *Store) queueNotices(ctx context.Context, tx *sqlx.Tx, v Version, c Chan
 			Summary, Reason  string
 			Effective        time.Time
 			Changes          Changes
-			Token            string
-		}{v.Number, v.Number - 1, v.Summary, v.ShortNoticeReason, v.EffectiveAt, c, sub.Token}
+			Token, Lang      string
+		}{v.Number, v.Number - 1, v.Summary, v.ShortNoticeReason, v.EffectiveAt, c, sub.Token, sub.Language}
 		m, err := s.mail.Render("subprocessor_notice", data)
 		if err != nil {
 			return fmt.Errorf("subprocessors: notice email: %w", err)
