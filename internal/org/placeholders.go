@@ -8,11 +8,11 @@ import (
 	"strings"
 )
 
-// placeholder matches {{org.KEY}}, with optional spaces inside the braces.
+// factRef matches a fact reference, {{org.KEY}}, with optional spaces inside the braces.
 // KEY is matched loosely so that a misspelt key is found and named.
-var placeholder = regexp.MustCompile(`\{\{\s*org\.([A-Za-z0-9_.-]*)\s*\}\}`)
+var factRef = regexp.MustCompile(`\{\{\s*org\.([A-Za-z0-9_.-]*)\s*\}\}`)
 
-// UnknownKeysError names placeholders that name no company fact.
+// UnknownKeysError names fact references that name no company fact.
 type UnknownKeysError struct{ Keys []string }
 
 func (e *UnknownKeysError) Error() string {
@@ -28,10 +28,10 @@ func (e *UnknownKeysError) Error() string {
 		strings.Join(quoted, ", "), strings.Join(known, ", "))
 }
 
-// Check refuses text whose placeholders name an unknown key.
+// Check refuses text whose fact references name an unknown key.
 func Check(text string) error {
 	var unknown []string
-	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+	for _, m := range factRef.FindAllStringSubmatch(text, -1) {
 		if !known(m[1]) && !slices.Contains(unknown, m[1]) {
 			unknown = append(unknown, m[1])
 		}
@@ -47,7 +47,7 @@ func known(k string) bool { return slices.Contains(Keys(), FactName(k)) }
 // Used lists the known facts text names, each once, in the order of Keys.
 func Used(text string) []FactName {
 	var used []FactName
-	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+	for _, m := range factRef.FindAllStringSubmatch(text, -1) {
 		if known(m[1]) && !slices.Contains(used, FactName(m[1])) {
 			used = append(used, FactName(m[1]))
 		}
@@ -80,13 +80,13 @@ func (e *MissingError) Error() string {
 		". Set them in Organisation settings first"
 }
 
-// FillHTML replaces the placeholders in rendered, sanitised HTML: a set
+// FillHTML replaces the fact references in rendered, sanitised HTML: a set
 // fact becomes its value, HTML-escaped; an unset one a visible mark
 // saying what to set, so an adopting organisation sees what to fill in.
 // Unknown keys are left as written (Check refuses them on save).
 func FillHTML(src string, s *Settings) string {
-	return placeholder.ReplaceAllStringFunc(src, func(m string) string {
-		k := FactName(placeholder.FindStringSubmatch(m)[1])
+	return factRef.ReplaceAllStringFunc(src, func(m string) string {
+		k := FactName(factRef.FindStringSubmatch(m)[1])
 		if !known(string(k)) {
 			return m
 		}
@@ -100,13 +100,13 @@ func FillHTML(src string, s *Settings) string {
 // FillMarkdown replaces the placeholders in Markdown source with the facts'
 // values, escaped so that Markdown reads them as plain text. Text that
 // names an unset fact is refused with a *MissingError: frozen text (a
-// published policy) must not hold a placeholder.
+// published policy) must not hold a fact reference.
 func FillMarkdown(src string, s *Settings) (string, error) {
 	if missing := Missing(src, s); len(missing) > 0 {
 		return "", &MissingError{Keys: missing}
 	}
-	return placeholder.ReplaceAllStringFunc(src, func(m string) string {
-		k := placeholder.FindStringSubmatch(m)[1]
+	return factRef.ReplaceAllStringFunc(src, func(m string) string {
+		k := factRef.FindStringSubmatch(m)[1]
 		if !known(k) {
 			return m
 		}

@@ -44,18 +44,18 @@ func (l *Log) RecordPolicies(ctx context.Context, vs []PolicyVersion, now time.T
 	for _, r := range have {
 		known[r] = true
 	}
-	var todo []PolicyVersion
+	var missing []PolicyVersion
 	for _, v := range sorted {
 		ref, _ := PolicyLeaf(v.Slug, v.Number, v.EffectiveAt, v.BodySHA256)
 		if !known[ref] {
-			todo = append(todo, v)
+			missing = append(missing, v)
 		}
 	}
-	if len(todo) == 0 {
+	if len(missing) == 0 {
 		return 0, nil
 	}
 	err := l.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		for _, v := range todo {
+		for _, v := range missing {
 			ref, data := PolicyLeaf(v.Slug, v.Number, v.EffectiveAt, v.BodySHA256)
 			if _, err := Append(ctx, tx, KindPolicy, ref, data, now); err != nil {
 				return err
@@ -63,7 +63,7 @@ func (l *Log) RecordPolicies(ctx context.Context, vs []PolicyVersion, now time.T
 		}
 		return nil
 	})
-	return len(todo), err
+	return len(missing), err
 }
 
 // AnchorAudit appends the audit trail's head to the log (once per

@@ -68,17 +68,17 @@ func (l *Log) RecordRegister(ctx context.Context, vs []RegisterVersion, now time
 	for _, r := range have {
 		known[r] = true
 	}
-	var todo []RegisterVersion
+	var missing []RegisterVersion
 	for _, v := range sorted {
 		if ref, _ := RegisterLeaf(v.Number, v.EffectiveAt, ""); !known[ref] {
-			todo = append(todo, v)
+			missing = append(missing, v)
 		}
 	}
-	if len(todo) == 0 {
+	if len(missing) == 0 {
 		return 0, nil
 	}
 	err := l.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		for _, v := range todo {
+		for _, v := range missing {
 			ref, data := RegisterLeaf(v.Number, v.EffectiveAt, RegisterDigest(v.Entries))
 			if _, err := Append(ctx, tx, KindRegister, ref, data, now); err != nil {
 				return err
@@ -86,5 +86,5 @@ func (l *Log) RecordRegister(ctx context.Context, vs []RegisterVersion, now time
 		}
 		return nil
 	})
-	return len(todo), err
+	return len(missing), err
 }
