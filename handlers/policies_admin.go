@@ -316,8 +316,7 @@ func (s *Server) adminPublishConfirm(c *fiber.Ctx) error {
 		return policyError(err)
 	}
 	now := s.now()
-	page := &publishConfirmPage{layout: layout{Title: "Publish " + p.Title}, Policy: p, Draft: d,
-		NoticeDays: s.policies.NoticeDays(), Earliest: policies.NoticeEarliest(now, s.policies.NoticeDays())}
+	page := s.publishPage(p, d, now)
 	if c.Query("check") == "" {
 		return s.renderPage(c, fiber.StatusOK, "policies/admin_publish", page)
 	}
@@ -353,6 +352,14 @@ func (s *Server) publishWithoutDraft(c *fiber.Ctx) error {
 	var pf publishForm
 	pf.AddFormError("There is no saved draft to publish. Write the new version and save it first.")
 	return s.adminPolicyRender(c, fiber.StatusUnprocessableEntity, p, versions, draftForm{}, pf, "")
+}
+
+// publishPage is the confirmation page of publishing draft d of p at now,
+// before the publisher's choices are read.
+func (s *Server) publishPage(p policies.Policy, d policies.Version, now time.Time) *publishConfirmPage {
+	days := s.policies.NoticeDays()
+	return &publishConfirmPage{layout: layout{Title: "Publish " + p.Title}, Policy: p, Draft: d,
+		NoticeDays: days, Earliest: policies.NoticeEarliest(now, days)}
 }
 
 // notApprovedForm is the publish form saying that the draft needs an
@@ -394,9 +401,9 @@ func (s *Server) adminPublish(c *fiber.Ctx) error {
 		switch {
 		case publishProblem(&pf, err):
 		case errors.Is(err, policies.ErrNotApproved):
-			return s.renderPage(c, fiber.StatusConflict, "policies/admin_publish", &publishConfirmPage{
-				layout: layout{Title: "Publish " + p.Title}, Policy: p, Draft: d, Form: notApprovedForm(pf),
-				NoticeDays: s.policies.NoticeDays(), Earliest: policies.NoticeEarliest(now, s.policies.NoticeDays())})
+			page := s.publishPage(p, d, now)
+			page.Form = notApprovedForm(pf)
+			return s.renderPage(c, fiber.StatusConflict, "policies/admin_publish", page)
 		case err != nil:
 			return policyError(err)
 		default:
@@ -414,9 +421,9 @@ func (s *Server) adminPublish(c *fiber.Ctx) error {
 			return c.Redirect("/admin/policies/"+p.Slug, fiber.StatusSeeOther)
 		}
 	}
-	return s.renderPage(c, fiber.StatusUnprocessableEntity, "policies/admin_publish", &publishConfirmPage{
-		layout: layout{Title: "Publish " + p.Title}, Policy: p, Draft: d, Form: pf,
-		NoticeDays: s.policies.NoticeDays(), Earliest: policies.NoticeEarliest(now, s.policies.NoticeDays())})
+	page := s.publishPage(p, d, now)
+	page.Form = pf
+	return s.renderPage(c, fiber.StatusUnprocessableEntity, "policies/admin_publish", page)
 }
 
 // parseEffective reads the date and optional time (UTC) of a scheduled

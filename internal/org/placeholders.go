@@ -97,7 +97,7 @@ func FillHTML(src string, s *Settings) string {
 	})
 }
 
-// FillMarkdown replaces the placeholders in Markdown source with the facts'
+// FillMarkdown replaces the fact references in Markdown source with the facts'
 // values, escaped so that Markdown reads them as plain text. Text that
 // names an unset fact is refused with a *MissingError: frozen text (a
 // published policy) must not hold a fact reference.
