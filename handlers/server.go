@@ -191,28 +191,22 @@ func New(d Deps) (*Server, error) {
 	}
 	s.views = engine
 
-	s.app = fiber.New(fiber.Config{
-		AppName:               "Steward",
-		Views:                 engine,
-		ErrorHandler:          s.handleError,
-		DisableStartupMessage: true,
-		// Bodies are streamed and limitBody reads them, with a limit
-		// that depends on who is asking and where (bodylimit.go); the
-		// BodyLimit is the most it ever allows. Multipart forms are not
-		// parsed before the handler for the same reason.
-		BodyLimit:                    uploadBodyLimit,
-		StreamRequestBody:            true,
-		DisablePreParseMultipartForm: true,
-		ReadTimeout:                  15 * time.Second,
-		// Streamed exports (evidence, audit CSV) write for as long as
-		// they need; slow clients are bounded by ReadTimeout and IdleTimeout.
-		WriteTimeout:   5 * time.Minute,
-		IdleTimeout:    60 * time.Second,
-		ReadBufferSize: 16 << 10,
-		// Handlers keep strings from forms and params beyond the request
-		// (sessions, stores, caches); Immutable makes that safe.
-		Immutable: true,
-	})
+	cfg := Connections()
+	cfg.AppName = "Steward"
+	cfg.Views = engine
+	cfg.ErrorHandler = s.handleError
+	cfg.DisableStartupMessage = true
+	// Bodies are streamed and limitBody reads them, with a limit that
+	// depends on who is asking and where (bodylimit.go); the BodyLimit is
+	// the most it ever allows. Multipart forms are not parsed before the
+	// handler for the same reason.
+	cfg.BodyLimit = uploadBodyLimit
+	cfg.StreamRequestBody = true
+	cfg.DisablePreParseMultipartForm = true
+	// Handlers keep strings from forms and params beyond the request
+	// (sessions, stores, caches); Immutable makes that safe.
+	cfg.Immutable = true
+	s.app = fiber.New(cfg)
 	s.routes()
 	// The company directory's SCIM service (scim.go), bearer-token only.
 	if err := s.scimRoutes(); err != nil {
@@ -321,5 +315,24 @@ func templateFuncs() template.FuncMap {
 		// cannot render is a 500 (html/template fails on a field its
 		// data lacks).
 		"fail": func(err error) (string, error) { return "", err },
+	}
+}
+
+// Connections is how Steward's server treats a connection: its timeouts
+// and buffers, apart from what any handler does. internal/benchserver
+// serves its yardstick with the same settings too, to tell the cost of
+// Steward's handling from the cost of these choices.
+func Connections() fiber.Config {
+	return fiber.Config{
+		ReadTimeout: 15 * time.Second,
+		// Streamed exports (evidence, audit CSV) write for as long as
+		// they need; slow clients are bounded by ReadTimeout and IdleTimeout.
+		WriteTimeout:   5 * time.Minute,
+		IdleTimeout:    60 * time.Second,
+		ReadBufferSize: 16 << 10,
+		// A response is written in one system call when its headers and
+		// body fit the write buffer: with fasthttp's 4 KB default, a
+		// 12 KB policy page took two (a full buffer, then the rest).
+		WriteBufferSize: 16 << 10,
 	}
 }

@@ -2,6 +2,8 @@
 # Measures the public policy page against its limits, on 127.0.0.1:
 #   steward  GET /policies/privacy   (the demo's policies, served from the page cache)
 #   same     GET /page               (a bare Fiber handler sending the same bytes from memory)
+#   same-conn GET /page              (the same, served with Steward's connection
+#                                     settings: timeouts and buffers)
 #   plain    GET /plaintext          (a bare Fiber handler sending "Hello, World!")
 # and prints requests per second, the ratios and p99 latency.
 # The three run in turn, ROUNDS times, and the medians are reported: on a
@@ -17,6 +19,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 STEWARD_PORT=${STEWARD_PORT:-18080}
 BENCH_PORT=${BENCH_PORT:-18081}
+CONN_PORT=${CONN_PORT:-18082}
 
 command -v wrk >/dev/null || { echo "bench-policy: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 work=$(mktemp -d)
@@ -52,14 +55,18 @@ curl -fs "http://127.0.0.1:$STEWARD_PORT/policies/privacy" >/dev/null
 
 "$work/benchserver" -addr "127.0.0.1:$BENCH_PORT" -from "http://127.0.0.1:$STEWARD_PORT/policies/privacy" &
 pids+=($!)
-for _ in $(seq 50); do
-	curl -fs "http://127.0.0.1:$BENCH_PORT/plaintext" >/dev/null && break
-	sleep 0.2
+"$work/benchserver" -addr "127.0.0.1:$CONN_PORT" -steward-connections -from "http://127.0.0.1:$STEWARD_PORT/policies/privacy" &
+pids+=($!)
+for port in "$BENCH_PORT" "$CONN_PORT"; do
+	for _ in $(seq 50); do
+		curl -fs "http://127.0.0.1:$port/plaintext" >/dev/null && break
+		sleep 0.2
+	done
+	if ! cmp -s <(curl -fs "http://127.0.0.1:$STEWARD_PORT/policies/privacy") <(curl -fs "http://127.0.0.1:$port/page"); then
+		echo "bench-policy: the servers do not send the same bytes" >&2
+		exit 1
+	fi
 done
-if ! cmp -s <(curl -fs "http://127.0.0.1:$STEWARD_PORT/policies/privacy") <(curl -fs "http://127.0.0.1:$BENCH_PORT/page"); then
-	echo "bench-policy: the two servers do not send the same bytes" >&2
-	exit 1
-fi
 
 # run NAME URL prints "NAME req/s p99_ms".
 run() {
@@ -81,17 +88,18 @@ results=$(
 	for round in $(seq "$ROUNDS"); do
 		run steward "http://127.0.0.1:$STEWARD_PORT/policies/privacy"
 		run same-bytes "http://127.0.0.1:$BENCH_PORT/page"
+		run same-conn "http://127.0.0.1:$CONN_PORT/page"
 		run plaintext "http://127.0.0.1:$BENCH_PORT/plaintext"
 	done
 )
-if [ "$(wc -l <<<"$results")" -ne $((ROUNDS * 3)) ]; then
+if [ "$(wc -l <<<"$results")" -ne $((ROUNDS * 4)) ]; then
 	echo "bench-policy: a run failed" >&2
 	exit 1
 fi
-echo "$results" | awk '{ printf "  round %d  %-11s %9.0f req/s  p99 %7.2f ms\n", int((NR - 1) / 3) + 1, $1, $2, $3 }'
+echo "$results" | awk '{ printf "  round %d  %-11s %9.0f req/s  p99 %7.2f ms\n", int((NR - 1) / 4) + 1, $1, $2, $3 }'
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 summary=""
-for target in steward same-bytes plaintext; do
+for target in steward same-bytes same-conn plaintext; do
 	rps=$(awk -v t="$target" '$1 == t { print $2 }' <<<"$results" | median)
 	p99=$(awk -v t="$target" '$1 == t { print $3 }' <<<"$results" | median)
 	summary+="$target $rps $p99"$'\n'
@@ -103,6 +111,7 @@ awk -v size="$(curl -fs "http://127.0.0.1:$STEWARD_PORT/policies/privacy" | wc -
 		printf "%-12s %12s %10s\n", "target", "req/s", "p99 ms"
 		for (i = 1; i <= n; i++) printf "%-12s %12.0f %10.2f\n", name[i], rps[i], p99[i]
 		printf "\nsteward / same-bytes handler: %.2f (goal >= 0.90)\n", rps[1] / rps[2]
-		printf "steward / plain-text handler: %.2f\n", rps[1] / rps[3]
+		printf "steward / same bytes, Steward'"'"'s connection settings: %.2f\n", rps[1] / rps[3]
+		printf "steward / plain-text handler: %.2f\n", rps[1] / rps[4]
 		printf "steward p99: %.2f ms (goal < 10 ms)\n", p99[1]
 	}' <<<"$summary"

@@ -1,7 +1,9 @@
 // Command benchserver is the yardstick for scripts/bench-policy.sh: a bare
 // Fiber app that serves, from memory, the exact body and headers Steward
 // serves for a policy page (the limit for that page), and a plain-text
-// answer (the limit for any Fiber handler on this machine).
+// answer (the limit for any Fiber handler on this machine). With
+// -steward-connections it serves them with Steward's connection settings
+// (timeouts, buffers) rather than Fiber's defaults.
 package main
 
 import (
@@ -13,11 +15,14 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"steward/handlers"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:18081", "listen address")
 	from := flag.String("from", "", "URL of the Steward page whose bytes to serve at /page")
+	like := flag.Bool("steward-connections", false, "serve with Steward's timeouts and buffers (handlers.Connections) instead of Fiber's defaults")
 	flag.Parse()
 	if *from == "" {
 		log.Fatal("benchserver: -from is required")
@@ -44,7 +49,12 @@ func main() {
 		}
 	}
 
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	cfg := fiber.Config{}
+	if *like {
+		cfg = handlers.Connections()
+	}
+	cfg.DisableStartupMessage = true
+	app := fiber.New(cfg)
 	app.Get("/page", func(c *fiber.Ctx) error {
 		for _, kv := range headers {
 			c.Set(kv[0], kv[1])
