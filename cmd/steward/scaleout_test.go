@@ -32,6 +32,7 @@ import (
 	"steward/internal/db/dbtest"
 	"steward/internal/demo"
 	"steward/internal/mail"
+	"steward/internal/reports"
 	"steward/policies"
 )
 
@@ -388,6 +389,19 @@ func BenchmarkPagesByDatabase(b *testing.B) {
 		cfg, err := config.Load(func(string) string { return "" })
 		if err != nil {
 			b.Fatal(err)
+		}
+		// As serve leaves it: it refreshes the remembered standings at
+		// start and then daily (runStandingsRefresh).
+		if _, err := reports.New(d, cfg.MinGroupSize, cfg.RetentionDays).Refresh(ctx, now); err != nil {
+			b.Fatal(err)
+		}
+		// A running PostgreSQL has vacuumed and analysed its tables
+		// (autovacuum does after a bulk load); a fresh schema has not yet,
+		// and without statistics and visibility maps its plans differ.
+		if d.Dialect == db.Postgres {
+			if _, err := d.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
+				b.Fatal(err)
+			}
 		}
 		srv, err := handlers.New(handlers.Deps{Config: cfg, DB: d, Now: func() time.Time { return now },
 			BcryptCost: bcrypt.MinCost, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

@@ -241,49 +241,66 @@ func (s *Store) listLate(ctx context.Context, sc scope, f Filter, ws []ackWindow
 		listed.line = shown
 		return s.listItems(ctx, listed, f, ws, now, wanted, evaluated, page)
 	}
+	// Who has left is known from the walk: each part reads its own table
+	// alone, up to the page, and people are joined to the few rows kept.
+	// Joined before the cut, PostgreSQL may hash every person and sort
+	// every late item of the line when its estimates are off.
+	active := make([]int64, 0, len(shown))
+	for _, id := range shown {
+		if !sc.gone[id] {
+			active = append(active, id)
+		}
+	}
 	n := page.offset + page.limit
 	at := nanos(now)
 	narrow, nargs := ``, []any{}
 	if f.TeamID != 0 {
-		narrow, nargs = ` AND u.team_id = ?`, append(nargs, f.TeamID)
+		narrow, nargs = ` AND %s IN (SELECT u.id FROM users u WHERE u.team_id = ?)`, append(nargs, f.TeamID)
+	}
+	in := func(col string) string {
+		if narrow == "" {
+			return ""
+		}
+		return fmt.Sprintf(narrow, col)
 	}
 	courseOnly, cargs := ``, []any{}
 	if f.CourseID != 0 {
 		courseOnly, cargs = ` AND c.course_id = ?`, append(cargs, f.CourseID)
 	}
 	late := `'` + string(courses.StatusOverdue) + `', '` + string(courses.StatusLapsed) + `'`
-	parts := []string{`(SELECT c.user_id, u.name, u.email, u.team_id, 'course' AS kind, c.course_id AS ref, CAST(0 AS BIGINT) AS version,
+	parts := []string{`(SELECT c.user_id, 'course' AS kind, c.course_id AS ref, CAST(0 AS BIGINT) AS version,
 			c.standing AS status, c.standing_due AS due, c.completed_at AS done
-		FROM course_cycles c JOIN users u ON u.id = c.user_id
+		FROM course_cycles c
 		WHERE c.closed_at IS NULL AND c.standing IN (` + late + `) AND c.standing_from <= ? AND c.standing_until > ?
-			AND c.standing_due IS NOT NULL AND c.user_id = ANY(CAST(? AS BIGINT[])) AND u.active = TRUE` + narrow + courseOnly + `
+			AND c.standing_due IS NOT NULL AND c.user_id = ANY(CAST(? AS BIGINT[]))` + in("c.user_id") + courseOnly + `
 		ORDER BY c.standing_due FETCH FIRST ? ROWS WITH TIES)`}
-	args := append(append(append([]any{at, at, shown}, nargs...), cargs...), n)
+	args := append(append(append([]any{at, at, active}, nargs...), cargs...), n)
 	if len(unsummed) > 0 {
-		parts = append(parts, `(SELECT user_id, name, email, team_id, 'course', course_id, CAST(0 AS BIGINT), status,
+		parts = append(parts, `(SELECT user_id, 'course', course_id, CAST(0 AS BIGINT), status,
 				`+courses.DueShownSQL("x", "x.status")+`, completed_at
-			FROM (SELECT c.user_id, u.name, u.email, u.team_id, c.course_id, `+statusExpr+` AS status,
+			FROM (SELECT c.user_id, c.course_id, `+statusExpr+` AS status,
 					c.due_at, c.lapses_at, c.expires_at, c.completed_at
-				FROM course_cycles c JOIN users u ON u.id = c.user_id
-				WHERE c.closed_at IS NULL AND c.user_id = ANY(CAST(? AS BIGINT[])) AND u.active = TRUE`+narrow+courseOnly+`
+				FROM course_cycles c
+				WHERE c.closed_at IS NULL AND c.user_id = ANY(CAST(? AS BIGINT[]))`+in("c.user_id")+courseOnly+`
 					AND (c.standing IS NULL OR c.standing_from > ? OR c.standing_until <= ? OR c.standing_due IS NULL) OFFSET 0) x
 			WHERE x.status IN (`+late+`)
-			ORDER BY 9 FETCH FIRST ? ROWS WITH TIES)`)
+			ORDER BY 6 FETCH FIRST ? ROWS WITH TIES)`)
 		args = append(append(append(append(append(args, statusArgs(now)...), unsummed), nargs...), cargs...), at, at, n)
 	}
 	if len(ws) > 0 && f.wantPolicy(string(courses.StatusOverdue)) {
-		parts = append(parts, `(SELECT s.user_id, u.name, u.email, u.team_id, 'policy', s.policy_id, s.version_id, s.status, s.due_at, s.last_at
-			FROM policy_standings s JOIN users u ON u.id = s.user_id
-			WHERE s.status = 'overdue'`+heldWhere(ws)+` AND s.user_id = ANY(CAST(? AS BIGINT[])) AND u.active = TRUE`+narrow+`
+		parts = append(parts, `(SELECT s.user_id, 'policy', s.policy_id, s.version_id, s.status, s.due_at, s.last_at
+			FROM policy_standings s
+			WHERE s.status = 'overdue'`+heldWhere(ws)+` AND s.user_id = ANY(CAST(? AS BIGINT[]))`+in("s.user_id")+`
 			ORDER BY s.due_at FETCH FIRST ? ROWS WITH TIES)`)
-		args = append(append(append(args, at, at, shown), nargs...), n)
+		args = append(append(append(args, at, at, active), nargs...), n)
 	}
 	c := s.collateBytes()
 	q := `SELECT user_id, name, email, team, kind, slug, title, status, due, done FROM (
-		SELECT i.user_id, i.name, i.email, COALESCE(t.name, '') AS team, i.kind, COALESCE(k.slug, p.slug) AS slug,
+		SELECT i.user_id, u.name, u.email, COALESCE(t.name, '') AS team, i.kind, COALESCE(k.slug, p.slug) AS slug,
 			CASE WHEN i.kind = 'course' THEN k.title ELSE p.title || ' (version ' || CAST(v.number AS TEXT) || ')' END AS title,
 			i.status, i.due, i.done, CASE WHEN i.due <= ? THEN 1 ELSE 0 END AS late
-		FROM (` + strings.Join(parts, ` UNION ALL `) + `) i LEFT JOIN teams t ON t.id = i.team_id
+		FROM (` + strings.Join(parts, ` UNION ALL `) + `) i JOIN users u ON u.id = i.user_id
+			LEFT JOIN teams t ON t.id = u.team_id
 			LEFT JOIN courses k ON i.kind = 'course' AND k.id = i.ref
 			LEFT JOIN policies p ON i.kind = 'policy' AND p.id = i.ref
 			LEFT JOIN policy_versions v ON i.kind = 'policy' AND v.id = i.version) o
