@@ -386,7 +386,7 @@ func TestPagesAreSlicesOfTheListing(t *testing.T) {
 			courseOf[c.Slug] = c.ID
 		}
 		filters := []Filter{{Status: NeedsAction}, {Status: "all"}, {Status: "completed"}, {Status: "lapsed"}, {Status: StatusPending},
-			{Status: StatusAcknowledged}, {Status: "overdue"}, {Status: "all", TeamID: team}, {Status: NeedsAction, CourseID: course}}
+			{Status: StatusAcknowledged}, {Status: "overdue"}, {Status: "all", TeamID: team}, {Status: NeedsAction, TeamID: team}, {Status: NeedsAction, CourseID: course}}
 		check := func(state string, at time.Time) {
 			t.Helper()
 			for _, who := range []int64{mgr, 0} {
