@@ -10,8 +10,8 @@ import (
 
 // The course-status rule is written here once: in Go (Dates.StatusAt), in
 // SQL (StatusSQL, derived from statusCases beside it) and as the moments
-// at which it can change (Dates.ChangePoints), which the reports' remembered
-// standings rely on. TestStatusSQLAgreesWithGo and TestChangePoints check,
+// at which it can change (Dates.ChangePoints), which the remembered
+// standings rely on (standings.go). TestStatusSQLAgreesWithGo and TestChangePoints check,
 // on both databases, that the three say the same for random cycles and
 // moments. Other packages call these and restate none of it.
 

@@ -120,7 +120,7 @@ func TestStatusSQLAgreesWithGo(t *testing.T) {
 }
 
 // TestChangePoints checks that the status holds from each change point
-// until the next: the promise the reports' remembered standings rest on.
+// until the next: the promise the remembered standings rest on.
 func TestChangePoints(t *testing.T) {
 	r := rand.New(rand.NewPCG(14, uint64(time.Now().UnixNano())))
 	base := date(2026, 6, 1)

@@ -104,7 +104,7 @@ func (s *Store) listItems(ctx context.Context, sc scope, f Filter, ws []ackWindo
 			JOIN policies p ON p.id = s.policy_id JOIN policy_versions v ON v.id = s.version_id
 			LEFT JOIN teams t ON t.id = u.team_id
 			WHERE u.active = TRUE`+cond+heldWhere(ws)+` AND s.status IN (?`+strings.Repeat(", ?", len(wanted)-1)+`)`+team)
-		at := nanos(now)
+		at := db.Nanos(now)
 		args = append(args, dayAgo, at, at)
 		for _, st := range wanted {
 			args = append(args, st)
@@ -252,7 +252,7 @@ func (s *Store) listLate(ctx context.Context, sc scope, f Filter, ws []ackWindow
 		}
 	}
 	n := page.offset + page.limit
-	at := nanos(now)
+	at := db.Nanos(now)
 	narrow, nargs := ``, []any{}
 	if f.TeamID != 0 {
 		narrow, nargs = ` AND %s IN (SELECT u.id FROM users u WHERE u.team_id = ?)`, append(nargs, f.TeamID)

@@ -272,7 +272,7 @@ func (s *Store) heldCounts(ctx context.Context, sc scope, f Filter, ws []ackWind
 	q := pre + `SELECT s.policy_id, ` + team + ` AS team_id, s.status, COUNT(*) AS n
 		FROM ` + from + ` JOIN policy_standings s ON s.user_id = u.id
 		WHERE u.active = TRUE` + cond + heldWhere(ws)
-	at := nanos(now)
+	at := db.Nanos(now)
 	args = append(args, at, at)
 	if f.TeamID != 0 {
 		q += ` AND u.team_id = ?`
@@ -320,7 +320,7 @@ func (s *Store) evaluateRest(ctx context.Context, sc scope, f Filter, ws []ackWi
 		WHERE u.active = TRUE` + cond + ` AND NOT EXISTS (SELECT 1 FROM policy_standings s
 			WHERE s.user_id = u.id AND s.policy_id = w.column2 AND s.version_id = w.column3
 				AND s.standing_from <= ? AND s.standing_until > ?)`
-	at := nanos(now)
+	at := db.Nanos(now)
 	args = append(args, at, at)
 	if f.TeamID != 0 {
 		q += ` AND u.team_id = ?`

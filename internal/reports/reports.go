@@ -172,7 +172,7 @@ func (sc scope) org() bool { return sc.managerID == 0 }
 
 // rest is the part of the scope that summary rows do not answer for at now.
 func (sc scope) rest(now time.Time) scope {
-	sc.unsummed, sc.unsummedAt = true, nanos(now)
+	sc.unsummed, sc.unsummedAt = true, db.Nanos(now)
 	return sc
 }
 
@@ -314,7 +314,7 @@ var statusExpr = courses.StatusSQL("c", "?", "?")
 var standingExpr = `CASE WHEN c.standing_from <= ? AND c.standing_until > ? THEN c.standing ELSE ` + statusExpr + ` END`
 
 func standingArgs(at time.Time) []any {
-	n := nanos(at.UTC())
+	n := db.Nanos(at.UTC())
 	return append([]any{n, n}, statusArgs(at)...)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"steward/courses"
+	"steward/internal/db"
 	"steward/policies"
 )
 
@@ -100,7 +101,7 @@ func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time
 	from, cond := sc.from("person_standings p", "p.user_id")
 	q := pre + `SELECT p.user_id, p.team_id, p.courses, p.policies FROM ` + from + `
 		WHERE p.standing_from <= ? AND p.standing_until > ?` + cond
-	at := nanos(now)
+	at := db.Nanos(now)
 	args = append(args, at, at)
 	if f.TeamID != 0 {
 		q += ` AND p.team_id = ?`
@@ -176,8 +177,7 @@ func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time
 	return people, nil
 }
 
-// refreshSummaries writes a summary row for each active person of who (an
-// id list), from their standings, which Refresh has just brought up to
+// refreshSummaries writes a summary row for each active person of people, from their standings, which Refresh has just brought up to
 // date; a person whose standings do not all hold is left without one.
 // Their old rows go first, whatever moments they held for: a summary is
 // only ever derived from the cycle standings that stand beside it, so
@@ -186,11 +186,12 @@ func (s *Store) summaries(ctx context.Context, sc scope, f Filter, now time.Time
 // Every staff policy version's taking effect also bounds each span: a
 // policy's first version changes everyone's summary although no
 // standing of theirs says so.
-func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*policies.Timeline, who string) (int, error) {
-	at := nanos(now)
+func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*policies.Timeline, people []int64) (int, error) {
+	who := db.IDList(people)
+	at := db.Nanos(now)
 	type person struct {
 		team     *int64
-		sp       span
+		sp       db.Span
 		complete bool
 		cs, ps   []summaryEntry
 	}
@@ -210,10 +211,10 @@ func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*pol
 	}
 	for _, r := range ids {
 		p := &person{team: r.TeamID, complete: true}
-		p.sp.start(now)
+		p.sp = db.SpanAround(now)
 		for _, t := range ts {
 			for _, v := range t.Versions {
-				p.sp.edge(v.EffectiveAt)
+				p.sp.Edge(v.EffectiveAt)
 			}
 		}
 		byID[r.ID] = p
@@ -223,7 +224,7 @@ func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*pol
 			p.complete = false
 			return
 		}
-		p.sp.from, p.sp.until = max(p.sp.from, *from), min(p.sp.until, *until)
+		p.sp.From, p.sp.Until = max(p.sp.From, *from), min(p.sp.Until, *until)
 	}
 	var cycles []struct {
 		UserID   int64   `db:"user_id"`
@@ -284,7 +285,7 @@ func refreshSummaries(ctx context.Context, tx *sqlx.Tx, now time.Time, ts []*pol
 		if !p.complete || len(p.ps) != len(inEffect) {
 			continue
 		}
-		if _, err := put.ExecContext(ctx, r.ID, p.team, p.sp.from, p.sp.until, encodeSummary(p.cs, false), encodeSummary(p.ps, true)); err != nil {
+		if _, err := put.ExecContext(ctx, r.ID, p.team, p.sp.From, p.sp.Until, encodeSummary(p.cs, false), encodeSummary(p.ps, true)); err != nil {
 			return 0, fmt.Errorf("reports: refresh summaries: %w", err)
 		}
 		n++
