@@ -33,11 +33,11 @@ func (d Dates) Standing(at time.Time) (s Status, from, until int64) {
 
 // RememberStandings remembers, at now, the standing of every current
 // cycle of the active people given whose standing is missing or does not
-// hold at now, and with withDue the due date shown with it (DueShown,
-// which only PostgreSQL's team page reads). It returns how many it wrote.
+// hold at now, with the due date shown with it (DueShown), by which the
+// team page walks late items in order. It returns how many it wrote.
 // Run it in the transaction that also writes what is derived from these
 // standings, so that none is written without them.
-func RememberStandings(ctx context.Context, tx *sqlx.Tx, now time.Time, people []int64, withDue bool) (int, error) {
+func RememberStandings(ctx context.Context, tx *sqlx.Tx, now time.Time, people []int64) (int, error) {
 	if len(people) == 0 {
 		return 0, nil
 	}
@@ -56,22 +56,16 @@ func RememberStandings(ctx context.Context, tx *sqlx.Tx, now time.Time, people [
 	if len(stale) == 0 {
 		return 0, nil
 	}
-	q := `UPDATE course_cycles SET standing = ?, standing_from = ?, standing_until = ? WHERE id = ?`
-	if withDue {
-		q = `UPDATE course_cycles SET standing = ?, standing_from = ?, standing_until = ?, standing_due = ? WHERE id = ?`
-	}
-	st, err := tx.PreparexContext(ctx, tx.Rebind(q))
+	st, err := tx.PreparexContext(ctx, tx.Rebind(`UPDATE course_cycles
+		SET standing = ?, standing_from = ?, standing_until = ?, standing_due = ? WHERE id = ?`))
 	if err != nil {
 		return 0, fmt.Errorf("courses: remember standings: %w", err)
 	}
 	defer st.Close()
 	for i := range stale {
 		status, from, until := stale[i].Standing(now)
-		args := []any{string(status), from, until}
-		if withDue {
-			args = append(args, stale[i].DueShown(status).UTC())
-		}
-		if _, err := st.ExecContext(ctx, append(args, stale[i].ID)...); err != nil {
+		due := stale[i].DueShown(status).UTC()
+		if _, err := st.ExecContext(ctx, string(status), from, until, due, stale[i].ID); err != nil {
 			return 0, fmt.Errorf("courses: remember standings: %w", err)
 		}
 	}

@@ -225,7 +225,7 @@ func (s *Store) build(ctx context.Context, sc scope, f Filter, withItems bool, p
 			return nil, nil, ErrUnknownTeam
 		}
 	}
-	if sc, err = s.listLine(ctx, sc); err != nil {
+	if sc, err = s.listLine(ctx, sc, withItems && page != nil && f.Status == NeedsAction); err != nil {
 		return nil, nil, err
 	}
 	out := &Line{At: now}

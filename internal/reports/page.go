@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -210,9 +211,9 @@ func (s *Store) collateBytes() string {
 	return ""
 }
 
-// listLate is listItems on a line listed on PostgreSQL, where shows
-// holds every summed person of the line and whether the listing shows
-// any of their standings: it reads only the people it may show.
+// listLate is listItems on a listed line (listLine), where shows holds
+// every summed person of the line and whether the listing shows any of
+// their standings: it reads only the people it may show.
 //
 // The team page's own listing, one page of what needs action, it reads
 // in the order it shows, from the remembered standings that hold at now
@@ -268,31 +269,36 @@ func (s *Store) listLate(ctx context.Context, sc scope, f Filter, ws []ackWindow
 		courseOnly, cargs = ` AND c.course_id = ?`, append(cargs, f.CourseID)
 	}
 	late := `'` + string(courses.StatusOverdue) + `', '` + string(courses.StatusLapsed) + `'`
-	parts := []string{`(SELECT c.user_id, 'course' AS kind, c.course_id AS ref, CAST(0 AS BIGINT) AS version,
-			c.standing AS status, c.standing_due AS due, c.completed_at AS done
-		FROM course_cycles c
-		WHERE c.closed_at IS NULL AND c.standing IN (` + late + `) AND c.standing_from <= ? AND c.standing_until > ?
-			AND c.standing_due IS NOT NULL AND c.user_id = ANY(CAST(? AS BIGINT[]))` + in("c.user_id") + courseOnly + `
-		ORDER BY c.standing_due FETCH FIRST ? ROWS WITH TIES)`}
-	args := append(append(append([]any{at, at, active}, nargs...), cargs...), n)
+	cycles, standings := `course_cycles c`, `policy_standings s`
+	if s.db.Dialect != db.Postgres {
+		// SQLite's planner prefers a course's cycles; the walk in due
+		// order is what stops at the page.
+		cycles, standings = `course_cycles c INDEXED BY course_cycles_late`, `policy_standings s INDEXED BY policy_standings_late`
+	}
+	where, wargs := `c.closed_at IS NULL AND c.standing IN (`+late+`) AND c.standing_from <= ? AND c.standing_until > ?
+			AND c.standing_due IS NOT NULL AND `+s.inIDs("c.user_id")+in("c.user_id")+courseOnly,
+		append(append([]any{at, at, s.idsArg(active)}, nargs...), cargs...)
+	part, args := s.firstWithTies(`c.user_id, 'course' AS kind, c.course_id AS ref, CAST(0 AS BIGINT) AS version,
+			c.standing AS status, c.standing_due AS due, c.completed_at AS done`, cycles, where, wargs, `c.standing_due`, n)
+	parts := []string{part}
 	if len(unsummed) > 0 {
-		parts = append(parts, `(SELECT user_id, 'course', course_id, CAST(0 AS BIGINT), status,
-				`+courses.DueShownSQL("x", "x.status")+`, completed_at
+		// Few or none: read whole, not stopped at the page.
+		parts = append(parts, `SELECT * FROM (SELECT user_id, 'course' AS kind, course_id AS ref, CAST(0 AS BIGINT) AS version, status,
+				`+courses.DueShownSQL("x", "x.status")+` AS due, completed_at AS done
 			FROM (SELECT c.user_id, c.course_id, `+statusExpr+` AS status,
 					c.due_at, c.lapses_at, c.expires_at, c.completed_at
 				FROM course_cycles c
-				WHERE c.closed_at IS NULL AND c.user_id = ANY(CAST(? AS BIGINT[]))`+in("c.user_id")+courseOnly+`
-					AND (c.standing IS NULL OR c.standing_from > ? OR c.standing_until <= ? OR c.standing_due IS NULL) OFFSET 0) x
-			WHERE x.status IN (`+late+`)
-			ORDER BY 6 FETCH FIRST ? ROWS WITH TIES)`)
-		args = append(append(append(append(append(args, statusArgs(now)...), unsummed), nargs...), cargs...), at, at, n)
+				WHERE c.closed_at IS NULL AND `+s.inIDs("c.user_id")+in("c.user_id")+courseOnly+`
+					AND (c.standing IS NULL OR c.standing_from > ? OR c.standing_until <= ? OR c.standing_due IS NULL)) x
+			WHERE x.status IN (`+late+`)) y`)
+		args = append(append(append(append(append(args, statusArgs(now)...), s.idsArg(unsummed)), nargs...), cargs...), at, at)
 	}
 	if len(ws) > 0 && f.wantPolicy(string(courses.StatusOverdue)) {
-		parts = append(parts, `(SELECT s.user_id, 'policy', s.policy_id, s.version_id, s.status, s.due_at, s.last_at
-			FROM policy_standings s
-			WHERE s.status = 'overdue'`+heldWhere(ws)+` AND s.user_id = ANY(CAST(? AS BIGINT[]))`+in("s.user_id")+`
-			ORDER BY s.due_at FETCH FIRST ? ROWS WITH TIES)`)
-		args = append(append(append(args, at, at, active), nargs...), n)
+		part, pargs := s.firstWithTies(`s.user_id, 'policy', s.policy_id, s.version_id, s.status, s.due_at, s.last_at`, standings,
+			`s.status = 'overdue'`+heldWhere(ws)+` AND `+s.inIDs("s.user_id")+in("s.user_id"),
+			append([]any{at, at, s.idsArg(active)}, nargs...), `s.due_at`, n)
+		parts = append(parts, part)
+		args = append(args, pargs...)
 	}
 	c := s.collateBytes()
 	q := `SELECT user_id, name, email, team, kind, slug, title, status, due, done FROM (
@@ -312,4 +318,44 @@ func (s *Store) listLate(ctx context.Context, sc scope, f Filter, ws []ackWindow
 	}
 	sortItems(evaluated)
 	return cut(mergeItems(read, evaluated), page), nil
+}
+
+// inIDs is col's membership in a list of ids bound as one argument
+// (idsArg): an array on PostgreSQL, a JSON array on SQLite.
+func (s *Store) inIDs(col string) string {
+	if s.db.Dialect == db.Postgres {
+		return col + ` = ANY(CAST(? AS BIGINT[]))`
+	}
+	return col + ` IN (SELECT value FROM json_each(?))`
+}
+
+// idsArg binds ids for inIDs.
+func (s *Store) idsArg(ids []int64) any {
+	if s.db.Dialect == db.Postgres {
+		return ids
+	}
+	b := make([]byte, 0, 8*len(ids)+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// firstWithTies is a part of a UNION ALL that selects, from rows of from
+// matching where, the first n in the order of col and every row tied with
+// the last of them. SQLite has no FETCH ... WITH TIES: there the rows are
+// those up to the n-th value of col, found by the same walk in order (the
+// largest of the first n), a bound its index walk stops at.
+func (s *Store) firstWithTies(sel, from, where string, args []any, col string, n int) (string, []any) {
+	if s.db.Dialect == db.Postgres {
+		return `(SELECT ` + sel + ` FROM ` + from + ` WHERE ` + where + ` ORDER BY ` + col + ` FETCH FIRST ? ROWS WITH TIES)`,
+			append(args, n)
+	}
+	return `SELECT * FROM (SELECT ` + sel + ` FROM ` + from + ` WHERE ` + where + ` AND ` + col + ` <= (SELECT MAX(v) FROM (SELECT ` + col +
+			` AS v FROM ` + from + ` WHERE ` + where + ` ORDER BY ` + col + ` LIMIT ?)))`,
+		append(append(args, args...), n)
 }

@@ -161,9 +161,10 @@ type scope struct {
 	unsummed   bool
 	unsummedAt int64
 	// line, once listed (see listLine), holds the people of a manager's
-	// line, and prefix names them instead of walking the tree again.
-	line   []int64
-	listed bool
+	// line; with arrays (PostgreSQL) prefix names them instead of walking
+	// the tree again.
+	line           []int64
+	listed, arrays bool
 	// gone, once listed, are the people of line who are not active.
 	gone map[int64]bool
 }
@@ -176,14 +177,16 @@ func (sc scope) rest(now time.Time) scope {
 	return sc
 }
 
-// listLine walks a manager's line once, on PostgreSQL, for the queries of
-// a report to name its people as an array. PostgreSQL cannot estimate a
+// listLine walks a manager's line once. On PostgreSQL the queries of a
+// report then name its people as an array: PostgreSQL cannot estimate a
 // recursive walk (for the largest line it expects twice the users table)
 // and plans every table joined to it as a full scan; an array's length it
 // knows, and it then reads the cycles and standings of those people by
-// index. SQLite plans the walk well and keeps walking it.
-func (s *Store) listLine(ctx context.Context, sc scope) (scope, error) {
-	if sc.org() || sc.listed || s.db.Dialect != db.Postgres {
+// index. SQLite plans the walk well and keeps walking it; it lists the
+// line only when late, the team page's walk of late items in due order
+// (listLate), needs the people by name.
+func (s *Store) listLine(ctx context.Context, sc scope, late bool) (scope, error) {
+	if sc.org() || sc.listed || (s.db.Dialect != db.Postgres && !late) {
 		return sc, nil
 	}
 	// The walk of prefix, carrying whether each person is active.
@@ -211,7 +214,7 @@ func (s *Store) listLine(ctx context.Context, sc scope) (scope, error) {
 	if err := rows.Err(); err != nil {
 		return sc, fmt.Errorf("reports: reporting line: %w", err)
 	}
-	sc.listed = true
+	sc.listed, sc.arrays = true, s.db.Dialect == db.Postgres
 	return sc, nil
 }
 
@@ -232,7 +235,7 @@ func (sc scope) prefix() (string, []any) {
 	UNION
 	SELECT u.id FROM users u JOIN line ON u.manager_id = line.id
 ) `, any(sc.managerID)
-	if sc.listed {
+	if sc.arrays {
 		walk, arg = `WITH line(id) AS (SELECT unnest(CAST(? AS BIGINT[]))) `, sc.line
 	}
 	if !sc.unsummed {
@@ -256,7 +259,7 @@ func (sc scope) from(table, col string) (from, cond string) {
 // listed line PostgreSQL reads them by index, person by person, where a
 // join with the line would hash the whole table.
 func (sc scope) fromMonths(table, col string) (from, cond string) {
-	if sc.listed {
+	if sc.arrays {
 		return table, ` AND ` + col + ` = ANY(ARRAY(SELECT id FROM line))`
 	}
 	return sc.from(table, col)

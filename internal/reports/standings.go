@@ -115,8 +115,7 @@ func (s *Store) Refresh(ctx context.Context, now time.Time) (Refreshed, error) {
 				return err
 			}
 			r = Refreshed{}
-			// Only PostgreSQL's team page reads the due date shown.
-			if r.Cycles, err = courses.RememberStandings(ctx, tx, now, who, s.db.Dialect == db.Postgres); err != nil {
+			if r.Cycles, err = courses.RememberStandings(ctx, tx, now, who); err != nil {
 				return err
 			}
 			if r.Policies, err = policies.RememberStandings(ctx, tx, ts, now, who); err != nil {
