@@ -182,9 +182,9 @@ func (sc scope) rest(now time.Time) scope {
 // recursive walk (for the largest line it expects twice the users table)
 // and plans every table joined to it as a full scan; an array's length it
 // knows, and it then reads the cycles and standings of those people by
-// index. SQLite plans the walk well and keeps walking it; it lists the
-// line only when late, the team page's walk of late items in due order
-// (listLate), needs the people by name.
+// index. SQLite plans the walk well and keeps walking it in each query;
+// there the line is listed only when late says the team page will walk
+// its late items in due order (listLate), which names the people.
 func (s *Store) listLine(ctx context.Context, sc scope, late bool) (scope, error) {
 	if sc.org() || sc.listed || (s.db.Dialect != db.Postgres && !late) {
 		return sc, nil
