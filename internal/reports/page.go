@@ -3,7 +3,6 @@ package reports
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -334,15 +333,7 @@ func (s *Store) idsArg(ids []int64) any {
 	if s.db.Dialect == db.Postgres {
 		return ids
 	}
-	b := make([]byte, 0, 8*len(ids)+2)
-	b = append(b, '[')
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, id, 10)
-	}
-	return string(append(b, ']'))
+	return "[" + db.IDList(ids) + "]"
 }
 
 // firstWithTies is a part of a UNION ALL that selects, from rows of from

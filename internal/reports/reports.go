@@ -29,6 +29,7 @@ import (
 
 	"steward/courses"
 	"steward/internal/db"
+	"steward/policies"
 )
 
 // Errors for bad input, mapped to 4xx by handlers.
@@ -276,9 +277,10 @@ var Statuses = []string{
 
 // Policy standings in report rows, and the filter for everything late.
 const (
-	NeedsAction        = "needs_action" // overdue or lapsed training, overdue acknowledgements
-	StatusPending      = "pending"
-	StatusAcknowledged = "acknowledged"
+	NeedsAction = "needs_action" // overdue or lapsed training, overdue acknowledgements
+	// The states policies.RememberStandings stores in policy_standings.
+	StatusPending      = string(policies.AckPending)
+	StatusAcknowledged = string(policies.AckAcknowledged)
 )
 
 // StatusLabel is a status as people read it.
